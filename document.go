@@ -1,0 +1,144 @@
+package docbridge
+
+// Format names the kind of input a converter recognised.
+type Format string
+
+// The input formats of DESIGN.md §7.
+const (
+	FormatCDA   Format = "cda"
+	FormatFHIR  Format = "fhir"
+	FormatHL7v2 Format = "hl7v2"
+	FormatPDF   Format = "pdf"
+)
+
+// Action says what a document does to the patient's record.
+type Action string
+
+// The document actions.
+const (
+	Create  Action = "create"
+	Replace Action = "replace"
+	Delete  Action = "delete"
+)
+
+// Coding is one code of a code system. System is a URI ("http://loinc.org")
+// or "urn:oid:…" for systems known only by their OID.
+type Coding struct {
+	System  string `json:"system"`
+	Code    string `json:"code"`
+	Display string `json:"display,omitempty"`
+}
+
+// IsZero reports whether c carries no code.
+func (c Coding) IsZero() bool { return c.Code == "" }
+
+// Identifier is a value in an identifier system (an OID as "urn:oid:…").
+type Identifier struct {
+	System string `json:"system"`
+	Value  string `json:"value"`
+}
+
+// Organization is an organisation by its national identifier.
+type Organization struct {
+	ID     string `json:"id,omitempty"`
+	System string `json:"system,omitempty"`
+	Name   string `json:"name,omitempty"`
+}
+
+// Author is a person (or device) who wrote or signed the document.
+type Author struct {
+	ID           string        `json:"id,omitempty"`
+	System       string        `json:"system,omitempty"`
+	Name         string        `json:"name,omitempty"`
+	Specialty    *Coding       `json:"specialty,omitempty"`
+	Organization *Organization `json:"organization,omitempty"`
+}
+
+// Patient is the patient's identity as the source document gives it: the INS
+// and the five strict traits (birth name, birth first names, birth date, sex,
+// INSEE birthplace code), plus local ids. It is patient data: never log it.
+type Patient struct {
+	INS            string       `json:"ins,omitempty"`
+	INSSystem      string       `json:"insSystem,omitempty"`
+	BirthName      string       `json:"birthName,omitempty"`
+	FirstNames     []string     `json:"firstNames,omitempty"`
+	BirthDate      string       `json:"birthDate,omitempty"` // YYYY-MM-DD
+	Sex            string       `json:"sex,omitempty"`       // M, F or U
+	BirthPlace     string       `json:"birthPlace,omitempty"`
+	LocalIDs       []Identifier `json:"localIds,omitempty"`
+	IdentityStatus string       `json:"identityStatus,omitempty"`
+}
+
+// Severity of a Problem.
+type Severity string
+
+// Problem severities: an error stops the document, a warning does not.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+)
+
+// Problem is something wrong with an input or a document, with its reason
+// code and a sentence that names what to fix. Messages carry no patient data.
+type Problem struct {
+	Code     Reason   `json:"code"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+}
+
+// Document is the normalised document of DESIGN.md §7: PDSm comprehensive
+// metadata plus the exact bytes that will be sent.
+type Document struct {
+	UniqueID string `json:"uniqueId"`
+	Action   Action `json:"action"`
+	Replaces string `json:"replaces,omitempty"`
+	SetID    string `json:"setId,omitempty"`
+	Version  string `json:"versionNumber,omitempty"`
+
+	Type  Coding `json:"type"`
+	Class Coding `json:"class"`
+
+	Title           string `json:"title"`
+	Creation        string `json:"creation"`                 // RFC 3339, with the source's offset
+	CreationSource  string `json:"creationSource,omitempty"` // the source's text, when an offset was supplied
+	Language        string `json:"language"`
+	Confidentiality string `json:"confidentiality"`
+	ContentType     string `json:"contentType"`
+	Format          string `json:"format"`
+
+	Size   int64  `json:"size"`
+	SHA1   string `json:"sha1"`
+	SHA256 string `json:"sha256"`
+
+	FacilityType    Coding `json:"facilityType"`
+	PracticeSetting Coding `json:"practiceSetting"`
+
+	ServiceStart string `json:"serviceStart,omitempty"`
+	ServiceStop  string `json:"serviceStop,omitempty"`
+
+	Patient            Patient       `json:"patient"`
+	Authors            []Author      `json:"authors"`
+	LegalAuthenticator *Author       `json:"legalAuthenticator,omitempty"`
+	Custodian          *Organization `json:"custodian,omitempty"`
+
+	Problems []Problem `json:"problems"`
+
+	// Content is the exact bytes that will be sent; Size and the hashes are
+	// computed over it. It is not part of the JSON form.
+	Content []byte `json:"-"`
+}
+
+// AddProblem records a problem on the document.
+func (d *Document) AddProblem(code Reason, sev Severity, format string, args ...any) {
+	d.Problems = append(d.Problems, Problem{Code: code, Severity: sev, Message: sprintf(format, args...)})
+}
+
+// FirstError returns the first error-severity problem, or nil.
+func (d *Document) FirstError() *Problem {
+	for i := range d.Problems {
+		if d.Problems[i].Severity == SeverityError {
+			return &d.Problems[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package docbridge
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Envelope is raw input as an intake received it, before anything is
+// understood of it.
+type Envelope struct {
+	Intake     string    // the intake's configured name ("drop", "mllp", …)
+	Source     string    // where it came from: a file name, a peer address; never patient data
+	MessageID  string    // the sender's own id (MSH-10), when there is one
+	ReceivedAt time.Time // when the intake took it
+	Body       io.Reader // the raw bytes; Accept reads it to EOF
+}
+
+// Accepted is what the Sink says of an envelope it made durable.
+type Accepted struct {
+	ID        int64  // the store's input id
+	SHA256    string // hex SHA-256 of the raw bytes
+	Size      int64
+	Duplicate bool // the same bytes were accepted before; nothing new was stored
+}
+
+// Sink takes raw input from an intake and makes it durable.
+//
+// Accept reads e.Body to EOF and returns nil only after the bytes are fsynced
+// and the input's row is committed: only then may an intake acknowledge (send
+// AA, answer 202, move the file). It blocks on disk and database I/O and
+// honours ctx. An error means nothing was accepted and the sender must keep
+// or resend the input; ReasonOf(err) is TooLarge when the input exceeds the
+// configured limit and Internal when the store cannot take it now.
+type Sink interface {
+	Accept(ctx context.Context, e *Envelope) (Accepted, error)
+}
+
+func sprintf(format string, args ...any) string {
+	if len(args) == 0 {
+		return format
+	}
+	return fmt.Sprintf(format, args...)
+}
