@@ -23,6 +23,14 @@ type Accepted struct {
 	SHA256    string // hex SHA-256 of the raw bytes
 	Size      int64
 	Duplicate bool // the same bytes were accepted before; nothing new was stored
+
+	// The outcome known when Accept returned. State is Received when the
+	// input is stored but not yet understood, Converted when its documents
+	// are recorded, and Failed when the input itself is refused; Reason and
+	// Message then say why, for a reason file or an HL7 AE.
+	State   State
+	Reason  Reason
+	Message string
 }
 
 // Sink takes raw input from an intake and makes it durable.

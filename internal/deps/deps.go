@@ -9,5 +9,6 @@ import (
 	_ "github.com/samply/golang-fhir-models/fhir-models/fhir"
 	_ "go.yaml.in/yaml/v3"
 	_ "golang.org/x/sync/errgroup"
+	_ "golang.org/x/text/unicode/norm"
 	_ "modernc.org/sqlite"
 )

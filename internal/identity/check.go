@@ -1,0 +1,73 @@
+package identity
+
+import (
+	"github.com/docbridge/docbridge"
+)
+
+// Options are the identity rules an operator chooses.
+type Options struct {
+	Environment Environment
+	// AcceptVALI accepts the identity status VALI as qualified, for older
+	// PAM FR feeds that send VALI with an INS (spec §5.4). QUAL is always
+	// accepted.
+	AcceptVALI bool
+}
+
+// Check returns the problems of a document's patient identity that do not
+// depend on any pairing: INS missing or invalid, a strict trait missing, an
+// unqualified identity status. Every problem has severity error.
+func Check(p docbridge.Patient, o Options) []docbridge.Problem {
+	var out []docbridge.Problem
+	add := func(code docbridge.Reason, msg string) {
+		out = append(out, docbridge.Problem{Code: code, Severity: docbridge.SeverityError, Message: msg})
+	}
+	if p.INS == "" {
+		add(docbridge.MissingINS, "the document carries no INS: the patient's INS must be in the source (CDA recordTarget, PID-3)")
+	} else if err := CheckINS(p.INS, p.INSSystem, o.Environment); err != nil {
+		add(docbridge.ReasonOf(err), docbridge.MessageOf(err))
+	}
+	for _, t := range missingTraits(p) {
+		add(docbridge.MissingTrait, "the strict identity trait "+t+" is missing: the INS may not be used without all five traits")
+	}
+	switch p.IdentityStatus {
+	case "", "QUAL":
+	case "VALI":
+		if !o.AcceptVALI {
+			add(docbridge.IdentityUnqualified, "the source says the identity is VALI (validated, not qualified); set identity.accept_vali for legacy PAM FR feeds")
+		}
+	default:
+		add(docbridge.IdentityUnqualified, "the source says the identity is "+p.IdentityStatus+", not qualified (QUAL)")
+	}
+	return out
+}
+
+func missingTraits(p docbridge.Patient) []string {
+	var out []string
+	if Normalize(p.BirthName) == "" {
+		out = append(out, "birth name")
+	}
+	if Normalize(joinNames(p.FirstNames)) == "" {
+		out = append(out, "birth first names")
+	}
+	if p.BirthDate == "" {
+		out = append(out, "birth date")
+	}
+	if p.Sex == "" {
+		out = append(out, "sex")
+	}
+	if p.BirthPlace == "" {
+		out = append(out, "birthplace (INSEE code)")
+	}
+	return out
+}
+
+func joinNames(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += " "
+		}
+		s += n
+	}
+	return s
+}

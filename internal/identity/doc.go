@@ -1,0 +1,10 @@
+// Package identity decides whether a document may go to a paired patient:
+// INS checks (length, OID allowed for the environment, check key), the five
+// strict traits, the source's identity status, and an exact comparison of the
+// document's identity with the pairing's, after normalisation for comparison
+// only (DESIGN.md §9).
+//
+// Nothing here guesses: anything short of an exact match is a problem with a
+// reason code, and a trait-by-trait Diff tells a person what differs. Messages
+// never carry patient data.
+package identity

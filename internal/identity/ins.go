@@ -1,0 +1,87 @@
+package identity
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/docbridge/docbridge"
+)
+
+// INS OIDs (spec §5.2), as "urn:oid:" URIs.
+const (
+	OIDNIR     = "urn:oid:1.2.250.1.213.1.4.8"
+	OIDNIA     = "urn:oid:1.2.250.1.213.1.4.9"
+	OIDNIRTest = "urn:oid:1.2.250.1.213.1.4.10"
+	OIDNIRDemo = "urn:oid:1.2.250.1.213.1.4.11"
+)
+
+// Environment says which INS OIDs are acceptable.
+type Environment string
+
+// Environments: production accepts only NIR and NIA; test also accepts the
+// test and demo OIDs.
+const (
+	Production Environment = "production"
+	Test       Environment = "test"
+)
+
+// CheckINS checks an INS value and its system. It returns nil, or an
+// *docbridge.Error with INSInvalid (length, characters, unknown OID, check
+// key) or INSTestOID (a test or demo OID in production).
+func CheckINS(ins, system string, env Environment) error {
+	switch normalOID(system) {
+	case OIDNIR, OIDNIA:
+	case OIDNIRTest, OIDNIRDemo:
+		if env != Test {
+			return docbridge.Errorf(docbridge.INSTestOID, "the INS uses a test or demo OID (%s), refused in production", normalOID(system))
+		}
+	default:
+		return docbridge.Errorf(docbridge.INSInvalid, "the INS system %q is not an INS OID (NIR 1.2.250.1.213.1.4.8 or NIA …4.9)", system)
+	}
+	if len(ins) != 15 {
+		return docbridge.Errorf(docbridge.INSInvalid, "the INS has %d characters, want 15", len(ins))
+	}
+	if !ValidKey(ins) {
+		return docbridge.Errorf(docbridge.INSInvalid, "the INS check key is wrong: correct the INS at the source (a mistyped digit?)")
+	}
+	return nil
+}
+
+// ValidKey reports whether a 15-character INS (NIR or NIA) has a correct
+// check key: 97 − (first 13 digits mod 97), with Corsica's 2A and 2B read as
+// 19 and 18.
+func ValidKey(ins string) bool {
+	if len(ins) != 15 {
+		return false
+	}
+	body := strings.ToUpper(ins[:13])
+	switch body[5:7] {
+	case "2A":
+		body = body[:5] + "19" + body[7:]
+	case "2B":
+		body = body[:5] + "18" + body[7:]
+	}
+	n, err := strconv.ParseUint(body, 10, 64)
+	if err != nil || !digits(ins[13:]) {
+		return false
+	}
+	key, _ := strconv.Atoi(ins[13:])
+	return key == int(97-n%97)
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// normalOID returns an OID system as "urn:oid:…", whichever way it was written.
+func normalOID(system string) string {
+	if system == "" || strings.HasPrefix(system, "urn:oid:") {
+		return system
+	}
+	return "urn:oid:" + system
+}

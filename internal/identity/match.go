@@ -1,0 +1,69 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/docbridge/docbridge"
+)
+
+// Diff is one strict trait that differs between a document and a pairing.
+// It holds patient data: show it to an authorised person, never log it.
+type Diff struct {
+	Trait    string `json:"trait"`
+	Document string `json:"document"`
+	Paired   string `json:"paired"`
+}
+
+// Compare returns the strict traits (and INS) on which doc and paired differ
+// after normalisation, in a fixed order. An empty result is an exact match.
+func Compare(doc, paired docbridge.Patient) []Diff {
+	var out []Diff
+	cmp := func(trait, a, b string) {
+		if Normalize(a) != Normalize(b) {
+			out = append(out, Diff{Trait: trait, Document: a, Paired: b})
+		}
+	}
+	cmp("ins", doc.INS, paired.INS)
+	cmp("insSystem", normalOID(doc.INSSystem), normalOID(paired.INSSystem))
+	cmp("birthName", doc.BirthName, paired.BirthName)
+	cmp("firstNames", joinNames(doc.FirstNames), joinNames(paired.FirstNames))
+	cmp("birthDate", doc.BirthDate, paired.BirthDate)
+	cmp("sex", doc.Sex, paired.Sex)
+	cmp("birthPlace", doc.BirthPlace, paired.BirthPlace)
+	return out
+}
+
+// Pairings finds the live pairing of a patient by INS.
+type Pairings interface {
+	PairingByINS(ctx context.Context, ins string) (docbridge.Pairing, bool, error)
+}
+
+// Matcher matches documents to pairings.
+type Matcher struct {
+	Pairings Pairings
+}
+
+// Match returns the pairing a document may be delivered to. Errors are
+// *docbridge.Error: NotPaired when no live pairing has the document's INS,
+// IdentityMismatch (naming the differing traits, not their values) when
+// the traits differ; other errors come from the pairing lookup.
+func (m *Matcher) Match(ctx context.Context, d *docbridge.Document) (docbridge.Pairing, error) {
+	p, ok, err := m.Pairings.PairingByINS(ctx, d.Patient.INS)
+	if err != nil {
+		return docbridge.Pairing{}, fmt.Errorf("find pairing for document %s: %w", d.UniqueID, err)
+	}
+	if !ok {
+		return docbridge.Pairing{}, docbridge.Errorf(docbridge.NotPaired, "no pairing for this patient yet: the document waits until the patient pairs their MES account")
+	}
+	if diffs := Compare(d.Patient, p.Patient); len(diffs) > 0 {
+		traits := make([]string, len(diffs))
+		for i, df := range diffs {
+			traits[i] = df.Trait
+		}
+		return docbridge.Pairing{}, docbridge.Errorf(docbridge.IdentityMismatch,
+			"the document's identity differs from the paired identity on %s: an identity-vigilance review is needed", strings.Join(traits, ", "))
+	}
+	return p, nil
+}
