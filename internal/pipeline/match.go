@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+// waitForPairing is the next-attempt time of documents that only a pairing
+// change can move: they are rechecked when the pairings change, not polled.
+var waitForPairing = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// matchDue matches converted documents to pairings, and rechecks documents
+// held for a pairing whenever the pairings changed.
+func (p *Pipeline) matchDue(ctx context.Context) (bool, error) {
+	rows, err := p.o.Store.Due(ctx, docbridge.Converted, p.o.Now(), p.o.Batch)
+	if err != nil {
+		return false, fmt.Errorf("list converted documents: %w", err)
+	}
+	for _, r := range rows {
+		if err := p.match(ctx, r); err != nil {
+			return false, err
+		}
+	}
+	released, err := p.recheckHeld(ctx)
+	return len(rows) > 0 || released, err
+}
+
+// match moves one document to matched, or to the state of the reason it
+// cannot be matched. A held document stays as it is when nothing changed.
+func (p *Pipeline) match(ctx context.Context, r store.DocRow) error {
+	pairing, err := p.o.Matcher.Match(ctx, r.Doc)
+	t := store.Transition{ID: r.ID, From: r.State, Actor: "match"}
+	switch reason := docbridge.ReasonOf(err); {
+	case err == nil:
+		t.To, t.PairingID = docbridge.Matched, pairing.ID
+	case reason == docbridge.Internal:
+		return fmt.Errorf("match document %d: %w", r.ID, err)
+	case r.State == reason.State() && r.Reason == reason:
+		return nil
+	default:
+		t.To, t.Reason, t.Message = reason.State(), reason, docbridge.MessageOf(err)
+		if t.To == docbridge.Held {
+			t.NextAttempt = waitForPairing
+		}
+	}
+	if err := p.o.Store.Transition(ctx, t); err != nil && err != store.ErrConflict {
+		return fmt.Errorf("record match of document %d: %w", r.ID, err)
+	}
+	p.o.Log.Info().Int64("doc", r.ID).Str("state", string(t.To)).Str("reason", string(t.Reason)).Msg("document matched")
+	return nil
+}
+
+// recheckHeld rematches the documents held for a pairing when the set of
+// pairings changed since the last look (a patient paired, a pairing was
+// revoked or renewed). It reports whether it looked.
+func (p *Pipeline) recheckHeld(ctx context.Context) (bool, error) {
+	pairings, err := p.o.Store.Pairings(ctx)
+	if err != nil {
+		return false, fmt.Errorf("list pairings: %w", err)
+	}
+	h := sha256.New()
+	for _, pr := range pairings {
+		fmt.Fprintf(h, "%s\x00%t\x00%s\n", pr.ID, pr.Revoked, pr.AccessToken)
+	}
+	fp := hex.EncodeToString(h.Sum(nil))
+	if fp == p.pairing {
+		return false, nil
+	}
+	p.pairing = fp
+	for _, reason := range []docbridge.Reason{docbridge.NotPaired, docbridge.PairingRevoked} {
+		rows, err := p.o.Store.Documents(ctx, store.Filter{State: docbridge.Held, Reason: reason})
+		if err != nil {
+			return false, fmt.Errorf("list documents held for %s: %w", reason, err)
+		}
+		for _, r := range rows {
+			if err := p.match(ctx, r); err != nil {
+				return false, err
+			}
+		}
+	}
+	return false, nil
+}

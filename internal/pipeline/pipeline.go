@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/docbridge/docbridge"
+)
+
+// Options configures a Pipeline. Store, Converter, Checker, Matcher and
+// Sender are required.
+type Options struct {
+	Store     Store
+	Converter Converter
+	Checker   Checker
+	Matcher   Matcher
+	Sender    Sender
+	Log       zerolog.Logger
+	// Poll is how often stages look for due work when nothing woke them;
+	// 0 means 1 s.
+	Poll time.Duration
+	// Backoff spaces delivery retries.
+	Backoff Backoff
+	// Batch is how many rows a stage takes at a time; 0 means 64.
+	Batch int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Pipeline runs the convert, match and deliver stages. It is also the Sink
+// intakes hand their input to.
+type Pipeline struct {
+	o       Options
+	wake    [3]chan struct{} // convert, match, deliver
+	pairing string           // fingerprint of the pairings last seen by match
+}
+
+const (
+	stageConvert = iota
+	stageMatch
+	stageDeliver
+)
+
+// New returns a Pipeline; it does nothing until Run.
+func New(o Options) *Pipeline {
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Batch <= 0 {
+		o.Batch = 64
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	p := &Pipeline{o: o}
+	for i := range p.wake {
+		p.wake[i] = make(chan struct{}, 1)
+	}
+	return p
+}
+
+var _ docbridge.Sink = (*Pipeline)(nil)
+
+// Accept implements docbridge.Sink: it makes the input durable through the
+// store, then converts and checks it at once so that the intake learns a
+// refusal it can report (a reason file, an HL7 AE). Conversion is pure and
+// its outcome is committed; if it cannot be committed the input stays
+// received and the convert stage takes it up again, so the returned
+// Accepted may say Received.
+func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
+	acc, err := p.o.Store.Accept(ctx, e)
+	if err != nil {
+		return acc, err
+	}
+	log := p.o.Log.With().Int64("input", acc.ID).Str("intake", e.Intake).Logger()
+	if acc.Duplicate {
+		log.Info().Msg("input already accepted: same bytes, nothing new stored")
+		in, err := p.o.Store.Input(ctx, acc.ID)
+		if err == nil {
+			acc.State, acc.Reason, acc.Message = in.State, in.Reason, in.Message
+		}
+		return acc, nil
+	}
+	log.Info().Int64("bytes", acc.Size).Msg("input accepted")
+	acc.State = docbridge.Received
+	out, err := p.convertInput(ctx, acc.ID, acc.SHA256)
+	if err != nil {
+		log.Warn().Err(err).Msg("conversion deferred to the convert stage")
+		p.kick(stageConvert)
+		return acc, nil
+	}
+	acc.State, acc.Reason, acc.Message = out.state, out.reason, out.message
+	p.kick(stageMatch)
+	return acc, nil
+}
+
+// Run runs the stages until ctx is done. It returns nil on a clean stop and
+// an error only when a stage cannot go on.
+func (p *Pipeline) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.loop(ctx, stageConvert, p.convertDue) })
+	g.Go(func() error { return p.loop(ctx, stageMatch, p.matchDue) })
+	g.Go(func() error { return p.loop(ctx, stageDeliver, p.deliverDue) })
+	return g.Wait()
+}
+
+// loop calls step whenever the stage is woken or Poll passes. step reports
+// whether it did anything; a busy stage runs again at once and wakes the
+// next stage. Errors from step are logged and retried at the next tick:
+// a store that is briefly unavailable must not stop the daemon.
+func (p *Pipeline) loop(ctx context.Context, stage int, step func(context.Context) (bool, error)) error {
+	t := time.NewTicker(p.o.Poll)
+	defer t.Stop()
+	for {
+		busy, err := step(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			p.o.Log.Error().Err(err).Int("stage", stage).Msg("stage step failed; retrying at the next tick")
+		}
+		if busy && err == nil {
+			if stage+1 < len(p.wake) {
+				p.kick(stage + 1)
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-p.wake[stage]:
+		}
+	}
+}
+
+func (p *Pipeline) kick(stage int) {
+	select {
+	case p.wake[stage] <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,58 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+// Store is the durable state the stages read and write. *store.Store
+// implements it.
+type Store interface {
+	Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error)
+	ReadContent(sha256 string) ([]byte, error)
+	OpenContent(sha256 string) (io.ReadCloser, error)
+	PendingInputs(ctx context.Context, limit int) ([]store.Input, error)
+	Input(ctx context.Context, id int64) (store.Input, error)
+	RecordConversion(ctx context.Context, inputID int64, docs []store.NewDocument) ([]store.DocRef, error)
+	FailInput(ctx context.Context, inputID int64, reason docbridge.Reason, msg string) error
+	Due(ctx context.Context, state docbridge.State, now time.Time, limit int) ([]store.DocRow, error)
+	Transition(ctx context.Context, t store.Transition) error
+	Pairings(ctx context.Context) ([]docbridge.Pairing, error)
+	PutPairing(ctx context.Context, p docbridge.Pairing) error
+}
+
+// Converter turns raw input into normalised documents. It is pure; an error
+// refuses the whole input and carries a reason.
+type Converter interface {
+	Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error)
+}
+
+// ConverterFunc adapts a function to Converter.
+type ConverterFunc func(raw []byte) (docbridge.Format, []*docbridge.Document, error)
+
+// Convert calls f.
+func (f ConverterFunc) Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
+	return f(raw)
+}
+
+// Checker returns the identity problems of a patient that no pairing can
+// fix (INS validity, missing traits, identity status).
+type Checker func(p docbridge.Patient) []docbridge.Problem
+
+// Matcher finds the pairing a document may be delivered to, or says why not
+// with a *docbridge.Error (NotPaired, IdentityMismatch, …).
+type Matcher interface {
+	Match(ctx context.Context, d *docbridge.Document) (docbridge.Pairing, error)
+}
+
+// Sender delivers one document to MES. It returns a *docbridge.Error whose
+// reason says whether to retry (MESUnavailable), wait for the patient
+// (PairingRevoked) or stop (MESRejected). Delivering the same document twice
+// must be safe: MES's "already there" is a Receipt with Duplicate set.
+type Sender interface {
+	Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error)
+}

@@ -1,0 +1,20 @@
+// Package watch holds docbridge's intakes. This package is the drop-folder
+// intake; watch/mllp and watch/fhirhttp hold the network ones.
+//
+// The drop-folder contract, for integrators:
+//
+//   - Write the file elsewhere on the same filesystem (or under a temporary
+//     name in the folder: ".name", "name.tmp", "name.part") and rename it into
+//     the folder: it is taken at once. A file written in place is taken once
+//     its size and modification time have not changed for the settle period.
+//   - Once docbridge has durably stored the file, it moves it to done/ — or to
+//     failed/ when the input itself is refused, with <name>.reason.json beside
+//     it giving the reason code and a sentence saying what to fix.
+//   - A file docbridge could not store (disk full, database unavailable) stays
+//     where it is and is tried again.
+//   - Subdirectories are not watched.
+//
+// Intakes import only the root package: they hand raw bytes to a
+// docbridge.Sink and acknowledge (here: move the file) only after Accept
+// returned nil.
+package watch

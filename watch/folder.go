@@ -1,0 +1,230 @@
+package watch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/rs/zerolog"
+
+	"github.com/docbridge/docbridge"
+)
+
+// FolderOptions configures a Folder intake.
+type FolderOptions struct {
+	Name   string         // the intake's name in the store and logs; "" means "folder"
+	Dir    string         // the watched drop folder; required
+	Done   string         // where accepted files go; "" means Dir/done
+	Failed string         // where refused files go; "" means Dir/failed
+	Sink   docbridge.Sink // required
+	// Settle is how long a file written in place must stay unchanged before
+	// it is taken; 0 means 2 s.
+	Settle time.Duration
+	// Quick is how long a new file must see no write before it counts as
+	// renamed in (taken at once); 0 means 100 ms.
+	Quick time.Duration
+	// Rescan is the period of the full directory scan that catches events
+	// inotify lost (overflow, network filesystems); 0 means 30 s.
+	Rescan time.Duration
+	Log    zerolog.Logger
+	Now    func() time.Time // nil means time.Now
+}
+
+// Folder is a drop-folder intake: fsnotify events plus a periodic rescan.
+type Folder struct {
+	o     FolderOptions
+	files map[string]*candidate // by base name, files seen and not yet taken
+}
+
+// candidate is a file in the drop folder on its way to being taken.
+type candidate struct {
+	lastEvent time.Time
+	wrote     bool // a write was seen, or the history is unknown (found by a scan)
+	size      int64
+	mtime     time.Time
+	retryAt   time.Time // after a failed Accept
+}
+
+// NewFolder checks the options and creates the done and failed folders.
+func NewFolder(o FolderOptions) (*Folder, error) {
+	if o.Dir == "" || o.Sink == nil {
+		return nil, errors.New("watch: folder intake needs Dir and Sink")
+	}
+	if o.Name == "" {
+		o.Name = "folder"
+	}
+	if o.Done == "" {
+		o.Done = filepath.Join(o.Dir, "done")
+	}
+	if o.Failed == "" {
+		o.Failed = filepath.Join(o.Dir, "failed")
+	}
+	if o.Settle <= 0 {
+		o.Settle = 2 * time.Second
+	}
+	if o.Quick <= 0 {
+		o.Quick = 100 * time.Millisecond
+	}
+	if o.Rescan <= 0 {
+		o.Rescan = 30 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	for _, d := range []string{o.Dir, o.Done, o.Failed} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, fmt.Errorf("create folder %s: %w", d, err)
+		}
+	}
+	return &Folder{o: o, files: map[string]*candidate{}}, nil
+}
+
+// Ignored reports whether a name in the drop folder is never taken:
+// hidden and temporary names, and docbridge's own reason files.
+func Ignored(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".tmp") ||
+		strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".reason.json")
+}
+
+// Run watches the folder until ctx is done. It scans the folder at start,
+// after an inotify overflow and every Rescan. It returns nil on a clean stop
+// and an error when the folder cannot be watched at all.
+func (f *Folder) Run(ctx context.Context) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", f.o.Dir, err)
+	}
+	defer w.Close()
+	if err := w.Add(f.o.Dir); err != nil {
+		return fmt.Errorf("watch %s: %w", f.o.Dir, err)
+	}
+	f.o.Log.Info().Str("intake", f.o.Name).Msg("drop folder watched")
+	f.scan()
+	tick := time.NewTicker(min(f.o.Quick/2, 50*time.Millisecond))
+	defer tick.Stop()
+	rescan := time.NewTicker(f.o.Rescan)
+	defer rescan.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return errors.New("watch: fsnotify closed its event channel")
+			}
+			f.event(ev)
+		case err, ok := <-w.Errors:
+			if !ok {
+				return errors.New("watch: fsnotify closed its error channel")
+			}
+			f.o.Log.Warn().Err(err).Str("intake", f.o.Name).Msg("watcher error; rescanning the folder")
+			f.scan()
+		case <-rescan.C:
+			f.scan()
+		case <-tick.C:
+			f.takeReady(ctx)
+		}
+	}
+}
+
+func (f *Folder) event(ev fsnotify.Event) {
+	if filepath.Dir(ev.Name) != filepath.Clean(f.o.Dir) {
+		return
+	}
+	name := filepath.Base(ev.Name)
+	if Ignored(name) {
+		return
+	}
+	now := f.o.Now()
+	switch {
+	case ev.Has(fsnotify.Create):
+		if c, ok := f.files[name]; ok {
+			c.lastEvent, c.wrote = now, true
+			return
+		}
+		f.files[name] = f.stat(name, now, false)
+	case ev.Has(fsnotify.Write), ev.Has(fsnotify.Chmod):
+		c, ok := f.files[name]
+		if !ok {
+			c = &candidate{}
+			f.files[name] = c
+		}
+		c.lastEvent, c.wrote = now, true
+	case ev.Has(fsnotify.Remove), ev.Has(fsnotify.Rename):
+		delete(f.files, name)
+	}
+}
+
+// scan adds every regular file of the folder not already known. A file found
+// by a scan has an unknown history, so it must settle.
+func (f *Folder) scan() {
+	entries, err := os.ReadDir(f.o.Dir)
+	if err != nil {
+		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Msg("cannot list the drop folder")
+		return
+	}
+	now := f.o.Now()
+	for _, e := range entries {
+		if !e.Type().IsRegular() || Ignored(e.Name()) {
+			continue
+		}
+		if _, ok := f.files[e.Name()]; !ok {
+			f.files[e.Name()] = f.stat(e.Name(), now, true)
+		}
+	}
+}
+
+func (f *Folder) stat(name string, now time.Time, wrote bool) *candidate {
+	c := &candidate{lastEvent: now, wrote: wrote}
+	if fi, err := os.Stat(filepath.Join(f.o.Dir, name)); err == nil {
+		c.size, c.mtime = fi.Size(), fi.ModTime()
+	}
+	return c
+}
+
+// takeReady takes every file that is ready: renamed in (no write seen since
+// it appeared, not empty, unchanged) or settled (unchanged for Settle).
+func (f *Folder) takeReady(ctx context.Context) {
+	now := f.o.Now()
+	for name, c := range f.files {
+		if ctx.Err() != nil {
+			return
+		}
+		quiet := now.Sub(c.lastEvent)
+		if now.Before(c.retryAt) || quiet < f.o.Quick || (c.wrote && quiet < f.o.Settle) {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(f.o.Dir, name))
+		if err != nil {
+			delete(f.files, name)
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			delete(f.files, name)
+			continue
+		}
+		if fi.Size() != c.size || !fi.ModTime().Equal(c.mtime) || fi.Size() == 0 {
+			// Still changing (or still empty): it must now settle.
+			c.size, c.mtime, c.lastEvent, c.wrote = fi.Size(), fi.ModTime(), now, true
+			continue
+		}
+		if f.take(ctx, name) {
+			delete(f.files, name)
+		} else {
+			c.retryAt = now.Add(f.o.Settle)
+		}
+	}
+}
+
+// fileRef names a file in logs without its name, which may hold patient data.
+func fileRef(name string) string {
+	h := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(h[:6])
+}

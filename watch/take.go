@@ -1,0 +1,118 @@
+package watch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/docbridge/docbridge"
+)
+
+// ReasonFile is the content of <name>.reason.json beside a refused file.
+type ReasonFile struct {
+	File    string           `json:"file"`
+	Code    docbridge.Reason `json:"code"`
+	Message string           `json:"message"`
+	Input   int64            `json:"input,omitempty"`
+	At      time.Time        `json:"at"`
+}
+
+// take hands one file to the sink and moves it to done/ or failed/. It
+// reports whether the file is finished with; false means try again later.
+func (f *Folder) take(ctx context.Context, name string) bool {
+	log := f.o.Log.With().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Logger()
+	path := filepath.Join(f.o.Dir, name)
+	fh, err := os.Open(path)
+	if err != nil {
+		log.Warn().Err(err).Msg("cannot open the dropped file; will retry")
+		return false
+	}
+	acc, err := f.o.Sink.Accept(ctx, &docbridge.Envelope{
+		Intake: f.o.Name, Source: name, ReceivedAt: f.o.Now(), Body: fh,
+	})
+	fh.Close()
+	switch reason := docbridge.ReasonOf(err); {
+	case err == nil && acc.State == docbridge.Failed:
+		return f.refuse(name, acc.ID, acc.Reason, acc.Message)
+	case err == nil:
+		dst, merr := moveInto(path, f.o.Done)
+		if merr != nil {
+			log.Error().Err(merr).Int64("input", acc.ID).Msg("stored, but cannot move the file to done/; it will be seen as a duplicate")
+			return false
+		}
+		log.Info().Int64("input", acc.ID).Bool("duplicate", acc.Duplicate).Str("to", filepath.Base(filepath.Dir(dst))).Msg("file taken")
+		return true
+	case reason == docbridge.TooLarge:
+		return f.refuse(name, 0, reason, docbridge.MessageOf(err))
+	default:
+		log.Error().Err(err).Msg("cannot store the dropped file now; it stays and will be retried")
+		return false
+	}
+}
+
+// refuse moves a refused file to failed/ and writes its reason file there.
+func (f *Folder) refuse(name string, input int64, reason docbridge.Reason, msg string) bool {
+	log := f.o.Log.With().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Int64("input", input).Logger()
+	dst, err := moveInto(filepath.Join(f.o.Dir, name), f.o.Failed)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot move the refused file to failed/")
+		return false
+	}
+	rf := ReasonFile{File: filepath.Base(dst), Code: reason, Message: msg, Input: input, At: f.o.Now().UTC()}
+	if err := writeFileSync(dst+".reason.json", rf); err != nil {
+		log.Error().Err(err).Msg("cannot write the reason file")
+	}
+	log.Warn().Str("reason", string(reason)).Msg("file refused; moved to failed/")
+	return true
+}
+
+// moveInto renames path into dir, keeping its name unless one is there
+// already, and syncs the directory so the move survives a crash.
+func moveInto(path, dir string) (string, error) {
+	name := filepath.Base(path)
+	dst := filepath.Join(dir, name)
+	if _, err := os.Lstat(dst); err == nil {
+		ext := filepath.Ext(name)
+		dst = filepath.Join(dir, fmt.Sprintf("%s.%d%s", strings.TrimSuffix(name, ext), time.Now().UnixNano(), ext))
+	}
+	if err := os.Rename(path, dst); err != nil {
+		return "", fmt.Errorf("move %s: %w", name, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return dst, err
+	}
+	return dst, syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func writeFileSync(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := fh.Write(append(b, '\n')); err != nil {
+		fh.Close()
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}
