@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert"
+	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/pipeline"
+	"github.com/docbridge/docbridge/internal/store"
+	"github.com/docbridge/docbridge/mappings"
+	"github.com/docbridge/docbridge/mes"
+	"github.com/docbridge/docbridge/watch"
+)
+
+var (
+	_ pipeline.Sender   = (*mes.Client)(nil)
+	_ pipeline.Matcher  = (*identity.Matcher)(nil)
+	_ pipeline.Store    = (*store.Store)(nil)
+	_ identity.Pairings = (*store.Store)(nil)
+	_ docbridge.Sink    = (*pipeline.Pipeline)(nil)
+)
+
+// app is the daemon wired from a Config.
+type app struct {
+	cfg     *Config
+	log     zerolog.Logger
+	store   *store.Store
+	pipe    *pipeline.Pipeline
+	folders []*watch.Folder
+}
+
+// openApp opens the store and builds the pipeline and intakes of cfg.
+func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error) {
+	maps, err := mappings.Load(cfg.Mappings.OverrideDir)
+	if err != nil {
+		return nil, usageErrorf("mappings: %v", err)
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, usageErrorf("timezone: %v", err)
+	}
+	st, err := store.Open(ctx, store.Options{Dir: cfg.Data, MaxInputSize: cfg.Limits.MaxInputBytes})
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
+	}
+	a := &app{cfg: cfg, log: log, store: st}
+	a.pipe = pipeline.New(pipeline.Options{
+		Store:     st,
+		Converter: newConverter(maps, loc, cfg.Limits.MaxInputBytes),
+		Checker:   newChecker(cfg),
+		Matcher:   &identity.Matcher{Pairings: st},
+		Sender:    mes.NewClient(mes.Options{BaseURL: cfg.MES.BaseURL, UserAgent: "docbridge/" + version()}),
+		Log:       log,
+		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},
+	})
+	for _, fc := range cfg.Folders {
+		f, err := watch.NewFolder(watch.FolderOptions{
+			Name: fc.Name, Dir: fc.Path, Done: fc.Done, Failed: fc.Failed,
+			Settle: fc.Settle, Rescan: fc.Rescan, Sink: a.pipe, Log: log,
+		})
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("folder intake %s: %w", fc.Name, err)
+		}
+		a.folders = append(a.folders, f)
+	}
+	return a, nil
+}
+
+// Run runs the pipeline and every intake until ctx is done.
+func (a *app) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.pipe.Run(ctx) })
+	for _, f := range a.folders {
+		g.Go(func() error { return f.Run(ctx) })
+	}
+	return g.Wait()
+}
+
+// Close closes the store.
+func (a *app) Close() error { return a.store.Close() }
+
+func newConverter(maps *mappings.Set, loc *time.Location, maxSize int64) pipeline.Converter {
+	o := convert.Options{Mappings: maps, Location: loc, MaxSize: maxSize}
+	return pipeline.ConverterFunc(func(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
+		return convert.Convert(raw, o)
+	})
+}
+
+func identityOptions(cfg *Config) identity.Options {
+	return identity.Options{Environment: identity.Environment(cfg.Environment), AcceptVALI: cfg.Identity.AcceptVALI}
+}
+
+func newChecker(cfg *Config) pipeline.Checker {
+	o := identityOptions(cfg)
+	return func(p docbridge.Patient) []docbridge.Problem { return identity.Check(p, o) }
+}

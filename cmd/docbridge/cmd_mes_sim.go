@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/mappings"
+	"github.com/docbridge/docbridge/mes/mestest"
+)
+
+// runMESSim serves the strict MES simulator until interrupted. Patients
+// given with --patients are registered; their pairings, tokens included,
+// are written to --pairings-out for `docbridge pair import`.
+func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("mes-sim", "mes-sim [--addr ADDR] [--patients FILE --pairings-out FILE] [--tls-cert F --tls-key F]", stderr)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen `address`")
+	patients := fs.String("patients", "", "pairings `file` (JSON array, tokens ignored) whose patients the simulator knows")
+	out := fs.String("pairings-out", "", "write the pairings with the simulator's tokens to this `file`")
+	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file`")
+	key := fs.String("tls-key", "", "and this key `file`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*cert == "") != (*key == "") {
+		return usageErrorf("--tls-cert and --tls-key go together")
+	}
+	maps, err := mappings.Load("")
+	if err != nil {
+		return fmt.Errorf("load mappings: %w", err)
+	}
+	sim := mestest.New(mestest.Options{Codes: maps})
+	if *patients != "" {
+		if err := registerPatients(sim, *patients, *out); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	scheme := "http"
+	if *cert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "MES simulator listening on %s://%s\n", scheme, ln.Addr())
+	errc := make(chan error, 1)
+	go func() {
+		if *cert != "" {
+			errc <- srv.ServeTLS(ln, *cert, *key)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintf(stdout, "MES simulator stopped: %d document(s), %d request(s)\n", sim.Count(), sim.Requests())
+	return nil
+}
+
+func registerPatients(sim *mestest.Server, in, out string) error {
+	b, err := os.ReadFile(in)
+	if err != nil {
+		return usageErrorf("read patients: %v", err)
+	}
+	var ps []docbridge.Pairing
+	if err := json.Unmarshal(b, &ps); err != nil {
+		return usageErrorf("patients %s: %v", in, err)
+	}
+	for i := range ps {
+		ps[i].AccessToken = sim.AddPatient(ps[i].MESPatient, ps[i].Patient.INS, ps[i].Patient.INSSystem)
+	}
+	if out == "" {
+		return nil
+	}
+	b, _ = json.MarshalIndent(ps, "", "  ")
+	if err := os.WriteFile(out, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write pairings: %w", err)
+	}
+	return nil
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}

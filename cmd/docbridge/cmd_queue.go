@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "list" {
+		fmt.Fprintln(stderr, "Usage: docbridge queue list [--state S] [--reason R] [--json] (-c FILE | --data DIR)")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return usageErrorf("queue needs a subcommand: list")
+	}
+	fs := newFlags("queue list", "queue list [--state S] [--reason R] [--json] (-c FILE | --data DIR)", stderr)
+	sf := addStoreFlags(fs)
+	state := fs.String("state", "", "only documents in this `state`")
+	reason := fs.String("reason", "", "only documents with this `reason`")
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	st, _, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rows, err := st.Documents(ctx, store.Filter{State: docbridge.State(*state), Reason: docbridge.Reason(*reason)})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, r := range rows {
+			enc.Encode(queueLine{r.ID, r.InputID, r.UniqueID, r.State, r.Reason, r.Message, r.Attempts, r.MESID, r.UpdatedAt})
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DOC\tINPUT\tSTATE\tREASON\tATTEMPTS\tUPDATED\tUNIQUE ID")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.InputID, r.State, orDash(string(r.Reason)), r.Attempts, r.UpdatedAt.Format(time.RFC3339), r.UniqueID)
+	}
+	return tw.Flush()
+}
+
+// queueLine is one document in `queue list --json`.
+type queueLine struct {
+	ID       int64            `json:"id"`
+	Input    int64            `json:"input"`
+	UniqueID string           `json:"uniqueId"`
+	State    docbridge.State  `json:"state"`
+	Reason   docbridge.Reason `json:"reason,omitempty"`
+	Message  string           `json:"message,omitempty"`
+	Attempts int              `json:"attempts"`
+	MESID    string           `json:"mesId,omitempty"`
+	Updated  time.Time        `json:"updated"`
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is docbridge.yaml. Field names are the YAML keys.
+type Config struct {
+	// Environment is "production" (the default) or "test"; test accepts the
+	// test and demo INS OIDs.
+	Environment string `yaml:"environment"`
+	// Data is the data directory: the store database and content.
+	Data string `yaml:"data"`
+	// TimeZone reads source times that carry no offset; default Europe/Paris.
+	TimeZone string    `yaml:"timezone"`
+	Log      LogConfig `yaml:"log"`
+	MES      MESConfig `yaml:"mes"`
+	Mappings struct {
+		OverrideDir string `yaml:"override_dir"`
+	} `yaml:"mappings"`
+	Identity struct {
+		AcceptVALI bool `yaml:"accept_vali"`
+	} `yaml:"identity"`
+	Limits struct {
+		MaxInputBytes int64 `yaml:"max_input_bytes"`
+	} `yaml:"limits"`
+	Delivery struct {
+		RetryBase time.Duration `yaml:"retry_base"`
+		RetryMax  time.Duration `yaml:"retry_max"`
+	} `yaml:"delivery"`
+	Folders []FolderConfig `yaml:"folders"`
+}
+
+// LogConfig chooses the log level and format.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info (default), warn, error
+	Format string `yaml:"format"` // json (default for serve) or console
+}
+
+// MESConfig says where documents go.
+type MESConfig struct {
+	Profile string `yaml:"profile"`  // mes-api (the default)
+	BaseURL string `yaml:"base_url"` // the Documents API base URL
+}
+
+// FolderConfig is one drop folder.
+type FolderConfig struct {
+	Name   string        `yaml:"name"`
+	Path   string        `yaml:"path"`
+	Done   string        `yaml:"done"`
+	Failed string        `yaml:"failed"`
+	Settle time.Duration `yaml:"settle"`
+	Rescan time.Duration `yaml:"rescan"`
+}
+
+// loadConfig reads and checks a configuration file. Unknown keys are
+// errors; every error names the file and the field.
+func loadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErrorf("read config: %v", err)
+	}
+	c, err := parseConfig(b)
+	if err != nil {
+		return nil, usageErrorf("config %s: %v", path, err)
+	}
+	base := filepath.Dir(path)
+	rel := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
+		}
+	}
+	rel(&c.Data)
+	rel(&c.Mappings.OverrideDir)
+	for i := range c.Folders {
+		rel(&c.Folders[i].Path)
+		rel(&c.Folders[i].Done)
+		rel(&c.Folders[i].Failed)
+	}
+	return c, nil
+}
+
+// parseConfig decodes YAML strictly, fills defaults and checks values.
+func parseConfig(b []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	c.defaults()
+	return &c, c.check()
+}
+
+func (c *Config) defaults() {
+	if c.Environment == "" {
+		c.Environment = "production"
+	}
+	if c.TimeZone == "" {
+		c.TimeZone = "Europe/Paris"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	if c.MES.Profile == "" {
+		c.MES.Profile = "mes-api"
+	}
+	for i := range c.Folders {
+		if c.Folders[i].Name == "" {
+			c.Folders[i].Name = fmt.Sprintf("folder%d", i+1)
+		}
+	}
+}
+
+func (c *Config) check() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	switch c.Environment {
+	case "production", "test":
+	default:
+		bad("environment", "%q is not production or test", c.Environment)
+	}
+	if c.Data == "" {
+		bad("data", "required: the data directory")
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		bad("timezone", "%v", err)
+	}
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		bad("log.format", "%q is not json or console", c.Log.Format)
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		bad("log.level", "%v", err)
+	}
+	if c.MES.Profile != "mes-api" {
+		bad("mes.profile", "%q is not available in this version (mes-api)", c.MES.Profile)
+	}
+	if c.MES.BaseURL == "" {
+		bad("mes.base_url", "required: the MES Documents API base URL")
+	}
+	if c.Limits.MaxInputBytes < 0 {
+		bad("limits.max_input_bytes", "must not be negative")
+	}
+	names := map[string]bool{}
+	for i, f := range c.Folders {
+		field := fmt.Sprintf("folders[%d]", i)
+		if f.Path == "" {
+			bad(field+".path", "required")
+		}
+		if names[f.Name] {
+			bad(field+".name", "%q is used twice", f.Name)
+		}
+		names[f.Name] = true
+	}
+	return errors.Join(errs...)
+}
