@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/docbridge/docbridge"
+)
+
+// NewDocument is one converted document and the state it enters.
+type NewDocument struct {
+	Doc     *docbridge.Document // UniqueID required; Content, Size and SHA256 must agree
+	State   docbridge.State     // required
+	Reason  docbridge.Reason
+	Message string
+}
+
+// DocRef names the row a NewDocument became.
+type DocRef struct {
+	ID       int64
+	Existing bool            // a row with the same uniqueId and SHA-256 was there already
+	State    docbridge.State // the row's state after the call
+}
+
+// querier is what *sql.DB and *sql.Tx share for reads.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// RecordConversion records, in one transaction, the documents converted
+// from input inputID and moves the input from Received to Converted. It
+// returns one DocRef per NewDocument, in order.
+//
+// Each document's Content is stored content-addressed and made durable
+// before the commit; Doc.SHA256 must be the hex SHA-256 of Doc.Content and
+// Doc.Size its length, or nothing is recorded and an error is returned.
+// A document whose (UniqueID, SHA256) is already stored (by an earlier
+// input, or earlier in docs) is not inserted again: its DocRef has Existing
+// set and the existing row's id and state. Each new row gets an event
+// ("" → State, actor "convert") and is due at once.
+//
+// RecordConversion is idempotent: when the input is already Converted it
+// records nothing and returns the references the first call returned (with
+// their current states), whatever docs holds. It returns an error wrapping
+// ErrNotFound for an unknown input and ErrConflict for a Failed one.
+func (s *Store) RecordConversion(ctx context.Context, inputID int64, docs []NewDocument) ([]DocRef, error) {
+	refs, err := s.recordConversion(ctx, inputID, docs)
+	if err != nil {
+		return nil, fmt.Errorf("store: record conversion of input %d: %w", inputID, err)
+	}
+	return refs, nil
+}
+
+func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewDocument) ([]DocRef, error) {
+	// Cheap check first, so that a repeated call writes no content.
+	var st docbridge.State
+	err := s.r.QueryRowContext(ctx, `SELECT state FROM inputs WHERE id = ?`, inputID).Scan(&st)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, err
+	case st == docbridge.Converted:
+		return conversionRefs(ctx, s.r, inputID)
+	case st != docbridge.Received:
+		return nil, fmt.Errorf("input is %s: %w", st, ErrConflict)
+	}
+
+	metas := make([]string, len(docs))
+	shas := make([]string, len(docs))
+	for i, nd := range docs {
+		if shas[i], metas[i], err = checkDocument(nd); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+	}
+	for i, nd := range docs {
+		if err := s.putBytes(ctx, nd.Doc.Content, shas[i]); err != nil {
+			return nil, fmt.Errorf("store content of document %d: %w", i, err)
+		}
+	}
+
+	var refs []DocRef
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := inputState(ctx, tx, inputID)
+		switch {
+		case err != nil:
+			return err
+		case st == docbridge.Converted:
+			refs, err = conversionRefs(ctx, tx, inputID)
+			return err
+		case st != docbridge.Received:
+			return fmt.Errorf("input is %s: %w", st, ErrConflict)
+		}
+		now := nanos(s.now())
+		refs = make([]DocRef, len(docs))
+		for i, nd := range docs {
+			if refs[i], err = insertDocument(ctx, tx, inputID, nd, shas[i], metas[i], now); err != nil {
+				return fmt.Errorf("document %d: %w", i, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO conversions (input_id, position, doc_id, existing) VALUES (?, ?, ?, ?)`,
+				inputID, i, refs[i].ID, refs[i].Existing); err != nil {
+				return fmt.Errorf("document %d: link to input: %w", i, err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE inputs SET state = ?, reason = '', message = '', updated_at = ? WHERE id = ?`,
+			docbridge.Converted, now, inputID)
+		return err
+	})
+	return refs, err
+}
+
+// checkDocument checks that nd can be recorded and returns its content's
+// hex SHA-256 and its metadata as JSON.
+func checkDocument(nd NewDocument) (sha, meta string, err error) {
+	d := nd.Doc
+	switch {
+	case d == nil:
+		return "", "", errors.New("no document")
+	case d.UniqueID == "":
+		return "", "", errors.New("no uniqueId")
+	case nd.State == "":
+		return "", "", errors.New("no state")
+	case d.Size != int64(len(d.Content)):
+		return "", "", fmt.Errorf("size is %d, content has %d bytes", d.Size, len(d.Content))
+	}
+	sum := sha256.Sum256(d.Content)
+	sha = hex.EncodeToString(sum[:])
+	if strings.ToLower(d.SHA256) != sha {
+		return "", "", fmt.Errorf("sha256 is %q, content hashes to %s", d.SHA256, sha)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return "", "", fmt.Errorf("encode metadata: %w", err)
+	}
+	return sha, string(b), nil
+}
+
+// insertDocument inserts nd with its creation event, or returns the
+// existing row with the same (uniqueId, sha256).
+func insertDocument(ctx context.Context, tx *sql.Tx, inputID int64, nd NewDocument, sha, meta string, now int64) (DocRef, error) {
+	ref := DocRef{State: nd.State}
+	err := tx.QueryRowContext(ctx, `INSERT INTO documents
+	(input_id, unique_id, sha256, state, reason, message, attempts, next_attempt_at,
+	 pairing_id, mes_id, meta, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?, ?)
+	ON CONFLICT (unique_id, sha256) DO NOTHING
+	RETURNING id`,
+		inputID, nd.Doc.UniqueID, sha, nd.State, nd.Reason, nd.Message, now, meta, now, now).Scan(&ref.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		ref.Existing = true
+		err = tx.QueryRowContext(ctx, `SELECT id, state FROM documents WHERE unique_id = ? AND sha256 = ?`,
+			nd.Doc.UniqueID, sha).Scan(&ref.ID, &ref.State)
+		return ref, err
+	}
+	if err != nil {
+		return ref, err
+	}
+	err = insertEvent(ctx, tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: "convert"}, now)
+	return ref, err
+}
+
+// conversionRefs returns what RecordConversion recorded for an input, with
+// the documents' current states.
+func conversionRefs(ctx context.Context, q querier, inputID int64) ([]DocRef, error) {
+	rows, err := q.QueryContext(ctx, `SELECT c.doc_id, c.existing, d.state
+	FROM conversions c JOIN documents d ON d.id = c.doc_id
+	WHERE c.input_id = ? ORDER BY c.position`, inputID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var refs []DocRef
+	for rows.Next() {
+		var r DocRef
+		if err := rows.Scan(&r.ID, &r.Existing, &r.State); err != nil {
+			return nil, err
+		}
+		refs = append(refs, r)
+	}
+	return refs, rows.Err()
+}

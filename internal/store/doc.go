@@ -1,0 +1,49 @@
+// Package store is the durable state of docbridge: accepted inputs, the
+// documents converted from them and their state machine (DESIGN.md §5), the
+// event history of every transition, the pairing registry, and the content
+// of inputs and documents.
+//
+// # Layout on disk
+//
+// Everything lives under Options.Dir:
+//
+//	docbridge.db            SQLite database (WAL, synchronous=FULL, foreign keys on)
+//	content/ab/abcd…        content files, named by the hex SHA-256 of their bytes
+//	tmp/                    content being written; renamed into content/ when fsynced
+//
+// Directories are created 0700 and files 0600: nothing the store writes is
+// readable by other users.
+//
+// # Durability
+//
+// Content is written to tmp/, fsynced, renamed into content/ and the
+// directory fsynced before the row that names it is committed, so a
+// committed row always names a complete content file. A crash can leave an
+// orphan content file without a row (harmless: the next Accept of the same
+// bytes reuses it) or a stale temp file (removed by Open after a day).
+// Every method returns only after its transaction is committed with
+// synchronous=FULL.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. Writes go through one database
+// connection and are serialised; reads use a separate pool and see the last
+// committed state. Several processes may open the same directory (serve and
+// the operations commands): SQLite's locking and busy_timeout serialise
+// them. Transition is a compare-and-set on the document's state, and Claim
+// leases due documents so that two workers do not take the same one.
+//
+// # Secrets
+//
+// Pairing access tokens are stored in clear in this version: protect the
+// data directory (it is 0700) and its backups accordingly. Encryption at rest
+// with an operator-provided key (DESIGN.md §8) comes in a later version
+// behind the same API.
+//
+// # Engines
+//
+// SQL is kept to what SQLite and PostgreSQL share (INSERT … ON CONFLICT,
+// RETURNING, integer times in Unix nanoseconds); the SQLite-specific parts
+// (DSN, pragmas, column types in the migrations) live in sqlite.go and
+// schema.go.
+package store

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docbridge/docbridge"
+)
+
+// DocRow is one stored document version.
+type DocRow struct {
+	ID          int64
+	InputID     int64 // the input that first produced this row
+	UniqueID    string
+	SHA256      string // hex SHA-256 of the content: OpenContent(SHA256)
+	State       docbridge.State
+	Reason      docbridge.Reason
+	Message     string
+	Attempts    int
+	NextAttempt time.Time // UTC
+	PairingID   string
+	MESID       string
+	CreatedAt   time.Time           // UTC
+	UpdatedAt   time.Time           // UTC
+	Doc         *docbridge.Document // metadata; Doc.Content is nil
+}
+
+const docCols = `id, input_id, unique_id, sha256, state, reason, message, attempts,
+	next_attempt_at, pairing_id, mes_id, created_at, updated_at, meta`
+
+// scanDoc reads one row of docCols.
+func scanDoc(sc interface{ Scan(...any) error }) (DocRow, error) {
+	var d DocRow
+	var next, created, updated int64
+	var meta string
+	if err := sc.Scan(&d.ID, &d.InputID, &d.UniqueID, &d.SHA256, &d.State, &d.Reason, &d.Message,
+		&d.Attempts, &next, &d.PairingID, &d.MESID, &created, &updated, &meta); err != nil {
+		return DocRow{}, err
+	}
+	d.NextAttempt, d.CreatedAt, d.UpdatedAt = fromNanos(next), fromNanos(created), fromNanos(updated)
+	d.Doc = new(docbridge.Document)
+	if err := json.Unmarshal([]byte(meta), d.Doc); err != nil {
+		return DocRow{}, fmt.Errorf("decode metadata of document %d: %w", d.ID, err)
+	}
+	return d, nil
+}
+
+// queryDocs runs a query selecting docCols and reads every row.
+func queryDocs(ctx context.Context, q querier, query string, args ...any) ([]DocRow, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DocRow
+	for rows.Next() {
+		d, err := scanDoc(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Document returns document row id, or an error wrapping ErrNotFound.
+func (s *Store) Document(ctx context.Context, id int64) (DocRow, error) {
+	d, err := scanDoc(s.r.QueryRowContext(ctx, `SELECT `+docCols+` FROM documents WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return DocRow{}, fmt.Errorf("store: document %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return DocRow{}, fmt.Errorf("store: read document %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// dueQuery selects the documents in a state due at a time, in due order.
+const dueQuery = `SELECT ` + docCols + ` FROM documents
+	WHERE state = ? AND next_attempt_at <= ?
+	ORDER BY next_attempt_at, id`
+
+// Due returns up to limit documents in state whose next attempt is at or
+// before now, by next attempt then id (limit <= 0: all). It only reads:
+// two workers calling Due at once get the same rows. Workers that must not
+// take the same document use Claim.
+func (s *Store) Due(ctx context.Context, state docbridge.State, now time.Time, limit int) ([]DocRow, error) {
+	q, args := dueQuery, []any{state, nanos(now)}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	out, err := queryDocs(ctx, s.r, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list due %s documents: %w", state, err)
+	}
+	return out, nil
+}
+
+// Claim is Due with a lease: in one transaction it selects up to limit
+// documents in state due at now (limit <= 0: all) and moves their next
+// attempt to now+lease, so that no other Claim (in this or another process)
+// returns them before the lease ends. The returned rows carry the new
+// NextAttempt. The worker then calls Transition, which sets the next
+// attempt afresh; if it dies instead, the documents are due again when the
+// lease ends. Claim records no event and changes no state.
+func (s *Store) Claim(ctx context.Context, state docbridge.State, now time.Time, lease time.Duration, limit int) ([]DocRow, error) {
+	if lease <= 0 {
+		return nil, fmt.Errorf("store: claim %s documents: lease %v is not positive", state, lease)
+	}
+	q, args := dueQuery, []any{state, nanos(now)}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	until := nanos(now.Add(lease))
+	var out []DocRow
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if out, err = queryDocs(ctx, tx, q, args...); err != nil || len(out) == 0 {
+			return err
+		}
+		// The same selection, in the same write transaction: the same rows.
+		_, err = tx.ExecContext(ctx, `UPDATE documents SET next_attempt_at = ? WHERE id IN (SELECT id FROM (`+
+			strings.Replace(q, docCols, `id`, 1)+`) AS due)`, append([]any{until}, args...)...)
+		for i := range out {
+			out[i].NextAttempt = fromNanos(until)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim %s documents: %w", state, err)
+	}
+	return out, nil
+}
+
+// Filter selects documents for listings. Zero fields select anything.
+type Filter struct {
+	State   docbridge.State // empty: any
+	Reason  docbridge.Reason
+	InputID int64 // 0: any; else the documents RecordConversion recorded for this input, Existing ones included
+	Limit   int   // 0: no limit
+}
+
+// Documents lists documents matching f, oldest (lowest id) first.
+func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
+	var where []string
+	var args []any
+	if f.State != "" {
+		where, args = append(where, `state = ?`), append(args, f.State)
+	}
+	if f.Reason != "" {
+		where, args = append(where, `reason = ?`), append(args, f.Reason)
+	}
+	if f.InputID != 0 {
+		where, args = append(where, `id IN (SELECT doc_id FROM conversions WHERE input_id = ?)`), append(args, f.InputID)
+	}
+	q := `SELECT ` + docCols + ` FROM documents`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY id`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	out, err := queryDocs(ctx, s.r, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list documents: %w", err)
+	}
+	return out, nil
+}
+
+// Counts returns the number of documents per state. States without
+// documents are absent (their count reads as 0).
+func (s *Store) Counts(ctx context.Context) (map[docbridge.State]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM documents GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count documents: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[docbridge.State]int)
+	for rows.Next() {
+		var st docbridge.State
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: count documents: %w", err)
+		}
+		out[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count documents: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docbridge/docbridge"
+)
+
+// Input is one accepted envelope: its raw bytes are the content with hex
+// SHA-256 SHA256.
+type Input struct {
+	ID         int64
+	Intake     string
+	Source     string
+	MessageID  string
+	SHA256     string
+	Size       int64
+	ReceivedAt time.Time       // UTC
+	State      docbridge.State // Received, Converted or Failed
+	Reason     docbridge.Reason
+	Message    string
+}
+
+var _ docbridge.Sink = (*Store)(nil)
+
+// Accept implements docbridge.Sink. It streams e.Body to EOF into a temp
+// file, hashing it on the way and never holding it in memory, makes the
+// content durable (fsync, rename, directory fsync), then commits a row in
+// state Received. It returns only after that commit.
+//
+// The same bytes accepted again store nothing new: Accept returns the first
+// input's id with Duplicate set. An input over Options.MaxInputSize is
+// refused with an *docbridge.Error of reason TooLarge and leaves nothing
+// behind. Any other failure (disk, database, ctx done) is an
+// *docbridge.Error of reason Internal wrapping the cause; nothing was
+// accepted and the sender must keep the input. A zero e.ReceivedAt means
+// now.
+func (s *Store) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
+	if e == nil || e.Body == nil {
+		return docbridge.Accepted{}, docbridge.Errorf(docbridge.Internal, "accept: envelope without a body")
+	}
+	tmp, sha, size, err := s.writeTemp(ctx, e.Body, s.maxInput)
+	if errors.Is(err, errTooBig) {
+		return docbridge.Accepted{}, docbridge.Errorf(docbridge.TooLarge, "input is over the size limit of %d bytes", s.maxInput)
+	}
+	if err != nil {
+		return docbridge.Accepted{}, docbridge.Wrap(docbridge.Internal, "store input content", err)
+	}
+	if err := s.commitContent(tmp, sha); err != nil {
+		return docbridge.Accepted{}, docbridge.Wrap(docbridge.Internal, "store input content", err)
+	}
+	received := e.ReceivedAt
+	if received.IsZero() {
+		received = s.now()
+	}
+	a := docbridge.Accepted{SHA256: sha, Size: size}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO inputs
+	(intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?)
+	ON CONFLICT (sha256) DO NOTHING
+	RETURNING id`,
+			e.Intake, e.Source, e.MessageID, sha, size, nanos(received), docbridge.Received, nanos(s.now())).Scan(&a.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			a.Duplicate = true
+			return tx.QueryRowContext(ctx, `SELECT id FROM inputs WHERE sha256 = ?`, sha).Scan(&a.ID)
+		}
+		return err
+	})
+	if err != nil {
+		return docbridge.Accepted{}, docbridge.Wrap(docbridge.Internal, "record input", err)
+	}
+	return a, nil
+}
+
+const inputCols = `id, intake, source, message_id, sha256, size, received_at, state, reason, message`
+
+// scanInput reads one row of inputCols.
+func scanInput(sc interface{ Scan(...any) error }) (Input, error) {
+	var in Input
+	var received int64
+	err := sc.Scan(&in.ID, &in.Intake, &in.Source, &in.MessageID, &in.SHA256, &in.Size,
+		&received, &in.State, &in.Reason, &in.Message)
+	in.ReceivedAt = fromNanos(received)
+	return in, err
+}
+
+// PendingInputs returns up to limit inputs in state Received, in the order
+// they were accepted (oldest first); limit <= 0 means all of them.
+func (s *Store) PendingInputs(ctx context.Context, limit int) ([]Input, error) {
+	q := `SELECT ` + inputCols + ` FROM inputs WHERE state = ? ORDER BY id`
+	args := []any{docbridge.Received}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list pending inputs: %w", err)
+	}
+	defer rows.Close()
+	var out []Input
+	for rows.Next() {
+		in, err := scanInput(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list pending inputs: %w", err)
+		}
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list pending inputs: %w", err)
+	}
+	return out, nil
+}
+
+// Input returns input id, or an error wrapping ErrNotFound.
+func (s *Store) Input(ctx context.Context, id int64) (Input, error) {
+	in, err := scanInput(s.r.QueryRowContext(ctx, `SELECT `+inputCols+` FROM inputs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Input{}, fmt.Errorf("store: input %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Input{}, fmt.Errorf("store: read input %d: %w", id, err)
+	}
+	return in, nil
+}
+
+// InputBySHA256 returns the input whose raw bytes have this hex SHA-256,
+// or an error wrapping ErrNotFound. It answers "was this file taken?".
+func (s *Store) InputBySHA256(ctx context.Context, sha256 string) (Input, error) {
+	in, err := scanInput(s.r.QueryRowContext(ctx, `SELECT `+inputCols+` FROM inputs WHERE sha256 = ?`, strings.ToLower(sha256)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Input{}, fmt.Errorf("store: input with sha256 %s: %w", sha256, ErrNotFound)
+	}
+	if err != nil {
+		return Input{}, fmt.Errorf("store: read input with sha256 %s: %w", sha256, err)
+	}
+	return in, nil
+}
+
+// FailInput moves input inputID from Received to Failed with a reason
+// (required) and a message that carries no patient data. It is idempotent:
+// an input already Failed is left as it is (first reason kept) and nil is
+// returned. It returns an error wrapping ErrNotFound for an unknown id and
+// ErrConflict when the input was already Converted.
+func (s *Store) FailInput(ctx context.Context, inputID int64, reason docbridge.Reason, msg string) error {
+	if reason == "" {
+		return fmt.Errorf("store: fail input %d: no reason", inputID)
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE inputs SET state = ?, reason = ?, message = ?, updated_at = ?
+	WHERE id = ? AND state = ?`,
+			docbridge.Failed, reason, msg, nanos(s.now()), inputID, docbridge.Received)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		st, err := inputState(ctx, tx, inputID)
+		if err != nil {
+			return err
+		}
+		if st == docbridge.Failed {
+			return nil
+		}
+		return fmt.Errorf("input is %s: %w", st, ErrConflict)
+	})
+	if err != nil {
+		return fmt.Errorf("store: fail input %d: %w", inputID, err)
+	}
+	return nil
+}
+
+// inputState reads an input's state inside tx; ErrNotFound when absent.
+func inputState(ctx context.Context, tx *sql.Tx, id int64) (docbridge.State, error) {
+	var st docbridge.State
+	err := tx.QueryRowContext(ctx, `SELECT state FROM inputs WHERE id = ?`, id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return st, err
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migrations are the schema steps, in order: migrations[i] brings the
+// schema from version i to version i+1. Steps are appended, never edited
+// once released. The SQL is SQLite's; a PostgreSQL engine carries the same
+// steps in its dialect (BIGINT GENERATED ALWAYS AS IDENTITY for the
+// INTEGER PRIMARY KEY AUTOINCREMENT columns, BIGINT for the INTEGER ones).
+//
+// Conventions: times are INTEGER Unix nanoseconds in UTC (0 for an unset
+// time); text columns are NOT NULL, the empty string meaning "none"; JSON is TEXT.
+var migrations = []string{
+	// 1: inputs, documents, events, pairings.
+	`
+CREATE TABLE inputs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	intake      TEXT    NOT NULL,
+	source      TEXT    NOT NULL,
+	message_id  TEXT    NOT NULL,
+	sha256      TEXT    NOT NULL UNIQUE,
+	size        INTEGER NOT NULL,
+	received_at INTEGER NOT NULL,
+	state       TEXT    NOT NULL,
+	reason      TEXT    NOT NULL,
+	message     TEXT    NOT NULL,
+	updated_at  INTEGER NOT NULL
+);
+CREATE INDEX inputs_state ON inputs (state, id);
+
+CREATE TABLE documents (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	input_id        INTEGER NOT NULL REFERENCES inputs (id),
+	unique_id       TEXT    NOT NULL,
+	sha256          TEXT    NOT NULL,
+	state           TEXT    NOT NULL,
+	reason          TEXT    NOT NULL,
+	message         TEXT    NOT NULL,
+	attempts        INTEGER NOT NULL,
+	next_attempt_at INTEGER NOT NULL,
+	pairing_id      TEXT    NOT NULL,
+	mes_id          TEXT    NOT NULL,
+	meta            TEXT    NOT NULL,
+	created_at      INTEGER NOT NULL,
+	updated_at      INTEGER NOT NULL,
+	UNIQUE (unique_id, sha256)
+);
+CREATE INDEX documents_due ON documents (state, next_attempt_at, id);
+CREATE INDEX documents_input ON documents (input_id, id);
+
+-- conversions remembers what RecordConversion answered for an input, in
+-- order, so that a repeated call returns the same references.
+CREATE TABLE conversions (
+	input_id INTEGER NOT NULL REFERENCES inputs (id),
+	position INTEGER NOT NULL,
+	doc_id   INTEGER NOT NULL REFERENCES documents (id),
+	existing INTEGER NOT NULL,
+	PRIMARY KEY (input_id, position)
+);
+
+CREATE TABLE events (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	doc_id     INTEGER NOT NULL REFERENCES documents (id),
+	at         INTEGER NOT NULL,
+	from_state TEXT    NOT NULL,
+	to_state   TEXT    NOT NULL,
+	reason     TEXT    NOT NULL,
+	message    TEXT    NOT NULL,
+	actor      TEXT    NOT NULL
+);
+CREATE INDEX events_doc ON events (doc_id, id);
+
+CREATE TABLE pairings (
+	id           TEXT    PRIMARY KEY,
+	mes_patient  TEXT    NOT NULL,
+	ins          TEXT    NOT NULL,
+	patient      TEXT    NOT NULL,
+	access_token TEXT    NOT NULL,
+	revoked      INTEGER NOT NULL,
+	created_at   INTEGER NOT NULL,
+	updated_at   INTEGER NOT NULL
+);
+CREATE INDEX pairings_ins ON pairings (ins, revoked);
+`,
+}
+
+// schemaVersion is the schema version this code writes and reads.
+func schemaVersion() int { return len(migrations) }
+
+// migrate brings the database to schemaVersion. Each step runs in its own
+// transaction together with the row recording it, so a crash leaves the
+// schema at a known version. The writer's transactions are IMMEDIATE, so
+// two processes opening a new store at once apply each step once.
+func migrate(ctx context.Context, db *sql.DB, now time.Time) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at INTEGER NOT NULL
+)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for {
+		done, err := migrateStep(ctx, db, now)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateStep applies the next pending step; done is true when none is left.
+func migrateStep(ctx context.Context, db *sql.DB, now time.Time) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("migrate: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return false, fmt.Errorf("read schema version: %w", err)
+	}
+	switch {
+	case v > len(migrations):
+		return false, fmt.Errorf("schema version %d is newer than this docbridge knows (%d): use a newer docbridge", v, len(migrations))
+	case v == len(migrations):
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("migrate to version %d: %w", v+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v+1, nanos(now)); err != nil {
+		return false, fmt.Errorf("record schema version %d: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migrate to version %d: commit: %w", v+1, err)
+	}
+	return false, nil
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/docbridge/docbridge"
+)
+
+// Transition moves one document between states.
+type Transition struct {
+	ID          int64
+	From, To    docbridge.State // both required; From == To is allowed (a retry rescheduled)
+	Reason      docbridge.Reason
+	Message     string
+	Actor       string    // the component or user that made the change
+	NextAttempt time.Time // when the document is next due; zero means now
+	Attempted   bool      // count one more delivery attempt
+	PairingID   string    // set when not empty
+	MESID       string    // set when not empty
+}
+
+// Transition applies t in one transaction, with its event row: if document
+// t.ID is in state t.From, it takes state t.To, reason t.Reason and message
+// t.Message (both replaced, "" clearing them), next attempt t.NextAttempt,
+// one more attempt when t.Attempted, and t.PairingID and t.MESID when they
+// are not empty. It returns ErrConflict itself (not wrapped, so that both
+// err == ErrConflict and errors.Is work) when the document is in another
+// state than t.From: another worker moved it and nothing was changed. It
+// returns an error wrapping ErrNotFound for an unknown id.
+func (s *Store) Transition(ctx context.Context, t Transition) error {
+	if t.From == "" || t.To == "" {
+		return fmt.Errorf("store: transition document %d: from %q to %q: both states are required", t.ID, t.From, t.To)
+	}
+	now := s.now()
+	next := t.NextAttempt
+	if next.IsZero() {
+		next = now
+	}
+	attempted := 0
+	if t.Attempted {
+		attempted = 1
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE documents SET
+	state = ?, reason = ?, message = ?, next_attempt_at = ?, attempts = attempts + ?,
+	pairing_id = CASE WHEN ? = '' THEN pairing_id ELSE ? END,
+	mes_id = CASE WHEN ? = '' THEN mes_id ELSE ? END,
+	updated_at = ?
+	WHERE id = ? AND state = ?`,
+			t.To, t.Reason, t.Message, nanos(next), attempted,
+			t.PairingID, t.PairingID, t.MESID, t.MESID,
+			nanos(now), t.ID, t.From)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var st docbridge.State
+			err := tx.QueryRowContext(ctx, `SELECT state FROM documents WHERE id = ?`, t.ID).Scan(&st)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			return ErrConflict
+		}
+		return insertEvent(ctx, tx, Event{DocID: t.ID, From: t.From, To: t.To,
+			Reason: t.Reason, Message: t.Message, Actor: t.Actor}, nanos(now))
+	})
+	if err != nil && err != ErrConflict {
+		return fmt.Errorf("store: transition document %d from %s to %s: %w", t.ID, t.From, t.To, err)
+	}
+	return err
+}
+
+// Event is one recorded state transition. The first event of a document
+// has From "" (it was created in state To).
+type Event struct {
+	DocID   int64
+	At      time.Time // UTC
+	From    docbridge.State
+	To      docbridge.State
+	Reason  docbridge.Reason
+	Message string
+	Actor   string
+}
+
+// insertEvent records e at time at (e.At is ignored).
+func insertEvent(ctx context.Context, tx *sql.Tx, e Event, at int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (doc_id, at, from_state, to_state, reason, message, actor)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`, e.DocID, at, e.From, e.To, e.Reason, e.Message, e.Actor)
+	if err != nil {
+		return fmt.Errorf("record event: %w", err)
+	}
+	return nil
+}
+
+// History returns document docID's transitions, oldest first, starting
+// with its creation. It returns an error wrapping ErrNotFound for an
+// unknown document.
+func (s *Store) History(ctx context.Context, docID int64) ([]Event, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT doc_id, at, from_state, to_state, reason, message, actor
+	FROM events WHERE doc_id = ? ORDER BY id`, docID)
+	if err != nil {
+		return nil, fmt.Errorf("store: history of document %d: %w", docID, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		if err := rows.Scan(&e.DocID, &at, &e.From, &e.To, &e.Reason, &e.Message, &e.Actor); err != nil {
+			return nil, fmt.Errorf("store: history of document %d: %w", docID, err)
+		}
+		e.At = fromNanos(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: history of document %d: %w", docID, err)
+	}
+	if len(out) == 0 {
+		if _, err := s.Document(ctx, docID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
