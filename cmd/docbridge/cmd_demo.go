@@ -49,7 +49,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	logLevel := "warn"
+	logLevel := "error"
 	if *verbose {
 		logLevel = "info"
 	}
@@ -91,7 +91,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	runCtx, stop := context.WithCancel(ctx)
 	g, runCtx := errgroup.WithContext(runCtx)
 	g.Go(func() error { return a.Run(runCtx) })
-	outcomes, ferr := feedSamples(runCtx, a.store, cfg.Folders[0].Path, expected, *timeout)
+	outcomes, ferr := feedSamples(runCtx, a.store, convert.Options{Mappings: maps}, cfg.Folders[0].Path, expected, *timeout)
 	stop()
 	if err := g.Wait(); err != nil {
 		return err
@@ -157,14 +157,14 @@ type sampleOutcome struct {
 // feedSamples drops the samples into the folder — originals first, then the
 // replacements once what they replace has settled — and waits for each to
 // settle.
-func feedSamples(ctx context.Context, st *store.Store, drop string, expected []expectation, timeout time.Duration) (map[string]sampleOutcome, error) {
+func feedSamples(ctx context.Context, st *store.Store, co convert.Options, drop string, expected []expectation, timeout time.Duration) (map[string]sampleOutcome, error) {
 	var first, second []string
 	for _, e := range expected {
 		raw, err := fs.ReadFile(samples.FS, e.File)
 		if err != nil {
 			return nil, fmt.Errorf("read sample %s: %w", e.File, err)
 		}
-		if _, docs, err := convert.Convert(raw, convert.Options{}); err == nil && len(docs) > 0 && docs[0].Action == docbridge.Replace {
+		if _, docs, err := convert.Convert(raw, co); err == nil && len(docs) > 0 && docs[0].Action == docbridge.Replace {
 			second = append(second, e.File)
 		} else {
 			first = append(first, e.File)

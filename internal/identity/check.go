@@ -23,8 +23,12 @@ func Check(p docbridge.Patient, o Options) []docbridge.Problem {
 	}
 	if p.INS == "" {
 		add(docbridge.MissingINS, "the document carries no INS: the patient's INS must be in the source (CDA recordTarget, PID-3)")
-	} else if err := CheckINS(p.INS, p.INSSystem, o.Environment); err != nil {
-		add(docbridge.ReasonOf(err), docbridge.MessageOf(err))
+	} else {
+		for _, err := range []error{checkValue(p.INS), checkSystem(p.INSSystem, o.Environment)} {
+			if err != nil {
+				add(docbridge.ReasonOf(err), docbridge.MessageOf(err))
+			}
+		}
 	}
 	for _, t := range missingTraits(p) {
 		add(docbridge.MissingTrait, "the strict identity trait "+t+" is missing: the INS may not be used without all five traits")

@@ -79,6 +79,8 @@ func TestCheck(t *testing.T) {
 	}{
 		{"complete", camille, Options{Environment: Test}, nil},
 		{"test OID in production", camille, Options{Environment: Production}, []docbridge.Reason{docbridge.INSTestOID}},
+		{"bad key and test OID in production", func() docbridge.Patient { p := camille; p.INS = "285047505612399"; return p }(),
+			Options{Environment: Production}, []docbridge.Reason{docbridge.INSInvalid, docbridge.INSTestOID}},
 		{"missing birthplace", noPlace, Options{Environment: Test}, []docbridge.Reason{docbridge.MissingTrait}},
 		{"VALI refused by default", vali, Options{Environment: Test}, []docbridge.Reason{docbridge.IdentityUnqualified}},
 		{"VALI accepted when configured", vali, Options{Environment: Test, AcceptVALI: true}, nil},

@@ -27,8 +27,17 @@ const (
 
 // CheckINS checks an INS value and its system. It returns nil, or an
 // *docbridge.Error with INSInvalid (length, characters, unknown OID, check
-// key) or INSTestOID (a test or demo OID in production).
+// key) or INSTestOID (a test or demo OID in production). When both the
+// system and the value are wrong, the value's problem is returned: it is the
+// one a person must fix at the source.
 func CheckINS(ins, system string, env Environment) error {
+	if err := checkValue(ins); err != nil {
+		return err
+	}
+	return checkSystem(system, env)
+}
+
+func checkSystem(system string, env Environment) error {
 	switch normalOID(system) {
 	case OIDNIR, OIDNIA:
 	case OIDNIRTest, OIDNIRDemo:
@@ -38,6 +47,10 @@ func CheckINS(ins, system string, env Environment) error {
 	default:
 		return docbridge.Errorf(docbridge.INSInvalid, "the INS system %q is not an INS OID (NIR 1.2.250.1.213.1.4.8 or NIA …4.9)", system)
 	}
+	return nil
+}
+
+func checkValue(ins string) error {
 	if len(ins) != 15 {
 		return docbridge.Errorf(docbridge.INSInvalid, "the INS has %d characters, want 15", len(ins))
 	}

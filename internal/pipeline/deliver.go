@@ -39,6 +39,9 @@ func (p *Pipeline) deliver(ctx context.Context, r store.DocRow) error {
 		receipt, err = p.send(ctx, r, pairing)
 		t.Attempted = true
 		if err == nil {
+			if err := p.supersede(ctx, r); err != nil {
+				return err
+			}
 			t.To, t.MESID, t.PairingID = docbridge.Delivered, receipt.MESID, pairing.ID
 			if receipt.Duplicate {
 				t.Reason, t.Message = docbridge.Duplicate, "MES already had this document with the same content"
@@ -93,5 +96,30 @@ func (p *Pipeline) revoke(ctx context.Context, pairing docbridge.Pairing) error 
 		return fmt.Errorf("mark pairing %s revoked: %w", pairing.ID, err)
 	}
 	p.o.Log.Warn().Str("pairing", pairing.ID).Msg("MES says the pairing is revoked; its documents are held")
+	return nil
+}
+
+// supersede marks superseded the delivered versions a replacement replaced.
+// It runs before the replacement is recorded delivered: after a crash in
+// between, the replacement is sent again (MES answers "already there") and
+// nothing is left half done.
+func (p *Pipeline) supersede(ctx context.Context, r store.DocRow) error {
+	if r.Doc.Action != docbridge.Replace || r.Doc.Replaces == "" {
+		return nil
+	}
+	old, err := p.o.Store.Documents(ctx, store.Filter{UniqueID: r.Doc.Replaces, State: docbridge.Delivered})
+	if err != nil {
+		return fmt.Errorf("find the versions document %d replaces: %w", r.ID, err)
+	}
+	for _, o := range old {
+		err := p.o.Store.Transition(ctx, store.Transition{
+			ID: o.ID, From: docbridge.Delivered, To: docbridge.Superseded, Actor: "deliver",
+			Message: fmt.Sprintf("replaced by document %d", r.ID),
+		})
+		if err != nil && err != store.ErrConflict {
+			return fmt.Errorf("supersede document %d: %w", o.ID, err)
+		}
+		p.o.Log.Info().Int64("doc", o.ID).Int64("by", r.ID).Msg("superseded")
+	}
 	return nil
 }

@@ -141,10 +141,11 @@ func (s *Store) Claim(ctx context.Context, state docbridge.State, now time.Time,
 
 // Filter selects documents for listings. Zero fields select anything.
 type Filter struct {
-	State   docbridge.State // empty: any
-	Reason  docbridge.Reason
-	InputID int64 // 0: any; else the documents RecordConversion recorded for this input, Existing ones included
-	Limit   int   // 0: no limit
+	State    docbridge.State // empty: any
+	Reason   docbridge.Reason
+	InputID  int64  // 0: any; else the documents RecordConversion recorded for this input, Existing ones included
+	UniqueID string // empty: any; else every version with this uniqueId
+	Limit    int    // 0: no limit
 }
 
 // Documents lists documents matching f, oldest (lowest id) first.
@@ -159,6 +160,9 @@ func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 	}
 	if f.InputID != 0 {
 		where, args = append(where, `id IN (SELECT doc_id FROM conversions WHERE input_id = ?)`), append(args, f.InputID)
+	}
+	if f.UniqueID != "" {
+		where, args = append(where, `unique_id = ?`), append(args, f.UniqueID)
 	}
 	q := `SELECT ` + docCols + ` FROM documents`
 	if len(where) > 0 {
