@@ -43,6 +43,8 @@ func (p *Pipeline) match(ctx context.Context, r store.DocRow) error {
 		return fmt.Errorf("match document %d: %w", r.ID, err)
 	case r.State == reason.State() && r.Reason == reason:
 		return nil
+	case r.Reason == docbridge.PairingRevoked && reason == docbridge.NotPaired:
+		return nil // still waiting for the patient to pair again: keep the better reason
 	default:
 		t.To, t.Reason, t.Message = reason.State(), reason, docbridge.MessageOf(err)
 		if t.To == docbridge.Held {
