@@ -1,0 +1,21 @@
+// Package mestest is a strict simulator of the MES Documents API as
+// docbridge's mes-api profile speaks it (DESIGN.md §3): the httptest form
+// for tests and the engine of docbridge mes-sim.
+//
+// It rejects what MES would reject, with a FHIR OperationOutcome: unknown or
+// revoked bearer tokens (401), a subject whose INS is not the token's
+// patient (403), malformed JSON or unknown elements (400), missing or wrong
+// metadata, a size or SHA-1 that does not match the decoded content, codes
+// outside their value sets (422), the same uniqueId with other content
+// (409), bodies over the limit (413). It is idempotent on the uniqueId: the
+// same document sent again answers 200 with the existing id and the header
+// X-MES-Duplicate: true. It supports replacement (relatesTo replaces), the
+// delete by identifier, a minimal search and retrieval of the content.
+//
+// The attachment data is never held as base64: the request is filtered as it
+// is read, and the data string is decoded, hashed and stored on the fly.
+// Answers never echo patient data.
+//
+// It imports only the standard library and the root package: it is an
+// independent reading of the wire contract, not a copy of the client's.
+package mestest

@@ -1,0 +1,261 @@
+package mestest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The resource as the simulator answers it: identifiers, status, type and
+// where the content is. It carries no patient data beyond the MES patient
+// reference.
+
+type outCoding struct {
+	System string `json:"system,omitempty"`
+	Code   string `json:"code"`
+}
+
+type outConcept struct {
+	Coding []outCoding `json:"coding"`
+}
+
+type outIdentifier struct {
+	System string `json:"system"`
+	Value  string `json:"value"`
+}
+
+type outReference struct {
+	Reference  string         `json:"reference,omitempty"`
+	Identifier *outIdentifier `json:"identifier,omitempty"`
+}
+
+type outRelatesTo struct {
+	Code   string       `json:"code"`
+	Target outReference `json:"target"`
+}
+
+type outAttachment struct {
+	ContentType string `json:"contentType"`
+	URL         string `json:"url"`
+	Size        int64  `json:"size"`
+	Hash        string `json:"hash"`
+}
+
+type outContent struct {
+	Attachment outAttachment `json:"attachment"`
+}
+
+type outMeta struct {
+	VersionID   string `json:"versionId"`
+	LastUpdated string `json:"lastUpdated"`
+}
+
+type outDocRef struct {
+	ResourceType     string         `json:"resourceType"`
+	ID               string         `json:"id"`
+	Meta             outMeta        `json:"meta"`
+	MasterIdentifier outIdentifier  `json:"masterIdentifier"`
+	Status           string         `json:"status"`
+	Type             *outConcept    `json:"type,omitempty"`
+	Subject          outReference   `json:"subject"`
+	RelatesTo        []outRelatesTo `json:"relatesTo,omitempty"`
+	Content          []outContent   `json:"content"`
+}
+
+// resource renders rec as answered under base.
+func resource(base string, rec Stored, created time.Time, hash string) outDocRef {
+	d := outDocRef{
+		ResourceType:     "DocumentReference",
+		ID:               rec.MESID,
+		Meta:             outMeta{VersionID: "1", LastUpdated: created.Format(time.RFC3339Nano)},
+		MasterIdentifier: outIdentifier{System: "urn:ietf:rfc:3986", Value: rec.UniqueID},
+		Status:           fhirStatus(rec.Status),
+		Subject:          outReference{Reference: "Patient/" + rec.Patient},
+		Content: []outContent{{Attachment: outAttachment{
+			ContentType: rec.ContentType, URL: base + "/Binary/" + rec.MESID, Size: rec.Size, Hash: hash,
+		}}},
+	}
+	if rec.TypeCode != "" {
+		d.Type = &outConcept{Coding: []outCoding{{System: rec.TypeSystem, Code: rec.TypeCode}}}
+	}
+	if rec.Replaces != "" {
+		d.RelatesTo = []outRelatesTo{{Code: "replaces", Target: outReference{Identifier: &outIdentifier{System: "urn:ietf:rfc:3986", Value: rec.Replaces}}}}
+	}
+	return d
+}
+
+// fhirStatus maps the simulator's status to DocumentReference.status.
+func fhirStatus(s string) string {
+	if s == "deleted" {
+		return "entered-in-error"
+	}
+	return s
+}
+
+// baseURL is the absolute base of the API as r reached it (the handler may
+// be mounted under a prefix).
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	path := r.URL.Path
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+		path = u.Path
+	}
+	for _, suffix := range []string{"/DocumentReference", "/Binary/" + r.PathValue("id")} {
+		path = strings.TrimSuffix(path, suffix)
+	}
+	return scheme + "://" + r.Host + path
+}
+
+// answer writes rec with Location, and as the body unless the client asked
+// for Prefer: return=minimal.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, status int, rec Stored) {
+	base := baseURL(r)
+	s.mu.Lock()
+	full := s.byID[rec.MESID]
+	s.mu.Unlock()
+	w.Header().Set("Location", base+"/DocumentReference/"+rec.MESID+"/_history/1")
+	w.Header().Set("ETag", `W/"1"`)
+	if strings.Contains(r.Header.Get("Prefer"), "return=minimal") {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, resource(base, rec, full.created, hashOf(rec.SHA1)))
+}
+
+type bundleEntry struct {
+	FullURL  string     `json:"fullUrl"`
+	Resource outDocRef  `json:"resource"`
+	Search   entryMatch `json:"search"`
+}
+
+type entryMatch struct {
+	Mode string `json:"mode"`
+}
+
+type bundle struct {
+	ResourceType string        `json:"resourceType"`
+	Type         string        `json:"type"`
+	Total        int           `json:"total"`
+	Entry        []bundleEntry `json:"entry"`
+}
+
+// search handles GET /DocumentReference?patient:identifier=<system>|<INS>
+// (or patient.identifier), with optional status and _count: a searchset of
+// the token's patient's documents.
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	g, p := s.authorize(r)
+	if p != nil {
+		s.fail(w, r, p)
+		return
+	}
+	q := r.URL.Query()
+	pid := q.Get("patient:identifier")
+	if pid == "" {
+		pid = q.Get("patient.identifier")
+	}
+	sys, val, _ := cutToken(pid)
+	count, err := strconv.Atoi(q.Get("_count"))
+	switch {
+	case pid == "":
+		p = &problem{status: http.StatusBadRequest, code: "required", diag: "the patient:identifier parameter is required"}
+	case oidURI(sys) != g.insSystem || val != g.ins:
+		p = &problem{status: http.StatusForbidden, code: "forbidden", diag: "patient:identifier is not the patient this access token was issued for"}
+	case q.Has("_count") && (err != nil || count < 0):
+		p = &problem{status: http.StatusBadRequest, code: "value", diag: "_count must be a non-negative integer"}
+	}
+	if p != nil {
+		s.fail(w, r, p)
+		return
+	}
+	statuses := map[string]bool{}
+	for _, st := range strings.Split(q.Get("status"), ",") {
+		if st != "" {
+			statuses[st] = true
+		}
+	}
+	base := baseURL(r)
+	b := bundle{ResourceType: "Bundle", Type: "searchset", Entry: []bundleEntry{}}
+	s.mu.Lock()
+	for _, rec := range s.order {
+		if rec.Patient != g.mesID || len(statuses) > 0 && !statuses[fhirStatus(rec.Status)] {
+			continue
+		}
+		b.Total++
+		if q.Has("_count") && len(b.Entry) >= count {
+			continue
+		}
+		b.Entry = append(b.Entry, bundleEntry{
+			FullURL:  base + "/DocumentReference/" + rec.MESID,
+			Resource: resource(base, rec.Stored, rec.created, hashOf(rec.SHA1)),
+			Search:   entryMatch{Mode: "match"},
+		})
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, b)
+}
+
+// binary handles GET /Binary/{id}: the stored bytes of one of the token's
+// patient's documents (404 for others, 410 once deleted).
+func (s *Server) binary(w http.ResponseWriter, r *http.Request) {
+	g, p := s.authorize(r)
+	if p != nil {
+		s.fail(w, r, p)
+		return
+	}
+	s.mu.Lock()
+	rec := s.byID[r.PathValue("id")]
+	var st Stored
+	var data []byte
+	var path string
+	if rec != nil {
+		st, data, path = rec.Stored, rec.content, rec.path
+	}
+	s.mu.Unlock()
+	switch {
+	case rec == nil || st.Patient != g.mesID:
+		s.fail(w, r, &problem{status: http.StatusNotFound, code: "not-found", diag: "no such document for this patient"})
+		return
+	case st.Status == "deleted":
+		s.fail(w, r, &problem{status: http.StatusGone, code: "deleted", diag: "the document was deleted"})
+		return
+	}
+	var body io.Reader = bytes.NewReader(data)
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			s.fail(w, r, &problem{status: http.StatusInternalServerError, code: "exception", diag: "the simulator cannot read content"})
+			return
+		}
+		defer f.Close()
+		body = f
+	}
+	w.Header().Set("Content-Type", st.ContentType)
+	w.Header().Set("Content-Length", strconv.FormatInt(st.Size, 10))
+	w.WriteHeader(http.StatusOK)
+	io.Copy(w, body)
+}
+
+// cutToken splits a FHIR token "system|value"; ok is false without "|".
+func cutToken(t string) (system, value string, ok bool) {
+	system, value, ok = strings.Cut(t, "|")
+	if !ok {
+		return "", t, false
+	}
+	return system, value, true
+}
+
+// hashOf returns the FHIR hash (base64 of the SHA-1) of a hex SHA-1.
+func hashOf(sha1hex string) string {
+	b, _ := hex.DecodeString(sha1hex)
+	return base64.StdEncoding.EncodeToString(b)
+}

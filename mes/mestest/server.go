@@ -1,0 +1,258 @@
+package mestest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// CodeChecker tells whether a code belongs to a national value set. The
+// value set names are "JDV_J07" (type), "JDV_J06" (category), "JDV_J10"
+// (format), "JDV_J02" (facilityType), "JDV_J04" (practiceSetting) and
+// "JDV_J08" (securityLabel); system is the coding's system as sent.
+// *mappings.Set satisfies it. It must be safe for concurrent use.
+type CodeChecker interface {
+	Contains(valueSet, system, code string) bool
+}
+
+// FaultFunc decides, for each API request before anything else, whether to
+// fail it: ok true answers status with an OperationOutcome (and
+// Retry-After: 1 for 429 and 503). It may block to simulate a slow MES,
+// and should then honour r.Context(). It must be safe for concurrent use.
+type FaultFunc func(r *http.Request) (status int, ok bool)
+
+// FailFirst returns a FaultFunc that answers status to the first n document
+// requests (POST and DELETE on DocumentReference) and lets the rest through.
+func FailFirst(n int, status int) FaultFunc {
+	var seen atomic.Int64
+	return func(r *http.Request) (int, bool) {
+		if !isDocumentRequest(r) {
+			return 0, false
+		}
+		return status, seen.Add(1) <= int64(n)
+	}
+}
+
+// Options configures a Server.
+type Options struct {
+	// Codes checks codes against their value sets; nil skips the checks.
+	Codes CodeChecker
+	// MaxBodyBytes bounds a request body; 0 means 512 MiB. Bigger bodies
+	// answer 413.
+	MaxBodyBytes int64
+	// Faults, if set, can fail requests on purpose.
+	Faults FaultFunc
+	// Dir, if set, is where document contents are kept (one file per MES
+	// id); otherwise they are kept in memory. The index is always in memory.
+	Dir string
+}
+
+// Stored is what the simulator holds of one document (one uniqueId).
+type Stored struct {
+	UniqueID    string
+	MESID       string
+	Patient     string // the MES patient id it was filed under
+	SHA1        string // hex, of the decoded content
+	Size        int64
+	TypeSystem  string
+	TypeCode    string
+	ContentType string
+	Status      string   // "current", "superseded" or "deleted"
+	Replaces    string   // uniqueId of the version it replaced, if any
+	History     []string // what happened to it: "create" or "replace", then "resend", "superseded", "delete", "delete-again"
+}
+
+// Server is the simulated MES Documents API. It is safe for concurrent use.
+type Server struct {
+	o       Options
+	handler http.Handler
+
+	mu       sync.Mutex
+	tokens   map[string]*grant
+	docs     map[string]*record // by uniqueId
+	byID     map[string]*record // by MES id
+	order    []*record
+	requests int
+}
+
+// grant is what a bearer token allows: one patient.
+type grant struct {
+	mesID     string
+	ins       string
+	insSystem string // "urn:oid:…"
+	revoked   bool
+}
+
+// record is one stored document.
+type record struct {
+	Stored
+	created time.Time
+	content []byte // when Options.Dir is ""
+	path    string // when Options.Dir is set
+}
+
+// New returns a Server with no patients and no documents.
+func New(o Options) *Server {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 512 << 20
+	}
+	s := &Server{
+		o:      o,
+		tokens: map[string]*grant{},
+		docs:   map[string]*record{},
+		byID:   map[string]*record{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /DocumentReference", s.publish)
+	mux.HandleFunc("DELETE /DocumentReference", s.delete)
+	mux.HandleFunc("GET /DocumentReference", s.search)
+	mux.HandleFunc("GET /Binary/{id}", s.binary)
+	mux.HandleFunc("/DocumentReference", methodNotAllowed)
+	mux.HandleFunc("/Binary/{id}", methodNotAllowed)
+	mux.HandleFunc("/", notFound)
+	s.handler = s.front(mux)
+	return s
+}
+
+// NewTestServer starts s = New(o) on a loopback httptest.Server that is
+// closed when tb's test ends.
+func NewTestServer(tb testing.TB, o Options) (*Server, *httptest.Server) {
+	tb.Helper()
+	s := New(o)
+	ts := httptest.NewServer(s.Handler())
+	tb.Cleanup(ts.Close)
+	return s, ts
+}
+
+// Handler returns the HTTP handler of the API, rooted at the Documents API
+// base: POST, DELETE and GET /DocumentReference, GET /Binary/{id}.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// front counts document requests and applies Options.Faults.
+func (s *Server) front(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rid := r.Header.Get("X-Request-Id")
+		if rid == "" {
+			rid = newID()
+		}
+		w.Header().Set("X-Request-Id", rid)
+		if isDocumentRequest(r) {
+			s.mu.Lock()
+			s.requests++
+			s.mu.Unlock()
+		}
+		if s.o.Faults != nil {
+			if st, ok := s.o.Faults(r); ok {
+				h := w.Header()
+				if st == http.StatusTooManyRequests || st == http.StatusServiceUnavailable {
+					h.Set("Retry-After", "1")
+				}
+				code := "transient"
+				if st == http.StatusTooManyRequests {
+					code = "throttled"
+				}
+				s.fail(w, r, &problem{status: st, code: code, diag: "fault injected by the simulator"})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isDocumentRequest(r *http.Request) bool {
+	return r.URL.Path == "/DocumentReference" && (r.Method == http.MethodPost || r.Method == http.MethodDelete)
+}
+
+// AddPatient registers a paired patient: its MES id and its INS (insSystem
+// as an OID or "urn:oid:…"). It returns a new random bearer token that
+// allows documents for this patient only. Several tokens may be issued for
+// one patient.
+func (s *Server) AddPatient(mesID, ins, insSystem string) (token string) {
+	var b [32]byte
+	rand.Read(b[:])
+	token = hex.EncodeToString(b[:])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[token] = &grant{mesID: mesID, ins: ins, insSystem: oidURI(insSystem)}
+	return token
+}
+
+// Revoke makes token invalid, as when the patient ends the pairing: later
+// requests with it answer 401 with an OperationOutcome of code "expired".
+// Unknown tokens are ignored.
+func (s *Server) Revoke(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.tokens[token]; g != nil {
+		g.revoked = true
+	}
+}
+
+// Documents returns a copy of every document received, one per uniqueId,
+// in the order they were created, whatever their status.
+func (s *Server) Documents() []Stored {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Stored, len(s.order))
+	for i, r := range s.order {
+		out[i] = r.Stored
+		out[i].History = append([]string(nil), r.History...)
+	}
+	return out
+}
+
+// Requests returns how many document requests (POST and DELETE on
+// DocumentReference) arrived, whatever their outcome.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// Count returns how many distinct documents were created.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.order)
+}
+
+// authorize returns the grant of r's bearer token, or a 401 problem.
+func (s *Server) authorize(r *http.Request) (grant, *problem) {
+	h := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return grant{}, &problem{status: http.StatusUnauthorized, code: "login", diag: "a bearer token is required"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.tokens[token]
+	switch {
+	case g == nil:
+		return grant{}, &problem{status: http.StatusUnauthorized, code: "security", diag: "the access token is not known"}
+	case g.revoked:
+		return grant{}, &problem{status: http.StatusUnauthorized, code: "expired", diag: "the access token was revoked: the pairing has ended"}
+	}
+	return *g, nil
+}
+
+// oidURI returns an OID as "urn:oid:…"; URIs are returned as they are.
+func oidURI(system string) string {
+	if system == "" || strings.Contains(system, ":") {
+		return system
+	}
+	return "urn:oid:" + system
+}
+
+// newID returns a random MES id.
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "dr-" + hex.EncodeToString(b[:])
+}

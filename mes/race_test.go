@@ -1,0 +1,5 @@
+//go:build race
+
+package mes_test
+
+const raceEnabled = true
