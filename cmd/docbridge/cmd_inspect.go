@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -162,7 +163,12 @@ func inspectWire(path string, o convert.Options, stdout io.Writer) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, d := range docs {
-		if err := mes.WriteDocumentReference(stdout, d, bytes.NewReader(d.Content), nil); err != nil {
+		err := mes.WriteDocumentReference(stdout, d, bytes.NewReader(d.Content), nil)
+		if errors.Is(err, mes.ErrNoBody) {
+			fmt.Fprintf(stdout, "# %s is a delete: mes-api sends it without a body\n", d.UniqueID)
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("write %s: %w", d.UniqueID, err)
 		}
 		fmt.Fprintln(stdout)

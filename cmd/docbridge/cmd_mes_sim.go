@@ -22,10 +22,12 @@ import (
 // given with --patients are registered; their pairings, tokens included,
 // are written to --pairings-out for `docbridge pair import`.
 func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("mes-sim", "mes-sim [--addr ADDR] [--patients FILE --pairings-out FILE] [--tls-cert F --tls-key F]", stderr)
+	fs := newFlags("mes-sim", "mes-sim [--addr ADDR] [--data DIR] [--faults SPEC] [--patients FILE --pairings-out FILE] [--tls-cert F --tls-key F]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen `address`")
 	patients := fs.String("patients", "", "pairings `file` (JSON array, tokens ignored) whose patients the simulator knows")
 	out := fs.String("pairings-out", "", "write the pairings with the simulator's tokens to this `file`")
+	data := fs.String("data", "", "keep received contents in `DIR` instead of memory")
+	faults := fs.String("faults", "", "inject faults: fail-first:N:STATUS answers STATUS to the first N document requests")
 	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file`")
 	key := fs.String("tls-key", "", "and this key `file`")
 	if err := parseFlags(fs, args); err != nil {
@@ -38,7 +40,13 @@ func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("load mappings: %w", err)
 	}
-	sim := mestest.New(mestest.Options{Codes: maps})
+	o := mestest.Options{Codes: maps, Dir: *data}
+	if *faults != "" {
+		if o.Faults, err = parseFaults(*faults); err != nil {
+			return err
+		}
+	}
+	sim := mestest.New(o)
 	if *patients != "" {
 		if err := registerPatients(sim, *patients, *out); err != nil {
 			return err
@@ -96,6 +104,15 @@ func registerPatients(sim *mestest.Server, in, out string) error {
 		return fmt.Errorf("write pairings: %w", err)
 	}
 	return nil
+}
+
+// parseFaults reads a --faults spec: fail-first:N:STATUS.
+func parseFaults(spec string) (mestest.FaultFunc, error) {
+	var n, status int
+	if _, err := fmt.Sscanf(spec, "fail-first:%d:%d", &n, &status); err != nil || n < 0 || status < 400 || status > 599 {
+		return nil, usageErrorf("--faults: %q is not fail-first:N:STATUS (STATUS 400-599)", spec)
+	}
+	return mestest.FailFirst(n, status), nil
 }
 
 func sha256Hex(b []byte) string {

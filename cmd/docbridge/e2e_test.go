@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -31,12 +33,17 @@ type e2e struct {
 }
 
 func newE2E(t *testing.T) *e2e {
+	return newE2EWith(t, mestest.Options{})
+}
+
+func newE2EWith(t *testing.T, o mestest.Options) *e2e {
 	t.Helper()
 	maps, err := mappings.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, srv := mestest.NewTestServer(t, mestest.Options{Codes: maps})
+	o.Codes = maps
+	sim, srv := mestest.NewTestServer(t, o)
 	e := &e2e{t: t, dir: t.TempDir(), sim: sim}
 	e.cfg = filepath.Join(e.dir, "docbridge.yaml")
 	cfg := fmt.Sprintf(`environment: test
@@ -208,11 +215,26 @@ func TestEndToEndHundredDocuments(t *testing.T) {
 	e.check(ids)
 }
 
+// TestEndToEndKilledHalfway kills the daemon with SIGKILL while the 50th
+// delivery request is in flight at the simulator, restarts it, and checks
+// that every document reached MES exactly once.
 func TestEndToEndKilledHalfway(t *testing.T) {
-	e := newE2E(t)
+	var posts atomic.Int32
+	inFlight := make(chan struct{})
+	e := newE2EWith(t, mestest.Options{Faults: func(r *http.Request) (int, bool) {
+		if r.Method == http.MethodPost && posts.Add(1) == 50 {
+			close(inFlight)
+			time.Sleep(2 * time.Second) // the daemon is killed meanwhile
+		}
+		return 0, false
+	}})
 	cmd := e.start()
 	ids := e.dropCopies(100)
-	e.waitFor("half the deliveries", 2*time.Minute, func() bool { return e.sim.Count() >= len(ids)/2 })
+	select {
+	case <-inFlight:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the 50th delivery never came")
+	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
