@@ -89,6 +89,9 @@ type Problem struct {
 // Document is the normalised document of DESIGN.md §7: PDSm comprehensive
 // metadata plus the exact bytes that will be sent.
 type Document struct {
+	// UniqueID is derived from the source's own identity: "urn:oid:<root>"
+	// or "urn:uuid:<uuid>" for a CDA id without extension, "<root>^<ext>"
+	// (the XDS form) when the id has an extension.
 	UniqueID string `json:"uniqueId"`
 	Action   Action `json:"action"`
 	Replaces string `json:"replaces,omitempty"`
@@ -99,8 +102,8 @@ type Document struct {
 	Class Coding `json:"class"`
 
 	Title           string `json:"title"`
-	Creation        string `json:"creation"`                 // RFC 3339, with the source's offset
-	CreationSource  string `json:"creationSource,omitempty"` // the source's text, when an offset was supplied
+	Creation        string `json:"creation"`                 // RFC 3339 with the source's offset, or YYYY-MM-DD for a date-only source
+	CreationSource  string `json:"creationSource,omitempty"` // the source's own text
 	Language        string `json:"language"`
 	Confidentiality string `json:"confidentiality"`
 	ContentType     string `json:"contentType"`

@@ -1,0 +1,65 @@
+package convert
+
+import (
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/cda"
+	"github.com/docbridge/docbridge/mappings"
+)
+
+// DefaultMaxSize is the input size limit when Options.MaxSize is 0: 512 MiB.
+const DefaultMaxSize = 512 << 20
+
+// Options are what every converter needs.
+type Options struct {
+	Mappings *mappings.Set
+	Location *time.Location // for source times without an offset; nil means Europe/Paris
+	MaxSize  int64          // inputs over this are TooLarge; 0 means 512 MiB
+}
+
+// Convert detects raw's format and converts it into normalised documents.
+// It is a pure function. An error means the whole input is refused
+// (*docbridge.Error: Malformed, UnsupportedFormat, ForbiddenConstruct,
+// TooLarge; Internal when o.Mappings is nil); problems of one document are in
+// its Problems.
+//
+// The returned format is the detected one, also when the error says that no
+// converter for it exists in this version ("… intake is not available"): FHIR,
+// HL7 v2 and PDF intake come later. It is "" when the size limit or detection
+// refused the input. A CDA document also meets the CDA parser's own limit
+// (cda.MaxSize).
+func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, error) {
+	limit := o.MaxSize
+	if limit <= 0 {
+		limit = DefaultMaxSize
+	}
+	if int64(len(raw)) > limit {
+		return "", nil, docbridge.Errorf(docbridge.TooLarge,
+			"the input is %d bytes, over the limit of %d bytes", len(raw), limit)
+	}
+	f, err := Detect(raw)
+	if err != nil {
+		return "", nil, err
+	}
+	switch f {
+	case docbridge.FormatCDA:
+		if o.Mappings == nil {
+			return f, nil, docbridge.Errorf(docbridge.Internal, "convert.Convert was called without value sets (Options.Mappings)")
+		}
+		docs, err := cda.Convert(raw, o.Mappings, o.Location)
+		return f, docs, err
+	case docbridge.FormatFHIR:
+		return f, nil, notAvailable("FHIR JSON")
+	case docbridge.FormatHL7v2:
+		return f, nil, notAvailable("HL7 v2")
+	case docbridge.FormatPDF:
+		return f, nil, notAvailable("bare PDF")
+	}
+	return f, nil, docbridge.Errorf(docbridge.UnsupportedFormat, "no converter handles the format %q", f)
+}
+
+func notAvailable(what string) error {
+	return docbridge.Errorf(docbridge.UnsupportedFormat,
+		"%s intake is not available in this version; send the document as a CDA R2 XML file", what)
+}

@@ -1,0 +1,53 @@
+package convert
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/mappings"
+)
+
+func TestConvert(t *testing.T) {
+	m, err := mappings.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cda, err := os.ReadFile(filepath.Join(samplesDir, "cr-bio-n1-pdf.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		in         []byte
+		o          Options
+		wantFormat docbridge.Format
+		wantDocs   int
+		wantReason docbridge.Reason
+		wantMsg    string
+	}{
+		{"cda", cda, Options{Mappings: m}, docbridge.FormatCDA, 1, "", ""},
+		{"cda at the limit", cda, Options{Mappings: m, MaxSize: int64(len(cda))}, docbridge.FormatCDA, 1, "", ""},
+		{"too large", cda, Options{Mappings: m, MaxSize: int64(len(cda)) - 1}, "", 0, docbridge.TooLarge, "over the limit"},
+		{"cda refused", []byte(`<!DOCTYPE ClinicalDocument [<!ENTITY a "b">]><ClinicalDocument/>`), Options{Mappings: m},
+			docbridge.FormatCDA, 0, docbridge.ForbiddenConstruct, "DOCTYPE"},
+		{"no mappings", cda, Options{}, docbridge.FormatCDA, 0, docbridge.Internal, "Mappings"},
+		{"fhir", []byte(`{"resourceType":"Bundle"}`), Options{Mappings: m}, docbridge.FormatFHIR, 0, docbridge.UnsupportedFormat, "not available in this version"},
+		{"hl7v2", []byte("MSH|^~\\&|\r"), Options{Mappings: m}, docbridge.FormatHL7v2, 0, docbridge.UnsupportedFormat, "not available in this version"},
+		{"pdf", []byte("%PDF-1.4\n"), Options{Mappings: m}, docbridge.FormatPDF, 0, docbridge.UnsupportedFormat, "not available in this version"},
+		{"unknown", []byte("hello"), Options{Mappings: m}, "", 0, docbridge.UnsupportedFormat, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, docs, err := Convert(tt.in, tt.o)
+			if f != tt.wantFormat || len(docs) != tt.wantDocs || docbridge.ReasonOf(err) != tt.wantReason {
+				t.Fatalf("Convert = %q, %d documents, %v; want %q, %d, %q", f, len(docs), err, tt.wantFormat, tt.wantDocs, tt.wantReason)
+			}
+			if !strings.Contains(docbridge.MessageOf(err), tt.wantMsg) {
+				t.Errorf("message %q does not mention %q", docbridge.MessageOf(err), tt.wantMsg)
+			}
+		})
+	}
+}
