@@ -16,9 +16,7 @@ lint: tidy-check
 	$(STATICCHECK) ./...
 
 tidy-check:
-	@cp go.mod /tmp/docbridge.go.mod.bak; cp go.sum /tmp/docbridge.go.sum.bak
-	@$(GO) mod tidy
-	@if ! git diff --quiet -- go.mod go.sum; then echo "go.mod/go.sum are not tidy: run go mod tidy"; git diff -- go.mod go.sum; cp /tmp/docbridge.go.mod.bak go.mod; cp /tmp/docbridge.go.sum.bak go.sum; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 # Short fuzz runs of every fuzz target (FUZZTIME each).
 FUZZTIME ?= 10s

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/docbridge/docbridge"
 )
 
@@ -92,25 +94,50 @@ func resourceID(body []byte, location string) string {
 
 // outcome is the part of a FHIR OperationOutcome docbridge reads.
 type outcome struct {
-	ResourceType string `json:"resourceType"`
-	Issue        []struct {
-		Severity    string `json:"severity"`
-		Code        string `json:"code"`
-		Diagnostics string `json:"diagnostics"`
-		Details     *struct {
-			Text string `json:"text"`
-		} `json:"details"`
-		Expression []string `json:"expression"`
-	} `json:"issue"`
+	ResourceType string  `json:"resourceType"`
+	Issue        []issue `json:"issue"`
 }
 
-// parseOutcome returns the OperationOutcome in body, or nil.
+// issue is one OperationOutcome issue.
+type issue struct {
+	Severity    string `json:"severity"`
+	Code        string `json:"code"`
+	Diagnostics string `json:"diagnostics"`
+	Details     *struct {
+		Text string `json:"text"`
+	} `json:"details"`
+	Expression []string `json:"expression"`
+}
+
+// parseOutcome returns the OperationOutcome in body, or nil. It decodes
+// with the samply R4 models, which refuse unknown severity and issue codes;
+// samply does not check resourceType, so that is checked first.
 func parseOutcome(body []byte) *outcome {
-	var o outcome
-	if json.Unmarshal(body, &o) != nil || o.ResourceType != "OperationOutcome" {
+	var peek struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if json.Unmarshal(body, &peek) != nil || peek.ResourceType != "OperationOutcome" {
 		return nil
 	}
-	return &o
+	oo, err := fhir.UnmarshalOperationOutcome(body)
+	if err != nil {
+		return nil
+	}
+	o := &outcome{ResourceType: peek.ResourceType}
+	for _, is := range oo.Issue {
+		var i issue
+		i.Severity, i.Code, i.Expression = is.Severity.Code(), is.Code.Code(), is.Expression
+		if is.Diagnostics != nil {
+			i.Diagnostics = *is.Diagnostics
+		}
+		if is.Details != nil && is.Details.Text != nil {
+			i.Details = &struct {
+				Text string `json:"text"`
+			}{*is.Details.Text}
+		}
+		o.Issue = append(o.Issue, i)
+	}
+	return o
 }
 
 // has reports whether an issue has one of codes.
