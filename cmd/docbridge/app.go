@@ -99,5 +99,5 @@ func identityOptions(cfg *Config) identity.Options {
 
 func newChecker(cfg *Config) pipeline.Checker {
 	o := identityOptions(cfg)
-	return func(p docbridge.Patient) []docbridge.Problem { return identity.Check(p, o) }
+	return func(d *docbridge.Document) []docbridge.Problem { return identity.CheckDocument(d, o) }
 }

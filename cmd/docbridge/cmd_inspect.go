@@ -103,7 +103,7 @@ func inspectFile(path string, o convert.Options, ido identity.Options) inspectio
 		return in
 	}
 	for _, d := range docs {
-		d.Problems = append(d.Problems, identity.Check(d.Patient, ido)...)
+		d.Problems = append(d.Problems, identity.CheckDocument(d, ido)...)
 		if d.Problems == nil {
 			d.Problems = []docbridge.Problem{}
 		}

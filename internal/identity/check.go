@@ -1,6 +1,10 @@
 package identity
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+
 	"github.com/docbridge/docbridge"
 )
 
@@ -74,4 +78,35 @@ func joinNames(names []string) string {
 		s += n
 	}
 	return s
+}
+
+// CheckDocument returns Check's problems for the document's patient, plus
+// an INSInvalid problem for each author or legal authenticator identified
+// by an INS whose value is invalid (a patient who authored or signed the
+// document is identified by their INS).
+func CheckDocument(d *docbridge.Document, o Options) []docbridge.Problem {
+	out := Check(d.Patient, o)
+	people := map[string]*docbridge.Author{"legal authenticator": d.LegalAuthenticator}
+	for i := range d.Authors {
+		people[fmt.Sprintf("author %d", i+1)] = &d.Authors[i]
+	}
+	for _, role := range slices.Sorted(maps.Keys(people)) {
+		a := people[role]
+		if a == nil || !insOID(a.System) {
+			continue
+		}
+		if err := checkValue(a.ID); err != nil {
+			out = append(out, docbridge.Problem{Code: docbridge.INSInvalid, Severity: docbridge.SeverityError,
+				Message: "the " + role + " is identified by an invalid INS: " + docbridge.MessageOf(err)})
+		}
+	}
+	return out
+}
+
+func insOID(system string) bool {
+	switch normalOID(system) {
+	case OIDNIR, OIDNIA, OIDNIRTest, OIDNIRDemo:
+		return true
+	}
+	return false
 }

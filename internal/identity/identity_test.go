@@ -168,3 +168,19 @@ func TestMismatchMessageHasNoPatientData(t *testing.T) {
 		t.Errorf("Compare = %+v, want birthName and birthDate", diffs)
 	}
 }
+
+func TestCheckDocumentAuthenticatorINS(t *testing.T) {
+	d := &docbridge.Document{
+		Patient:            camille,
+		LegalAuthenticator: &docbridge.Author{ID: "276059205062865", System: "urn:oid:1.2.250.1.213.1.4.8"},
+		Authors:            []docbridge.Author{{ID: "801234534765", System: "urn:oid:1.2.250.1.71.4.2.1"}},
+	}
+	probs := CheckDocument(d, Options{Environment: Test})
+	if len(probs) != 1 || probs[0].Code != docbridge.INSInvalid || !strings.Contains(probs[0].Message, "legal authenticator") {
+		t.Errorf("CheckDocument = %+v, want one ins-invalid for the legal authenticator", probs)
+	}
+	d.LegalAuthenticator.ID = "276059205062883"
+	if probs := CheckDocument(d, Options{Environment: Test}); len(probs) != 0 {
+		t.Errorf("CheckDocument with a valid authenticator INS = %+v, want none", probs)
+	}
+}

@@ -55,7 +55,7 @@ func (p *Pipeline) convertInput(ctx context.Context, id int64, sha string) (outc
 	news := make([]store.NewDocument, len(docs))
 	for i, d := range docs {
 		if p.o.Checker != nil {
-			d.Problems = append(d.Problems, p.o.Checker(d.Patient)...)
+			d.Problems = append(d.Problems, p.o.Checker(d)...)
 		}
 		news[i] = store.NewDocument{Doc: d, State: docbridge.Converted}
 		if pr := d.FirstError(); pr != nil {

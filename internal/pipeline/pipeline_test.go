@@ -100,8 +100,8 @@ func newFixture(t *testing.T, script map[string][]error) *fixture {
 	f.st = st
 	f.p = New(Options{
 		Store: st, Converter: ConverterFunc(fakeConvert),
-		Checker: func(p docbridge.Patient) []docbridge.Problem {
-			return identity.Check(p, identity.Options{Environment: identity.Test})
+		Checker: func(d *docbridge.Document) []docbridge.Problem {
+			return identity.CheckDocument(d, identity.Options{Environment: identity.Test})
 		},
 		Matcher: &identity.Matcher{Pairings: st}, Sender: f.sender, Log: zerolog.Nop(),
 		Backoff: Backoff{Base: time.Second, Max: 10 * time.Second},

@@ -40,9 +40,9 @@ func (f ConverterFunc) Convert(raw []byte) (docbridge.Format, []*docbridge.Docum
 	return f(raw)
 }
 
-// Checker returns the identity problems of a patient that no pairing can
+// Checker returns the identity problems of a document that no pairing can
 // fix (INS validity, missing traits, identity status).
-type Checker func(p docbridge.Patient) []docbridge.Problem
+type Checker func(d *docbridge.Document) []docbridge.Problem
 
 // Matcher finds the pairing a document may be delivered to, or says why not
 // with a *docbridge.Error (NotPaired, IdentityMismatch, …).
