@@ -60,18 +60,7 @@ func (b *builder) participants(cd *etree.Element) {
 // as system, or the root alone when there is no extension.
 func person(e *etree.Element) docbridge.Author {
 	var a docbridge.Author
-	for _, idEl := range children(e, "id") {
-		id, ok := readII(idEl)
-		if !ok {
-			continue
-		}
-		if id.ext != "" {
-			a.ID, a.System = id.ext, id.system()
-		} else {
-			a.ID = id.root
-		}
-		break
-	}
+	a.ID, a.System = firstID(e)
 	a.Name = personName(child(child(e, "assignedPerson"), "name"))
 	return a
 }
@@ -108,21 +97,26 @@ func organization(e *etree.Element) *docbridge.Organization {
 		return nil
 	}
 	var o docbridge.Organization
-	for _, idEl := range children(e, "id") {
-		id, ok := readII(idEl)
-		if !ok {
-			continue
-		}
-		if id.ext != "" {
-			o.ID, o.System = id.ext, id.system()
-		} else {
-			o.ID = id.root
-		}
-		break
-	}
+	o.ID, o.System = firstID(e)
 	o.Name = text(child(e, "name"))
 	if o.ID == "" && o.Name == "" {
 		return nil
 	}
 	return &o
+}
+
+// firstID returns e's first usable id: its extension with the root as
+// system, or the root alone (and no system) when there is no extension.
+func firstID(e *etree.Element) (id, system string) {
+	for _, idEl := range children(e, "id") {
+		ii, ok := readII(idEl)
+		if !ok {
+			continue
+		}
+		if ii.ext != "" {
+			return ii.ext, ii.system()
+		}
+		return ii.root, ""
+	}
+	return "", ""
 }
