@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -69,4 +70,20 @@ func TestConfigDefaults(t *testing.T) {
 	if got, want := c.Folders[0].Settle, 3*time.Second; got != want {
 		t.Errorf("settle = %v, want %v", got, want)
 	}
+}
+
+// FuzzParseConfig: any bytes give a config or an error, never a panic.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("data: /d\nmes: {base_url: http://x}\n"))
+	f.Add([]byte("folders: [{path: /a, settle: 3s}]\nlimits: {max_input_bytes: -1}\n"))
+	f.Add([]byte("&a [*a, *a]"))
+	if b, err := os.ReadFile("../../samples/docbridge.yaml"); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := parseConfig(b)
+		if err == nil && (c.Data == "" || c.MES.BaseURL == "") {
+			t.Errorf("accepted a config without data or mes.base_url")
+		}
+	})
 }
