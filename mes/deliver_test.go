@@ -395,3 +395,41 @@ func TestSimulatorRefusesHandCraftedHash(t *testing.T) {
 		t.Error("the simulator stored the document")
 	}
 }
+
+// TestDeliverOIDRootedUniqueID: a uniqueId with an extension ("root^ext")
+// travels as the extension in the root's system; a resend, a replacement and
+// a delete all find it.
+func TestDeliverOIDRootedUniqueID(t *testing.T) {
+	e := newEnv(t, mestest.Options{})
+	v1 := testDoc("1.2.250.1.999.4^CR-2026-001", []byte("version 1"))
+	v2 := testDoc("1.2.250.1.999.4^CR-2026-002", []byte("version 2"))
+	v2.Action, v2.Replaces = docbridge.Replace, v1.UniqueID
+	if _, err := e.deliver(t, v1, e.pA); err != nil {
+		t.Fatalf("Deliver v1: %v", err)
+	}
+	if r, err := e.deliver(t, v1, e.pA); err != nil || !r.Duplicate {
+		t.Fatalf("resend v1: %+v, %v; want a duplicate receipt", r, err)
+	}
+	if _, err := e.deliver(t, v2, e.pA); err != nil {
+		t.Fatalf("Deliver v2: %v", err)
+	}
+	del := &docbridge.Document{UniqueID: v2.UniqueID, Action: docbridge.Delete}
+	if _, err := e.client.Deliver(context.Background(), del, nil, e.pA); err != nil {
+		t.Fatalf("delete v2: %v", err)
+	}
+	var got [][]string
+	for _, s := range e.sim.Documents() {
+		got = append(got, []string{s.UniqueID, s.Status})
+	}
+	want := [][]string{{v1.UniqueID, "superseded"}, {v2.UniqueID, "deleted"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("documents (-want +got):\n%s", diff)
+	}
+	var body bytes.Buffer
+	if err := mes.WriteDocumentReference(&body, v1, bytes.NewReader(v1.Content), &e.pA); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body.String(), `"system": "urn:oid:1.2.250.1.999.4"`) || !strings.Contains(body.String(), `"value": "CR-2026-001"`) {
+		t.Errorf("masterIdentifier not written as root system + extension:\n%.600s", body.String())
+	}
+}

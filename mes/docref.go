@@ -77,7 +77,7 @@ func newEnvelope(d *docbridge.Document, p *docbridge.Pairing) (*envelope, error)
 	o := openObject(&b, "  ")
 	o.add("resourceType", "DocumentReference")
 	o.add("meta", fhirMeta{Profile: []string{profileSimplifiedPublish}})
-	o.add("masterIdentifier", fhirIdentifier{System: systemURI, Value: d.UniqueID})
+	o.add("masterIdentifier", uniqueIdentifier(d.UniqueID))
 	o.add("status", "current")
 	if c := concept(d.Type); c != nil {
 		o.add("type", c)
@@ -111,7 +111,7 @@ func newEnvelope(d *docbridge.Document, p *docbridge.Pairing) (*envelope, error)
 	if d.Action == docbridge.Replace {
 		o.add("relatesTo", []fhirRelatesTo{{
 			Code:   "replaces",
-			Target: fhirReference{Identifier: &fhirIdentifier{System: systemURI, Value: d.Replaces}},
+			Target: fhirReference{Identifier: ptr(uniqueIdentifier(d.Replaces))},
 		}})
 	}
 	if d.Confidentiality != "" {

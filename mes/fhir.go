@@ -115,3 +115,16 @@ func docContext(d *docbridge.Document) *fhirContext {
 	}
 	return &c
 }
+
+// uniqueIdentifier renders a docbridge uniqueId as a FHIR Identifier: a
+// "urn:oid:…" or "urn:uuid:…" id is a URI (system urn:ietf:rfc:3986); an
+// OID root with an extension ("<root>^<ext>", the XDS form) is the extension
+// in the root's system, as FHIR writes an HL7 v3 II.
+func uniqueIdentifier(uid string) fhirIdentifier {
+	if root, ext, ok := strings.Cut(uid, "^"); ok && !strings.HasPrefix(uid, "urn:") {
+		return fhirIdentifier{System: "urn:oid:" + root, Value: ext}
+	}
+	return fhirIdentifier{System: systemURI, Value: uid}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -66,7 +66,8 @@ func documentURL(base string) string {
 // identifier, DELETE [base]/DocumentReference?identifier=urn:ietf:rfc:3986|<uniqueId>;
 // align it with the editors' swagger.
 func deleteURL(base, uniqueID string) string {
-	q := url.Values{"identifier": {systemURI + "|" + uniqueID}}
+	id := uniqueIdentifier(uniqueID)
+	q := url.Values{"identifier": {id.System + "|" + id.Value}}
 	return documentURL(base) + "?" + q.Encode()
 }
 
@@ -75,7 +76,7 @@ func formatSystem(code string) string {
 	switch {
 	case strings.HasPrefix(code, "urn:ihe:"):
 		return systemIHEFormat
-	case strings.HasPrefix(code, "urn:asip:"):
+	case strings.HasPrefix(code, "urn:asip:"), strings.HasPrefix(code, "urn:ans:"):
 		return systemASIPFormat
 	}
 	return ""

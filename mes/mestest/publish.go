@@ -57,7 +57,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 // existing one for a resend, or a problem (409, 422).
 func (s *Server) commit(g grant, sub *submission, c *upload) (int, Stored, *problem) {
 	d := &sub.doc
-	uid := d.MasterIdentifier.Value
+	uid := uniqueKey(d.MasterIdentifier)
 	sum := hex.EncodeToString(sub.sum)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -71,7 +71,7 @@ func (s *Server) commit(g grant, sub *submission, c *upload) (int, Stored, *prob
 	}
 	var prev *record
 	if len(d.RelatesTo) == 1 {
-		prev = s.docs[d.RelatesTo[0].Target.Identifier.Value]
+		prev = s.docs[uniqueKey(d.RelatesTo[0].Target.Identifier)]
 		const expr = dr + "relatesTo[0].target.identifier"
 		if prev == nil || prev.Patient != g.mesID {
 			return 0, Stored{}, invalid("not-found", expr, "no document of this patient has the masterIdentifier to replace")
@@ -120,19 +120,19 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, p)
 		return
 	}
-	sys, val, ok := cutToken(r.URL.Query().Get("identifier"))
+	sys, val, _ := cutToken(r.URL.Query().Get("identifier"))
 	switch {
 	case val == "":
 		p = &problem{status: http.StatusBadRequest, code: "required", diag: "the identifier parameter is required"}
-	case ok && sys != "urn:ietf:rfc:3986":
-		p = &problem{status: http.StatusBadRequest, code: "value", diag: "the identifier system must be urn:ietf:rfc:3986"}
+	default:
+		p = checkUniqueID(&identifier{System: sys, Value: val}, "identifier")
 	}
 	if p != nil {
 		s.fail(w, r, p)
 		return
 	}
 	s.mu.Lock()
-	rec := s.docs[val]
+	rec := s.docs[uniqueKey(&identifier{System: sys, Value: val})]
 	again := false
 	if rec != nil && rec.Patient == g.mesID {
 		again = rec.Status == "deleted"

@@ -75,7 +75,7 @@ func resource(base string, rec Stored, created time.Time, hash string) outDocRef
 		ResourceType:     "DocumentReference",
 		ID:               rec.MESID,
 		Meta:             outMeta{VersionID: "1", LastUpdated: created.Format(time.RFC3339Nano)},
-		MasterIdentifier: outIdentifier{System: "urn:ietf:rfc:3986", Value: rec.UniqueID},
+		MasterIdentifier: outUniqueID(rec.UniqueID),
 		Status:           fhirStatus(rec.Status),
 		Subject:          outReference{Reference: "Patient/" + rec.Patient},
 		Content: []outContent{{Attachment: outAttachment{
@@ -86,7 +86,7 @@ func resource(base string, rec Stored, created time.Time, hash string) outDocRef
 		d.Type = &outConcept{Coding: []outCoding{{System: rec.TypeSystem, Code: rec.TypeCode}}}
 	}
 	if rec.Replaces != "" {
-		d.RelatesTo = []outRelatesTo{{Code: "replaces", Target: outReference{Identifier: &outIdentifier{System: "urn:ietf:rfc:3986", Value: rec.Replaces}}}}
+		d.RelatesTo = []outRelatesTo{{Code: "replaces", Target: outReference{Identifier: ptr(outUniqueID(rec.Replaces))}}}
 	}
 	return d
 }
@@ -259,3 +259,14 @@ func hashOf(sha1hex string) string {
 	b, _ := hex.DecodeString(sha1hex)
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// outUniqueID writes a unique id back as the client sent it: a URI, or an
+// OID root's extension.
+func outUniqueID(key string) outIdentifier {
+	if root, ext, ok := strings.Cut(key, "^"); ok && !strings.HasPrefix(key, "urn:") {
+		return outIdentifier{System: "urn:oid:" + root, Value: ext}
+	}
+	return outIdentifier{System: "urn:ietf:rfc:3986", Value: key}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -76,7 +76,7 @@ func TestSearchRetrieveDelete(t *testing.T) {
 	if w := s.do(http.MethodGet, u.Path, nil, nil); w.Code != http.StatusGone {
 		t.Errorf("GET deleted: HTTP %d, want 410", w.Code)
 	}
-	if w := s.do(http.MethodDelete, "/DocumentReference?identifier=urn:oid:9.9", nil, nil); w.Code != http.StatusNotFound {
+	if w := s.do(http.MethodDelete, "/DocumentReference?identifier=urn:oid:1.9.9", nil, nil); w.Code != http.StatusNotFound {
 		t.Errorf("delete unknown: HTTP %d, want 404", w.Code)
 	}
 

@@ -30,11 +30,8 @@ func (sub *submission) check(codes CodeChecker) *problem {
 		return &problem{status: http.StatusBadRequest, code: "structure", expr: "resourceType", diag: "resourceType must be DocumentReference"}
 	}
 	if req(d.MasterIdentifier != nil && d.MasterIdentifier.Value != "", "masterIdentifier") {
-		if d.MasterIdentifier.System != "urn:ietf:rfc:3986" {
-			add(invalid("value", dr+"masterIdentifier.system", "masterIdentifier.system must be urn:ietf:rfc:3986"))
-		}
-		if !uniqueIDPattern.MatchString(d.MasterIdentifier.Value) {
-			add(invalid("value", dr+"masterIdentifier.value", "masterIdentifier.value must be urn:oid:<oid> or urn:uuid:<uuid>"))
+		if p := checkUniqueID(d.MasterIdentifier, dr+"masterIdentifier"); p != nil {
+			add(p)
 		}
 	}
 	if req(d.Status != "", "status") && d.Status != "current" {
@@ -81,8 +78,8 @@ func (sub *submission) check(codes CodeChecker) *problem {
 		}
 		if rt.Target == nil || rt.Target.Identifier == nil || rt.Target.Identifier.Value == "" {
 			add(invalid("required", dr+"relatesTo[0].target.identifier", "relatesTo.target.identifier (the replaced masterIdentifier) is required"))
-		} else if sys := rt.Target.Identifier.System; sys != "" && sys != "urn:ietf:rfc:3986" {
-			add(invalid("value", dr+"relatesTo[0].target.identifier.system", "relatesTo.target.identifier.system must be urn:ietf:rfc:3986"))
+		} else if p := checkUniqueID(rt.Target.Identifier, dr+"relatesTo[0].target.identifier"); p != nil {
+			add(p)
 		}
 	}
 	if sub.dataSeen > 1 {
@@ -227,3 +224,34 @@ func isInstant(s string) bool {
 // isDateTime reports whether s is a FHIR dateTime: a partial date, or a
 // date-time with seconds and a time zone.
 func isDateTime(s string) bool { return partialDate.MatchString(s) || isInstant(s) }
+
+// oidPattern matches a bare OID.
+var oidPattern = regexp.MustCompile(`^[0-2](\.(0|[1-9][0-9]*))+$`)
+
+// checkUniqueID accepts a document's unique id written as a URI (system
+// urn:ietf:rfc:3986, value urn:oid:… or urn:uuid:…) or as an OID root with
+// an extension (system urn:oid:<root>, value the extension).
+func checkUniqueID(id *identifier, expr string) *problem {
+	switch {
+	case id.System == "urn:ietf:rfc:3986" || id.System == "":
+		if !uniqueIDPattern.MatchString(id.Value) {
+			return invalid("value", expr+".value", "a URI unique id must be urn:oid:<oid> or urn:uuid:<uuid>")
+		}
+	case strings.HasPrefix(id.System, "urn:oid:") && oidPattern.MatchString(strings.TrimPrefix(id.System, "urn:oid:")):
+		if id.Value == "" || strings.ContainsAny(id.Value, "^ ") {
+			return invalid("value", expr+".value", "the extension of an OID-rooted unique id must be non-empty, without ^ or spaces")
+		}
+	default:
+		return invalid("value", expr+".system", "a unique id's system must be urn:ietf:rfc:3986 or urn:oid:<root>")
+	}
+	return nil
+}
+
+// uniqueKey is the simulator's key for a unique id: the URI itself, or
+// "<root>^<extension>" for an OID-rooted one (docbridge's own form).
+func uniqueKey(id *identifier) string {
+	if strings.HasPrefix(id.System, "urn:oid:") {
+		return strings.TrimPrefix(id.System, "urn:oid:") + "^" + id.Value
+	}
+	return id.Value
+}
