@@ -7,11 +7,18 @@
 //     name in the folder: ".name", "name.tmp", "name.part") and rename it into
 //     the folder: it is taken at once. A file written in place is taken once
 //     its size and modification time have not changed for the settle period.
-//   - Once docbridge has durably stored the file, it moves it to done/ — or to
-//     failed/ when the input itself is refused, with <name>.reason.json beside
-//     it giving the reason code and a sentence saying what to fix.
-//   - A file docbridge could not store (disk full, database unavailable) stays
-//     where it is and is tried again.
+//   - A ready file is claimed by an atomic rename into processing/<instance>/,
+//     so several docbridge instances can share one folder and each file is
+//     taken once. Once docbridge has durably stored it, it moves it to done/
+//     — or to failed/ when the input itself is refused, with
+//     <name>.reason.json beside it giving the reason code and a sentence
+//     saying what to fix.
+//   - A file docbridge could not store (disk full, database unavailable) or
+//     move stays in processing/ and is tried again with a growing delay; it
+//     never blocks the other files. After a crash, an instance finishes what
+//     it had claimed.
+//   - With polling on (network shares, where inotify sees no remote write),
+//     the folder is rescanned on a timer and every file must settle.
 //   - Subdirectories are not watched.
 //
 // Intakes import only the root package: they hand raw bytes to a

@@ -19,11 +19,20 @@ import (
 
 // FolderOptions configures a Folder intake.
 type FolderOptions struct {
-	Name   string         // the intake's name in the store and logs; "" means "folder"
-	Dir    string         // the watched drop folder; required
-	Done   string         // where accepted files go; "" means Dir/done
-	Failed string         // where refused files go; "" means Dir/failed
-	Sink   docbridge.Sink // required
+	Name   string // the intake's name in the store and logs; "" means "folder"
+	Dir    string // the watched drop folder; required
+	Done   string // where accepted files go; "" means Dir/done
+	Failed string // where refused files go; "" means Dir/failed
+	// Processing is where a file is claimed, by an atomic rename, before it
+	// is read; "" means Dir/processing/<Instance>.
+	Processing string
+	// Instance names this process among several sharing the folder; ""
+	// means the host name.
+	Instance string
+	// Poll turns inotify off: the folder is only rescanned every Rescan,
+	// for network shares where inotify sees nothing of remote writes.
+	Poll bool
+	Sink docbridge.Sink // required
 	// Settle is how long a file written in place must stay unchanged before
 	// it is taken; 0 means 2 s.
 	Settle time.Duration
@@ -31,7 +40,8 @@ type FolderOptions struct {
 	// renamed in (taken at once); 0 means 100 ms.
 	Quick time.Duration
 	// Rescan is the period of the full directory scan that catches events
-	// inotify lost (overflow, network filesystems); 0 means 30 s.
+	// inotify lost (overflow, network filesystems); 0 means 30 s, or 2 s
+	// when polling.
 	Rescan time.Duration
 	Log    zerolog.Logger
 	Now    func() time.Time // nil means time.Now
@@ -39,8 +49,9 @@ type FolderOptions struct {
 
 // Folder is a drop-folder intake: fsnotify events plus a periodic rescan.
 type Folder struct {
-	o     FolderOptions
-	files map[string]*candidate // by base name, files seen and not yet taken
+	o       FolderOptions
+	files   map[string]*candidate // by base name: files in the folder not yet claimed
+	claimed map[string]*candidate // by base name: files in Processing not yet finished
 }
 
 // candidate is a file in the drop folder on its way to being taken.
@@ -49,7 +60,8 @@ type candidate struct {
 	wrote     bool // a write was seen, or the history is unknown (found by a scan)
 	size      int64
 	mtime     time.Time
-	retryAt   time.Time // after a failed Accept
+	retryAt   time.Time // after a failure, not before
+	failures  int       // consecutive failures, for the backoff
 }
 
 // NewFolder checks the options and creates the done and failed folders.
@@ -66,6 +78,15 @@ func NewFolder(o FolderOptions) (*Folder, error) {
 	if o.Failed == "" {
 		o.Failed = filepath.Join(o.Dir, "failed")
 	}
+	if o.Instance == "" {
+		o.Instance, _ = os.Hostname()
+		if o.Instance == "" {
+			o.Instance = "local"
+		}
+	}
+	if o.Processing == "" {
+		o.Processing = filepath.Join(o.Dir, "processing", o.Instance)
+	}
 	if o.Settle <= 0 {
 		o.Settle = 2 * time.Second
 	}
@@ -74,16 +95,19 @@ func NewFolder(o FolderOptions) (*Folder, error) {
 	}
 	if o.Rescan <= 0 {
 		o.Rescan = 30 * time.Second
+		if o.Poll {
+			o.Rescan = 2 * time.Second
+		}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	for _, d := range []string{o.Dir, o.Done, o.Failed} {
+	for _, d := range []string{o.Dir, o.Done, o.Failed, o.Processing} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("create folder %s: %w", d, err)
 		}
 	}
-	return &Folder{o: o, files: map[string]*candidate{}}, nil
+	return &Folder{o: o, files: map[string]*candidate{}, claimed: map[string]*candidate{}}, nil
 }
 
 // Ignored reports whether a name in the drop folder is never taken:
@@ -93,19 +117,26 @@ func Ignored(name string) bool {
 		strings.HasSuffix(name, ".part") || strings.HasSuffix(name, ".reason.json")
 }
 
-// Run watches the folder until ctx is done. It scans the folder at start,
-// after an inotify overflow and every Rescan. It returns nil on a clean stop
-// and an error when the folder cannot be watched at all.
+// Run watches the folder until ctx is done. It first finishes the files a
+// previous run of this instance had claimed, then scans the folder at
+// start, after an inotify overflow and every Rescan. It returns nil on a
+// clean stop and an error when the folder cannot be watched at all.
 func (f *Folder) Run(ctx context.Context) error {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("watch %s: %w", f.o.Dir, err)
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if !f.o.Poll {
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			return fmt.Errorf("watch %s: %w", f.o.Dir, err)
+		}
+		defer w.Close()
+		if err := w.Add(f.o.Dir); err != nil {
+			return fmt.Errorf("watch %s: %w", f.o.Dir, err)
+		}
+		events, errs = w.Events, w.Errors
 	}
-	defer w.Close()
-	if err := w.Add(f.o.Dir); err != nil {
-		return fmt.Errorf("watch %s: %w", f.o.Dir, err)
-	}
-	f.o.Log.Info().Str("intake", f.o.Name).Msg("drop folder watched")
+	f.o.Log.Info().Str("intake", f.o.Name).Bool("poll", f.o.Poll).Msg("drop folder watched")
+	f.scanClaimed()
 	f.scan()
 	tick := time.NewTicker(min(f.o.Quick/2, 50*time.Millisecond))
 	defer tick.Stop()
@@ -115,12 +146,12 @@ func (f *Folder) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev, ok := <-w.Events:
+		case ev, ok := <-events:
 			if !ok {
 				return errors.New("watch: fsnotify closed its event channel")
 			}
 			f.event(ev)
-		case err, ok := <-w.Errors:
+		case err, ok := <-errs:
 			if !ok {
 				return errors.New("watch: fsnotify closed its error channel")
 			}
@@ -130,6 +161,7 @@ func (f *Folder) Run(ctx context.Context) error {
 			f.scan()
 		case <-tick.C:
 			f.takeReady(ctx)
+			f.finishClaimed(ctx)
 		}
 	}
 }
@@ -189,8 +221,9 @@ func (f *Folder) stat(name string, now time.Time, wrote bool) *candidate {
 	return c
 }
 
-// takeReady takes every file that is ready: renamed in (no write seen since
-// it appeared, not empty, unchanged) or settled (unchanged for Settle).
+// takeReady claims and takes every file that is ready: renamed in (no
+// write seen since it appeared, not empty, unchanged) or settled (unchanged
+// for Settle).
 func (f *Folder) takeReady(ctx context.Context) {
 	now := f.o.Now()
 	for name, c := range f.files {
@@ -202,11 +235,7 @@ func (f *Folder) takeReady(ctx context.Context) {
 			continue
 		}
 		fi, err := os.Stat(filepath.Join(f.o.Dir, name))
-		if err != nil {
-			delete(f.files, name)
-			continue
-		}
-		if !fi.Mode().IsRegular() {
+		if err != nil || !fi.Mode().IsRegular() {
 			delete(f.files, name)
 			continue
 		}
@@ -215,10 +244,78 @@ func (f *Folder) takeReady(ctx context.Context) {
 			c.size, c.mtime, c.lastEvent, c.wrote = fi.Size(), fi.ModTime(), now, true
 			continue
 		}
-		if f.take(ctx, name) {
+		claimed, err := f.claim(name)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			delete(f.files, name) // another instance claimed it first
+		case err != nil:
+			f.backoff(c, name, err, "cannot claim the dropped file (rename into processing/)")
+		default:
 			delete(f.files, name)
-		} else {
-			c.retryAt = now.Add(f.o.Settle)
+			f.claimed[claimed] = &candidate{}
+			f.finish(ctx, claimed, f.claimed[claimed])
+		}
+	}
+}
+
+// finishClaimed retries the claimed files whose last attempt failed.
+func (f *Folder) finishClaimed(ctx context.Context) {
+	now := f.o.Now()
+	for name, c := range f.claimed {
+		if ctx.Err() != nil {
+			return
+		}
+		if !now.Before(c.retryAt) {
+			f.finish(ctx, name, c)
+		}
+	}
+}
+
+// finish takes one claimed file; on failure it stays claimed and is retried
+// with a growing delay, so a file that cannot be stored or moved never
+// loops and never blocks the others.
+func (f *Folder) finish(ctx context.Context, name string, c *candidate) {
+	if err := f.take(ctx, name); err != nil {
+		f.backoff(c, name, err, "cannot finish the claimed file")
+		return
+	}
+	delete(f.claimed, name)
+}
+
+// backoff schedules the next attempt for a file after a failure: 1 s, 2 s,
+// 4 s … up to 10 min. It logs the first failure and then every tenth.
+func (f *Folder) backoff(c *candidate, name string, err error, msg string) {
+	c.failures++
+	d := time.Second << min(c.failures-1, 10)
+	c.retryAt = f.o.Now().Add(min(d, 10*time.Minute))
+	if c.failures == 1 || c.failures%10 == 0 {
+		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Int("failures", c.failures).Time("retry", c.retryAt).Msg(msg)
+	}
+}
+
+// claim renames a file of the folder into this instance's processing
+// folder, which makes it this instance's alone. It returns the claimed name
+// (unchanged unless a file of that name is already being processed).
+func (f *Folder) claim(name string) (string, error) {
+	dst, err := moveInto(filepath.Join(f.o.Dir, name), f.o.Processing)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Base(dst), nil
+}
+
+// scanClaimed lists the files a previous run of this instance claimed and
+// did not finish (a crash): they are taken again; the store recognises what
+// it already has.
+func (f *Folder) scanClaimed() {
+	entries, err := os.ReadDir(f.o.Processing)
+	if err != nil {
+		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Msg("cannot list the processing folder")
+		return
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			f.claimed[e.Name()] = &candidate{}
 		}
 	}
 }

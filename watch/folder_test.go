@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -54,7 +55,16 @@ func (s *fakeSink) has(name string) bool {
 func startFolder(t *testing.T, sink docbridge.Sink, settle time.Duration) string {
 	t.Helper()
 	dir := t.TempDir()
-	f, err := NewFolder(FolderOptions{Dir: dir, Sink: sink, Settle: settle, Rescan: time.Hour, Log: zerolog.Nop()})
+	runFolder(t, FolderOptions{Dir: dir, Sink: sink, Settle: settle, Rescan: time.Hour})
+	time.Sleep(50 * time.Millisecond) // let the watch start
+	return dir
+}
+
+// runFolder runs a Folder until the test ends.
+func runFolder(t *testing.T, o FolderOptions) {
+	t.Helper()
+	o.Log = zerolog.Nop()
+	f, err := NewFolder(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +77,6 @@ func startFolder(t *testing.T, sink docbridge.Sink, settle time.Duration) string
 			t.Errorf("Run: %v", err)
 		}
 	})
-	time.Sleep(50 * time.Millisecond) // let the watch start
-	return dir
 }
 
 // eventually polls cond for up to 10 s: a bound for a hung test, not a
@@ -188,8 +196,9 @@ func TestStoreErrorLeavesFileInPlace(t *testing.T) {
 	dir := startFolder(t, sink, 100*time.Millisecond)
 	os.WriteFile(filepath.Join(dir, "keep.xml"), []byte("<x/>"), 0o600)
 	time.Sleep(400 * time.Millisecond)
-	if !exists(filepath.Join(dir, "keep.xml")) {
-		t.Fatal("file moved although the sink failed")
+	claimed, _ := filepath.Glob(filepath.Join(dir, "processing", "*", "keep.xml"))
+	if len(claimed) != 1 || exists(filepath.Join(dir, "done", "keep.xml")) || exists(filepath.Join(dir, "failed", "keep.xml")) {
+		t.Fatal("the file left the processing folder although the sink failed")
 	}
 	mu.Lock()
 	fail = false
@@ -221,5 +230,99 @@ func TestSameNameTwiceKeepsBoth(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(dir, "done"))
 	if len(entries) != 2 {
 		t.Errorf("done/ has %d files, want 2", len(entries))
+	}
+}
+
+func TestPollingModeTakesFiles(t *testing.T) {
+	sink := &fakeSink{}
+	dir := t.TempDir()
+	runFolder(t, FolderOptions{Dir: dir, Sink: sink, Poll: true, Rescan: 100 * time.Millisecond, Settle: 200 * time.Millisecond})
+	os.WriteFile(filepath.Join(dir, "share.xml"), []byte("<x/>"), 0o600)
+	eventually(t, "share.xml in done/", func() bool { return exists(filepath.Join(dir, "done", "share.xml")) })
+}
+
+func TestClaimedFilesAreFinishedAfterACrash(t *testing.T) {
+	dir := t.TempDir()
+	proc := filepath.Join(dir, "processing", "lab1")
+	os.MkdirAll(proc, 0o750)
+	os.WriteFile(filepath.Join(proc, "left.xml"), []byte("<x/>"), 0o600)
+	sink := &fakeSink{}
+	runFolder(t, FolderOptions{Dir: dir, Sink: sink, Instance: "lab1", Settle: 100 * time.Millisecond})
+	eventually(t, "left.xml in done/", func() bool { return exists(filepath.Join(dir, "done", "left.xml")) })
+}
+
+// TestFileThatCannotBeMovedDoesNotBlockOthers: done/ is not a directory,
+// so no file can be finished; each is tried again with a growing delay,
+// and the refused ones still reach failed/.
+func TestFileThatCannotBeMovedDoesNotBlockOthers(t *testing.T) {
+	dir := t.TempDir()
+	notADir := filepath.Join(dir, "done-is-a-file")
+	os.WriteFile(notADir, nil, 0o600)
+	var mu sync.Mutex
+	calls := map[string]int{}
+	sink := &fakeSink{accept: func(name string, _ []byte) (docbridge.Accepted, error) {
+		mu.Lock()
+		calls[name]++
+		mu.Unlock()
+		if name == "bad.xml" {
+			return docbridge.Accepted{ID: 2, State: docbridge.Failed, Reason: docbridge.Malformed, Message: "not XML"}, nil
+		}
+		return docbridge.Accepted{ID: 1, State: docbridge.Converted}, nil
+	}}
+	drop := filepath.Join(dir, "drop")
+	f, err := NewFolder(FolderOptions{Dir: drop, Done: filepath.Join(dir, "x"), Sink: sink, Settle: 100 * time.Millisecond, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.o.Done = notADir
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.Run(ctx)
+	os.WriteFile(filepath.Join(drop, "stuck.xml"), []byte("<x/>"), 0o600)
+	os.WriteFile(filepath.Join(drop, "bad.xml"), []byte("<x/>"), 0o600)
+	eventually(t, "bad.xml refused", func() bool { return exists(filepath.Join(drop, "failed", "bad.xml.reason.json")) })
+	time.Sleep(1500 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if n := calls["stuck.xml"]; n < 1 || n > 3 {
+		t.Errorf("stuck.xml was offered %d times in ~1.5 s, want a few with backoff, not a loop", n)
+	}
+}
+
+// TestTwoInstancesShareOneFolder: each file is taken by exactly one of two
+// intakes watching the same folder.
+func TestTwoInstancesShareOneFolder(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	taken := map[string]int{}
+	sink := &fakeSink{accept: func(name string, _ []byte) (docbridge.Accepted, error) {
+		mu.Lock()
+		taken[name]++
+		mu.Unlock()
+		return docbridge.Accepted{ID: 1, State: docbridge.Converted}, nil
+	}}
+	runFolder(t, FolderOptions{Dir: dir, Sink: sink, Instance: "a", Settle: 100 * time.Millisecond, Quick: 10 * time.Millisecond})
+	runFolder(t, FolderOptions{Dir: dir, Sink: sink, Instance: "b", Settle: 100 * time.Millisecond, Quick: 10 * time.Millisecond})
+	time.Sleep(50 * time.Millisecond)
+	const n = 200
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("f%03d.xml", i)
+		tmp := filepath.Join(dir, "."+name)
+		os.WriteFile(tmp, []byte(name), 0o600)
+		os.Rename(tmp, filepath.Join(dir, name))
+	}
+	eventually(t, "all files in done/", func() bool {
+		e, _ := os.ReadDir(filepath.Join(dir, "done"))
+		return len(e) == n
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for name, c := range taken {
+		if c != 1 {
+			t.Errorf("%s taken %d times", name, c)
+		}
+	}
+	if len(taken) != n {
+		t.Errorf("%d files taken, want %d", len(taken), n)
 	}
 }

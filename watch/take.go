@@ -21,15 +21,15 @@ type ReasonFile struct {
 	At      time.Time        `json:"at"`
 }
 
-// take hands one file to the sink and moves it to done/ or failed/. It
-// reports whether the file is finished with; false means try again later.
-func (f *Folder) take(ctx context.Context, name string) bool {
+// take hands one claimed file to the sink and moves it to done/ or
+// failed/. An error means it must be tried again later; the file stays in
+// the processing folder.
+func (f *Folder) take(ctx context.Context, name string) error {
 	log := f.o.Log.With().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Logger()
-	path := filepath.Join(f.o.Dir, name)
+	path := filepath.Join(f.o.Processing, name)
 	fh, err := os.Open(path)
 	if err != nil {
-		log.Warn().Err(err).Msg("cannot open the dropped file; will retry")
-		return false
+		return fmt.Errorf("open claimed file: %w", err)
 	}
 	acc, err := f.o.Sink.Accept(ctx, &docbridge.Envelope{
 		Intake: f.o.Name, Source: name, ReceivedAt: f.o.Now(), Body: fh,
@@ -39,35 +39,31 @@ func (f *Folder) take(ctx context.Context, name string) bool {
 	case err == nil && acc.State == docbridge.Failed:
 		return f.refuse(name, acc.ID, acc.Reason, acc.Message)
 	case err == nil:
-		dst, merr := moveInto(path, f.o.Done)
-		if merr != nil {
-			log.Error().Err(merr).Int64("input", acc.ID).Msg("stored, but cannot move the file to done/; it will be seen as a duplicate")
-			return false
+		dst, err := moveInto(path, f.o.Done)
+		if err != nil {
+			return fmt.Errorf("stored as input %d, but cannot move the file to done/: %w", acc.ID, err)
 		}
 		log.Info().Int64("input", acc.ID).Bool("duplicate", acc.Duplicate).Str("to", filepath.Base(filepath.Dir(dst))).Msg("file taken")
-		return true
+		return nil
 	case reason == docbridge.TooLarge:
 		return f.refuse(name, 0, reason, docbridge.MessageOf(err))
 	default:
-		log.Error().Err(err).Msg("cannot store the dropped file now; it stays and will be retried")
-		return false
+		return fmt.Errorf("cannot store the dropped file now: %w", err)
 	}
 }
 
 // refuse moves a refused file to failed/ and writes its reason file there.
-func (f *Folder) refuse(name string, input int64, reason docbridge.Reason, msg string) bool {
-	log := f.o.Log.With().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Int64("input", input).Logger()
-	dst, err := moveInto(filepath.Join(f.o.Dir, name), f.o.Failed)
+func (f *Folder) refuse(name string, input int64, reason docbridge.Reason, msg string) error {
+	dst, err := moveInto(filepath.Join(f.o.Processing, name), f.o.Failed)
 	if err != nil {
-		log.Error().Err(err).Msg("cannot move the refused file to failed/")
-		return false
+		return fmt.Errorf("move the refused file to failed/: %w", err)
 	}
 	rf := ReasonFile{File: filepath.Base(dst), Code: reason, Message: msg, Input: input, At: f.o.Now().UTC()}
 	if err := writeFileSync(dst+".reason.json", rf); err != nil {
-		log.Error().Err(err).Msg("cannot write the reason file")
+		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Int64("input", input).Msg("cannot write the reason file")
 	}
-	log.Warn().Str("reason", string(reason)).Msg("file refused; moved to failed/")
-	return true
+	f.o.Log.Warn().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Int64("input", input).Str("reason", string(reason)).Msg("file refused; moved to failed/")
+	return nil
 }
 
 // moveInto renames path into dir, keeping its name unless one is there

@@ -62,7 +62,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 	for _, fc := range cfg.Folders {
 		f, err := watch.NewFolder(watch.FolderOptions{
 			Name: fc.Name, Dir: fc.Path, Done: fc.Done, Failed: fc.Failed,
-			Settle: fc.Settle, Rescan: fc.Rescan, Sink: a.pipe, Log: log,
+			Settle: fc.Settle, Rescan: fc.Rescan, Poll: fc.Poll, Instance: cfg.Instance, Sink: a.pipe, Log: log,
 		})
 		if err != nil {
 			st.Close()

@@ -19,6 +19,9 @@ type Config struct {
 	Environment string `yaml:"environment"`
 	// Data is the data directory: the store database and content.
 	Data string `yaml:"data"`
+	// Instance names this instance among several sharing drop folders;
+	// default the host name.
+	Instance string `yaml:"instance"`
 	// TimeZone reads source times that carry no offset; default Europe/Paris.
 	TimeZone string    `yaml:"timezone"`
 	Log      LogConfig `yaml:"log"`
@@ -59,6 +62,7 @@ type FolderConfig struct {
 	Failed string        `yaml:"failed"`
 	Settle time.Duration `yaml:"settle"`
 	Rescan time.Duration `yaml:"rescan"`
+	Poll   bool          `yaml:"poll"`
 }
 
 // loadConfig reads and checks a configuration file. Unknown keys are
