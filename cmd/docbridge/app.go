@@ -58,6 +58,9 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		Sender:    mes.NewClient(mes.Options{BaseURL: cfg.MES.BaseURL, UserAgent: "docbridge/" + version()}),
 		Log:       log,
 		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},
+		MaxAge:    cfg.Delivery.MaxAge,
+
+		BreakerThreshold: cfg.Delivery.BreakerThreshold,
 	})
 	for _, fc := range cfg.Folders {
 		f, err := watch.NewFolder(watch.FolderOptions{

@@ -36,8 +36,10 @@ type Config struct {
 		MaxInputBytes int64 `yaml:"max_input_bytes"`
 	} `yaml:"limits"`
 	Delivery struct {
-		RetryBase time.Duration `yaml:"retry_base"`
-		RetryMax  time.Duration `yaml:"retry_max"`
+		RetryBase        time.Duration `yaml:"retry_base"`
+		RetryMax         time.Duration `yaml:"retry_max"`
+		MaxAge           time.Duration `yaml:"max_age"`
+		BreakerThreshold int           `yaml:"breaker_threshold"`
 	} `yaml:"delivery"`
 	Folders []FolderConfig `yaml:"folders"`
 }
@@ -156,6 +158,9 @@ func (c *Config) check() error {
 	}
 	if c.MES.BaseURL == "" {
 		bad("mes.base_url", "required: the MES Documents API base URL")
+	}
+	if c.Delivery.MaxAge < 0 || c.Delivery.RetryBase < 0 || c.Delivery.RetryMax < 0 || c.Delivery.BreakerThreshold < 0 {
+		bad("delivery", "durations and breaker_threshold must not be negative")
 	}
 	if c.Limits.MaxInputBytes < 0 {
 		bad("limits.max_input_bytes", "must not be negative")

@@ -15,13 +15,7 @@ type Backoff struct {
 // (n ≥ 1), between half and all of min(Base·2^(n−1), Max). A positive hint
 // (MES's Retry-After) is honoured when it is longer.
 func (b Backoff) Delay(n int, hint time.Duration) time.Duration {
-	base, maxd := b.Base, b.Max
-	if base <= 0 {
-		base = 5 * time.Second
-	}
-	if maxd <= 0 {
-		maxd = 10 * time.Minute
-	}
+	base, maxd := b.bounds()
 	d := base
 	for i := 1; i < n && d < maxd; i++ {
 		d *= 2
@@ -29,4 +23,16 @@ func (b Backoff) Delay(n int, hint time.Duration) time.Duration {
 	d = min(d, maxd)
 	d = d/2 + rand.N(d/2+1)
 	return max(d, hint)
+}
+
+// bounds returns Base and Max with their defaults.
+func (b Backoff) bounds() (base, maxd time.Duration) {
+	base, maxd = b.Base, b.Max
+	if base <= 0 {
+		base = 5 * time.Second
+	}
+	if maxd <= 0 {
+		maxd = 10 * time.Minute
+	}
+	return base, maxd
 }

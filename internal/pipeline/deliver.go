@@ -3,21 +3,29 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
-// deliverDue delivers matched documents, and held ones whose retry is due.
+// deliverDue delivers matched documents, and held ones whose retry is due,
+// while the circuit breaker lets requests through.
 func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 	now := p.o.Now()
 	busy := false
 	for _, state := range []docbridge.State{docbridge.Matched, docbridge.Held} {
+		if !p.breaker.allow(p.o.Now()) {
+			return false, nil
+		}
 		rows, err := p.o.Store.Due(ctx, state, now, p.o.Batch)
 		if err != nil {
 			return false, fmt.Errorf("list %s documents: %w", state, err)
 		}
 		for _, r := range rows {
+			if !p.breaker.allow(p.o.Now()) {
+				return false, nil
+			}
 			if err := p.deliver(ctx, r); err != nil {
 				return false, err
 			}
@@ -33,16 +41,27 @@ func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 func (p *Pipeline) deliver(ctx context.Context, r store.DocRow) error {
 	log := p.o.Log.With().Int64("doc", r.ID).Int("attempt", r.Attempts+1).Logger()
 	t := store.Transition{ID: r.ID, From: r.State, Actor: "deliver"}
+	pl, err := p.planFor(ctx, r)
+	if err != nil {
+		return err
+	}
+	if pl.superseded != "" {
+		return p.retire(ctx, r, docbridge.Superseded, pl.superseded)
+	}
 	pairing, err := p.o.Matcher.Match(ctx, r.Doc)
 	if err == nil {
 		var receipt docbridge.Receipt
-		receipt, err = p.send(ctx, r, pairing)
+		receipt, err = p.send(ctx, r, pl.send, pairing)
 		t.Attempted = true
+		p.recordOutcome(err)
 		if err == nil {
-			if err := p.supersede(ctx, r); err != nil {
+			if err := p.afterDelivery(ctx, r); err != nil {
 				return err
 			}
 			t.To, t.MESID, t.PairingID = docbridge.Delivered, receipt.MESID, pairing.ID
+			if r.Doc.Action == docbridge.Delete {
+				t.To = docbridge.Deleted
+			}
 			if receipt.Duplicate {
 				t.Reason, t.Message = docbridge.Duplicate, "MES already had this document with the same content"
 			}
@@ -53,6 +72,11 @@ func (p *Pipeline) deliver(ctx context.Context, r store.DocRow) error {
 	case docbridge.MESUnavailable, docbridge.Internal:
 		t.To, t.Reason, t.Message = docbridge.Held, reason, docbridge.MessageOf(err)
 		t.NextAttempt = p.o.Now().Add(p.o.Backoff.Delay(r.Attempts+1, retryAfter(err)))
+		if age := p.o.Now().Sub(r.CreatedAt); p.o.MaxAge > 0 && age > p.o.MaxAge {
+			t.To, t.NextAttempt = docbridge.Failed, time.Time{}
+			t.Message = fmt.Sprintf("given up after %s without delivery (delivery.max_age): %s", age.Round(time.Minute), t.Message)
+			log.Error().Bool("alert", true).Str("reason", string(reason)).Msg("document given up: not delivered within the maximum age")
+		}
 	case docbridge.PairingRevoked:
 		t.To, t.Reason, t.Message = docbridge.Held, reason, docbridge.MessageOf(err)
 		t.NextAttempt = waitForPairing
@@ -69,20 +93,29 @@ func (p *Pipeline) deliver(ctx context.Context, r store.DocRow) error {
 		return fmt.Errorf("record delivery of document %d: %w", r.ID, err)
 	}
 	ev := log.Info()
-	if t.To != docbridge.Delivered {
+	if t.To != docbridge.Delivered && t.To != docbridge.Deleted {
 		ev = log.Warn().Time("next", t.NextAttempt)
 	}
 	ev.Str("state", string(t.To)).Str("reason", string(t.Reason)).Str("mes_id", t.MESID).Msg("delivery")
 	return nil
 }
 
-func (p *Pipeline) send(ctx context.Context, r store.DocRow, pairing docbridge.Pairing) (docbridge.Receipt, error) {
+// recordOutcome feeds the circuit breaker: only MES being unavailable
+// counts as a failure of the endpoint.
+func (p *Pipeline) recordOutcome(err error) {
+	opened, until := p.breaker.record(docbridge.ReasonOf(err) == docbridge.MESUnavailable, p.o.Now())
+	if opened {
+		p.o.Log.Warn().Time("until", until).Msg("MES keeps failing: deliveries paused (circuit open)")
+	}
+}
+
+func (p *Pipeline) send(ctx context.Context, r store.DocRow, d *docbridge.Document, pairing docbridge.Pairing) (docbridge.Receipt, error) {
 	content, err := p.o.Store.OpenContent(r.SHA256)
 	if err != nil {
 		return docbridge.Receipt{}, docbridge.Wrap(docbridge.Internal, "the document's stored content cannot be read", err)
 	}
 	defer content.Close()
-	return p.o.Sender.Deliver(ctx, r.Doc, content, pairing)
+	return p.o.Sender.Deliver(ctx, d, content, pairing)
 }
 
 // revoke marks a pairing revoked after MES said it is gone, so that no other
@@ -96,30 +129,5 @@ func (p *Pipeline) revoke(ctx context.Context, pairing docbridge.Pairing) error 
 		return fmt.Errorf("mark pairing %s revoked: %w", pairing.ID, err)
 	}
 	p.o.Log.Warn().Str("pairing", pairing.ID).Msg("MES says the pairing is revoked; its documents are held")
-	return nil
-}
-
-// supersede marks superseded the delivered versions a replacement replaced.
-// It runs before the replacement is recorded delivered: after a crash in
-// between, the replacement is sent again (MES answers "already there") and
-// nothing is left half done.
-func (p *Pipeline) supersede(ctx context.Context, r store.DocRow) error {
-	if r.Doc.Action != docbridge.Replace || r.Doc.Replaces == "" {
-		return nil
-	}
-	old, err := p.o.Store.Documents(ctx, store.Filter{UniqueID: r.Doc.Replaces, State: docbridge.Delivered})
-	if err != nil {
-		return fmt.Errorf("find the versions document %d replaces: %w", r.ID, err)
-	}
-	for _, o := range old {
-		err := p.o.Store.Transition(ctx, store.Transition{
-			ID: o.ID, From: docbridge.Delivered, To: docbridge.Superseded, Actor: "deliver",
-			Message: fmt.Sprintf("replaced by document %d", r.ID),
-		})
-		if err != nil && err != store.ErrConflict {
-			return fmt.Errorf("supersede document %d: %w", o.ID, err)
-		}
-		p.o.Log.Info().Int64("doc", o.ID).Int64("by", r.ID).Msg("superseded")
-	}
 	return nil
 }

@@ -26,6 +26,13 @@ type Options struct {
 	Backoff Backoff
 	// Batch is how many rows a stage takes at a time; 0 means 64.
 	Batch int
+	// MaxAge is how long a document may wait for MES before it is given
+	// up (failed, with an alert in the log); 0 means forever.
+	MaxAge time.Duration
+	// BreakerThreshold is how many consecutive MES outages pause
+	// deliveries (circuit open); 0 means 5. The pause starts at
+	// Backoff.Base and doubles up to Backoff.Max.
+	BreakerThreshold int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -34,6 +41,7 @@ type Options struct {
 // intakes hand their input to.
 type Pipeline struct {
 	o       Options
+	breaker *breaker
 	wake    [3]chan struct{} // convert, match, deliver
 	pairing string           // fingerprint of the pairings last seen by match
 }
@@ -55,7 +63,11 @@ func New(o Options) *Pipeline {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	p := &Pipeline{o: o}
+	if o.BreakerThreshold <= 0 {
+		o.BreakerThreshold = 5
+	}
+	base, maxd := o.Backoff.bounds()
+	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd)}
 	for i := range p.wake {
 		p.wake[i] = make(chan struct{}, 1)
 	}

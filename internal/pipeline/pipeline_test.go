@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -44,6 +45,8 @@ func fakeConvert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
 			d.Patient.INS = v
 		case "type":
 			d.AddProblem(docbridge.UnmappedCode, docbridge.SeverityError, "type not mapped")
+		case "delete":
+			d.Action = docbridge.Delete
 		}
 	}
 	sum1, sum256 := sha1.Sum(raw), sha256.Sum256(raw)
@@ -57,6 +60,7 @@ type fakeSender struct {
 	mu     sync.Mutex
 	script map[string][]error
 	sent   map[string]int
+	down   bool // every request fails with MESUnavailable
 }
 
 func (s *fakeSender) Deliver(_ context.Context, d *docbridge.Document, content io.Reader, _ docbridge.Pairing) (docbridge.Receipt, error) {
@@ -70,6 +74,9 @@ func (s *fakeSender) Deliver(_ context.Context, d *docbridge.Document, content i
 		s.sent = map[string]int{}
 	}
 	s.sent[d.UniqueID]++
+	if s.down {
+		return docbridge.Receipt{}, &docbridge.Error{Reason: docbridge.MESUnavailable, Msg: "503"}
+	}
 	if errs := s.script[d.UniqueID]; len(errs) > 0 {
 		s.script[d.UniqueID] = errs[1:]
 		if errs[0] == errDuplicate {
@@ -296,5 +303,98 @@ func TestBackoffDelay(t *testing.T) {
 	}
 	if d := b.Delay(1, time.Minute); d != time.Minute {
 		t.Errorf("Delay with a 1 min hint = %v, want 1m", d)
+	}
+}
+
+func TestCircuitBreakerPausesDeliveries(t *testing.T) {
+	f := newFixture(t, nil)
+	f.p.breaker = newBreaker(3, time.Minute, time.Hour)
+	f.sender.down = true
+	f.pair(t)
+	for i := 0; i < 10; i++ {
+		f.accept(t, fmt.Sprintf("urn:oid:7.%d", i))
+	}
+	f.settle(t)
+	if got := f.requests(); got != 3 {
+		t.Errorf("%d requests while MES is down, want 3 before the circuit opens", got)
+	}
+	f.now = f.now.Add(2 * time.Minute) // past the cool-down: one probe, which fails
+	f.settle(t)
+	if got := f.requests(); got != 4 {
+		t.Errorf("%d requests after one cool-down, want 4 (one probe)", got)
+	}
+	f.sender.down = false
+	for i := 0; i < 4; i++ {
+		f.now = f.now.Add(time.Hour) // past the doubled cool-down and every backoff
+		f.settle(t)
+	}
+	for i := 0; i < 10; i++ {
+		wantState(t, f.doc(t, fmt.Sprintf("urn:oid:7.%d", i)), docbridge.Delivered, "")
+	}
+	if got := f.requests(); got != 14 {
+		t.Errorf("%d requests for 10 documents, want 14 (4 during the outage, then one each)", got)
+	}
+}
+
+func (f *fixture) requests() int {
+	f.sender.mu.Lock()
+	defer f.sender.mu.Unlock()
+	n := 0
+	for _, c := range f.sender.sent {
+		n += c
+	}
+	return n
+}
+
+func TestMaxAgeGivesUp(t *testing.T) {
+	const id = "urn:oid:8.1"
+	down := &docbridge.Error{Reason: docbridge.MESUnavailable, Msg: "503"}
+	f := newFixture(t, map[string][]error{id: {down, down, down}})
+	f.p.o.MaxAge = 2 * time.Hour
+	f.pair(t)
+	f.accept(t, id)
+	for i := 0; i < 3; i++ {
+		f.settle(t)
+		f.now = f.now.Add(time.Hour + time.Minute)
+	}
+	wantState(t, f.doc(t, id), docbridge.Failed, docbridge.MESUnavailable)
+}
+
+func TestReplacementBeforeItsOriginal(t *testing.T) {
+	f := newFixture(t, nil)
+	f.pair(t)
+	// The original waits for a pairing while its replacement arrives.
+	f.accept(t, "urn:oid:9.2;replaces=urn:oid:9.1")
+	f.accept(t, "urn:oid:9.1")
+	f.settle(t)
+	wantState(t, f.doc(t, "urn:oid:9.2"), docbridge.Delivered, "")
+	wantState(t, f.doc(t, "urn:oid:9.1"), docbridge.Superseded, "")
+	if f.sender.sent["urn:oid:9.1"] != 0 {
+		t.Error("the replaced original was sent after its replacement")
+	}
+	// An original arriving after its replacement was delivered is never sent.
+	f.accept(t, "urn:oid:9.4;replaces=urn:oid:9.3")
+	f.settle(t)
+	f.accept(t, "urn:oid:9.3")
+	f.settle(t)
+	wantState(t, f.doc(t, "urn:oid:9.3"), docbridge.Superseded, "")
+	if f.sender.sent["urn:oid:9.3"] != 0 {
+		t.Error("a late original was sent after its replacement")
+	}
+}
+
+func TestDeleteRetiresDeliveredVersions(t *testing.T) {
+	f := newFixture(t, nil)
+	f.pair(t)
+	f.accept(t, "urn:oid:10.1")
+	f.settle(t)
+	f.accept(t, "urn:oid:10.1;delete")
+	f.settle(t)
+	rows, _ := f.st.Documents(context.Background(), store.Filter{UniqueID: "urn:oid:10.1"})
+	if len(rows) != 2 {
+		t.Fatalf("%d versions, want 2", len(rows))
+	}
+	for _, r := range rows {
+		wantState(t, r, docbridge.Deleted, "")
 	}
 }

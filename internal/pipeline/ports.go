@@ -22,6 +22,7 @@ type Store interface {
 	Due(ctx context.Context, state docbridge.State, now time.Time, limit int) ([]store.DocRow, error)
 	Transition(ctx context.Context, t store.Transition) error
 	Documents(ctx context.Context, f store.Filter) ([]store.DocRow, error)
+	Replacing(ctx context.Context, uniqueID string) ([]store.DocRow, error)
 	Pairings(ctx context.Context) ([]docbridge.Pairing, error)
 	PutPairing(ctx context.Context, p docbridge.Pairing) error
 }
