@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -13,12 +14,20 @@ import (
 )
 
 func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "retry":
+			return runQueueAction(ctx, actionRetry, args[1:], os.Stdin, stdout, stderr)
+		case "release":
+			return runQueueAction(ctx, actionRelease, args[1:], os.Stdin, stdout, stderr)
+		}
+	}
 	if len(args) == 0 || args[0] != "list" {
-		fmt.Fprintln(stderr, "Usage: docbridge queue list [--state S] [--reason R] [--json] (-c FILE | --data DIR)")
+		fmt.Fprintln(stderr, "Usage: docbridge queue list|retry|release [flags]   (--help on each)")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
-		return usageErrorf("queue needs a subcommand: list")
+		return usageErrorf("queue needs a subcommand: list, retry or release")
 	}
 	fs := newFlags("queue list", "queue list [--state S] [--reason R] [--json] (-c FILE | --data DIR)", stderr)
 	sf := addStoreFlags(fs)

@@ -40,7 +40,7 @@ func commands() []command {
 		{"inspect", "parse and normalise files, no side effects", runInspect},
 		{"mes-sim", "run the MES simulator as a server", runMESSim},
 		{"pair", "manage pairings: list, import", runPair},
-		{"queue", "look at documents in the store: list", runQueue},
+		{"queue", "documents in the store: list, retry, release", runQueue},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+// queueAction is `queue retry` or `queue release`: which documents it may
+// move, and why.
+type queueAction struct {
+	name    string
+	message string
+	// eligible says whether the action applies to a document in this state
+	// with this reason.
+	eligible func(docbridge.State, docbridge.Reason) bool
+}
+
+// retryable reasons are delivery outcomes, not verdicts on the document:
+// trying again can change them. Identity and format reasons cannot be
+// retried: the source must be fixed (or a person must decide a review).
+var retryable = map[docbridge.Reason]bool{
+	docbridge.MESUnavailable: true, docbridge.MESRejected: true, docbridge.Internal: true,
+}
+
+var (
+	actionRetry = queueAction{
+		name:    "retry",
+		message: "operator retry",
+		eligible: func(s docbridge.State, r docbridge.Reason) bool {
+			return (s == docbridge.Failed || s == docbridge.Held) && retryable[r]
+		},
+	}
+	actionRelease = queueAction{
+		name:     "release",
+		message:  "operator release",
+		eligible: func(s docbridge.State, _ docbridge.Reason) bool { return s == docbridge.Held },
+	}
+)
+
+// idList is a repeatable --id flag.
+type idList []int64
+
+func (l *idList) String() string { return fmt.Sprint(*l) }
+func (l *idList) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a document id", s)
+	}
+	*l = append(*l, n)
+	return nil
+}
+
+// selector picks documents by id, reason, intake and time range.
+type selector struct {
+	ids          idList
+	reason       *string
+	intake       *string
+	since, until *string
+}
+
+func addSelector(fs *flag.FlagSet) *selector {
+	s := &selector{
+		reason: fs.String("reason", "", "only documents with this `reason`"),
+		intake: fs.String("intake", "", "only documents that came through this `intake`"),
+		since:  fs.String("since", "", "only documents created since `T` (RFC 3339, or a duration such as 24h meaning that long ago)"),
+		until:  fs.String("until", "", "only documents created before `T` (RFC 3339 or a duration)"),
+	}
+	fs.Var(&s.ids, "id", "only this document `id` (repeatable)")
+	return s
+}
+
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+// match lists the documents the selector and the action pick.
+func (sel *selector) match(ctx context.Context, st *store.Store, act queueAction) ([]store.DocRow, error) {
+	var since, until time.Time
+	var err error
+	if *sel.since != "" {
+		if since, err = parseWhen(*sel.since, time.Now()); err != nil {
+			return nil, usageErrorf("--since: %v", err)
+		}
+	}
+	if *sel.until != "" {
+		if until, err = parseWhen(*sel.until, time.Now()); err != nil {
+			return nil, usageErrorf("--until: %v", err)
+		}
+	}
+	if len(sel.ids) == 0 && *sel.reason == "" && *sel.intake == "" && *sel.since == "" && *sel.until == "" {
+		return nil, usageErrorf("say which documents: --id, --reason, --intake, --since or --until")
+	}
+	rows, err := st.Documents(ctx, store.Filter{Reason: docbridge.Reason(*sel.reason)})
+	if err != nil {
+		return nil, err
+	}
+	ids := map[int64]bool{}
+	for _, id := range sel.ids {
+		ids[id] = true
+	}
+	intakes := map[int64]string{}
+	var out []store.DocRow
+	for _, r := range rows {
+		switch {
+		case len(ids) > 0 && !ids[r.ID],
+			!act.eligible(r.State, r.Reason),
+			!since.IsZero() && r.CreatedAt.Before(since),
+			!until.IsZero() && !r.CreatedAt.Before(until):
+			continue
+		}
+		if *sel.intake != "" {
+			name, ok := intakes[r.InputID]
+			if !ok {
+				in, err := st.Input(ctx, r.InputID)
+				if err != nil {
+					return nil, err
+				}
+				name, intakes[r.InputID] = in.Intake, in.Intake
+			}
+			if name != *sel.intake {
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// runQueueAction moves the selected documents back to converted, so that
+// they are matched and delivered again, after showing how many there are
+// and asking for confirmation above --max.
+func runQueueAction(ctx context.Context, act queueAction, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("queue "+act.name, "queue "+act.name+" [--id N]... [--reason R] [--intake I] [--since T] [--until T] [--max N] [--yes] (-c FILE | --data DIR)", stderr)
+	sf := addStoreFlags(fs)
+	sel := addSelector(fs)
+	maxN := fs.Int("max", 100, "ask for confirmation above this many documents")
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	dry := fs.Bool("dry-run", false, "show what would move, move nothing")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	st, _, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rows, err := sel.match(ctx, st, act)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d document(s) to %s%s\n", len(rows), act.name, summary(rows))
+	if len(rows) == 0 || *dry {
+		return nil
+	}
+	if len(rows) > *maxN && !*yes {
+		if !confirm(stdin, stdout, fmt.Sprintf("%s %d documents? [y/N] ", act.name, len(rows))) {
+			return usageErrorf("not confirmed: %d documents is above --max %d (add --yes to proceed)", len(rows), *maxN)
+		}
+	}
+	actor := "user:" + currentUser()
+	moved := 0
+	for _, r := range rows {
+		err := st.Transition(ctx, store.Transition{ID: r.ID, From: r.State, To: docbridge.Converted, Actor: actor, Message: act.message})
+		switch {
+		case err == store.ErrConflict:
+			fmt.Fprintf(stderr, "document %d changed meanwhile; left as it is\n", r.ID)
+		case err != nil:
+			return fmt.Errorf("%s document %d: %w", act.name, r.ID, err)
+		default:
+			moved++
+		}
+	}
+	fmt.Fprintf(stdout, "%d document(s) moved to converted; the daemon matches and delivers them again\n", moved)
+	return nil
+}
+
+// summary counts rows by state and reason: ": 3 failed/mes-rejected, 1 held/mes-unavailable".
+func summary(rows []store.DocRow) string {
+	counts := map[string]int{}
+	for _, r := range rows {
+		counts[string(r.State)+"/"+string(r.Reason)]++
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], strings.TrimSuffix(k, "/"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, ", ")
+}
+
+// confirm asks a question on a terminal; anything but y or yes, or no
+// terminal at all, is a no.
+func confirm(stdin io.Reader, stdout io.Writer, q string) bool {
+	if f, ok := stdin.(*os.File); !ok || !isTerminal(f) {
+		return false
+	}
+	fmt.Fprint(stdout, q)
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes"
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
+}
