@@ -68,4 +68,5 @@ func (b *builder) format(cd *etree.Element) {
 		return
 	}
 	b.d.Format = c.Code
+	b.checkPayload(txt, mt)
 }
