@@ -239,8 +239,10 @@ func (f *Folder) takeReady(ctx context.Context) {
 			delete(f.files, name)
 			continue
 		}
-		if fi.Size() != c.size || !fi.ModTime().Equal(c.mtime) || fi.Size() == 0 {
-			// Still changing (or still empty): it must now settle.
+		if fi.Size() != c.size || !fi.ModTime().Equal(c.mtime) || (fi.Size() == 0 && !c.wrote) {
+			// Still changing, or empty and perhaps about to be written: it
+			// must now settle. An empty file that settles is taken (and
+			// refused as empty).
 			c.size, c.mtime, c.lastEvent, c.wrote = fi.Size(), fi.ModTime(), now, true
 			continue
 		}

@@ -326,3 +326,12 @@ func TestTwoInstancesShareOneFolder(t *testing.T) {
 		t.Errorf("%d files taken, want %d", len(taken), n)
 	}
 }
+
+func TestEmptyFileIsTakenOnceSettled(t *testing.T) {
+	sink := &fakeSink{accept: func(string, []byte) (docbridge.Accepted, error) {
+		return docbridge.Accepted{ID: 4, State: docbridge.Failed, Reason: docbridge.Malformed, Message: "the input is empty"}, nil
+	}}
+	dir := startFolder(t, sink, 200*time.Millisecond)
+	os.WriteFile(filepath.Join(dir, "empty.xml"), nil, 0o600)
+	eventually(t, "empty.xml refused", func() bool { return exists(filepath.Join(dir, "failed", "empty.xml.reason.json")) })
+}

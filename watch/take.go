@@ -93,22 +93,31 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
+// writeFileSync writes v as JSON to path atomically: a temporary file in
+// the same folder, fsynced, then renamed, so a reader never sees half of it.
 func writeFileSync(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return err
 	}
-	if _, err := fh.Write(append(b, '\n')); err != nil {
-		fh.Close()
+	_, err = fh.Write(append(b, '\n'))
+	if err == nil {
+		err = fh.Sync()
+	}
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
+	return syncDir(filepath.Dir(path))
 }

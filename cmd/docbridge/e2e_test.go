@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,13 +38,26 @@ func newE2E(t *testing.T) *e2e {
 }
 
 func newE2EWith(t *testing.T, o mestest.Options) *e2e {
+	return newE2EServer(t, o, nil, "")
+}
+
+// newE2EServer starts a simulator — behind wrap when it is not nil — and
+// writes a configuration for a daemon that delivers to it, with extra YAML
+// appended; the sample patients are paired.
+func newE2EServer(t *testing.T, o mestest.Options, wrap func(http.Handler) http.Handler, extra string) *e2e {
 	t.Helper()
 	maps, err := mappings.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Codes = maps
-	sim, srv := mestest.NewTestServer(t, o)
+	sim := mestest.New(o)
+	h := sim.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
 	e := &e2e{t: t, dir: t.TempDir(), sim: sim}
 	e.cfg = filepath.Join(e.dir, "docbridge.yaml")
 	cfg := fmt.Sprintf(`environment: test
@@ -53,7 +67,7 @@ mes: {base_url: %q}
 delivery: {retry_base: 100ms, retry_max: 1s}
 folders:
   - {name: drop, path: drop, settle: 300ms, rescan: 1s}
-`, srv.URL)
+`, srv.URL) + extra
 	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

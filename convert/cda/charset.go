@@ -12,6 +12,7 @@ import (
 // and remembered for the error message.
 type charsetPolicy struct {
 	unsupported string
+	singleByte  bool // the document is ISO-8859-1 or windows-1252, decoded to UTF-8
 }
 
 func (c *charsetPolicy) reader(label string, input io.Reader) (io.Reader, error) {
@@ -19,8 +20,10 @@ func (c *charsetPolicy) reader(label string, input io.Reader) (io.Reader, error)
 	case "utf-8", "utf8", "us-ascii", "ascii":
 		return input, nil
 	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1":
+		c.singleByte = true
 		return &singleByteReader{r: input}, nil
 	case "windows-1252", "cp1252":
+		c.singleByte = true
 		return &singleByteReader{r: input, cp1252: true}, nil
 	}
 	c.unsupported = label

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 
@@ -65,6 +66,12 @@ func parse(raw []byte) (*etree.Document, error) {
 	}
 	if err := doc.ReadFromBytes(raw); err != nil {
 		return nil, classifyParseError(raw, err, &charset)
+	}
+	// encoding/xml does not check the bytes of comments and processing
+	// instructions: a UTF-8 document must be UTF-8 throughout.
+	if !charset.singleByte && !utf8.Valid(raw) {
+		return nil, docbridge.Errorf(docbridge.Malformed,
+			"the document is UTF-8 (declared or by default) but holds bytes that are not UTF-8: check the sender's character set")
 	}
 
 	root, err := singleRoot(doc)

@@ -1,0 +1,25 @@
+// Package mllp is docbridge's HL7 v2 intake: a TCP listener (optionally TLS
+// with client certificates) speaking MLLP, which hands each message to a
+// docbridge.Sink and answers with an original-mode HL7 acknowledgement.
+//
+// The acknowledgement contract, for senders:
+//
+//   - AA: the message is durably stored (Sink.Accept returned nil, after
+//     fsync and commit) and its content was not refused. docbridge has taken
+//     responsibility for it: do not send it again. A resend of the same
+//     bytes is acknowledged AA again and stored once.
+//   - AE: the message is refused for its content, and sending it again
+//     unchanged will fail again. The ERR segment says where (ERR-2, when
+//     the converter named a place), what (ERR-3, HL7 table 0357) and why
+//     (ERR-8: the docbridge reason code and sentence, never patient data).
+//     A message too large, or without a readable MSH, is refused this way
+//     without being stored.
+//   - AR: docbridge cannot take the message now (its store is unavailable,
+//     or it is shutting down); send it again later.
+//
+// MSA-2 echoes the message's MSH-10. Every connection has its own goroutine,
+// owned and waited for by Server.Run; messages on one connection are handled
+// in order, one at a time, as MLLP senders expect. An incoming ACK is never
+// acknowledged. Logs carry the intake name, the peer address, MSH-10 and the
+// store's input id — never message content.
+package mllp

@@ -1,0 +1,207 @@
+package mllp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/docbridge/docbridge"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Name is the intake's name in the store and logs; "" means "mllp".
+	Name string
+	// Addr is the TCP address to listen on ("127.0.0.1:2575"). Ignored when
+	// Listener is set.
+	Addr string
+	// Listener, when set, is used instead of listening on Addr (tests);
+	// Run closes it.
+	Listener net.Listener
+	// TLS, when set, makes the listener TLS. Client certificates are
+	// checked as TLS.ClientAuth says (RequireAndVerifyClientCert with
+	// ClientCAs for mutual TLS).
+	TLS *tls.Config
+	// Sink takes the messages; required.
+	Sink docbridge.Sink
+	// MaxMessageBytes is the largest message taken; larger ones are refused
+	// with AE and not stored. 0 means 16 MiB.
+	MaxMessageBytes int
+	// IdleTimeout closes a connection on which no message arrives for this
+	// long; 0 means 5 minutes.
+	IdleTimeout time.Duration
+	// AcceptTimeout bounds the storing of one message, shutdown or not; 0
+	// means 1 minute.
+	AcceptTimeout time.Duration
+	// Drain is how long connections stay open after shutdown starts, to
+	// answer AR to messages that still arrive; 0 means 2 s.
+	Drain time.Duration
+	// Application and Facility are MSH-3 and MSH-4 of an ACK to a message
+	// whose MSH names no receiver; "" means "DOCBRIDGE".
+	Application, Facility string
+	Log                   zerolog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is an MLLP intake. Create it with New and run it with Run.
+type Server struct {
+	o       Options
+	ln      net.Listener
+	closing atomic.Bool
+	drainAt atomic.Int64 // unix nanoseconds, set when shutdown starts
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+
+	ackSeq atomic.Uint64
+	ackPfx string
+}
+
+// New checks the options and, unless Options.Listener is set, listens on
+// Addr (so that the port is bound, and Addr known, before Run). Errors:
+// missing Sink or address, or the address cannot be listened on.
+func New(o Options) (*Server, error) {
+	if o.Sink == nil {
+		return nil, errors.New("mllp: the intake needs a Sink")
+	}
+	if o.Name == "" {
+		o.Name = "mllp"
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = 16 << 20
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 5 * time.Minute
+	}
+	if o.AcceptTimeout <= 0 {
+		o.AcceptTimeout = time.Minute
+	}
+	if o.Drain <= 0 {
+		o.Drain = 2 * time.Second
+	}
+	if o.Application == "" {
+		o.Application = "DOCBRIDGE"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	ln := o.Listener
+	if ln == nil {
+		if o.Addr == "" {
+			return nil, errors.New("mllp: the intake needs an address to listen on")
+		}
+		var err error
+		if ln, err = net.Listen("tcp", o.Addr); err != nil {
+			return nil, fmt.Errorf("mllp: listen on %s: %w", o.Addr, err)
+		}
+	}
+	if o.TLS != nil {
+		ln = tls.NewListener(ln, o.TLS)
+	}
+	return &Server{o: o, ln: ln, conns: map[*conn]struct{}{},
+		ackPfx: "DB" + strconv.FormatInt(o.Now().UnixMilli(), 36) + "-"}, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Run accepts connections until ctx is done, one goroutine per connection.
+// On shutdown it stops accepting, lets every message being stored finish
+// and be acknowledged, answers AR to messages that arrive during the drain
+// period, then closes the connections and waits for their goroutines. It
+// returns nil on a clean stop and an error when the listener fails.
+func (s *Server) Run(ctx context.Context) error {
+	s.o.Log.Info().Str("intake", s.o.Name).Str("addr", s.ln.Addr().String()).Bool("tls", s.o.TLS != nil).Msg("MLLP listener started")
+	var wg sync.WaitGroup
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+		}
+		s.shutdown()
+	}()
+	var err error
+	for {
+		nc, aerr := s.ln.Accept()
+		if aerr != nil {
+			if !s.closing.Load() {
+				err = fmt.Errorf("mllp: accept on %s: %w", s.ln.Addr(), aerr)
+			}
+			break
+		}
+		c := s.track(nc)
+		if c == nil {
+			nc.Close()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer s.untrack(c)
+			c.serve(ctx)
+		}()
+	}
+	close(stopped)
+	wg.Wait()
+	s.o.Log.Info().Str("intake", s.o.Name).Msg("MLLP listener stopped")
+	return err
+}
+
+// shutdown stops accepting and starts the drain of every connection.
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Swap(true) {
+		return
+	}
+	at := s.o.Now().Add(s.o.Drain)
+	s.drainAt.Store(at.UnixNano())
+	s.ln.Close()
+	for c := range s.conns {
+		c.setDeadline(time.Time{})
+	}
+}
+
+func (s *Server) track(nc net.Conn) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return nil
+	}
+	c := &conn{s: s, nc: nc, peer: nc.RemoteAddr().String()}
+	s.conns[c] = struct{}{}
+	return c
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	c.nc.Close()
+}
+
+// nextControlID returns a fresh MSH-10 for an ACK.
+func (s *Server) nextControlID() string {
+	return s.ackPfx + strconv.FormatUint(s.ackSeq.Add(1), 10)
+}
+
+// Close releases the listener of a server that will not Run (Run closes it
+// itself on shutdown).
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Swap(true) {
+		return nil
+	}
+	return s.ln.Close()
+}
