@@ -8,12 +8,6 @@ import (
 	"github.com/docbridge/docbridge/internal/store"
 )
 
-// pending states hold versions not yet at MES.
-var pending = map[docbridge.State]bool{
-	docbridge.Received: true, docbridge.Converted: true, docbridge.Matched: true,
-	docbridge.Held: true, docbridge.Review: true,
-}
-
 // plan says what to send for a document, given the other versions of its
 // report, so that MES never holds two live versions of one report.
 type plan struct {
