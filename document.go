@@ -109,6 +109,12 @@ type Document struct {
 	ContentType     string `json:"contentType"`
 	Format          string `json:"format"`
 
+	// SecurityLabels are confidentiality codes beyond Confidentiality: the
+	// TRE_A07 visibility codes (MASQUE_PS, INVISIBLE_PATIENT,
+	// INVISIBLE_REPRESENTANTS_LEGAUX) a source asks for, such as the
+	// MetaDMPMSS OBX flags of an HL7 v2 message.
+	SecurityLabels []Coding `json:"securityLabels,omitempty"`
+
 	Size   int64  `json:"size"`
 	SHA1   string `json:"sha1"`
 	SHA256 string `json:"sha256"`

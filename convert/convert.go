@@ -5,6 +5,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert/cda"
+	"github.com/docbridge/docbridge/convert/hl7v2"
 	"github.com/docbridge/docbridge/mappings"
 )
 
@@ -16,6 +17,9 @@ type Options struct {
 	Mappings *mappings.Set
 	Location *time.Location // for source times without an offset; nil means Europe/Paris
 	MaxSize  int64          // inputs over this are TooLarge; 0 means 512 MiB
+	// HL7Charsets overrides MSH-18 per sending application (MSH-3.1) for
+	// HL7 v2 input: see hl7v2.Options.Charsets.
+	HL7Charsets map[string]string
 }
 
 // Convert detects raw's format and converts it into normalised documents.
@@ -25,8 +29,9 @@ type Options struct {
 // its Problems.
 //
 // The returned format is the detected one, also when the error says that no
-// converter for it exists in this version ("… intake is not available"): FHIR,
-// HL7 v2 and PDF intake come later. It is "" when the size limit or detection
+// converter for it exists in this version ("… intake is not available"): FHIR
+// and PDF intake come later. HL7 v2 (bare or MLLP-framed) goes to
+// convert/hl7v2. It is "" when the size limit or detection
 // refused the input. A CDA document also meets the CDA parser's own limit
 // (cda.MaxSize).
 func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, error) {
@@ -52,7 +57,11 @@ func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, er
 	case docbridge.FormatFHIR:
 		return f, nil, notAvailable("FHIR JSON")
 	case docbridge.FormatHL7v2:
-		return f, nil, notAvailable("HL7 v2")
+		if o.Mappings == nil {
+			return f, nil, docbridge.Errorf(docbridge.Internal, "convert.Convert was called without value sets (Options.Mappings)")
+		}
+		docs, err := hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets})
+		return f, docs, err
 	case docbridge.FormatPDF:
 		return f, nil, notAvailable("bare PDF")
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/mappings"
 )
 
@@ -16,6 +17,10 @@ func TestConvert(t *testing.T) {
 		t.Fatal(err)
 	}
 	cda, err := os.ReadFile(filepath.Join(samplesDir, "cr-bio-n1-pdf.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oru, err := os.ReadFile(filepath.Join(samplesDir, "oru-r01-cr-bio.hl7"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +40,10 @@ func TestConvert(t *testing.T) {
 			docbridge.FormatCDA, 0, docbridge.ForbiddenConstruct, "DOCTYPE"},
 		{"no mappings", cda, Options{}, docbridge.FormatCDA, 0, docbridge.Internal, "Mappings"},
 		{"fhir", []byte(`{"resourceType":"Bundle"}`), Options{Mappings: m}, docbridge.FormatFHIR, 0, docbridge.UnsupportedFormat, "not available in this version"},
-		{"hl7v2", []byte("MSH|^~\\&|\r"), Options{Mappings: m}, docbridge.FormatHL7v2, 0, docbridge.UnsupportedFormat, "not available in this version"},
+		{"hl7v2 ORU", oru, Options{Mappings: m}, docbridge.FormatHL7v2, 1, "", ""},
+		{"hl7v2 ORU in an MLLP frame", hl7.Frame(oru), Options{Mappings: m}, docbridge.FormatHL7v2, 1, "", ""},
+		{"hl7v2 ADT", []byte("MSH|^~\\&|A|B|C|D|||ADT^A01|1|P|2.5\r"), Options{Mappings: m}, docbridge.FormatHL7v2, 0, docbridge.UnsupportedFormat, "not a document"},
+		{"hl7v2 without mappings", oru, Options{}, docbridge.FormatHL7v2, 0, docbridge.Internal, "Mappings"},
 		{"pdf", []byte("%PDF-1.4\n"), Options{Mappings: m}, docbridge.FormatPDF, 0, docbridge.UnsupportedFormat, "not available in this version"},
 		{"unknown", []byte("hello"), Options{Mappings: m}, "", 0, docbridge.UnsupportedFormat, ""},
 	}

@@ -1,6 +1,6 @@
 // Package convert recognises the format of raw input and hands it to the
-// converter of that format (convert/cda today; convert/fhir, convert/hl7v2
-// and convert/pdf in later versions), which turns it into normalised
+// converter of that format (convert/cda and convert/hl7v2 today;
+// convert/fhir and convert/pdf in later versions), which turns it into normalised
 // docbridge.Documents (DESIGN.md §2, §7).
 //
 // Detect sniffs the first bytes only; Convert enforces the size limit,

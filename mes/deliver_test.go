@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
 	"github.com/docbridge/docbridge/mes/mestest"
 	"github.com/google/go-cmp/cmp"
@@ -431,5 +432,25 @@ func TestDeliverOIDRootedUniqueID(t *testing.T) {
 	}
 	if !strings.Contains(body.String(), `"system": "urn:oid:1.2.250.1.999.4"`) || !strings.Contains(body.String(), `"value": "CR-2026-001"`) {
 		t.Errorf("masterIdentifier not written as root system + extension:\n%.600s", body.String())
+	}
+}
+
+// TestDeliverSecurityLabels: visibility labels (TRE_A07) travel beside the
+// confidentiality code, and the simulator checks them against JDV_J08.
+func TestDeliverSecurityLabels(t *testing.T) {
+	maps, err := mappings.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, mestest.Options{Codes: maps})
+	d := testDoc("urn:oid:1.2.250.1.999.5.1", []byte("hidden from the patient for now"))
+	d.SecurityLabels = []docbridge.Coding{{System: "urn:oid:1.2.250.1.213.1.1.4.13", Code: "INVISIBLE_PATIENT"}}
+	if _, err := e.deliver(t, d, e.pA); err != nil {
+		t.Fatalf("Deliver with a visibility label: %v", err)
+	}
+	d2 := testDoc("urn:oid:1.2.250.1.999.5.2", []byte("bad label"))
+	d2.SecurityLabels = []docbridge.Coding{{System: "urn:oid:1.2.250.1.213.1.1.4.13", Code: "NOT_A_LABEL"}}
+	if _, err := e.deliver(t, d2, e.pA); docbridge.ReasonOf(err) != docbridge.MESRejected {
+		t.Errorf("unknown label: err = %v, want mes-rejected", err)
 	}
 }

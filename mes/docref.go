@@ -114,8 +114,8 @@ func newEnvelope(d *docbridge.Document, p *docbridge.Pairing) (*envelope, error)
 			Target: fhirReference{Identifier: ptr(uniqueIdentifier(d.Replaces))},
 		}})
 	}
-	if d.Confidentiality != "" {
-		o.add("securityLabel", []fhirConcept{{Coding: []fhirCoding{{System: systemConfidentiality, Code: d.Confidentiality}}}})
+	if labels := securityLabels(d); len(labels) > 0 {
+		o.add("securityLabel", labels)
 	}
 	if c := docContext(d); c != nil {
 		o.add("context", c)

@@ -128,3 +128,17 @@ func uniqueIdentifier(uid string) fhirIdentifier {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// securityLabels are the document's confidentiality code (HL7 v3) followed
+// by its extra labels, such as the TRE_A07 visibility codes an HL7 v2
+// sender asked for (MASQUE_PS, INVISIBLE_PATIENT, …).
+func securityLabels(d *docbridge.Document) []fhirConcept {
+	var out []fhirConcept
+	if d.Confidentiality != "" {
+		out = append(out, fhirConcept{Coding: []fhirCoding{{System: systemConfidentiality, Code: d.Confidentiality}}})
+	}
+	for _, l := range d.SecurityLabels {
+		out = append(out, fhirConcept{Coding: []fhirCoding{{System: oidURI(l.System), Code: l.Code, Display: l.Display}}})
+	}
+	return out
+}

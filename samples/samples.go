@@ -5,7 +5,8 @@ package samples
 
 import "embed"
 
-// FS holds the sample documents (*.xml), pairings.json and expected.json.
+// FS holds the sample documents (*.xml, and the HL7 v2 messages *.hl7),
+// pairings.json and expected.json.
 //
-//go:embed *.xml *.json
+//go:embed *.xml *.hl7 *.json
 var FS embed.FS

@@ -1,0 +1,79 @@
+package hl7v2
+
+import (
+	"crypto/sha1"
+	"fmt"
+	"strings"
+
+	"github.com/docbridge/docbridge/hl7"
+)
+
+// uniqueID reads an EI (TXA-12, TXA-13, OBR-3) as a docbridge uniqueId, in
+// the forms the ANS examples use (spec §7.2):
+//   - "ext^^root^ISO" (EI.1 an extension, EI.3 an OID): "root^ext", the XDS form;
+//   - "<OID>^<namespace>" (EI.1 a full OID): "urn:oid:<OID>";
+//   - EI.1 a UUID: "urn:uuid:<uuid>".
+//
+// ok is false for an EI without a global identity (a local number with no
+// OID); the caller may then derive one (derivedID).
+func uniqueID(v hl7.Value) (string, bool) {
+	id, root := v.Comp(1).Text(), v.Comp(3).Text()
+	switch {
+	case id == "":
+		return "", false
+	case root != "" && isOID(root):
+		return root + "^" + id, true
+	case isOID(id):
+		return "urn:oid:" + id, true
+	case isUUID(id):
+		return "urn:uuid:" + strings.ToLower(id), true
+	}
+	return "", false
+}
+
+// derivedID makes a stable urn:uuid (a name-based UUID, version 5 layout)
+// from the sending facility and a local identifier: the same report sent
+// again gets the same uniqueId (DESIGN.md §10).
+func derivedID(facility, local string) string {
+	h := sha1.Sum([]byte("docbridge:hl7v2:" + facility + "|" + local))
+	h[6] = h[6]&0x0f | 0x50
+	h[8] = h[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// isOID reports whether s is a dotted ISO OID.
+func isOID(s string) bool {
+	if len(s) < 3 || s[0] < '0' || s[0] > '2' {
+		return false
+	}
+	arcs := strings.Split(s, ".")
+	if len(arcs) < 2 {
+		return false
+	}
+	for _, a := range arcs {
+		if a == "" || !allDigits(a) || (len(a) > 1 && a[0] == '0') {
+			return false
+		}
+	}
+	return true
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,164 @@
+package hl7v2
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/hl7"
+	"github.com/docbridge/docbridge/mappings"
+)
+
+// PDFContentType is the MIME type of a PDF payload.
+const PDFContentType = "application/pdf"
+
+// loincOID is the code system "LN" of OBX-3 and OBR-4.
+const loincOID = "2.16.840.1.113883.6.1"
+
+// fromPDF builds a document around a PDF payload from the message's
+// segments: uniqueId from TXA-12 (MDM) or OBR-3 (ORU; derived from the
+// sending facility when it has no OID), type from OBX-3 (else TXA-2,
+// OBR-4), creation from TXA-4 (else OBR-7, OBX-14, MSH-7), the patient from
+// PID, authors from TXA-9, TXA-5 or OBR-32. The facility type and practice
+// setting cannot be derived from HL7 v2: they are MissingMetadata problems
+// (the document goes to review).
+func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.Document, error) {
+	sum1, sum256 := sha1.Sum(raw), sha256.Sum256(raw)
+	doc := &docbridge.Document{
+		Action: act, Language: "fr-FR", Confidentiality: "N", ContentType: PDFContentType,
+		Size: int64(len(raw)), SHA1: hex.EncodeToString(sum1[:]), SHA256: hex.EncodeToString(sum256[:]),
+		Authors: []docbridge.Author{}, Problems: []docbridge.Problem{}, Content: raw,
+	}
+	errf := func(r docbridge.Reason, f string, a ...any) { doc.AddProblem(r, docbridge.SeverityError, f, a...) }
+	txa, hasTXA := c.msg.Segment("TXA")
+	obr, hasOBR := c.msg.Segment("OBR")
+
+	// uniqueId and replacement.
+	switch id, ok := uniqueID(txa.Field(12)); {
+	case hasTXA && ok:
+		doc.UniqueID = id
+	case hasTXA && !txa.Field(12).IsEmpty():
+		doc.UniqueID = derivedID(c.h.SendingFacility.Text(), txa.Field(12).Text())
+	case hasOBR && !obr.Field(3).IsEmpty():
+		if id, ok := uniqueID(obr.Field(3)); ok {
+			doc.UniqueID = id
+		} else {
+			doc.UniqueID = derivedID(c.h.SendingFacility.Text(), obr.Field(3).Text())
+		}
+	default:
+		errf(docbridge.MissingMetadata, "TXA-12 and OBR-3 are empty: the PDF document has no identifier")
+	}
+	if act == docbridge.Replace {
+		if parent, ok := uniqueID(txa.Field(13)); hasTXA && ok {
+			doc.Replaces = parent
+		} else {
+			errf(docbridge.MissingMetadata, "TXA-13: a replacement PDF must name the document it replaces (TXA-13, MDM^T10)")
+		}
+	}
+
+	// Type and class.
+	code := d.seg.Field(3)
+	if code.Comp(1).IsEmpty() && hasTXA {
+		code = txa.Field(2)
+	}
+	if code.Comp(1).IsEmpty() && hasOBR {
+		code = obr.Field(4)
+	}
+	c.typeAndClass(doc, code)
+	doc.Title = d.seg.Field(3).Comp(2).Text()
+	if doc.Title == "" {
+		doc.Title = doc.Type.Display
+	}
+	if doc.Title == "" {
+		errf(docbridge.MissingMetadata, "%s: the document has no title (OBX-3.2)", d.at(3, 2))
+	}
+
+	// Creation time.
+	var at hl7.Value
+	for _, v := range []hl7.Value{txa.Field(4), obr.Field(7), d.seg.Field(14), c.msg.Segments()[0].Field(7)} {
+		if !v.IsEmpty() {
+			at = v
+			break
+		}
+	}
+	if t, err := parseDTM(at.Comp(1).Text(), c.loc); err != nil {
+		errf(docbridge.MissingMetadata, "TXA-4, OBR-7, OBX-14 and MSH-7 give no valid creation time")
+	} else {
+		doc.Creation, doc.CreationSource = t.Value, t.Source
+	}
+
+	if f, ok := c.m.FormatForMediaType(PDFContentType); ok {
+		doc.Format = f.Code
+	} else {
+		errf(docbridge.UnmappedCode, "no format code is known for application/pdf (ASS_12)")
+	}
+	errf(docbridge.MissingMetadata, "the facility type (JDV_J02) cannot be derived from an HL7 v2 message carrying a bare PDF; send the PDF inside a CDA level 1")
+	errf(docbridge.MissingMetadata, "the practice setting (JDV_J04) cannot be derived from an HL7 v2 message carrying a bare PDF; send the PDF inside a CDA level 1")
+
+	doc.Patient = patient(c.msg, doc.AddProblem)
+	for _, v := range []hl7.Value{txa.Field(9), txa.Field(5)} {
+		for _, r := range v.Reps() {
+			if a, ok := xcnAuthor(r); ok {
+				doc.Authors = append(doc.Authors, a)
+			}
+		}
+		if len(doc.Authors) > 0 {
+			break
+		}
+	}
+	if len(doc.Authors) == 0 && hasOBR {
+		if a, ok := cnnAuthor(obr.Field(32).Comp(1)); ok {
+			doc.Authors = append(doc.Authors, a)
+		}
+	}
+	if len(doc.Authors) == 0 {
+		errf(docbridge.MissingMetadata, "TXA-9, TXA-5 and OBR-32 name no author of the document")
+	}
+	return doc, nil
+}
+
+// typeAndClass maps a CE/CWE document type through JDV_J07 and derives the
+// class (ASS_X04).
+func (c *conv) typeAndClass(doc *docbridge.Document, v hl7.Value) {
+	code, display, system := v.Comp(1).Text(), v.Comp(2).Text(), v.Comp(3).Text()
+	if code == "" {
+		doc.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError, "OBX-3, TXA-2 and OBR-4 give no document type")
+		return
+	}
+	if strings.EqualFold(system, "LN") || system == "" {
+		system = loincOID
+	}
+	t, ok := c.m.Lookup(mappings.TypeCodes, system, code)
+	if !ok {
+		doc.Type = docbridge.Coding{System: mappings.SystemURI(system), Code: code, Display: display}
+		doc.AddProblem(docbridge.UnmappedCode, docbridge.SeverityError,
+			"the document type %q (system %s) is not in JDV_J07: map it to a national document type", clip(code, 32), clip(system, 40))
+		return
+	}
+	doc.Type = t
+	if cl, ok := c.m.ClassOf(t); ok {
+		doc.Class = cl
+	} else {
+		doc.AddProblem(docbridge.UnmappedCode, docbridge.SeverityError, "the document type %q has no class in ASS_X04", clip(code, 32))
+	}
+}
+
+// xcnAuthor reads an XCN (id^family^given^…^assigning authority in XCN.9).
+func xcnAuthor(v hl7.Value) (docbridge.Author, bool) {
+	a := docbridge.Author{ID: v.Comp(1).Text(), Name: strings.TrimSpace(v.Comp(3).Text() + " " + v.Comp(2).Sub(1).Text())}
+	if oid := v.Comp(9).Sub(2).Text(); isOID(oid) {
+		a.System = "urn:oid:" + oid
+	}
+	return a, a.ID != "" || a.Name != ""
+}
+
+// cnnAuthor reads a CNN (id&family&given&…&namespace&OID&type).
+func cnnAuthor(v hl7.Value) (docbridge.Author, bool) {
+	a := docbridge.Author{ID: v.Sub(1).Text(), Name: strings.TrimSpace(v.Sub(3).Text() + " " + v.Sub(2).Text())}
+	if oid := v.Sub(10).Text(); isOID(oid) {
+		a.System = "urn:oid:" + oid
+	}
+	return a, a.ID != "" || a.Name != ""
+}
