@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/audit"
 )
 
 // NewDocument is one converted document and the state it enters.
@@ -44,7 +45,8 @@ type querier interface {
 // A document whose (UniqueID, SHA256) is already stored (by an earlier
 // input, or earlier in docs) is not inserted again: its DocRef has Existing
 // set and the existing row's id and state. Each new row gets an event
-// ("" → State, actor "convert") and is due at once.
+// ("" → State, actor "convert") and a document.created audit record, and
+// is due at once; the input gets an input.converted audit record.
 //
 // RecordConversion is idempotent: when the input is already Converted it
 // records nothing and returns the references the first call returned (with
@@ -109,9 +111,19 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 				return fmt.Errorf("document %d: link to input: %w", i, err)
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE inputs SET state = ?, reason = '', message = '', updated_at = ? WHERE id = ?`,
-			docbridge.Converted, now, inputID)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE inputs SET state = ?, reason = '', message = '', updated_at = ? WHERE id = ?`,
+			docbridge.Converted, now, inputID); err != nil {
+			return err
+		}
+		fresh := 0
+		for _, r := range refs {
+			if !r.Existing {
+				fresh++
+			}
+		}
+		return appendAudit(ctx, tx, &audit.Record{Kind: audit.InputConverted, Actor: "convert", InputID: inputID,
+			From: docbridge.Received, To: docbridge.Converted,
+			Message: fmt.Sprintf("%d document(s), %d new", len(refs), fresh)}, now)
 	})
 	return refs, err
 }
@@ -162,7 +174,11 @@ func insertDocument(ctx context.Context, tx *sql.Tx, inputID int64, nd NewDocume
 	if err != nil {
 		return ref, err
 	}
-	err = insertEvent(ctx, tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: "convert"}, now)
+	if err := insertEvent(ctx, tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: "convert"}, now); err != nil {
+		return ref, err
+	}
+	err = appendAudit(ctx, tx, &audit.Record{Kind: audit.DocumentCreated, Actor: "convert", DocID: ref.ID, InputID: inputID,
+		UniqueID: nd.Doc.UniqueID, To: nd.State, Reason: nd.Reason, Message: nd.Message}, now)
 	return ref, err
 }
 

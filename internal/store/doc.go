@@ -1,7 +1,19 @@
 // Package store is the durable state of docbridge: accepted inputs, the
 // documents converted from them and their state machine (DESIGN.md §5), the
-// event history of every transition, the pairing registry, and the content
-// of inputs and documents.
+// event history of every transition, the pairing registry, the audit
+// trail, and the content of inputs and documents.
+//
+// # Audit trail
+//
+// Every change appends its hash-chained audit record (internal/audit) in
+// its own transaction: Accept, RecordConversion, FailInput, Transition
+// (with an mes.exchange record when Transition.Exchange is set),
+// PutPairing and RecordAdmin. The actor is the one the change names, or
+// audit.ActorFrom(ctx). The events table stays beside the audit table as
+// the operational history that History reads; the audit table can be
+// archived (ArchiveAudit leaves a checkpoint), the events table is not.
+// Records also enter the outbox of each forwarding target
+// (SetAuditTargets) in the same transaction; Pending and MarkSent drain it.
 //
 // # Layout on disk
 //

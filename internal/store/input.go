@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/audit"
 )
 
 // Input is one accepted envelope: its raw bytes are the content with hex
@@ -31,7 +32,10 @@ var _ docbridge.Sink = (*Store)(nil)
 // Accept implements docbridge.Sink. It streams e.Body to EOF into a temp
 // file, hashing it on the way and never holding it in memory, makes the
 // content durable (fsync, rename, directory fsync), then commits a row in
-// state Received. It returns only after that commit.
+// state Received with its input.accepted audit record (actor
+// "intake:"+e.Intake; the size, hash and sender's message id, never the
+// source name, which may be a file named after the patient). It returns
+// only after that commit.
 //
 // The same bytes accepted again store nothing new: Accept returns the first
 // input's id with Duplicate set. An input over Options.MaxInputSize is
@@ -70,7 +74,15 @@ func (s *Store) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Ac
 			a.Duplicate = true
 			return tx.QueryRowContext(ctx, `SELECT id FROM inputs WHERE sha256 = ?`, sha).Scan(&a.ID)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("%d bytes, sha256 %s", size, sha)
+		if e.MessageID != "" {
+			msg += ", message id " + e.MessageID
+		}
+		return appendAudit(ctx, tx, &audit.Record{Kind: audit.InputAccepted, Actor: "intake:" + e.Intake,
+			InputID: a.ID, To: docbridge.Received, Message: msg}, nanos(s.now()))
 	})
 	if err != nil {
 		return docbridge.Accepted{}, docbridge.Wrap(docbridge.Internal, "record input", err)
@@ -144,7 +156,8 @@ func (s *Store) InputBySHA256(ctx context.Context, sha256 string) (Input, error)
 }
 
 // FailInput moves input inputID from Received to Failed with a reason
-// (required) and a message that carries no patient data. It is idempotent:
+// (required) and a message that carries no patient data, and appends an
+// input.failed audit record (actor audit.ActorFrom(ctx, "convert")). It is idempotent:
 // an input already Failed is left as it is (first reason kept) and nil is
 // returned. It returns an error wrapping ErrNotFound for an unknown id and
 // ErrConflict when the input was already Converted.
@@ -160,7 +173,11 @@ func (s *Store) FailInput(ctx context.Context, inputID int64, reason docbridge.R
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
+			if err != nil {
+				return err
+			}
+			return appendAudit(ctx, tx, &audit.Record{Kind: audit.InputFailed, Actor: audit.ActorFrom(ctx, "convert"),
+				InputID: inputID, From: docbridge.Received, To: docbridge.Failed, Reason: reason, Message: msg}, nanos(s.now()))
 		}
 		st, err := inputState(ctx, tx, inputID)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/audit"
 )
 
 // Pairings are stored one row per pairing ID, with the paired identity as
@@ -15,7 +16,9 @@ import (
 // token is stored in clear in this version (see the package documentation).
 
 // PutPairing inserts pairing p, or replaces every field of the pairing with
-// the same ID. A zero p.CreatedAt means now. p.ID is required.
+// the same ID. A zero p.CreatedAt means now. p.ID is required. It appends
+// a pairing.created, pairing.updated or pairing.revoked audit record with
+// the pairing id only (actor audit.ActorFrom(ctx, "docbridge")).
 func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 	if p.ID == "" {
 		return errors.New("store: put pairing: no id")
@@ -30,6 +33,17 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 		created = now
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		kind := audit.PairingCreated
+		var wasRevoked bool
+		switch err := tx.QueryRowContext(ctx, `SELECT revoked FROM pairings WHERE id = ?`, p.ID).Scan(&wasRevoked); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case p.Revoked && !wasRevoked:
+			kind = audit.PairingRevoked
+		default:
+			kind = audit.PairingUpdated
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO pairings
 	(id, mes_patient, ins, patient, access_token, revoked, created_at, updated_at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -39,7 +53,15 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 	created_at = excluded.created_at, updated_at = excluded.updated_at`,
 			p.ID, p.MESPatient, p.Patient.INS, string(patient), p.AccessToken, p.Revoked,
 			nanos(created), nanos(now))
-		return err
+		if err != nil {
+			return err
+		}
+		msg := ""
+		if p.Revoked {
+			msg = "the pairing is revoked"
+		}
+		return appendAudit(ctx, tx, &audit.Record{Kind: kind, Actor: audit.ActorFrom(ctx, "docbridge"),
+			PairingID: p.ID, Message: msg}, nanos(now))
 	})
 	if err != nil {
 		return fmt.Errorf("store: put pairing %s: %w", p.ID, err)

@@ -87,6 +87,56 @@ CREATE TABLE pairings (
 );
 CREATE INDEX pairings_ins ON pairings (ins, revoked);
 `,
+	// 2: the hash-chained audit trail (internal/audit), its head, and the
+	// forwarding outbox. The events table stays: it is the operational
+	// history (History), never archived; audit is the tamper-evident trail.
+	`
+CREATE TABLE audit (
+	seq         INTEGER PRIMARY KEY,  -- assigned from audit_head, 1, 2, 3, … with no gap
+	at          INTEGER NOT NULL,
+	kind        TEXT    NOT NULL,
+	actor       TEXT    NOT NULL,
+	doc_id      INTEGER NOT NULL,     -- 0: none; no foreign key, records outlive nothing but are never cascaded
+	input_id    INTEGER NOT NULL,
+	unique_id   TEXT    NOT NULL,
+	pairing_id  TEXT    NOT NULL,
+	from_state  TEXT    NOT NULL,
+	to_state    TEXT    NOT NULL,
+	reason      TEXT    NOT NULL,
+	message     TEXT    NOT NULL,
+	request_id  TEXT    NOT NULL,
+	http_status INTEGER NOT NULL,
+	mes_id      TEXT    NOT NULL,
+	exchange    INTEGER NOT NULL,     -- 1 when the record has an Exchange
+	archived    INTEGER NOT NULL,     -- checkpoint rows: records archived in all
+	prev_hash   TEXT    NOT NULL,
+	hash        TEXT    NOT NULL
+);
+CREATE INDEX audit_doc ON audit (doc_id, seq);
+CREATE INDEX audit_input ON audit (input_id, seq);
+
+-- audit_head is the last record appended: appends read and move it in
+-- their transaction, and verify compares the end of the chain with it.
+CREATE TABLE audit_head (
+	id   INTEGER PRIMARY KEY CHECK (id = 1),
+	seq  INTEGER NOT NULL,
+	hash TEXT    NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+-- audit_targets are the forwarding targets; every record appended enters
+-- audit_outbox once per target, in the same transaction, and leaves it when
+-- the forwarder has sent it.
+CREATE TABLE audit_targets (
+	name     TEXT    PRIMARY KEY,
+	added_at INTEGER NOT NULL
+);
+CREATE TABLE audit_outbox (
+	target TEXT    NOT NULL REFERENCES audit_targets (name) ON DELETE CASCADE,
+	seq    INTEGER NOT NULL REFERENCES audit (seq),
+	PRIMARY KEY (target, seq)
+);
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.

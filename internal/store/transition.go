@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/audit"
 )
 
 // Transition moves one document between states.
@@ -21,9 +22,14 @@ type Transition struct {
 	Attempted   bool      // count one more delivery attempt
 	PairingID   string    // set when not empty
 	MESID       string    // set when not empty
+	// Exchange, when not nil, is the MES exchange this transition records
+	// the outcome of: it gets its own audit record (kind mes.exchange, with
+	// Reason and Message as its outcome) just before the transition's.
+	Exchange *audit.Exchange
 }
 
-// Transition applies t in one transaction, with its event row: if document
+// Transition applies t in one transaction, with its event row and its
+// audit records (the exchange's, then the transition's): if document
 // t.ID is in state t.From, it takes state t.To, reason t.Reason and message
 // t.Message (both replaced, "" clearing them), next attempt t.NextAttempt,
 // one more attempt when t.Attempted, and t.PairingID and t.MESID when they
@@ -45,23 +51,19 @@ func (s *Store) Transition(ctx context.Context, t Transition) error {
 		attempted = 1
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE documents SET
+		var uniqueID, pairingID string
+		var inputID int64
+		err := tx.QueryRowContext(ctx, `UPDATE documents SET
 	state = ?, reason = ?, message = ?, next_attempt_at = ?, attempts = attempts + ?,
 	pairing_id = CASE WHEN ? = '' THEN pairing_id ELSE ? END,
 	mes_id = CASE WHEN ? = '' THEN mes_id ELSE ? END,
 	updated_at = ?
-	WHERE id = ? AND state = ?`,
+	WHERE id = ? AND state = ?
+	RETURNING unique_id, input_id, pairing_id`,
 			t.To, t.Reason, t.Message, nanos(next), attempted,
 			t.PairingID, t.PairingID, t.MESID, t.MESID,
-			nanos(now), t.ID, t.From)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+			nanos(now), t.ID, t.From).Scan(&uniqueID, &inputID, &pairingID)
+		if errors.Is(err, sql.ErrNoRows) {
 			var st docbridge.State
 			err := tx.QueryRowContext(ctx, `SELECT state FROM documents WHERE id = ?`, t.ID).Scan(&st)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -72,8 +74,24 @@ func (s *Store) Transition(ctx context.Context, t Transition) error {
 			}
 			return ErrConflict
 		}
-		return insertEvent(ctx, tx, Event{DocID: t.ID, From: t.From, To: t.To,
-			Reason: t.Reason, Message: t.Message, Actor: t.Actor}, nanos(now))
+		if err != nil {
+			return err
+		}
+		if err := insertEvent(ctx, tx, Event{DocID: t.ID, From: t.From, To: t.To,
+			Reason: t.Reason, Message: t.Message, Actor: t.Actor}, nanos(now)); err != nil {
+			return err
+		}
+		rec := audit.Record{Actor: t.Actor, DocID: t.ID, InputID: inputID, UniqueID: uniqueID, PairingID: pairingID,
+			Reason: t.Reason, Message: t.Message}
+		if t.Exchange != nil {
+			ex := rec
+			ex.Kind, ex.Exchange = audit.MESExchange, t.Exchange
+			if err := appendAudit(ctx, tx, &ex, nanos(now)); err != nil {
+				return err
+			}
+		}
+		rec.Kind, rec.From, rec.To = audit.DocumentTransition, t.From, t.To
+		return appendAudit(ctx, tx, &rec, nanos(now))
 	})
 	if err != nil && err != ErrConflict {
 		return fmt.Errorf("store: transition document %d from %s to %s: %w", t.ID, t.From, t.To, err)

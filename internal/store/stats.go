@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docbridge/docbridge"
+)
+
+// This file holds read-only aggregate and search queries for the admin
+// console and the metrics. Nothing here writes.
+
+// Count is the number of documents in one (state, reason, intake) group.
+type Count struct {
+	State  docbridge.State
+	Reason docbridge.Reason
+	Intake string // the intake of the input that first produced the document
+	N      int
+}
+
+// CountsByGroup returns the number of documents per state, reason and
+// intake, ordered by those three. Empty groups are absent.
+func (s *Store) CountsByGroup(ctx context.Context) ([]Count, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT d.state, d.reason, i.intake, COUNT(*)
+	FROM documents d JOIN inputs i ON i.id = d.input_id
+	GROUP BY d.state, d.reason, i.intake ORDER BY d.state, d.reason, i.intake`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count documents by group: %w", err)
+	}
+	defer rows.Close()
+	var out []Count
+	for rows.Next() {
+		var c Count
+		if err := rows.Scan(&c.State, &c.Reason, &c.Intake, &c.N); err != nil {
+			return nil, fmt.Errorf("store: count documents by group: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count documents by group: %w", err)
+	}
+	return out, nil
+}
+
+// pendingStates are the states of documents not yet at MES nor given up.
+const pendingStates = `('received', 'converted', 'matched', 'held', 'review')`
+
+// OldestPending returns the creation time (UTC) of the oldest document in
+// a pending state (received, converted, matched, held, review), and
+// whether there is one.
+func (s *Store) OldestPending(ctx context.Context) (time.Time, bool, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(created_at), 0) FROM documents WHERE state IN `+pendingStates).Scan(&n)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: oldest pending document: %w", err)
+	}
+	return fromNanos(n), n != 0, nil
+}
+
+// LastIntake returns when the most recent input was received (UTC), and
+// whether there is any input.
+func (s *Store) LastIntake(ctx context.Context) (time.Time, bool, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(received_at), 0) FROM inputs`).Scan(&n); err != nil {
+		return time.Time{}, false, fmt.Errorf("store: last intake: %w", err)
+	}
+	return fromNanos(n), n != 0, nil
+}
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Search selects documents for the console's list. Zero fields select
+// anything.
+type Search struct {
+	State  docbridge.State
+	Reason docbridge.Reason
+	Intake string    // the intake of the document's input
+	Since  time.Time // created at or after
+	Until  time.Time // created before
+	Limit  int       // 0: no limit
+}
+
+// Listed is a document row with the intake it came through.
+type Listed struct {
+	DocRow
+	Intake string
+}
+
+// SearchDocuments lists the documents q selects, newest (highest id)
+// first.
+func (s *Store) SearchDocuments(ctx context.Context, q Search) ([]Listed, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) { where, args = append(where, cond), append(args, arg) }
+	if q.State != "" {
+		add(`state = ?`, q.State)
+	}
+	if q.Reason != "" {
+		add(`reason = ?`, q.Reason)
+	}
+	if q.Intake != "" {
+		add(`input_id IN (SELECT id FROM inputs WHERE intake = ?)`, q.Intake)
+	}
+	if !q.Since.IsZero() {
+		add(`created_at >= ?`, nanos(q.Since))
+	}
+	if !q.Until.IsZero() {
+		add(`created_at < ?`, nanos(q.Until))
+	}
+	query := `SELECT ` + docCols + ` FROM documents`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY id DESC`
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	docs, err := queryDocs(ctx, s.r, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search documents: %w", err)
+	}
+	intakes := map[int64]string{}
+	out := make([]Listed, len(docs))
+	for i, d := range docs {
+		name, ok := intakes[d.InputID]
+		if !ok {
+			if err := s.r.QueryRowContext(ctx, `SELECT intake FROM inputs WHERE id = ?`, d.InputID).Scan(&name); err != nil {
+				return nil, fmt.Errorf("store: search documents: intake of input %d: %w", d.InputID, err)
+			}
+			intakes[d.InputID] = name
+		}
+		out[i] = Listed{DocRow: d, Intake: name}
+	}
+	return out, nil
+}
+
+// Intakes returns the names of the intakes that have inputs, sorted.
+func (s *Store) Intakes(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT intake FROM inputs ORDER BY intake`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list intakes: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("store: list intakes: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
