@@ -43,12 +43,17 @@ type Pairings interface {
 // Matcher matches documents to pairings.
 type Matcher struct {
 	Pairings Pairings
+	// Decisions, when not nil, holds the identity-vigilance decisions
+	// people made: a mismatch whose exact diff a person confirmed for the
+	// same pairing is accepted (see Confirmation).
+	Decisions Decisions
 }
 
 // Match returns the pairing a document may be delivered to. Errors are
 // *docbridge.Error: NotPaired when no live pairing has the document's INS,
 // IdentityMismatch (naming the differing traits, not their values) when
-// the traits differ; other errors come from the pairing lookup.
+// the traits differ and no recorded Confirmation accepts this exact diff
+// for this pairing; other errors come from the pairing or decision lookup.
 func (m *Matcher) Match(ctx context.Context, d *docbridge.Document) (docbridge.Pairing, error) {
 	p, ok, err := m.Pairings.PairingByINS(ctx, d.Patient.INS)
 	if err != nil {
@@ -58,6 +63,12 @@ func (m *Matcher) Match(ctx context.Context, d *docbridge.Document) (docbridge.P
 		return docbridge.Pairing{}, docbridge.Errorf(docbridge.NotPaired, "no pairing for this patient yet: the document waits until the patient pairs their MES account")
 	}
 	if diffs := Compare(d.Patient, p.Patient); len(diffs) > 0 {
+		if ok, err := m.confirmed(ctx, d, p); err != nil || ok {
+			if err != nil {
+				return docbridge.Pairing{}, err
+			}
+			return p, nil
+		}
 		traits := make([]string, len(diffs))
 		for i, df := range diffs {
 			traits[i] = df.Trait

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/docbridge/docbridge/internal/admin"
+	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/store"
+	"github.com/docbridge/docbridge/mes"
+)
+
+var (
+	_ admin.Store        = (*store.Store)(nil)
+	_ admin.HistoryStore = (*store.Store)(nil)
+)
+
+// newMetrics builds the metrics the pipeline and the MES client feed; they
+// are served only when the console runs.
+func newMetrics(cfg *Config, st *store.Store, log zerolog.Logger) *admin.Metrics {
+	return admin.NewMetrics(admin.MetricsOptions{Store: st, Stall: stallOf(cfg), Log: log})
+}
+
+func stallOf(cfg *Config) admin.Stall {
+	return admin.Stall{NoIntake: cfg.Admin.Stall.NoIntake, OldestPending: cfg.Admin.Stall.OldestPending}
+}
+
+// mesHTTPClient is the MES client's default HTTP client with its requests
+// timed by the metrics.
+func mesHTTPClient(m *admin.Metrics) *http.Client {
+	hc := mes.NewHTTPClient(nil)
+	hc.Transport = m.Transport(hc.Transport)
+	return hc
+}
+
+// newAdminServer builds the console of cfg.Admin, or returns nil when
+// admin.addr is empty. Console sign-ins and searches are audited in the
+// store's audit trail.
+func newAdminServer(cfg *Config, st *store.Store, m *admin.Metrics, log zerolog.Logger) (*admin.Server, error) {
+	ac := cfg.Admin
+	if ac.Addr == "" {
+		return nil, nil
+	}
+	users, err := ac.users()
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	o := admin.Options{
+		Store: st, Users: users, TrustedHeader: ac.TrustedHeader, TrustedProxies: ac.proxies(),
+		Addr: ac.Addr, TLSCert: ac.TLS.Cert, TLSKey: ac.TLS.Key, SessionTTL: ac.SessionTTL,
+		Metrics: m, Stall: stallOf(cfg), Log: log.With().Str("component", "admin").Logger(),
+		Audit: func(ctx context.Context, actor string, docID int64, msg string) error {
+			return st.RecordAdmin(audit.WithActor(ctx, actor), docID, msg)
+		},
+	}
+	if ac.MESHealthPath != "" {
+		o.MESCheck = admin.MESProbe(nil, strings.TrimSuffix(cfg.MES.BaseURL, "/")+"/"+strings.TrimPrefix(ac.MESHealthPath, "/"))
+	}
+	s, err := admin.New(o)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,171 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+// retryable reasons are delivery outcomes, not verdicts on the document:
+// trying again can change them (the same rule as `docbridge queue retry`).
+var retryable = map[docbridge.Reason]bool{
+	docbridge.MESUnavailable: true, docbridge.MESRejected: true, docbridge.Internal: true,
+}
+
+// unconfirmable review reasons need the source fixed: no decision can
+// supply a missing INS or trait.
+var unconfirmable = map[docbridge.Reason]bool{
+	docbridge.MissingINS: true, docbridge.MissingTrait: true,
+}
+
+// canRetry reports whether retry applies to r.
+func canRetry(r store.DocRow) bool {
+	return (r.State == docbridge.Failed || r.State == docbridge.Held) && retryable[r.Reason]
+}
+
+// canRelease reports whether release applies to r.
+func canRelease(r store.DocRow) bool { return r.State == docbridge.Held }
+
+// canConfirm reports whether a review of r may be confirmed at all.
+func canConfirm(r store.DocRow) bool { return r.State == docbridge.Review && !unconfirmable[r.Reason] }
+
+// review is what a person deciding an identity review is shown: the
+// pairing found by the document's INS and the trait-by-trait diff.
+type review struct {
+	Paired      bool
+	Pairing     docbridge.Pairing
+	Diffs       []identity.Diff
+	Fingerprint string
+}
+
+// reviewOf finds the candidate pairing of an identity review by INS and
+// compares the traits.
+func (s *Server) reviewOf(ctx context.Context, r store.DocRow) (review, error) {
+	p, ok, err := s.o.Store.PairingByINS(ctx, r.Doc.Patient.INS)
+	if err != nil || !ok {
+		return review{}, err
+	}
+	return review{Paired: true, Pairing: p, Diffs: identity.Compare(r.Doc.Patient, p.Patient), Fingerprint: identity.Fingerprint(r.Doc, p)}, nil
+}
+
+// errRefused is an action that does not apply; its text is for the person.
+type errRefused struct{ msg string }
+
+func (e *errRefused) Error() string { return e.msg }
+
+func refused(format string, args ...any) error { return &errRefused{fmt.Sprintf(format, args...)} }
+
+// plan returns the transition that action makes of document r, or an
+// *errRefused saying why it does not apply. note is the person's reason.
+func (s *Server) plan(ctx context.Context, r store.DocRow, action, note, seen string) (store.Transition, error) {
+	t := store.Transition{ID: r.ID, From: r.State}
+	decision := action == "confirm" || action == "reject" || action == "aside"
+	if decision && r.State != docbridge.Review {
+		return t, refused("Document %d is %s, not in review.", r.ID, r.State)
+	}
+	if decision && note == "" {
+		return t, refused("Say why: a decision needs a note.")
+	}
+	switch action {
+	case "retry":
+		if !canRetry(r) {
+			return t, refused("Retry applies to documents failed or held for a delivery reason (mes-unavailable, mes-rejected, internal).")
+		}
+		t.To = docbridge.Converted
+		if r.PairingID != "" && r.Reason != docbridge.MESRejected {
+			t.To = docbridge.Matched // delivered again at once; deliver re-checks the pairing
+		}
+		t.Message = orDefault(note, "retry requested in the console")
+	case "release":
+		if !canRelease(r) {
+			return t, refused("Release applies to held documents.")
+		}
+		t.To, t.Message = docbridge.Converted, orDefault(note, "released in the console")
+	case "reject":
+		t.To, t.Reason, t.Message = docbridge.Failed, r.Reason, "review rejected: "+note
+	case "aside":
+		t.To, t.Reason, t.Message = docbridge.Review, r.Reason, "review set aside: "+note
+	case "confirm":
+		if !canConfirm(r) {
+			return t, refused("A %s review cannot be confirmed: fix the document at its source, or reject it.", r.Reason)
+		}
+		t.To, t.Message = docbridge.Converted, "review confirmed: "+note
+		if r.Reason != docbridge.IdentityMismatch {
+			break
+		}
+		rv, err := s.reviewOf(ctx, r)
+		if err != nil {
+			return t, err
+		}
+		switch {
+		case !rv.Paired:
+			return t, refused("No live pairing has this document's INS any more: nothing to confirm. The document can be rejected or set aside.")
+		case seen == "" || seen != rv.Fingerprint:
+			return t, refused("The paired identity changed since the page was shown: review the new difference.")
+		}
+		t.Message = identity.ConfirmationMessage(identity.Confirmation{PairingID: rv.Pairing.ID, Fingerprint: rv.Fingerprint}, note)
+	default:
+		return t, refused("Unknown action %q.", action)
+	}
+	return t, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// act applies an action to a document and goes back to its page. Refusals
+// are 409 with the reason; a document that changed meanwhile is 409 too.
+func (s *Server) act(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, http.StatusNotFound, "No such document.")
+		return
+	}
+	row, err := s.o.Store.Document(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "No such document.")
+		return
+	}
+	if err != nil {
+		s.o.Log.Error().Err(err).Int64("doc", id).Msg("console action")
+		s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")
+		return
+	}
+	action := r.PathValue("action")
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	t, err := s.plan(ctx, row, action, note, r.PostFormValue("fingerprint"))
+	var ref *errRefused
+	if errors.As(err, &ref) {
+		s.fail(w, r, http.StatusConflict, ref.msg)
+		return
+	}
+	if err != nil {
+		s.o.Log.Error().Err(err).Int64("doc", id).Msg("console action")
+		s.fail(w, r, http.StatusServiceUnavailable, "The action could not be prepared; see the daemon log.")
+		return
+	}
+	t.Actor = actor(r)
+	switch err := s.o.Store.Transition(ctx, t); {
+	case err == store.ErrConflict:
+		s.fail(w, r, http.StatusConflict, "The document changed while you looked at it: reload its page.")
+		return
+	case err != nil:
+		s.o.Log.Error().Err(err).Int64("doc", id).Msg("console action")
+		s.fail(w, r, http.StatusServiceUnavailable, "The action could not be recorded; see the daemon log.")
+		return
+	}
+	s.o.Log.Info().Int64("doc", id).Str("user", current(r).user).Str("action", action).Str("state", string(t.To)).Msg("console action")
+	http.Redirect(w, r, fmt.Sprintf("/documents/%d", id), http.StatusSeeOther)
+}

@@ -1,0 +1,87 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+// documentPage shows one document: its normalised metadata, its history,
+// and the actions its state allows (with the trait diff of an identity
+// review).
+func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, http.StatusNotFound, "No such document.")
+		return
+	}
+	row, err := s.o.Store.Document(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "No such document.")
+		return
+	}
+	var history []store.Event
+	var in store.Input
+	if err == nil {
+		history, err = s.o.Store.History(ctx, id)
+	}
+	if err == nil {
+		in, err = s.o.Store.Input(ctx, row.InputID)
+	}
+	var rv review
+	if err == nil && row.State == docbridge.Review && row.Doc.Patient.INS != "" {
+		rv, err = s.reviewOf(ctx, row)
+	}
+	if err != nil {
+		s.o.Log.Error().Err(err).Int64("doc", id).Msg("console document page")
+		s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")
+		return
+	}
+	s.render(w, r, http.StatusOK, "document", map[string]any{
+		"Row":        row,
+		"Doc":        row.Doc,
+		"Intake":     in.Intake,
+		"History":    history,
+		"Review":     rv,
+		"Identity":   row.Reason == docbridge.IdentityMismatch,
+		"CanRetry":   canRetry(row),
+		"CanRelease": canRelease(row),
+		"CanDecide":  row.State == docbridge.Review,
+		"CanConfirm": canConfirm(row) && (row.Reason != docbridge.IdentityMismatch || rv.Paired),
+		"Operator":   current(r).role.may(Operator),
+	})
+}
+
+// pairingList lists the pairings: ids, the MES patient id, the end of the
+// INS (enough to tell two apart), state and age. No other trait is shown.
+func (s *Server) pairingList(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.o.Store.Pairings(r.Context())
+	if err != nil {
+		s.o.Log.Error().Err(err).Msg("console pairings")
+		s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")
+		return
+	}
+	type line struct {
+		ID, MESPatient, INSEnd string
+		Revoked                bool
+		Created                time.Time
+	}
+	out := make([]line, len(ps))
+	for i, p := range ps {
+		out[i] = line{ID: p.ID, MESPatient: p.MESPatient, INSEnd: insEnd(p.Patient.INS), Revoked: p.Revoked, Created: p.CreatedAt}
+	}
+	s.render(w, r, http.StatusOK, "pairings", out)
+}
+
+// insEnd masks all but the last four characters of an INS.
+func insEnd(ins string) string {
+	if len(ins) <= 4 {
+		return ins
+	}
+	return "…" + ins[len(ins)-4:]
+}

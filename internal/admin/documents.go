@@ -1,0 +1,117 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+// listLimit caps the document list.
+const listLimit = 200
+
+// listQuery is the document list's filter, as the form sends it.
+type listQuery struct {
+	State, Reason, Intake string
+	Since, Until          string // YYYY-MM-DD, in UTC
+	KeyKind               string // "ins" or "local"
+	Key                   string // the INS or local id searched for
+}
+
+// parseListQuery reads the filter from the query string; it returns the
+// store search and a problem a person can fix, if any.
+func parseListQuery(v url.Values) (listQuery, store.Search, string) {
+	q := listQuery{
+		State: v.Get("state"), Reason: v.Get("reason"), Intake: v.Get("intake"),
+		Since: v.Get("since"), Until: v.Get("until"), KeyKind: v.Get("kind"), Key: strings.TrimSpace(v.Get("key")),
+	}
+	se := store.Search{State: docbridge.State(q.State), Reason: docbridge.Reason(q.Reason), Intake: q.Intake, Limit: listLimit}
+	for _, d := range []struct {
+		s   string
+		t   *time.Time
+		add time.Duration
+	}{{q.Since, &se.Since, 0}, {q.Until, &se.Until, 24 * time.Hour}} {
+		if d.s == "" {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", d.s)
+		if err != nil {
+			return q, se, "Dates are YYYY-MM-DD."
+		}
+		*d.t = t.Add(d.add)
+	}
+	if q.Key != "" {
+		if q.KeyKind != "ins" && q.KeyKind != "local" {
+			return q, se, "Say whether the patient key is an INS or a local id."
+		}
+		se.Limit = 0 // the key is matched here, over every document the other filters select
+	}
+	return q, se, ""
+}
+
+// matchesKey reports whether the document's patient has the key.
+func matchesKey(d *docbridge.Document, kind, key string) bool {
+	if kind == "ins" {
+		return d.Patient.INS == key
+	}
+	for _, id := range d.Patient.LocalIDs {
+		if id.Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// documentList lists documents by state, reason, intake, creation date
+// and patient key. A search by patient key is audited (who, when, which
+// kind of key; never the key) before it runs, and refused if it cannot be.
+func (s *Server) documentList(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q, se, problem := parseListQuery(r.URL.Query())
+	var rows []store.Listed
+	if problem == "" {
+		if q.Key != "" {
+			if err := s.o.Audit(ctx, actor(r), 0, "console document search by patient "+q.KeyKind); err != nil {
+				s.o.Log.Error().Err(err).Msg("audit of a patient search failed; search refused")
+				s.fail(w, r, http.StatusServiceUnavailable, "The search could not be audited, so it was not run.")
+				return
+			}
+		}
+		all, err := s.o.Store.SearchDocuments(ctx, se)
+		if err != nil {
+			s.o.Log.Error().Err(err).Msg("console document list")
+			s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")
+			return
+		}
+		for _, d := range all {
+			if q.Key == "" || matchesKey(d.Doc, q.KeyKind, q.Key) {
+				rows = append(rows, d)
+			}
+			if len(rows) == listLimit {
+				break
+			}
+		}
+	}
+	intakes, err := s.o.Store.Intakes(ctx)
+	if err != nil {
+		s.o.Log.Error().Err(err).Msg("console document list")
+	}
+	s.render(w, r, http.StatusOK, "documents", map[string]any{
+		"Query": q, "Rows": rows, "Problem": problem, "Limit": listLimit, "Full": len(rows) == listLimit,
+		"States": allStates, "Reasons": reasonNames(), "Intakes": intakes,
+	})
+}
+
+// reasonNames returns the reason vocabulary, sorted.
+func reasonNames() []string {
+	var out []string
+	for _, r := range docbridge.Reasons() {
+		out = append(out, string(r))
+	}
+	slices.Sort(out)
+	return out
+}
