@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test lint fuzz bench ci tidy-check build
+.PHONY: test lint fuzz bench bench-hl7 ci tidy-check build package
 
 build:
 	$(GO) build -o bin/docbridge ./cmd/docbridge
@@ -30,4 +30,19 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=3 ./...
 
+# HL7 v2 parser side by side with simple-hl7 (needs node and npm).
+bench-hl7:
+	bench/hl7/run.sh
+
 ci: lint test
+
+# The .deb: the binary, the systemd unit, an example configuration under
+# /etc/docbridge/ (packaging/nfpm.yaml). VERSION defaults to the last tag
+# (0.0.0 without one) plus the commit: 0.0.0+gitabc1234.
+NFPM ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+VERSION ?= $(shell v=$$(git describe --tags --abbrev=0 2>/dev/null | sed 's/^v//'); h=$$(git rev-parse --short HEAD 2>/dev/null); echo $${v:-0.0.0}+git$${h:-unknown})
+GOARCH ?= $(shell $(GO) env GOARCH)
+package:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/docbridge ./cmd/docbridge
+	mkdir -p dist
+	VERSION=$(VERSION) GOARCH=$(GOARCH) $(NFPM) package --config packaging/nfpm.yaml --packager deb --target dist/

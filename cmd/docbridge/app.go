@@ -10,12 +10,15 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert"
+	"github.com/docbridge/docbridge/internal/admin"
+	"github.com/docbridge/docbridge/internal/audit"
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
 	"github.com/docbridge/docbridge/watch"
+	"github.com/docbridge/docbridge/watch/mllp"
 )
 
 var (
@@ -33,6 +36,9 @@ type app struct {
 	store   *store.Store
 	pipe    *pipeline.Pipeline
 	folders []*watch.Folder
+	admin   *admin.Server // nil when admin.addr is empty
+	mllp    []*mllp.Server
+	audit   []*audit.Forwarder // one per audit.forward target
 }
 
 // openApp opens the store and builds the pipeline and intakes of cfg.
@@ -50,12 +56,14 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
 	}
 	a := &app{cfg: cfg, log: log, store: st}
+	metrics := newMetrics(cfg, st, log)
 	a.pipe = pipeline.New(pipeline.Options{
 		Store:     st,
-		Converter: newConverter(maps, loc, cfg.Limits.MaxInputBytes),
+		Converter: newConverter(convertOptions(cfg, maps, loc)),
 		Checker:   newChecker(cfg),
-		Matcher:   &identity.Matcher{Pairings: st},
-		Sender:    mes.NewClient(mes.Options{BaseURL: cfg.MES.BaseURL, UserAgent: "docbridge/" + version()}),
+		Matcher:   &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
+		Sender:    mes.NewClient(mes.Options{BaseURL: cfg.MES.BaseURL, UserAgent: "docbridge/" + version(), HTTPClient: mesHTTPClient(metrics)}),
+		Observe:   metrics.Observe,
 		Log:       log,
 		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},
 		MaxAge:    cfg.Delivery.MaxAge,
@@ -73,6 +81,18 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		}
 		a.folders = append(a.folders, f)
 	}
+	if a.admin, err = newAdminServer(cfg, st, metrics, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if a.mllp, err = newMLLPServers(cfg, a.pipe, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if a.audit, err = openAuditForwarding(ctx, cfg, st, log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -80,7 +100,16 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 func (a *app) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
+	if a.admin != nil {
+		g.Go(func() error { return a.admin.Run(ctx) })
+	}
 	for _, f := range a.folders {
+		g.Go(func() error { return f.Run(ctx) })
+	}
+	for _, m := range a.mllp {
+		g.Go(func() error { return m.Run(ctx) })
+	}
+	for _, f := range a.audit {
 		g.Go(func() error { return f.Run(ctx) })
 	}
 	return g.Wait()
@@ -89,8 +118,12 @@ func (a *app) Run(ctx context.Context) error {
 // Close closes the store.
 func (a *app) Close() error { return a.store.Close() }
 
-func newConverter(maps *mappings.Set, loc *time.Location, maxSize int64) pipeline.Converter {
-	o := convert.Options{Mappings: maps, Location: loc, MaxSize: maxSize}
+// convertOptions are the converters' options of a configuration.
+func convertOptions(cfg *Config, maps *mappings.Set, loc *time.Location) convert.Options {
+	return convert.Options{Mappings: maps, Location: loc, MaxSize: cfg.Limits.MaxInputBytes, HL7Charsets: cfg.HL7.Charsets}
+}
+
+func newConverter(o convert.Options) pipeline.Converter {
 	return pipeline.ConverterFunc(func(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
 		return convert.Convert(raw, o)
 	})

@@ -33,10 +33,11 @@ type expectation struct {
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlags("demo", "demo [--data DIR] [--timeout D]", stderr)
+	fset := newFlags("demo", "demo [--data DIR] [--timeout D] [--console ADDR]", stderr)
 	data := fset.String("data", "", "keep the store, content and drop folder in `DIR` (default: a temporary directory)")
 	timeout := fset.Duration("timeout", time.Minute, "give up when the samples have not settled after this long")
 	verbose := fset.Bool("v", false, "show the daemon's log")
+	console := fset.String("console", "", "also serve the admin console, /metrics and health on `ADDR` (e.g. 127.0.0.1:8080), and keep running after the samples settle until interrupted")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -74,6 +75,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Folders: []FolderConfig{{Name: "demo", Path: filepath.Join(dir, "drop"), Settle: 500 * time.Millisecond}},
 	}
 	cfg.Delivery.RetryBase = 200 * time.Millisecond
+	password, err := demoConsole(cfg, *console)
+	if err != nil {
+		return err
+	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -92,6 +97,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	g, runCtx := errgroup.WithContext(runCtx)
 	g.Go(func() error { return a.Run(runCtx) })
 	outcomes, ferr := feedSamples(runCtx, a.store, convert.Options{Mappings: maps}, cfg.Folders[0].Path, expected, *timeout)
+	if *console != "" && ferr == nil {
+		lingerWithConsole(runCtx, stdout, *console, password)
+	}
 	stop()
 	if err := g.Wait(); err != nil {
 		return err

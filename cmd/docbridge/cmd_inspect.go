@@ -59,7 +59,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usageErrorf("timezone: %v", err)
 	}
-	o := convert.Options{Mappings: maps, Location: loc, MaxSize: cfg.Limits.MaxInputBytes}
+	o := convertOptions(cfg, maps, loc)
 	ido := identityOptions(cfg)
 	if *wire != "" {
 		if *wire != "mes-api" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/audit"
 	"github.com/docbridge/docbridge/internal/identity"
 )
 
@@ -71,6 +72,7 @@ func runPairImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return usageErrorf("pairing %s: %s: %s", p.ID, probs[0].Code, probs[0].Message)
 		}
 	}
+	ctx = audit.WithActor(ctx, "user:"+currentUser())
 	for _, p := range ps {
 		if p.CreatedAt.IsZero() {
 			p.CreatedAt = time.Now().UTC()

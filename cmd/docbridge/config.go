@@ -7,9 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/docbridge/docbridge/hl7"
 )
 
 // Config is docbridge.yaml. Field names are the YAML keys.
@@ -32,6 +36,11 @@ type Config struct {
 	Identity struct {
 		AcceptVALI bool `yaml:"accept_vali"`
 	} `yaml:"identity"`
+	HL7 struct {
+		// Charsets overrides MSH-18 per sending application (MSH-3.1), for
+		// senders that declare one character set and send another.
+		Charsets map[string]string `yaml:"charsets"`
+	} `yaml:"hl7"`
 	Limits struct {
 		MaxInputBytes int64 `yaml:"max_input_bytes"`
 	} `yaml:"limits"`
@@ -42,6 +51,11 @@ type Config struct {
 		BreakerThreshold int           `yaml:"breaker_threshold"`
 	} `yaml:"delivery"`
 	Folders []FolderConfig `yaml:"folders"`
+	Admin   AdminConfig    `yaml:"admin"`
+	Audit   AuditConfig    `yaml:"audit"`
+
+	// MLLP are the HL7 v2 listeners (mllp.go).
+	MLLP []MLLPConfig `yaml:"mllp"`
 }
 
 // LogConfig chooses the log level and format.
@@ -86,6 +100,9 @@ func loadConfig(path string) (*Config, error) {
 	}
 	rel(&c.Data)
 	rel(&c.Mappings.OverrideDir)
+	c.Admin.relative(base)
+	c.Audit.relative(base)
+	c.relativeMLLP(base)
 	for i := range c.Folders {
 		rel(&c.Folders[i].Path)
 		rel(&c.Folders[i].Done)
@@ -127,6 +144,7 @@ func (c *Config) defaults() {
 			c.Folders[i].Name = fmt.Sprintf("folder%d", i+1)
 		}
 	}
+	c.mllpDefaults()
 }
 
 func (c *Config) check() error {
@@ -162,6 +180,11 @@ func (c *Config) check() error {
 	if c.Delivery.MaxAge < 0 || c.Delivery.RetryBase < 0 || c.Delivery.RetryMax < 0 || c.Delivery.BreakerThreshold < 0 {
 		bad("delivery", "durations and breaker_threshold must not be negative")
 	}
+	for sender, cs := range c.HL7.Charsets {
+		if !slices.ContainsFunc(hl7.CharsetNames(), func(n string) bool { return strings.EqualFold(n, cs) }) {
+			bad("hl7.charsets."+sender, "%q is not a known character set (%s)", cs, strings.Join(slices.Sorted(slices.Values(hl7.CharsetNames())), ", "))
+		}
+	}
 	if c.Limits.MaxInputBytes < 0 {
 		bad("limits.max_input_bytes", "must not be negative")
 	}
@@ -176,5 +199,8 @@ func (c *Config) check() error {
 		}
 		names[f.Name] = true
 	}
+	errs = append(errs, c.Admin.check()...)
+	errs = append(errs, c.Audit.check()...)
+	errs = append(errs, c.checkMLLP()...)
 	return errors.Join(errs...)
 }

@@ -34,6 +34,16 @@ folders:
 		{"bad level", "data: /d\nmes: {base_url: x}\nlog: {level: loud}\n", []string{"log.level"}},
 		{"bad duration", "data: /d\nmes: {base_url: x}\nfolders: [{path: /a, settle: soon}]\n", []string{"soon"}},
 		{"bad timezone", "data: /d\nmes: {base_url: x}\ntimezone: Mars/Olympus\n", []string{"timezone"}},
+		{"hl7 charset override", "data: /d\nmes: {base_url: x}\nhl7: {charsets: {LABO: windows-1252}}\n", nil},
+		{"unknown hl7 charset", "data: /d\nmes: {base_url: x}\nhl7: {charsets: {LABO: klingon}}\n", []string{"hl7.charsets.LABO", "klingon"}},
+		{"mllp listeners", "data: /d\nmes: {base_url: x}\nmllp:\n  - {name: lis, addr: '127.0.0.1:2575', max_message_bytes: 1000000, idle_timeout: 2m}\n  - {addr: ':2576', tls: {cert: c.pem, key: k.pem, client_ca: ca.pem}}\n", nil},
+		{"mllp without addr", "data: /d\nmes: {base_url: x}\nmllp: [{name: lis}]\n", []string{"mllp[0].addr: required"}},
+		{"mllp bad addr", "data: /d\nmes: {base_url: x}\nmllp: [{addr: 2575}]\n", []string{"mllp[0].addr", "host:port"}},
+		{"mllp unknown key", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', port: 2}]\n", []string{"port"}},
+		{"mllp negative limits", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', max_message_bytes: -1, idle_timeout: -1s}]\n", []string{"mllp[0].max_message_bytes", "mllp[0].idle_timeout"}},
+		{"mllp tls without key", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', tls: {cert: c.pem}}]\n", []string{"mllp[0].tls.key: required"}},
+		{"mllp tls unknown key", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', tls: {cert: c, key: k, ca: x}}]\n", []string{"ca"}},
+		{"mllp name clashes with a folder", "data: /d\nmes: {base_url: x}\nfolders: [{name: lab, path: /a}]\nmllp: [{name: lab, addr: ':1'}]\n", []string{"mllp[0].name", `"lab"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,4 +96,26 @@ func FuzzParseConfig(f *testing.F) {
 			t.Errorf("accepted a config without data or mes.base_url")
 		}
 	})
+}
+
+func TestMLLPConfigDefaultsAndPaths(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/docbridge.yaml"
+	if err := os.WriteFile(path, []byte("data: d\nmes: {base_url: x}\nmllp: [{addr: ':1', tls: {cert: c.pem, key: /abs/k.pem}}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.MLLP[0]
+	if got, want := m.Name, "mllp1"; got != want {
+		t.Errorf("name = %q, want %q", got, want)
+	}
+	if got, want := m.TLS.Cert, dir+"/c.pem"; got != want {
+		t.Errorf("tls.cert = %q, want %q", got, want)
+	}
+	if got, want := m.TLS.Key, "/abs/k.pem"; got != want {
+		t.Errorf("tls.key = %q, want %q", got, want)
+	}
 }

@@ -227,6 +227,7 @@ func TestEndToEndHundredDocuments(t *testing.T) {
 	e.waitFor("100 deliveries", 2*time.Minute, func() bool { return e.doneCount() == len(ids) && e.delivered() == len(ids) })
 	stopDaemon(t, cmd)
 	e.check(ids)
+	e.checkAudit(ids)
 }
 
 // TestEndToEndKilledHalfway kills the daemon with SIGKILL while the 50th

@@ -41,6 +41,9 @@ func commands() []command {
 		{"mes-sim", "run the MES simulator as a server", runMESSim},
 		{"pair", "manage pairings: list, import", runPair},
 		{"queue", "documents in the store: list, retry, release", runQueue},
+		{"admin", "console administration: hash-password", runAdmin},
+		{"config", "check a configuration file: config check -c FILE", runConfig},
+		{"audit", "the audit trail: verify, show, export, archive", runAudit},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/audit"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -53,6 +54,10 @@ func (p *Pipeline) deliver(ctx context.Context, r store.DocRow) error {
 		var receipt docbridge.Receipt
 		receipt, err = p.send(ctx, r, pl.send, pairing)
 		t.Attempted = true
+		// The exchange is audited with the transition; after an error the
+		// receipt is empty and the transition's reason and message say
+		// what MES answered.
+		t.Exchange = &audit.Exchange{RequestID: receipt.RequestID, Status: receipt.Status, MESID: receipt.MESID}
 		p.recordOutcome(err)
 		if err == nil {
 			if err := p.afterDelivery(ctx, r); err != nil {
@@ -92,6 +97,9 @@ func (p *Pipeline) deliver(ctx context.Context, r store.DocRow) error {
 	if err := p.o.Store.Transition(ctx, t); err != nil && err != store.ErrConflict {
 		return fmt.Errorf("record delivery of document %d: %w", r.ID, err)
 	}
+	if t.To == docbridge.Delivered || t.To == docbridge.Deleted {
+		p.observe(Event{State: t.To, Reason: t.Reason, Latency: p.o.Now().Sub(r.CreatedAt)})
+	}
 	ev := log.Info()
 	if t.To != docbridge.Delivered && t.To != docbridge.Deleted {
 		ev = log.Warn().Time("next", t.NextAttempt)
@@ -125,7 +133,7 @@ func (p *Pipeline) revoke(ctx context.Context, pairing docbridge.Pairing) error 
 		return nil
 	}
 	pairing.Revoked = true
-	if err := p.o.Store.PutPairing(ctx, pairing); err != nil {
+	if err := p.o.Store.PutPairing(audit.WithActor(ctx, "deliver"), pairing); err != nil {
 		return fmt.Errorf("mark pairing %s revoked: %w", pairing.ID, err)
 	}
 	p.o.Log.Warn().Str("pairing", pairing.ID).Msg("MES says the pairing is revoked; its documents are held")

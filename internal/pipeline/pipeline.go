@@ -35,6 +35,9 @@ type Options struct {
 	BreakerThreshold int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Observe, when not nil, is called after each delivery is recorded
+	// (see Event); it must not block.
+	Observe func(ev Event)
 }
 
 // Pipeline runs the convert, match and deliver stages. It is also the Sink
