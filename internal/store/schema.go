@@ -137,6 +137,12 @@ CREATE TABLE audit_outbox (
 	PRIMARY KEY (target, seq)
 );
 `,
+	// 3: find the versions that replace a document without reading every
+	// row (Replacing): a partial index on the metadata's replaces.
+	`
+CREATE INDEX documents_replaces ON documents (json_extract(meta, '$.replaces'))
+	WHERE json_extract(meta, '$.action') = 'replace';
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.
