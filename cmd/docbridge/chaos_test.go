@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert"
+	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
@@ -42,16 +44,45 @@ func chaosSeed(t *testing.T) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed))
 }
 
-// TestChaosKills: 5,000 documents through the drop folder while the daemon
-// is killed with SIGKILL ten times at random moments. Every document must
-// reach the simulator exactly once and none may be left undelivered.
+// TestChaosKills: 5,000 documents through mixed intakes — 4,000 files in
+// the drop folder and 1,000 ORU^R01 over MLLP from a sender that, like a
+// real LIS, resends what was not acknowledged — while the daemon is killed
+// with SIGKILL ten times at random moments. Every document must reach the
+// simulator exactly once and none may be left undelivered.
 func TestChaosKills(t *testing.T) {
-	const docs, kills = 5000, 10
+	const files, messages, kills = 4000, 1000, 10
+	const docs = files + messages
 	rng := chaosSeed(t)
 	var posts atomic.Int64
-	e := newE2EServer(t, mestest.Options{}, countPosts(&posts), "")
+	addr := freePort(t)
+	e := newE2EServer(t, mestest.Options{}, countPosts(&posts), fmt.Sprintf("mllp:\n  - {name: lis, addr: %q}\n", addr))
 	cmd := e.start()
-	ids := e.dropCopies(docs)
+	ids := e.dropCopies(files)
+	var acked, resent atomic.Int64
+	senderDone := make(chan struct{})
+	go func() {
+		defer close(senderDone)
+		for i := 0; i < messages; i++ {
+			root := fmt.Sprintf("1.2.250.1.999.77.%d", i)
+			msg := oruAround(t, fmt.Sprintf("CHAOS%05d", i), root)
+			for try := 0; ; try++ {
+				code, err := mllpTry(addr, msg)
+				if err == nil && code == "AA" {
+					acked.Add(1)
+					break
+				}
+				if err == nil {
+					t.Errorf("message %d: %s, want AA", i, code)
+					return
+				}
+				resent.Add(1)
+				time.Sleep(50 * time.Millisecond) // the daemon is restarting
+			}
+		}
+	}()
+	for i := 0; i < messages; i++ {
+		ids[fmt.Sprintf("urn:oid:1.2.250.1.999.77.%d", i)] = true
+	}
 	killed := 0
 	for killed < kills {
 		time.Sleep(time.Duration(200+rng.IntN(1500)) * time.Millisecond)
@@ -63,18 +94,46 @@ func TestChaosKills(t *testing.T) {
 		}
 		cmd.Wait()
 		killed++
-		t.Logf("kill %d: %d delivered", killed, e.sim.Count())
+		t.Logf("kill %d: %d delivered, %d messages acknowledged", killed, e.sim.Count(), acked.Load())
 		cmd = e.start()
 	}
-	e.waitFor("every document delivered", 15*time.Minute, func() bool { return e.doneCount() == docs && e.delivered() == docs })
+	<-senderDone
+	e.waitFor("every document delivered", 15*time.Minute, func() bool { return e.doneCount() == files && e.delivered() == docs })
 	stopDaemon(t, cmd)
 	lost, dup := e.lostAndDuplicated(ids)
-	e.check(ids)
-	t.Logf("FIGURES kills: documents=%d kills=%d lost=%d duplicated=%d requests_per_document=%.3f",
-		docs, killed, lost, dup, float64(posts.Load())/docs)
+	e.checkDocs(ids, files)
+	t.Logf("FIGURES kills: documents=%d (files %d, mllp %d) kills=%d lost=%d duplicated=%d requests_per_document=%.3f mllp_resends=%d",
+		docs, files, messages, killed, lost, dup, float64(posts.Load())/docs, resent.Load())
 	if killed < kills {
 		t.Errorf("only %d kills happened before the flow ended; want %d", killed, kills)
 	}
+}
+
+// mllpTry sends one message on a new connection and returns MSA-1, or an
+// error when the connection failed (the daemon is down or was killed).
+func mllpTry(addr string, msg []byte) (string, error) {
+	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	if err := hl7.WriteFrame(nc, msg); err != nil {
+		return "", err
+	}
+	raw, err := hl7.NewReader(nc, 0).ReadMessage()
+	if err != nil {
+		return "", err
+	}
+	ack, err := hl7.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	seg, ok := ack.Segment("MSA")
+	if !ok {
+		return "", fmt.Errorf("no MSA in the ACK")
+	}
+	return seg.Field(1).String(), nil
 }
 
 // TestChaosOutage: the simulator answers 503, resets connections and
