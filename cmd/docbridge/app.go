@@ -57,12 +57,17 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 	}
 	a := &app{cfg: cfg, log: log, store: st}
 	metrics := newMetrics(cfg, st, log)
+	mesHTTP, err := mesHTTPClient(cfg, metrics)
+	if err != nil {
+		st.Close()
+		return nil, usageErrorf("mes.tls: %v", err)
+	}
 	a.pipe = pipeline.New(pipeline.Options{
 		Store:     st,
 		Converter: newConverter(convertOptions(cfg, maps, loc)),
 		Checker:   newChecker(cfg),
 		Matcher:   &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
-		Sender:    mes.NewClient(mes.Options{BaseURL: cfg.MES.BaseURL, UserAgent: "docbridge/" + version(), HTTPClient: mesHTTPClient(metrics)}),
+		Sender:    mes.NewClient(mes.Options{BaseURL: cfg.MES.BaseURL, UserAgent: "docbridge/" + version(), HTTPClient: mesHTTP}),
 		Observe:   metrics.Observe,
 		Log:       log,
 		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},

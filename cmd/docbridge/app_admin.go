@@ -30,10 +30,17 @@ func stallOf(cfg *Config) admin.Stall {
 
 // mesHTTPClient is the MES client's default HTTP client with its requests
 // timed by the metrics.
-func mesHTTPClient(m *admin.Metrics) *http.Client {
-	hc := mes.NewHTTPClient(nil)
+func mesHTTPClient(cfg *Config, m *admin.Metrics) (*http.Client, error) {
+	tc, err := mesTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	hc := mes.NewHTTPClient(tc)
+	if t, ok := hc.Transport.(*http.Transport); ok && cfg.MES.ResponseTimeout > 0 {
+		t.ResponseHeaderTimeout = cfg.MES.ResponseTimeout
+	}
 	hc.Transport = m.Transport(hc.Transport)
-	return hc
+	return hc, nil
 }
 
 // newAdminServer builds the console of cfg.Admin, or returns nil when

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -136,20 +138,23 @@ func mllpTry(addr string, msg []byte) (string, error) {
 	return seg.Field(1).String(), nil
 }
 
-// TestChaosOutage: the simulator answers 503, resets connections and
-// answers slowly for a while, then comes back. Everything is delivered and
+// TestChaosOutage: the simulator answers 503, resets connections, answers
+// slowly and too late (client timeouts) for a while, then comes back. Everything is delivered and
 // the number of requests per document stays bounded (circuit breaker).
 func TestChaosOutage(t *testing.T) {
 	const docs = 500
 	var posts atomic.Int64
 	var mode atomic.Value
 	mode.Store("ok")
+	var byMode counter
 	wrap := func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m := mode.Load().(string)
 			if r.Method == http.MethodPost {
 				posts.Add(1)
+				byMode.Add(m)
 			}
-			switch mode.Load().(string) {
+			switch m {
 			case "503":
 				w.Header().Set("Retry-After", "1")
 				http.Error(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient"}]}`, http.StatusServiceUnavailable)
@@ -166,6 +171,11 @@ func TestChaosOutage(t *testing.T) {
 				}
 			case "slow":
 				time.Sleep(700 * time.Millisecond)
+			case "timeout":
+				// Longer than mes.response_timeout (5 s): docbridge gives up,
+				// then the simulator stores the document anyway, so the retry
+				// meets "already there".
+				time.Sleep(6 * time.Second)
 			}
 			h.ServeHTTP(w, r)
 		})
@@ -173,7 +183,7 @@ func TestChaosOutage(t *testing.T) {
 	e := newE2EServer(t, mestest.Options{}, wrap, "")
 	cmd := e.start()
 	ids := e.dropCopies(docs)
-	for _, m := range []string{"503", "reset", "slow", "503", "reset"} {
+	for _, m := range []string{"503", "reset", "slow", "timeout", "503", "reset"} {
 		mode.Store(m)
 		time.Sleep(2 * time.Second)
 	}
@@ -182,7 +192,7 @@ func TestChaosOutage(t *testing.T) {
 	stopDaemon(t, cmd)
 	e.check(ids)
 	perDoc := float64(posts.Load()) / docs
-	t.Logf("FIGURES outage: documents=%d requests=%d requests_per_document=%.3f", docs, posts.Load(), perDoc)
+	t.Logf("FIGURES outage: documents=%d requests=%d requests_per_document=%.3f requests_by_mode=%v", docs, posts.Load(), perDoc, byMode.snapshot())
 	if perDoc > 1.5 {
 		t.Errorf("%.2f requests per document: the outage was not contained", perDoc)
 	}
@@ -392,4 +402,25 @@ func hostileOptions(t *testing.T) (convert.Options, identity.Options) {
 		t.Fatal(err)
 	}
 	return convert.Options{Mappings: maps, MaxSize: 8_000_000}, identity.Options{Environment: identity.Test}
+}
+
+// counter counts strings, safely from several goroutines.
+type counter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (c *counter) Add(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]int{}
+	}
+	c.m[k]++
+}
+
+func (c *counter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.m)
 }

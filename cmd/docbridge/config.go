@@ -68,6 +68,16 @@ type LogConfig struct {
 type MESConfig struct {
 	Profile string `yaml:"profile"`  // mes-api (the default)
 	BaseURL string `yaml:"base_url"` // the Documents API base URL
+	// ResponseTimeout bounds the wait for MES's answer once the request is
+	// sent; 0 means 60 s. Bodies are not bounded: documents can be big.
+	ResponseTimeout time.Duration `yaml:"response_timeout"`
+	// TLS: the CA that signs MES's certificate (default: the system's) and
+	// docbridge's client certificate for mutual TLS.
+	TLS struct {
+		CA   string `yaml:"ca"`
+		Cert string `yaml:"cert"`
+		Key  string `yaml:"key"`
+	} `yaml:"tls"`
 }
 
 // FolderConfig is one drop folder.
@@ -100,6 +110,9 @@ func loadConfig(path string) (*Config, error) {
 	}
 	rel(&c.Data)
 	rel(&c.Mappings.OverrideDir)
+	rel(&c.MES.TLS.CA)
+	rel(&c.MES.TLS.Cert)
+	rel(&c.MES.TLS.Key)
 	c.Admin.relative(base)
 	c.Audit.relative(base)
 	c.relativeMLLP(base)
@@ -176,6 +189,12 @@ func (c *Config) check() error {
 	}
 	if c.MES.BaseURL == "" {
 		bad("mes.base_url", "required: the MES Documents API base URL")
+	}
+	if c.MES.ResponseTimeout < 0 {
+		bad("mes.response_timeout", "must not be negative")
+	}
+	if (c.MES.TLS.Cert == "") != (c.MES.TLS.Key == "") {
+		bad("mes.tls", "cert and key go together")
 	}
 	if c.Delivery.MaxAge < 0 || c.Delivery.RetryBase < 0 || c.Delivery.RetryMax < 0 || c.Delivery.BreakerThreshold < 0 {
 		bad("delivery", "durations and breaker_threshold must not be negative")

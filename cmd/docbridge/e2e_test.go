@@ -63,7 +63,7 @@ func newE2EServer(t *testing.T, o mestest.Options, wrap func(http.Handler) http.
 	cfg := fmt.Sprintf(`environment: test
 data: data
 log: {level: info, format: json}
-mes: {base_url: %q}
+mes: {base_url: %q, response_timeout: 5s}
 delivery: {retry_base: 100ms, retry_max: 1s}
 folders:
   - {name: drop, path: drop, settle: 300ms, rescan: 1s}
