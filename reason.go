@@ -30,6 +30,13 @@ const (
 	MESUnavailable      Reason = "mes-unavailable"
 	MESRejected         Reason = "mes-rejected"
 	Duplicate           Reason = "duplicate"
+	// PairingExpired: a document held for a pairing (not-paired or
+	// pairing-revoked) waited longer than identity.hold_max; it fails with
+	// a report, and `queue retry` can send it through matching again.
+	PairingExpired Reason = "pairing-expired"
+	// PairingConflict: two or more live pairings claim the document's INS;
+	// a person must revoke the wrong one. Nothing is guessed.
+	PairingConflict Reason = "pairing-conflict"
 	// Internal is for failures of docbridge itself (disk full, store
 	// unavailable): the input is kept and the operation can be retried.
 	Internal Reason = "internal"
@@ -53,6 +60,8 @@ var reasonStates = map[Reason]State{
 	MESUnavailable:      Held,
 	MESRejected:         Failed,
 	Duplicate:           Delivered,
+	PairingExpired:      Failed,
+	PairingConflict:     Review,
 	Internal:            Held,
 }
 

@@ -59,6 +59,9 @@ func environmentProblems(cfg *Config) []string {
 	if err := writableDir(cfg.Data); err != nil {
 		out = append(out, fmt.Sprintf("data: %v", err))
 	}
+	if _, err := tokenKeyFor(cfg, io.Discard); err != nil {
+		out = append(out, err.Error())
+	}
 	for field, p := range map[string]string{"admin.tls.cert": cfg.Admin.TLS.Cert, "admin.tls.key": cfg.Admin.TLS.Key} {
 		if p == "" {
 			continue

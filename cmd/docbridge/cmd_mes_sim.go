@@ -95,6 +95,7 @@ func registerPatients(sim *mestest.Server, in, out string) error {
 	}
 	for i := range ps {
 		ps[i].AccessToken = sim.AddPatient(ps[i].MESPatient, ps[i].Patient.INS, ps[i].Patient.INSSystem)
+		sim.AddIdentity(ps[i].MESPatient, ps[i].Patient) // they can also pair through /oauth/authorize
 	}
 	if out == "" {
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,26 +11,31 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/audit"
 	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/store"
 )
 
 func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: docbridge pair list|import [flags]")
-		return usageErrorf("pair needs a subcommand: list or import")
+		fmt.Fprintln(stderr, "Usage: docbridge pair list|import|revoke [flags]")
+		return usageErrorf("pair needs a subcommand: list, import or revoke")
 	}
 	switch args[0] {
 	case "list":
 		return runPairList(ctx, args[1:], stdout, stderr)
 	case "import":
 		return runPairImport(ctx, args[1:], stdout, stderr)
+	case "revoke":
+		return runPairRevoke(ctx, args[1:], stdout, stderr)
 	case "-h", "--help":
-		fmt.Fprintln(stderr, "Usage: docbridge pair list|import [flags]")
+		fmt.Fprintln(stderr, "Usage: docbridge pair list|import|revoke [flags]")
 		return nil
 	}
-	return usageErrorf("unknown pair subcommand %q (list, import)", args[0])
+	return usageErrorf("unknown pair subcommand %q (list, import, revoke)", args[0])
 }
 
 // runPairImport registers pairings made elsewhere (the lab's patient portal)
@@ -62,6 +68,10 @@ func runPairImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	defer st.Close()
 	if *env != "" {
 		cfg.Environment = *env
+	}
+	// Tokens are written: refuse to write them in clear in production.
+	if _, err := tokenKeyFor(cfg, stderr); err != nil {
+		return err
 	}
 	ido := identityOptions(cfg)
 	for i, p := range ps {
@@ -102,13 +112,78 @@ func runPairList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PAIRING\tMES PATIENT\tSTATUS\tCREATED")
+	fmt.Fprintln(tw, "PAIRING\tMES PATIENT\tSTATUS\tCREATED\tTOKEN EXPIRES")
 	for _, p := range ps {
 		status := "live"
 		if p.Revoked {
 			status = "revoked"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, p.MESPatient, status, p.CreatedAt.Format(time.RFC3339))
+		expires := "-"
+		if !p.ExpiresAt.IsZero() {
+			expires = p.ExpiresAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.MESPatient, status, p.CreatedAt.Format(time.RFC3339), expires)
 	}
 	return tw.Flush()
+}
+
+// runPairRevoke marks a pairing revoked locally — no document is sent with
+// it any more, and its patient's documents are held with pairing-revoked —
+// then asks MES to end the grant when the configuration says where MES is
+// (-c) and --local-only is not given. A failure at MES is reported (exit 1)
+// but the local revocation stands.
+func runPairRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("pair revoke", "pair revoke --id PAIRING [--local-only] (-c FILE | --data DIR)", stderr)
+	sf := addStoreFlags(fs)
+	id := fs.String("id", "", "the pairing `id` (docbridge pair list)")
+	localOnly := fs.Bool("local-only", false, "do not call MES's revocation endpoint")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return usageErrorf("pair revoke needs --id")
+	}
+	st, cfg, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := st.Pairing(ctx, *id)
+	if errors.Is(err, store.ErrNotFound) {
+		return usageErrorf("no pairing %q (docbridge pair list)", *id)
+	}
+	if err != nil {
+		return err
+	}
+	if !p.Revoked {
+		p.Revoked = true
+		if err := st.PutPairing(audit.WithActor(ctx, "user:"+currentUser()), p); err != nil {
+			return fmt.Errorf("revoke pairing %s: %w", p.ID, err)
+		}
+	}
+	fmt.Fprintf(stdout, "pairing %s revoked locally: its patient's documents are held (pairing-revoked)\n", p.ID)
+	if *localOnly || cfg.Pairing.MESURL == "" {
+		if !*localOnly {
+			fmt.Fprintln(stdout, "MES not called: no configuration (-c) says where its pairing endpoints are")
+		}
+		return nil
+	}
+	token := p.RefreshToken
+	if token == "" {
+		token = p.AccessToken
+	}
+	hc, err := mesHTTPClient(cfg, newMetrics(cfg, st, zerolog.Nop()))
+	if err != nil {
+		return usageErrorf("mes.tls: %v", err)
+	}
+	oc, err := newPairingClient(cfg, hc)
+	if err != nil {
+		return err
+	}
+	if err := oc.Revoke(ctx, token); err != nil {
+		fmt.Fprintf(stderr, "MES revocation failed (%s): %s; the pairing stays revoked here\n", docbridge.ReasonOf(err), docbridge.MessageOf(err))
+		return errProblems
+	}
+	fmt.Fprintln(stdout, "MES revoked the pairing")
+	return nil
 }

@@ -32,6 +32,7 @@ type queueAction struct {
 // retried: the source must be fixed (or a person must decide a review).
 var retryable = map[docbridge.Reason]bool{
 	docbridge.MESUnavailable: true, docbridge.MESRejected: true, docbridge.Internal: true,
+	docbridge.PairingExpired: true, // the patient paired after all: match again
 }
 
 var (

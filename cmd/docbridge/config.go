@@ -35,8 +35,13 @@ type Config struct {
 	} `yaml:"mappings"`
 	Identity struct {
 		AcceptVALI bool `yaml:"accept_vali"`
+		// HoldMax is how long a document may wait for its patient to pair
+		// before it fails with pairing-expired; 0 means forever.
+		HoldMax time.Duration `yaml:"hold_max"`
 	} `yaml:"identity"`
-	HL7 struct {
+	Pairing  PairingConfig  `yaml:"pairing"`
+	Security SecurityConfig `yaml:"security"`
+	HL7      struct {
 		// Charsets overrides MSH-18 per sending application (MSH-3.1), for
 		// senders that declare one character set and send another.
 		Charsets map[string]string `yaml:"charsets"`
@@ -116,6 +121,7 @@ func loadConfig(path string) (*Config, error) {
 	c.Admin.relative(base)
 	c.Audit.relative(base)
 	c.relativeMLLP(base)
+	c.relativePairing(base)
 	for i := range c.Folders {
 		rel(&c.Folders[i].Path)
 		rel(&c.Folders[i].Done)
@@ -158,6 +164,7 @@ func (c *Config) defaults() {
 		}
 	}
 	c.mllpDefaults()
+	c.pairingDefaults()
 }
 
 func (c *Config) check() error {
@@ -219,6 +226,7 @@ func (c *Config) check() error {
 		names[f.Name] = true
 	}
 	errs = append(errs, c.Admin.check()...)
+	errs = append(errs, c.checkPairing()...)
 	errs = append(errs, c.Audit.check()...)
 	errs = append(errs, c.checkMLLP()...)
 	return errors.Join(errs...)

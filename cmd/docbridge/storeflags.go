@@ -37,6 +37,14 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, *Config, error) {
 	default:
 		return nil, nil, usageErrorf("-c FILE or --data DIR is required")
 	}
-	st, err := store.Open(ctx, store.Options{Dir: cfg.Data})
+	// The token key: from the configuration's security section, or for
+	// --data from the default environment variable. A command that only
+	// reads documents works without it; reading encrypted tokens then
+	// fails with store.ErrNoTokenKey.
+	key, err := loadTokenKey(cfg.Security)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, store.Options{Dir: cfg.Data, TokenKey: key})
 	return st, cfg, err
 }

@@ -17,12 +17,7 @@ import (
 // trying again can change them (the same rule as `docbridge queue retry`).
 var retryable = map[docbridge.Reason]bool{
 	docbridge.MESUnavailable: true, docbridge.MESRejected: true, docbridge.Internal: true,
-}
-
-// unconfirmable review reasons need the source fixed: no decision can
-// supply a missing INS or trait.
-var unconfirmable = map[docbridge.Reason]bool{
-	docbridge.MissingINS: true, docbridge.MissingTrait: true,
+	docbridge.PairingExpired: true,
 }
 
 // canRetry reports whether retry applies to r.
@@ -34,25 +29,16 @@ func canRetry(r store.DocRow) bool {
 func canRelease(r store.DocRow) bool { return r.State == docbridge.Held }
 
 // canConfirm reports whether a review of r may be confirmed at all.
-func canConfirm(r store.DocRow) bool { return r.State == docbridge.Review && !unconfirmable[r.Reason] }
+func canConfirm(r store.DocRow) bool { return identity.CanConfirm(r.State, r.Reason) }
 
-// review is what a person deciding an identity review is shown: the
-// pairing found by the document's INS and the trait-by-trait diff.
-type review struct {
-	Paired      bool
-	Pairing     docbridge.Pairing
-	Diffs       []identity.Diff
-	Fingerprint string
-}
+// review is what a person deciding an identity review is shown (shared
+// with `docbridge queue review`).
+type review = identity.Candidate
 
 // reviewOf finds the candidate pairing of an identity review by INS and
 // compares the traits.
 func (s *Server) reviewOf(ctx context.Context, r store.DocRow) (review, error) {
-	p, ok, err := s.o.Store.PairingByINS(ctx, r.Doc.Patient.INS)
-	if err != nil || !ok {
-		return review{}, err
-	}
-	return review{Paired: true, Pairing: p, Diffs: identity.Compare(r.Doc.Patient, p.Patient), Fingerprint: identity.Fingerprint(r.Doc, p)}, nil
+	return identity.CandidateFor(ctx, s.o.Store, r.Doc)
 }
 
 // errRefused is an action that does not apply; its text is for the person.
@@ -66,20 +52,13 @@ func refused(format string, args ...any) error { return &errRefused{fmt.Sprintf(
 // *errRefused saying why it does not apply. note is the person's reason.
 func (s *Server) plan(ctx context.Context, r store.DocRow, action, note, seen string) (store.Transition, error) {
 	t := store.Transition{ID: r.ID, From: r.State}
-	decision := action == "confirm" || action == "reject" || action == "aside"
-	if decision && r.State != docbridge.Review {
-		return t, refused("Document %d is %s, not in review.", r.ID, r.State)
-	}
-	if decision && note == "" {
-		return t, refused("Say why: a decision needs a note.")
-	}
 	switch action {
 	case "retry":
 		if !canRetry(r) {
-			return t, refused("Retry applies to documents failed or held for a delivery reason (mes-unavailable, mes-rejected, internal).")
+			return t, refused("Retry applies to documents failed or held for a delivery reason (mes-unavailable, mes-rejected, internal, pairing-expired).")
 		}
 		t.To = docbridge.Converted
-		if r.PairingID != "" && r.Reason != docbridge.MESRejected {
+		if r.PairingID != "" && r.Reason != docbridge.MESRejected && r.Reason != docbridge.PairingExpired {
 			t.To = docbridge.Matched // delivered again at once; deliver re-checks the pairing
 		}
 		t.Message = orDefault(note, "retry requested in the console")
@@ -88,29 +67,16 @@ func (s *Server) plan(ctx context.Context, r store.DocRow, action, note, seen st
 			return t, refused("Release applies to held documents.")
 		}
 		t.To, t.Message = docbridge.Converted, orDefault(note, "released in the console")
-	case "reject":
-		t.To, t.Reason, t.Message = docbridge.Failed, r.Reason, "review rejected: "+note
-	case "aside":
-		t.To, t.Reason, t.Message = docbridge.Review, r.Reason, "review set aside: "+note
-	case "confirm":
-		if !canConfirm(r) {
-			return t, refused("A %s review cannot be confirmed: fix the document at its source, or reject it.", r.Reason)
+	case "confirm", "reject", "aside":
+		out, err := identity.Decide(ctx, s.o.Store, r.State, r.Reason, r.Doc, identity.Action(action), note, seen)
+		var ref *identity.RefusedError
+		if errors.As(err, &ref) {
+			return t, refused("%s", ref.Msg)
 		}
-		t.To, t.Message = docbridge.Converted, "review confirmed: "+note
-		if r.Reason != docbridge.IdentityMismatch {
-			break
-		}
-		rv, err := s.reviewOf(ctx, r)
 		if err != nil {
 			return t, err
 		}
-		switch {
-		case !rv.Paired:
-			return t, refused("No live pairing has this document's INS any more: nothing to confirm. The document can be rejected or set aside.")
-		case seen == "" || seen != rv.Fingerprint:
-			return t, refused("The paired identity changed since the page was shown: review the new difference.")
-		}
-		t.Message = identity.ConfirmationMessage(identity.Confirmation{PairingID: rv.Pairing.ID, Fingerprint: rv.Fingerprint}, note)
+		t.To, t.Reason, t.Message = out.To, out.Reason, out.Message
 	default:
 		return t, refused("Unknown action %q.", action)
 	}

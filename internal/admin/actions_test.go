@@ -159,8 +159,9 @@ func TestConfirmedDecisionSticks(t *testing.T) {
 	if err := f.st.PutPairing(ctx, docbridge.Pairing{ID: "p2", MESPatient: "m2", Patient: camille, AccessToken: "t2"}); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := m.Match(ctx, doc); docbridge.ReasonOf(err) != docbridge.IdentityMismatch {
-		t.Errorf("Match with another pairing for the INS = %q, %v; want identity-mismatch", p.ID, err)
+	// Two live pairings for one INS: a conflict for a person, never a guess.
+	if p, err := m.Match(ctx, doc); docbridge.ReasonOf(err) != docbridge.PairingConflict {
+		t.Errorf("Match with another pairing for the INS = %q, %v; want pairing-conflict", p.ID, err)
 	}
 }
 

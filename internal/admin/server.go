@@ -23,7 +23,7 @@ type Store interface {
 	Transition(ctx context.Context, t store.Transition) error
 	Input(ctx context.Context, id int64) (store.Input, error)
 	Pairings(ctx context.Context) ([]docbridge.Pairing, error)
-	PairingByINS(ctx context.Context, ins string) (docbridge.Pairing, bool, error)
+	PairingsByINS(ctx context.Context, ins string) ([]docbridge.Pairing, error)
 	SearchDocuments(ctx context.Context, q store.Search) ([]store.Listed, error)
 	Intakes(ctx context.Context) ([]string, error)
 	StatsStore

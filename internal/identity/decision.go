@@ -94,6 +94,9 @@ func ParseConfirmation(msg string) (Confirmation, bool) {
 	return Confirmation{PairingID: id, Fingerprint: fp}, true
 }
 
+// equalFingerprint compares two fingerprints in constant time.
+func equalFingerprint(a, b string) bool { return hmac.Equal([]byte(a), []byte(b)) }
+
 // confirmed reports whether a recorded confirmation accepts the diff
 // between d and p.
 func (m *Matcher) confirmed(ctx context.Context, d *docbridge.Document, p docbridge.Pairing) (bool, error) {

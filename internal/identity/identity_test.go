@@ -107,8 +107,12 @@ func TestCheck(t *testing.T) {
 
 type pairingsFunc func(ins string) (docbridge.Pairing, bool, error)
 
-func (f pairingsFunc) PairingByINS(_ context.Context, ins string) (docbridge.Pairing, bool, error) {
-	return f(ins)
+func (f pairingsFunc) PairingsByINS(_ context.Context, ins string) ([]docbridge.Pairing, error) {
+	p, ok, err := f(ins)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return []docbridge.Pairing{p}, nil
 }
 
 func TestMatch(t *testing.T) {

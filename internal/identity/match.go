@@ -35,9 +35,10 @@ func Compare(doc, paired docbridge.Patient) []Diff {
 	return out
 }
 
-// Pairings finds the live pairing of a patient by INS.
+// Pairings finds the pairings, live and revoked, that claim an INS.
+// *store.Store implements it.
 type Pairings interface {
-	PairingByINS(ctx context.Context, ins string) (docbridge.Pairing, bool, error)
+	PairingsByINS(ctx context.Context, ins string) ([]docbridge.Pairing, error)
 }
 
 // Matcher matches documents to pairings.
@@ -49,18 +50,55 @@ type Matcher struct {
 	Decisions Decisions
 }
 
-// Match returns the pairing a document may be delivered to. Errors are
-// *docbridge.Error: NotPaired when no live pairing has the document's INS,
-// IdentityMismatch (naming the differing traits, not their values) when
-// the traits differ and no recorded Confirmation accepts this exact diff
-// for this pairing; other errors come from the pairing or decision lookup.
-func (m *Matcher) Match(ctx context.Context, d *docbridge.Document) (docbridge.Pairing, error) {
-	p, ok, err := m.Pairings.PairingByINS(ctx, d.Patient.INS)
+// livePairing returns the one live pairing claiming ins. Errors are
+// *docbridge.Error: NotPaired when none ever did, PairingRevoked when only
+// revoked ones do (the patient ended the pairing), PairingConflict when
+// several live ones do (a person must revoke the wrong one: nothing is
+// guessed); other errors come from the lookup.
+func livePairing(ctx context.Context, ps Pairings, ins string) (docbridge.Pairing, error) {
+	all, err := ps.PairingsByINS(ctx, ins)
 	if err != nil {
-		return docbridge.Pairing{}, fmt.Errorf("find pairing for document %s: %w", d.UniqueID, err)
+		return docbridge.Pairing{}, fmt.Errorf("find pairings by INS: %w", err)
 	}
-	if !ok {
-		return docbridge.Pairing{}, docbridge.Errorf(docbridge.NotPaired, "no pairing for this patient yet: the document waits until the patient pairs their MES account")
+	var live []docbridge.Pairing
+	for _, p := range all {
+		if !p.Revoked {
+			live = append(live, p)
+		}
+	}
+	switch {
+	case len(live) == 1:
+		return live[0], nil
+	case len(live) > 1:
+		ids := make([]string, len(live))
+		for i, p := range live {
+			ids[i] = p.ID
+		}
+		return docbridge.Pairing{}, docbridge.Errorf(docbridge.PairingConflict,
+			"live pairings %s all claim this document's INS: revoke the wrong one (docbridge pair revoke), then confirm the review", strings.Join(ids, ", "))
+	case len(all) > 0:
+		return docbridge.Pairing{}, docbridge.Errorf(docbridge.PairingRevoked,
+			"the patient's pairing %s is revoked: the document waits until the patient pairs their MES account again", all[len(all)-1].ID)
+	}
+	return docbridge.Pairing{}, docbridge.Errorf(docbridge.NotPaired, "no pairing for this patient yet: the document waits until the patient pairs their MES account")
+}
+
+// Match returns the pairing a document may be delivered to. Errors are
+// *docbridge.Error: NotPaired, PairingRevoked or PairingConflict (see
+// livePairing), IdentityMismatch (naming the differing traits, not their
+// values) when the traits differ and no recorded Confirmation accepts this
+// exact diff for this pairing; other errors come from the pairing or
+// decision lookup.
+func (m *Matcher) Match(ctx context.Context, d *docbridge.Document) (docbridge.Pairing, error) {
+	if d.Patient.INS == "" {
+		return docbridge.Pairing{}, docbridge.Errorf(docbridge.MissingINS, "the document carries no INS: it cannot be matched to a pairing")
+	}
+	p, err := livePairing(ctx, m.Pairings, d.Patient.INS)
+	if err != nil {
+		if docbridge.ReasonOf(err) == docbridge.Internal {
+			return docbridge.Pairing{}, fmt.Errorf("match document %s: %w", d.UniqueID, err)
+		}
+		return docbridge.Pairing{}, err
 	}
 	if diffs := Compare(d.Patient, p.Patient); len(diffs) > 0 {
 		if ok, err := m.confirmed(ctx, d, p); err != nil || ok {

@@ -127,9 +127,10 @@ func (p *Pipeline) send(ctx context.Context, r store.DocRow, d *docbridge.Docume
 }
 
 // revoke marks a pairing revoked after MES said it is gone, so that no other
-// document is sent with it.
+// document is sent with it. A zero pairing (the matcher itself said the
+// patient's pairing is revoked: nothing was sent) is left alone.
 func (p *Pipeline) revoke(ctx context.Context, pairing docbridge.Pairing) error {
-	if pairing.Revoked {
+	if pairing.ID == "" || pairing.Revoked {
 		return nil
 	}
 	pairing.Revoked = true

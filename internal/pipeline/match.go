@@ -28,7 +28,51 @@ func (p *Pipeline) matchDue(ctx context.Context) (bool, error) {
 		}
 	}
 	released, err := p.recheckHeld(ctx)
-	return len(rows) > 0 || released, err
+	if err != nil {
+		return false, err
+	}
+	expired, err := p.expireHeld(ctx)
+	return len(rows) > 0 || released || expired, err
+}
+
+// heldForPairing are the reasons of documents waiting for a patient to pair.
+var heldForPairing = []docbridge.Reason{docbridge.NotPaired, docbridge.PairingRevoked}
+
+// expireHeld fails, with PairingExpired and an alert in the log, the
+// documents held for a pairing for longer than HoldMax since they were
+// created. It looks at most once a minute and reports whether it moved any.
+func (p *Pipeline) expireHeld(ctx context.Context) (bool, error) {
+	now := p.o.Now()
+	if p.o.HoldMax <= 0 || (!p.expiry.IsZero() && now.Sub(p.expiry) < time.Minute) {
+		return false, nil
+	}
+	p.expiry = now
+	moved := false
+	for _, reason := range heldForPairing {
+		rows, err := p.o.Store.Documents(ctx, store.Filter{State: docbridge.Held, Reason: reason})
+		if err != nil {
+			return false, fmt.Errorf("list documents held for %s: %w", reason, err)
+		}
+		for _, r := range rows {
+			age := now.Sub(r.CreatedAt)
+			if age <= p.o.HoldMax {
+				continue
+			}
+			t := store.Transition{ID: r.ID, From: r.State, To: docbridge.Failed, Reason: docbridge.PairingExpired, Actor: "match",
+				Message: fmt.Sprintf("held %s for a pairing (%s), longer than identity.hold_max (%s): the patient has not paired their MES account; "+
+					"once they have, docbridge queue retry --reason pairing-expired sends it through matching again", age.Round(time.Minute), reason, p.o.HoldMax)}
+			switch err := p.o.Store.Transition(ctx, t); {
+			case err == store.ErrConflict:
+				continue
+			case err != nil:
+				return false, fmt.Errorf("expire held document %d: %w", r.ID, err)
+			}
+			moved = true
+			p.o.Log.Error().Bool("alert", true).Int64("doc", r.ID).Str("reason", string(docbridge.PairingExpired)).
+				Str("held_for", string(reason)).Msg("document given up: no pairing within identity.hold_max")
+		}
+	}
+	return moved, nil
 }
 
 // match moves one document to matched, or to the state of the reason it
@@ -75,7 +119,7 @@ func (p *Pipeline) recheckHeld(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	p.pairing = fp
-	for _, reason := range []docbridge.Reason{docbridge.NotPaired, docbridge.PairingRevoked} {
+	for _, reason := range heldForPairing {
 		rows, err := p.o.Store.Documents(ctx, store.Filter{State: docbridge.Held, Reason: reason})
 		if err != nil {
 			return false, fmt.Errorf("list documents held for %s: %w", reason, err)

@@ -272,10 +272,11 @@ func TestRevocationMarksThePairing(t *testing.T) {
 	if len(ps) != 1 || !ps[0].Revoked {
 		t.Errorf("pairings = %+v, want p1 revoked", ps)
 	}
-	// A second document for the patient is held without being sent.
+	// A second document for the patient is held without being sent, and
+	// says why: the patient's pairing is revoked.
 	f.accept(t, "urn:oid:5.2")
 	f.settle(t)
-	wantState(t, f.doc(t, "urn:oid:5.2"), docbridge.Held, docbridge.NotPaired)
+	wantState(t, f.doc(t, "urn:oid:5.2"), docbridge.Held, docbridge.PairingRevoked)
 	if f.sender.sent["urn:oid:5.2"] != 0 {
 		t.Error("a document was sent with a revoked pairing")
 	}

@@ -35,6 +35,11 @@ type Options struct {
 	// the envelope has none, created_at, updated_at, event times, a zero
 	// NextAttempt). Nil means time.Now.
 	Now func() time.Time
+	// TokenKey, when not nil, is the 32-byte AES-256-GCM key that encrypts
+	// pairing tokens at rest (see tokencrypt.go); Open then encrypts any
+	// token still in clear. Nil stores and reads tokens in clear, and
+	// reading an encrypted token fails with ErrNoTokenKey.
+	TokenKey []byte
 }
 
 // Store is the durable state of docbridge on SQLite. It is safe for
@@ -43,6 +48,7 @@ type Store struct {
 	dir      string
 	maxInput int64
 	now      func() time.Time
+	box      tokenBox // seals pairing tokens; zero: in clear
 
 	w *sql.DB // exactly one connection: every write transaction
 	r *sql.DB // read-only pool
@@ -73,7 +79,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if strings.ContainsRune(dir, '?') {
 		return nil, fmt.Errorf("store: open %s: data directory must not contain '?'", dir)
 	}
-	s := &Store{dir: dir, maxInput: o.MaxInputSize, now: o.Now}
+	box, err := newTokenBox(o.TokenKey)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, maxInput: o.MaxInputSize, now: o.Now, box: box}
 	if s.maxInput <= 0 {
 		s.maxInput = DefaultMaxInputSize
 	}
@@ -86,6 +96,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := s.openDB(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+	}
+	if err := s.encryptClearTokens(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: encrypt pairing tokens: %w", dir, err)
 	}
 	s.removeStaleTemps()
 	return s, nil

@@ -12,8 +12,9 @@ import (
 )
 
 // Pairings are stored one row per pairing ID, with the paired identity as
-// JSON and its INS in a column of its own for PairingByINS. The access
-// token is stored in clear in this version (see the package documentation).
+// JSON, its INS and MES patient id in columns of their own for the
+// lookups, and the access and refresh tokens encrypted when the store has
+// a key (tokencrypt.go).
 
 // PutPairing inserts pairing p, or replaces every field of the pairing with
 // the same ID. A zero p.CreatedAt means now. p.ID is required. It appends
@@ -32,6 +33,8 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 	if created.IsZero() {
 		created = now
 	}
+	access := s.box.seal(p.ID, "access_token", p.AccessToken)
+	refresh := s.box.seal(p.ID, "refresh_token", p.RefreshToken)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		kind := audit.PairingCreated
 		var wasRevoked bool
@@ -45,13 +48,14 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 			kind = audit.PairingUpdated
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO pairings
-	(id, mes_patient, ins, patient, access_token, revoked, created_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	(id, mes_patient, ins, patient, access_token, refresh_token, expires_at, revoked, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 	mes_patient = excluded.mes_patient, ins = excluded.ins, patient = excluded.patient,
-	access_token = excluded.access_token, revoked = excluded.revoked,
+	access_token = excluded.access_token, refresh_token = excluded.refresh_token,
+	expires_at = excluded.expires_at, revoked = excluded.revoked,
 	created_at = excluded.created_at, updated_at = excluded.updated_at`,
-			p.ID, p.MESPatient, p.Patient.INS, string(patient), p.AccessToken, p.Revoked,
+			p.ID, p.MESPatient, p.Patient.INS, string(patient), access, refresh, nanos(p.ExpiresAt), p.Revoked,
 			nanos(created), nanos(now))
 		if err != nil {
 			return err
@@ -69,59 +73,131 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 	return nil
 }
 
-const pairingCols = `id, mes_patient, patient, access_token, revoked, created_at`
+const pairingCols = `id, mes_patient, patient, access_token, refresh_token, expires_at, revoked, created_at`
 
-// scanPairing reads one row of pairingCols.
-func scanPairing(sc interface{ Scan(...any) error }) (docbridge.Pairing, error) {
+// scanPairing reads one row of pairingCols and decrypts its tokens.
+func (s *Store) scanPairing(sc interface{ Scan(...any) error }) (docbridge.Pairing, error) {
 	var p docbridge.Pairing
-	var patient string
-	var created int64
-	if err := sc.Scan(&p.ID, &p.MESPatient, &patient, &p.AccessToken, &p.Revoked, &created); err != nil {
+	var patient, access, refresh string
+	var expires, created int64
+	if err := sc.Scan(&p.ID, &p.MESPatient, &patient, &access, &refresh, &expires, &p.Revoked, &created); err != nil {
 		return docbridge.Pairing{}, err
 	}
 	p.CreatedAt = fromNanos(created)
+	if expires != 0 {
+		p.ExpiresAt = fromNanos(expires)
+	}
 	if err := json.Unmarshal([]byte(patient), &p.Patient); err != nil {
 		return docbridge.Pairing{}, fmt.Errorf("decode patient of pairing %s: %w", p.ID, err)
+	}
+	var err error
+	if p.AccessToken, err = s.box.open(p.ID, "access_token", access); err != nil {
+		return docbridge.Pairing{}, err
+	}
+	if p.RefreshToken, err = s.box.open(p.ID, "refresh_token", refresh); err != nil {
+		return docbridge.Pairing{}, err
 	}
 	return p, nil
 }
 
-// Pairings lists all pairings, revoked ones included, oldest first.
-func (s *Store) Pairings(ctx context.Context) ([]docbridge.Pairing, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+pairingCols+` FROM pairings ORDER BY created_at, id`)
+// queryPairings runs a query selecting pairingCols.
+func (s *Store) queryPairings(ctx context.Context, query string, args ...any) ([]docbridge.Pairing, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list pairings: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []docbridge.Pairing
 	for rows.Next() {
-		p, err := scanPairing(rows)
+		p, err := s.scanPairing(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: list pairings: %w", err)
+			return nil, err
 		}
 		out = append(out, p)
 	}
-	if err := rows.Err(); err != nil {
+	return out, rows.Err()
+}
+
+// Pairings lists all pairings, revoked ones included, oldest first. It
+// fails with ErrNoTokenKey when tokens are encrypted and the store has no
+// key.
+func (s *Store) Pairings(ctx context.Context) ([]docbridge.Pairing, error) {
+	out, err := s.queryPairings(ctx, `SELECT `+pairingCols+` FROM pairings ORDER BY created_at, id`)
+	if err != nil {
 		return nil, fmt.Errorf("store: list pairings: %w", err)
 	}
 	return out, nil
 }
 
-// PairingByINS returns the live (not revoked) pairing whose patient has
-// this INS, the most recently created one if there are several, and
-// whether there is one. An empty ins matches nothing: a pairing without an
-// INS is never found this way.
-func (s *Store) PairingByINS(ctx context.Context, ins string) (docbridge.Pairing, bool, error) {
+// Pairing returns the pairing with this id, or ErrNotFound.
+func (s *Store) Pairing(ctx context.Context, id string) (docbridge.Pairing, error) {
+	p, err := s.scanPairing(s.r.QueryRowContext(ctx, `SELECT `+pairingCols+` FROM pairings WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return docbridge.Pairing{}, ErrNotFound
+	}
+	if err != nil {
+		return docbridge.Pairing{}, fmt.Errorf("store: read pairing %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// PairingsByINS returns every pairing, live or revoked, whose patient has
+// this INS, oldest first. An empty ins matches nothing. The caller decides
+// what several live pairings mean (identity.Matcher: a conflict for a
+// person, never a guess).
+func (s *Store) PairingsByINS(ctx context.Context, ins string) ([]docbridge.Pairing, error) {
 	if ins == "" {
+		return nil, nil
+	}
+	out, err := s.queryPairings(ctx, `SELECT `+pairingCols+` FROM pairings WHERE ins = ? ORDER BY created_at, id`, ins)
+	if err != nil {
+		return nil, fmt.Errorf("store: find pairings by INS: %w", err)
+	}
+	return out, nil
+}
+
+// PairingByMESPatient returns the most recently created pairing, live or
+// revoked, of this MES patient, and whether there is one: a patient who
+// pairs again renews their pairing rather than adding one.
+func (s *Store) PairingByMESPatient(ctx context.Context, mesPatient string) (docbridge.Pairing, bool, error) {
+	if mesPatient == "" {
 		return docbridge.Pairing{}, false, nil
 	}
-	p, err := scanPairing(s.r.QueryRowContext(ctx, `SELECT `+pairingCols+` FROM pairings
-	WHERE ins = ? AND revoked = 0 ORDER BY created_at DESC, id DESC LIMIT 1`, ins))
+	p, err := s.scanPairing(s.r.QueryRowContext(ctx, `SELECT `+pairingCols+` FROM pairings
+	WHERE mes_patient = ? ORDER BY created_at DESC, id DESC LIMIT 1`, mesPatient))
 	if errors.Is(err, sql.ErrNoRows) {
 		return docbridge.Pairing{}, false, nil
 	}
 	if err != nil {
-		return docbridge.Pairing{}, false, fmt.Errorf("store: find pairing by INS: %w", err)
+		return docbridge.Pairing{}, false, fmt.Errorf("store: find pairing by MES patient: %w", err)
 	}
 	return p, true, nil
 }
+
+// PairingByINS returns the live (not revoked) pairing whose patient has
+// this INS and whether there is exactly one. Several live pairings for
+// one INS give ok false and ErrPairingConflict: nothing is chosen. An empty
+// ins matches nothing.
+func (s *Store) PairingByINS(ctx context.Context, ins string) (docbridge.Pairing, bool, error) {
+	ps, err := s.PairingsByINS(ctx, ins)
+	if err != nil {
+		return docbridge.Pairing{}, false, err
+	}
+	var live []docbridge.Pairing
+	for _, p := range ps {
+		if !p.Revoked {
+			live = append(live, p)
+		}
+	}
+	switch len(live) {
+	case 0:
+		return docbridge.Pairing{}, false, nil
+	case 1:
+		return live[0], true, nil
+	}
+	return docbridge.Pairing{}, false, ErrPairingConflict
+}
+
+// ErrPairingConflict says that several live pairings claim one INS.
+var ErrPairingConflict = docbridge.Errorf(docbridge.PairingConflict,
+	"several live pairings claim this INS: revoke the wrong one (docbridge pair revoke) before anything is sent")

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -79,18 +80,22 @@ func testPairingByINS(t *testing.T, open opener) {
 		}
 	}
 	tests := []struct {
-		ins    string
-		wantID string // "" for none
+		ins      string
+		wantID   string // "" for none
+		conflict bool
 	}{
-		{"1", "live"},  // the revoked one is skipped
-		{"2", "newer"}, // the most recent live one
-		{"3", ""},      // only a revoked one
-		{"4", ""},      // unknown
-		{"", ""},       // an empty INS matches nothing, not the pairing without INS
+		{"1", "live", false}, // the revoked one is skipped
+		{"2", "", true},      // two live ones: a conflict, never the newest
+		{"3", "", false},     // only a revoked one
+		{"4", "", false},     // unknown
+		{"", "", false},      // an empty INS matches nothing, not the pairing without INS
 	}
 	for _, tc := range tests {
 		p, ok, err := s.PairingByINS(ctx, tc.ins)
-		if err != nil {
+		if got := errors.Is(err, ErrPairingConflict); got != tc.conflict {
+			t.Fatalf("PairingByINS(%q) error = %v, want conflict %v", tc.ins, err, tc.conflict)
+		}
+		if err != nil && !tc.conflict {
 			t.Fatalf("PairingByINS(%q): %v", tc.ins, err)
 		}
 		if ok != (tc.wantID != "") || p.ID != tc.wantID {

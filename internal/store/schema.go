@@ -143,6 +143,14 @@ CREATE TABLE audit_outbox (
 CREATE INDEX documents_replaces ON documents (json_extract(meta, '$.replaces'))
 	WHERE json_extract(meta, '$.action') = 'replace';
 `,
+	// 4: OAuth2 pairing: the refresh token and the access token's expiry.
+	// Tokens may be encrypted at rest (tokencrypt.go): the columns hold
+	// either the clear token or "enc:v1:…".
+	`
+ALTER TABLE pairings ADD COLUMN refresh_token TEXT NOT NULL DEFAULT '';
+ALTER TABLE pairings ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX pairings_mes_patient ON pairings (mes_patient);
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.

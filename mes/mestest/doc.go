@@ -2,6 +2,13 @@
 // docbridge's mes-api profile speaks it (DESIGN.md §3): the httptest form
 // for tests and the engine of docbridge mes-sim.
 //
+// It also simulates pairing (oauth.go, consent.go): an authorize endpoint
+// with a consent page, a token endpoint (authorization code with PKCE S256
+// required, refresh with rotation, configurable lifetimes), the paired
+// patient's identity as a FHIR Patient, and RFC 7009 revocation. Patients
+// pair with the identities registered by AddIdentity; AddPatient issues a
+// token directly, as before.
+//
 // It rejects what MES would reject, with a FHIR OperationOutcome: unknown or
 // revoked bearer tokens (401), a subject whose INS is not the token's
 // patient (403), malformed JSON or unknown elements (400), missing or wrong

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/docbridge/docbridge"
 )
 
 // CodeChecker tells whether a code belongs to a national value set. The
@@ -51,6 +53,18 @@ type Options struct {
 	// Dir, if set, is where document contents are kept (one file per MES
 	// id); otherwise they are kept in memory. The index is always in memory.
 	Dir string
+
+	// Pairing (oauth.go). Clients maps the OAuth2 client ids the simulator
+	// knows to the service name its consent page shows; nil accepts any
+	// client id, shown as is. The lifetimes of access tokens, refresh
+	// tokens and authorization codes default to 1 h, 30 days and 1 min;
+	// tests shorten them, with Now, to make tokens expire.
+	Clients         map[string]string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	CodeTTL         time.Duration
+	// Now is the clock of token expiry; nil means time.Now.
+	Now func() time.Time
 }
 
 // Stored is what the simulator holds of one document (one uniqueId).
@@ -73,12 +87,17 @@ type Server struct {
 	o       Options
 	handler http.Handler
 
-	mu       sync.Mutex
-	tokens   map[string]*grant
-	docs     map[string]*record // by uniqueId
-	byID     map[string]*record // by MES id
-	order    []*record
-	requests int
+	mu     sync.Mutex
+	tokens map[string]*grant
+	// pairing (oauth.go, consent.go)
+	identities   map[string]docbridge.Patient // by MES id
+	requestsAuth map[string]*authRequest      // consent pages shown, by request id
+	codes        map[string]*authCode
+	refresh      map[string]*refreshGrant
+	docs         map[string]*record // by uniqueId
+	byID         map[string]*record // by MES id
+	order        []*record
+	requests     int
 }
 
 // grant is what a bearer token allows: one patient.
@@ -87,6 +106,8 @@ type grant struct {
 	ins       string
 	insSystem string // "urn:oid:…"
 	revoked   bool
+	client    string    // the OAuth2 client it was issued to; "" for AddPatient
+	expires   time.Time // zero: never (AddPatient)
 }
 
 // record is one stored document.
@@ -102,11 +123,28 @@ func New(o Options) *Server {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 512 << 20
 	}
+	if o.AccessTokenTTL <= 0 {
+		o.AccessTokenTTL = time.Hour
+	}
+	if o.RefreshTokenTTL <= 0 {
+		o.RefreshTokenTTL = 30 * 24 * time.Hour
+	}
+	if o.CodeTTL <= 0 {
+		o.CodeTTL = time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	s := &Server{
 		o:      o,
 		tokens: map[string]*grant{},
 		docs:   map[string]*record{},
 		byID:   map[string]*record{},
+
+		identities:   map[string]docbridge.Patient{},
+		requestsAuth: map[string]*authRequest{},
+		codes:        map[string]*authCode{},
+		refresh:      map[string]*refreshGrant{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /DocumentReference", s.publish)
@@ -115,6 +153,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("GET /Binary/{id}", s.binary)
 	mux.HandleFunc("/DocumentReference", methodNotAllowed)
 	mux.HandleFunc("/Binary/{id}", methodNotAllowed)
+	s.routesPairing(mux)
 	mux.HandleFunc("/", notFound)
 	s.handler = s.front(mux)
 	return s
@@ -131,7 +170,8 @@ func NewTestServer(tb testing.TB, o Options) (*Server, *httptest.Server) {
 }
 
 // Handler returns the HTTP handler of the API, rooted at the Documents API
-// base: POST, DELETE and GET /DocumentReference, GET /Binary/{id}.
+// base: POST, DELETE and GET /DocumentReference, GET /Binary/{id}, and the
+// pairing endpoints under /oauth/ (oauth.go).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // front counts document requests and applies Options.Faults.
@@ -238,9 +278,13 @@ func (s *Server) authorize(r *http.Request) (grant, *problem) {
 		return grant{}, &problem{status: http.StatusUnauthorized, code: "security", diag: "the access token is not known"}
 	case g.revoked:
 		return grant{}, &problem{status: http.StatusUnauthorized, code: "expired", diag: "the access token was revoked: the pairing has ended"}
+	case !g.expires.IsZero() && s.now().After(g.expires):
+		return grant{}, &problem{status: http.StatusUnauthorized, code: "expired", diag: "the access token expired: refresh it"}
 	}
 	return *g, nil
 }
+
+func (s *Server) now() time.Time { return s.o.Now() }
 
 // oidURI returns an OID as "urn:oid:…"; URIs are returned as they are.
 func oidURI(system string) string {

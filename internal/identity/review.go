@@ -1,0 +1,135 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/docbridge/docbridge"
+)
+
+// Review decisions (DESIGN.md §9, issue 3 item 5). A person confirms a
+// match, rejects the document, or sets it aside; the console and
+// `docbridge queue review` both call Decide and record its Outcome as a
+// transition whose actor is the person ("user:NAME") and whose message
+// carries the note: every decision says who and why.
+
+// Action is a person's decision on a document in review.
+type Action string
+
+// The review decisions.
+const (
+	// Confirm sends the document through matching again. For an
+	// identity-mismatch review it records a Confirmation of the exact diff
+	// the person saw, so that the Matcher accepts it for that pairing.
+	Confirm Action = "confirm"
+	// Reject fails the document with its review reason.
+	Reject Action = "reject"
+	// SetAside keeps the document in review with a note, for later.
+	SetAside Action = "aside"
+)
+
+// Candidate is what a person deciding an identity review is shown: the
+// one live pairing found by the document's INS and the trait-by-trait
+// diff. It holds patient data: show it to an authorised person only.
+type Candidate struct {
+	Paired      bool // one live pairing claims the INS
+	Pairing     docbridge.Pairing
+	Diffs       []Diff
+	Fingerprint string
+	// Problem, when not Paired, says why no pairing is shown (not paired,
+	// revoked, several live pairings); it carries no patient data.
+	Problem string
+}
+
+// CandidateFor finds the candidate pairing of document d. Errors are the
+// lookup's only: no pairing, a revoked one or a conflict are a Candidate
+// with Paired false and a Problem.
+func CandidateFor(ctx context.Context, ps Pairings, d *docbridge.Document) (Candidate, error) {
+	if d.Patient.INS == "" {
+		return Candidate{Problem: "the document carries no INS"}, nil
+	}
+	p, err := livePairing(ctx, ps, d.Patient.INS)
+	if docbridge.ReasonOf(err) == docbridge.Internal {
+		return Candidate{}, err
+	}
+	if err != nil {
+		return Candidate{Problem: docbridge.MessageOf(err)}, nil
+	}
+	return Candidate{Paired: true, Pairing: p, Diffs: Compare(d.Patient, p.Patient), Fingerprint: Fingerprint(d, p)}, nil
+}
+
+// Outcome is the transition a decision makes of a document in review.
+type Outcome struct {
+	To      docbridge.State
+	Reason  docbridge.Reason
+	Message string
+}
+
+// RefusedError is a decision that does not apply; Msg is for the person.
+type RefusedError struct{ Msg string }
+
+func (e *RefusedError) Error() string { return e.Msg }
+
+func refused(format string, args ...any) error {
+	return &RefusedError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// unconfirmable review reasons need the source fixed: no decision can
+// supply a missing INS or trait.
+var unconfirmable = map[docbridge.Reason]bool{
+	docbridge.MissingINS: true, docbridge.MissingTrait: true,
+}
+
+// CanConfirm reports whether a review with this reason may be confirmed at
+// all (whatever the pairing).
+func CanConfirm(state docbridge.State, reason docbridge.Reason) bool {
+	return state == docbridge.Review && !unconfirmable[reason]
+}
+
+// Decide returns the Outcome of action on document d, in state with
+// reason, decided by a person with this note, who was shown the diff
+// whose fingerprint is seen (for an identity-mismatch confirmation). It
+// returns a *RefusedError when the decision does not apply: the document
+// is not in review, the note is empty, the reason cannot be confirmed, no
+// single live pairing claims the INS any more, or the diff changed since
+// it was shown. Other errors come from the pairing lookup.
+func Decide(ctx context.Context, ps Pairings, state docbridge.State, reason docbridge.Reason, d *docbridge.Document, action Action, note, seen string) (Outcome, error) {
+	note = strings.TrimSpace(note)
+	if state != docbridge.Review {
+		return Outcome{}, refused("The document is %s, not in review.", state)
+	}
+	if note == "" {
+		return Outcome{}, refused("Say why: a decision needs a note.")
+	}
+	switch action {
+	case Reject:
+		return Outcome{To: docbridge.Failed, Reason: reason, Message: "review rejected: " + note}, nil
+	case SetAside:
+		return Outcome{To: docbridge.Review, Reason: reason, Message: "review set aside: " + note}, nil
+	case Confirm:
+	default:
+		return Outcome{}, refused("Unknown decision %q (confirm, reject, aside).", action)
+	}
+	if !CanConfirm(state, reason) {
+		return Outcome{}, refused("A %s review cannot be confirmed: fix the document at its source, or reject it.", reason)
+	}
+	out := Outcome{To: docbridge.Converted, Message: "review confirmed: " + note}
+	if reason != docbridge.IdentityMismatch {
+		// The document is matched again: a pairing conflict that a person
+		// resolved by revoking a pairing now matches, one that was not
+		// resolved comes back to review.
+		return out, nil
+	}
+	c, err := CandidateFor(ctx, ps, d)
+	switch {
+	case err != nil:
+		return Outcome{}, err
+	case !c.Paired:
+		return Outcome{}, refused("No single live pairing has this document's INS any more (%s): nothing to confirm. The document can be rejected or set aside.", c.Problem)
+	case seen == "" || !equalFingerprint(seen, c.Fingerprint):
+		return Outcome{}, refused("The paired identity changed since the diff was shown: review the new difference.")
+	}
+	out.Message = ConfirmationMessage(Confirmation{PairingID: c.Pairing.ID, Fingerprint: c.Fingerprint}, note)
+	return out, nil
+}

@@ -1,0 +1,274 @@
+package pairing
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/mes"
+)
+
+// OAuth is MES's side of the flow. *mes.PairingClient implements it.
+type OAuth interface {
+	AuthorizeURL(state, challenge string) string
+	Exchange(ctx context.Context, code, verifier string) (mes.Token, error)
+	Identity(ctx context.Context, accessToken string) (docbridge.Patient, error)
+	Refresh(ctx context.Context, refreshToken string) (mes.Token, error)
+	Revoke(ctx context.Context, token string) error
+}
+
+// Store is the pairing registry. *store.Store implements it.
+type Store interface {
+	Pairings(ctx context.Context) ([]docbridge.Pairing, error)
+	PairingByMESPatient(ctx context.Context, mesPatient string) (docbridge.Pairing, bool, error)
+	PutPairing(ctx context.Context, p docbridge.Pairing) error
+}
+
+// Options configures a Server. OAuth and Store are required.
+type Options struct {
+	OAuth    OAuth
+	Store    Store
+	Identity identity.Options // the rules the paired identity must pass
+	// Addr is the listen address of Run; TLSCert and TLSKey, when set,
+	// serve HTTPS (the state cookie is then Secure).
+	Addr            string
+	TLSCert, TLSKey string
+	Log             zerolog.Logger
+	Now             func() time.Time // nil means time.Now
+	StateTTL        time.Duration    // how long a started pairing may take; 0 means 10 min
+	MaxPending      int              // started pairings kept at most; 0 means 10000
+	ServiceName     string           // shown on docbridge's pages; "" means "docbridge"
+}
+
+// Server serves GET /start and GET /callback. It is safe for concurrent
+// use. Started pairings are kept in memory: a pairing in progress when the
+// daemon restarts must be started again.
+type Server struct {
+	o       Options
+	mu      sync.Mutex
+	pending map[string]pendingAuth // by hex SHA-256 of the state
+}
+
+type pendingAuth struct {
+	verifier string
+	expires  time.Time
+}
+
+const stateCookie = "docbridge_pairing"
+
+// NewServer returns a Server; it does nothing until Run or Handler is used.
+func NewServer(o Options) *Server {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.StateTTL <= 0 {
+		o.StateTTL = 10 * time.Minute
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 10000
+	}
+	if o.ServiceName == "" {
+		o.ServiceName = "docbridge"
+	}
+	return &Server{o: o, pending: map[string]pendingAuth{}}
+}
+
+// Handler returns the pairing endpoints: GET /start redirects the patient's
+// browser to MES, GET /callback finishes the pairing.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /start", s.start)
+	mux.HandleFunc("GET /callback", s.callback)
+	return mux
+}
+
+func stateKey(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(sum[:])
+}
+
+// start begins a pairing: a fresh state (also set as a cookie that binds
+// the flow to this browser) and PKCE verifier, then a redirect to MES.
+func (s *Server) start(w http.ResponseWriter, r *http.Request) {
+	var b [32]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	state := base64.RawURLEncoding.EncodeToString(b[:])
+	verifier, challenge := mes.NewPKCE()
+	now := s.o.Now()
+	s.mu.Lock()
+	for k, p := range s.pending {
+		if now.After(p.expires) {
+			delete(s.pending, k)
+		}
+	}
+	full := len(s.pending) >= s.o.MaxPending
+	if !full {
+		s.pending[stateKey(state)] = pendingAuth{verifier: verifier, expires: now.Add(s.o.StateTTL)}
+	}
+	s.mu.Unlock()
+	if full {
+		s.page(w, http.StatusServiceUnavailable, "Too many pairings are in progress; please try again in a few minutes.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: "/", MaxAge: int(s.o.StateTTL / time.Second),
+		HttpOnly: true, Secure: s.o.TLSCert != "", SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, s.o.OAuth.AuthorizeURL(state, challenge), http.StatusFound)
+}
+
+// callback finishes a pairing: it checks state against the cookie and the
+// pending flows (each state is used once), exchanges the code with the
+// PKCE verifier, fetches the paired patient's identity, checks it and
+// stores the pairing (a patient who pairs again renews their pairing).
+func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	state := q.Get("state")
+	c, err := r.Cookie(stateCookie)
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.o.TLSCert != "", SameSite: http.SameSiteLaxMode})
+	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
+		s.o.Log.Warn().Msg("pairing callback refused: state missing or not this browser's")
+		s.page(w, http.StatusBadRequest, "This pairing link is not valid in this browser. Please start the pairing again.")
+		return
+	}
+	s.mu.Lock()
+	p, ok := s.pending[stateKey(state)]
+	delete(s.pending, stateKey(state))
+	s.mu.Unlock()
+	if !ok || s.o.Now().After(p.expires) {
+		s.page(w, http.StatusBadRequest, "This pairing has expired or was already used. Please start the pairing again.")
+		return
+	}
+	if e := q.Get("error"); e != "" || q.Get("code") == "" {
+		s.o.Log.Info().Str("mes_error", clip(e, 40)).Msg("pairing not granted at MES")
+		s.page(w, http.StatusOK, "The pairing was not authorised in Mon espace santé. Nothing was changed.")
+		return
+	}
+	pr, err := s.complete(ctx, q.Get("code"), p.verifier)
+	if err != nil {
+		reason := docbridge.ReasonOf(err)
+		s.o.Log.Warn().Str("reason", string(reason)).Err(errors.New(docbridge.MessageOf(err))).Msg("pairing failed")
+		status := http.StatusBadGateway
+		msg := "Mon espace santé did not complete the pairing. Please try again later."
+		switch reason {
+		case docbridge.MissingINS, docbridge.INSInvalid, docbridge.INSTestOID, docbridge.MissingTrait, docbridge.IdentityUnqualified:
+			status, msg = http.StatusUnprocessableEntity, "The identity Mon espace santé gave cannot be used to file documents. Please contact us."
+		case docbridge.Internal:
+			status, msg = http.StatusServiceUnavailable, "The pairing could not be recorded. Please try again later."
+		}
+		s.page(w, status, msg)
+		return
+	}
+	s.o.Log.Info().Str("pairing", pr.ID).Msg("patient paired")
+	s.page(w, http.StatusOK, "Your Mon espace santé account is now paired with "+s.o.ServiceName+". Your documents will be filed there. You can close this page.")
+}
+
+// complete exchanges the code and stores the checked pairing.
+func (s *Server) complete(ctx context.Context, code, verifier string) (docbridge.Pairing, error) {
+	tok, err := s.o.OAuth.Exchange(ctx, code, verifier)
+	if err != nil {
+		return docbridge.Pairing{}, fmt.Errorf("exchange code: %w", err)
+	}
+	patient, err := s.o.OAuth.Identity(ctx, tok.AccessToken)
+	if err == nil && tok.MESPatient == "" {
+		err = docbridge.Errorf(docbridge.MESRejected, "MES's token answer names no patient")
+	}
+	if err == nil {
+		if probs := identity.Check(patient, s.o.Identity); len(probs) > 0 {
+			err = docbridge.Errorf(probs[0].Code, "the paired identity fails its check: %s", probs[0].Message)
+		}
+	}
+	if err != nil {
+		// No pairing is stored: end the grant at MES too, best effort.
+		if tok.RefreshToken != "" {
+			s.o.OAuth.Revoke(ctx, tok.RefreshToken)
+		}
+		return docbridge.Pairing{}, err
+	}
+	prev, found, err := s.o.Store.PairingByMESPatient(ctx, tok.MESPatient)
+	if err != nil {
+		return docbridge.Pairing{}, docbridge.Wrap(docbridge.Internal, "find the previous pairing", err)
+	}
+	p := docbridge.Pairing{ID: newPairingID(), MESPatient: tok.MESPatient, Patient: patient,
+		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.ExpiresAt}
+	if found {
+		p.ID, p.CreatedAt = prev.ID, prev.CreatedAt
+	}
+	if err := s.o.Store.PutPairing(audit.WithActor(ctx, "pairing"), p); err != nil {
+		return docbridge.Pairing{}, docbridge.Wrap(docbridge.Internal, "store the pairing", err)
+	}
+	return p, nil
+}
+
+func newPairingID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "pr-" + hex.EncodeToString(b[:])
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Service}} — Mon espace santé pairing</title></head>
+<body><h1>{{.Service}}</h1><p>{{.Msg}}</p></body></html>
+`))
+
+func (s *Server) page(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	pageTmpl.Execute(w, map[string]string{"Service": s.o.ServiceName, "Msg": msg})
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Run serves the endpoints on Options.Addr until ctx is done; it returns
+// nil on a clean stop and an error when it cannot listen or serve.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.o.Addr)
+	if err != nil {
+		return fmt.Errorf("pairing: listen on %s: %w", s.o.Addr, err)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() {
+		if s.o.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, s.o.TLSCert, s.o.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	s.o.Log.Info().Str("addr", ln.Addr().String()).Bool("tls", s.o.TLSCert != "").Msg("pairing endpoints listening")
+	select {
+	case err := <-errc:
+		return fmt.Errorf("pairing: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("pairing: serve: %w", err)
+	}
+	return nil
+}
