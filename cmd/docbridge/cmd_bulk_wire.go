@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert"
+	"github.com/docbridge/docbridge/internal/admin"
+	"github.com/docbridge/docbridge/internal/bulk"
+	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/pipeline"
+	"github.com/docbridge/docbridge/internal/store"
+	"github.com/docbridge/docbridge/mappings"
+	"github.com/docbridge/docbridge/mes"
+)
+
+var _ bulk.Store = (*store.Store)(nil)
+
+// bulkApp is what `docbridge bulk` wires: the store, the converters and
+// identity rules of the configuration, and (for a real run) a pipeline of
+// its own whose deliveries are rate-limited. It runs no intake, console or
+// listener: a daemon serving the same store should be stopped meanwhile.
+type bulkApp struct {
+	cfg     *Config
+	log     zerolog.Logger
+	st      *store.Store
+	co      convert.Options
+	check   bulk.Checker
+	matcher *identity.Matcher
+	rate    float64
+	burst   int
+}
+
+func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, error) {
+	if *f.store.cfg != "" && *f.environment != "" {
+		return nil, usageErrorf("bulk: --environment goes with --data; -c takes the configuration's")
+	}
+	var cfg *Config
+	switch {
+	case *f.store.cfg != "" && *f.store.data != "":
+		return nil, usageErrorf("give -c or --data, not both")
+	case *f.store.cfg != "":
+		var err error
+		if cfg, err = loadConfig(*f.store.cfg); err != nil {
+			return nil, err
+		}
+	case *f.store.data != "":
+		cfg = &Config{Data: *f.store.data, Environment: *f.environment}
+		cfg.defaults()
+	default:
+		return nil, usageErrorf("-c FILE or --data DIR is required")
+	}
+	if *f.mes != "" {
+		cfg.MES.BaseURL = *f.mes
+	}
+	switch cfg.Environment {
+	case "production", "test":
+	default:
+		return nil, usageErrorf("bulk: environment %q is not production or test", cfg.Environment)
+	}
+	if !*f.dryRun && cfg.MES.BaseURL == "" {
+		return nil, usageErrorf("bulk: a real run needs MES: mes.base_url in the configuration, or --mes URL")
+	}
+	level := "warn"
+	if *f.verbose {
+		level = "info"
+	}
+	log, _ := newLogger(stderr, "console", level)
+	maps, err := mappings.Load(cfg.Mappings.OverrideDir)
+	if err != nil {
+		return nil, usageErrorf("mappings: %v", err)
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, usageErrorf("timezone: %v", err)
+	}
+	so, err := storeOptions(cfg, logWriter{log})
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, so)
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
+	}
+	return &bulkApp{
+		cfg: cfg, log: log, st: st, co: convertOptions(cfg, maps, loc), check: bulk.Checker(newChecker(cfg)),
+		matcher: &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
+		rate:    *f.rate, burst: *f.burst,
+	}, nil
+}
+
+// Close closes the store.
+func (b *bulkApp) Close() error { return b.st.Close() }
+
+func (b *bulkApp) convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
+	return convert.Convert(raw, b.co)
+}
+
+// run runs the pipeline's stages while bulk.Run feeds it, and stops them
+// when the report is read.
+func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (*bulk.Result, error) {
+	tc, err := mesTLS(b.cfg)
+	if err != nil {
+		return nil, usageErrorf("mes.tls: %v", err)
+	}
+	hc := mes.NewHTTPClient(tc)
+	client := mes.NewClient(mes.Options{BaseURL: b.cfg.MES.BaseURL, UserAgent: "docbridge/" + version(), HTTPClient: hc})
+	pipe := pipeline.New(pipeline.Options{
+		Store:     b.st,
+		Converter: newConverter(b.co),
+		Checker:   pipeline.Checker(b.check),
+		Matcher:   b.matcher,
+		Sender:    limitedSender{next: client, lim: bulk.NewLimiter(b.rate, b.burst)},
+		Log:       b.log,
+		Backoff:   pipeline.Backoff{Base: b.cfg.Delivery.RetryBase, Max: b.cfg.Delivery.RetryMax},
+		MaxAge:    b.cfg.Delivery.MaxAge,
+		HoldMax:   b.cfg.Identity.HoldMax,
+
+		BreakerThreshold: b.cfg.Delivery.BreakerThreshold,
+	})
+	pctx, stop := context.WithCancel(ctx)
+	g, pctx := errgroup.WithContext(pctx)
+	g.Go(func() error { return pipe.Run(pctx) })
+	var res *bulk.Result
+	g.Go(func() error {
+		defer stop()
+		var err error
+		res, err = bulk.Run(pctx, bulk.RunOptions{
+			Options: o, Sink: pipe, Store: b.st, Wait: wait,
+			Detect: func(raw []byte) docbridge.Format { f, _ := convert.Detect(raw); return f },
+		})
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		if res != nil {
+			res.Close()
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// limitedSender delivers at most the limiter's rate to MES.
+type limitedSender struct {
+	next pipeline.Sender
+	lim  *bulk.Limiter
+}
+
+// Deliver waits for the limiter, then delivers.
+func (s limitedSender) Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error) {
+	if err := s.lim.Wait(ctx); err != nil {
+		return docbridge.Receipt{}, docbridge.Wrap(docbridge.MESUnavailable, "waiting for the delivery rate limit", err)
+	}
+	return s.next.Deliver(ctx, d, content, p)
+}

@@ -1,0 +1,27 @@
+// Package bulk carries a whole practice archive — a retiring physician's
+// files — into docbridge: `docbridge bulk DIR`.
+//
+// The archive is walked once, streaming (filepath.WalkDir, a few files in
+// memory at a time). Every regular file is one input: CDA, HL7 v2, FHIR,
+// PDF (with a sidecar X.pdf.json or X.json beside it, which is not an input
+// of its own) or anything else, which is refused with its reason. A file
+// that cannot be read (a dangling link, an I/O error, no permission) is an
+// Unreadable outcome in the report, never skipped. An optional CSV index
+// (see ReadIndex) is validated and joined to the files.
+//
+// DryRun converts, checks and matches every file against the store's
+// pairings without writing to the store or contacting MES, and says what
+// would happen. Run hands each file to a docbridge.Sink (the durable
+// pipeline), which deduplicates identical bytes: running it again after an
+// interruption continues where it stopped and sends nothing twice. Run then
+// waits until every document has settled and reads the final states from
+// the store.
+//
+// Memory stays flat in the archive's size: the report holds aggregate
+// counters only (bounded maps), while the per-file, per-patient and
+// per-refusal rows live in a temporary SQLite database (the scratch) in a
+// directory the caller chooses, removed by Result.Close. That database
+// holds patient data, as do the report files (written 0600). Logs and
+// progress lines carry counts only, never paths: practice software names
+// folders after patients.
+package bulk

@@ -1,0 +1,265 @@
+package bulk
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+// Intake is the intake name of the inputs a bulk run accepts (the audit
+// trail's actor is "intake:bulk").
+const Intake = "bulk"
+
+// Store is what Run reads of the store to wait for the documents and
+// report their final states. *store.Store implements it.
+type Store interface {
+	Input(ctx context.Context, id int64) (store.Input, error)
+	Documents(ctx context.Context, f store.Filter) ([]store.DocRow, error)
+	CountsByGroup(ctx context.Context) ([]store.Count, error)
+	PendingInputs(ctx context.Context, limit int) ([]store.Input, error)
+}
+
+// RunOptions configures Run.
+type RunOptions struct {
+	Options
+	// Sink makes each file durable and converts it (the pipeline); its
+	// stages, run by the caller alongside Run, deliver.
+	Sink  docbridge.Sink
+	Store Store
+	// Detect names a file's format for the report; nil leaves it empty.
+	Detect func(raw []byte) docbridge.Format
+	// Wait bounds the wait for the documents to settle; 0 waits until ctx
+	// is done.
+	Wait time.Duration
+	// Poll is how often the store is read while waiting; 0 means 1 s.
+	Poll time.Duration
+}
+
+// Run hands every file of the archive to o.Sink, waits until every
+// document accepted through the bulk intake has settled (delivered, held
+// for a pairing, in review, failed) or o.Wait passes, then reads the final
+// state of each file's documents from the store.
+//
+// It is safe to repeat: the Sink stores identical bytes once, so a run
+// after an interruption (Ctrl-C, a crash, a reboot) takes the files already
+// accepted as duplicates, the stages continue where they stopped, and
+// nothing is sent twice. Run returns ctx's error when ctx is done before
+// the report is built, and an error when the store refuses an input for
+// another reason than its size (nothing more can be accepted).
+func Run(ctx context.Context, o RunOptions) (*Result, error) {
+	if o.Sink == nil || o.Store == nil {
+		return nil, fmt.Errorf("bulk run: Sink and Store are required")
+	}
+	e, err := newEngine(ctx, o.Options, "run")
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.run(ctx, o)
+	if err != nil {
+		e.s.Close()
+		return nil, err
+	}
+	return res, nil
+}
+
+func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
+	if err := e.loadIndex(ctx); err != nil {
+		return nil, err
+	}
+	err := e.each(ctx, func(ctx context.Context, en entry) error {
+		idxINS, err := e.joinIndex(ctx, en.rel)
+		if err != nil {
+			return err
+		}
+		raw, it, err := e.read(ctx, en)
+		if err != nil || it != nil {
+			if it != nil {
+				err = e.s.addFile(ctx, *it, 0, idxINS)
+			}
+			return err
+		}
+		it = &Item{Path: en.rel}
+		if o.Detect != nil {
+			it.Format = o.Detect(raw)
+		}
+		sum := sha256.Sum256([]byte(en.rel))
+		acc, err := o.Sink.Accept(ctx, &docbridge.Envelope{
+			Intake: Intake, Source: "bulk:" + hex.EncodeToString(sum[:8]), ReceivedAt: time.Now().UTC(), Body: bytes.NewReader(raw),
+		})
+		if docbridge.ReasonOf(err) == docbridge.TooLarge {
+			it.Outcome, it.Reason, it.Message = Failed, docbridge.TooLarge, docbridge.MessageOf(err)
+		} else if err != nil {
+			return fmt.Errorf("accept a file of the archive: %w", err)
+		}
+		return e.s.addFile(ctx, *it, acc.ID, idxINS)
+	})
+	if err != nil {
+		return nil, err
+	}
+	complete, err := e.waitSettled(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	e.sum.Complete = complete
+	if err := e.finalPass(ctx, o.Store); err != nil {
+		return nil, err
+	}
+	return e.finish(ctx)
+}
+
+// settled reports whether no stage moves a document of this state and
+// reason on its own any more.
+func settled(s docbridge.State, r docbridge.Reason) bool {
+	switch {
+	case s.Final(), s == docbridge.Review:
+		return true
+	case s == docbridge.Held:
+		return r == docbridge.NotPaired || r == docbridge.PairingRevoked
+	}
+	return false
+}
+
+// waitSettled polls the store until no input waits for conversion and every
+// document of the bulk intake has settled; it reports false when o.Wait
+// passed first.
+func (e *engine) waitSettled(ctx context.Context, o RunOptions) (bool, error) {
+	poll := o.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	var deadline time.Time
+	if o.Wait > 0 {
+		deadline = time.Now().Add(o.Wait)
+	}
+	e.prog.start(ctx, "documents settled", 0)
+	defer e.prog.stop()
+	for {
+		pending, err := o.Store.PendingInputs(ctx, 1)
+		if err != nil {
+			return false, fmt.Errorf("wait for the documents: %w", err)
+		}
+		counts, err := o.Store.CountsByGroup(ctx)
+		if err != nil {
+			return false, fmt.Errorf("wait for the documents: %w", err)
+		}
+		var done, total int64
+		for _, c := range counts {
+			if c.Intake != Intake {
+				continue
+			}
+			total += int64(c.N)
+			if settled(c.State, c.Reason) {
+				done += int64(c.N)
+			}
+		}
+		e.prog.set(done, total)
+		if len(pending) == 0 && done == total {
+			return true, nil
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// finalPass reads the final state of every file's documents from the store
+// and records them, a page of files at a time.
+func (e *engine) finalPass(ctx context.Context, st Store) error {
+	if err := e.s.resetResults(ctx); err != nil {
+		return err
+	}
+	type fileRow struct {
+		id, input int64
+		idxINS    string
+		it        Item
+	}
+	for last := int64(0); ; {
+		// The scratch has one connection: commit the writes of the last
+		// page before reading the next.
+		if err := e.s.flush(); err != nil {
+			return err
+		}
+		rows, err := e.s.db.QueryContext(ctx, `SELECT id, path, input_id, idx_ins, format, outcome, reason, message
+	FROM files WHERE id > ? ORDER BY id LIMIT 500`, last)
+		if err != nil {
+			return fmt.Errorf("scratch: list files: %w", err)
+		}
+		var page []fileRow
+		for rows.Next() {
+			var f fileRow
+			if err := rows.Scan(&f.id, &f.it.Path, &f.input, &f.idxINS, &f.it.Format, &f.it.Outcome, &f.it.Reason, &f.it.Message); err != nil {
+				rows.Close()
+				return fmt.Errorf("scratch: list files: %w", err)
+			}
+			page = append(page, f)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("scratch: list files: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, f := range page {
+			last = f.id
+			items, err := finalItems(ctx, st, f.it, f.input)
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				if err := e.record(ctx, it, f.idxINS); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// finalItems are the items of one file: its own outcome when it never
+// reached the store, else its input's refusal or its documents' states.
+func finalItems(ctx context.Context, st Store, it Item, inputID int64) ([]Item, error) {
+	if it.Outcome != "" || inputID == 0 {
+		return []Item{it}, nil
+	}
+	in, err := st.Input(ctx, inputID)
+	if err != nil {
+		return nil, fmt.Errorf("read input %d: %w", inputID, err)
+	}
+	switch in.State {
+	case docbridge.Failed:
+		it.Outcome, it.Reason, it.Message = Failed, in.Reason, in.Message
+		return []Item{it}, nil
+	case docbridge.Received:
+		it.Outcome = Pending
+		return []Item{it}, nil
+	}
+	rows, err := st.Documents(ctx, store.Filter{InputID: inputID})
+	if err != nil {
+		return nil, fmt.Errorf("read documents of input %d: %w", inputID, err)
+	}
+	out := make([]Item, 0, len(rows))
+	for _, r := range rows {
+		d := it
+		d.Doc, d.Outcome, d.Reason = r.Doc, outcomeOfState(r.State), r.Reason
+		if r.State != docbridge.Delivered {
+			d.Message = r.Message
+		}
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		it.Outcome = Pending
+		out = append(out, it)
+	}
+	return out, nil
+}
