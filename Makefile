@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test lint fuzz bench bench-hl7 chaos ci tidy-check build package
+.PHONY: test lint fuzz bench bench-go bench-hl7 chaos ci tidy-check build package
 
 build:
 	$(GO) build -o bin/docbridge ./cmd/docbridge
@@ -28,7 +28,15 @@ fuzz:
 	  done; \
 	done
 
+# The benchmark harness (bench/harness): docbridge serve as a real process
+# against the MES simulator; prints a table and rewrites the generated part
+# of BENCHMARKS.md. BENCH_FLAGS passes options (go run ./bench/harness -h).
+BENCH_FLAGS ?=
 bench:
+	$(GO) run ./bench/harness $(BENCH_FLAGS)
+
+# The go test benchmarks of every package.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count=3 ./...
 
 # HL7 v2 parser side by side with simple-hl7 (needs node and npm).

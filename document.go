@@ -135,6 +135,14 @@ type Document struct {
 	// Content is the exact bytes that will be sent; Size and the hashes are
 	// computed over it. It is not part of the JSON form.
 	Content []byte `json:"-"`
+
+	// ContentIsInput says that the bytes to send are the whole input the
+	// document was converted from, byte for byte (a CDA file is sent as
+	// it is): Content may then be nil, and Size and the hashes, computed
+	// while the input was read, are the input's. The store then keeps no
+	// second copy and delivery streams the stored input. It is not part of
+	// the JSON form.
+	ContentIsInput bool `json:"-"`
 }
 
 // AddProblem records a problem on the document.

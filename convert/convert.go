@@ -1,6 +1,8 @@
 package convert
 
 import (
+	"errors"
+	"io"
 	"time"
 
 	"github.com/docbridge/docbridge"
@@ -33,7 +35,8 @@ type Options struct {
 // and PDF intake come later. HL7 v2 (bare or MLLP-framed) goes to
 // convert/hl7v2. It is "" when the size limit or detection
 // refused the input. A CDA document also meets the CDA parser's own limit
-// (cda.MaxSize).
+// (cda.MaxSize); its document has ContentIsInput set (its Content is raw,
+// the whole input).
 func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, error) {
 	limit := o.MaxSize
 	if limit <= 0 {
@@ -53,6 +56,9 @@ func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, er
 			return f, nil, docbridge.Errorf(docbridge.Internal, "convert.Convert was called without value sets (Options.Mappings)")
 		}
 		docs, err := cda.Convert(raw, o.Mappings, o.Location)
+		for _, d := range docs {
+			d.ContentIsInput = true // the CDA file is sent as it is
+		}
 		return f, docs, err
 	case docbridge.FormatFHIR:
 		return f, nil, notAvailable("FHIR JSON")
@@ -71,4 +77,38 @@ func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, er
 func notAvailable(what string) error {
 	return docbridge.Errorf(docbridge.UnsupportedFormat,
 		"%s intake is not available in this version; send the document as a CDA R2 XML file", what)
+}
+
+// streamHead is how much of an input ConvertStream reads to detect its
+// format.
+const streamHead = 1 << 20
+
+// ConvertStream is Convert for an input read from r (size bytes) that may
+// be too big to hold in memory: a CDA document is read once, in a stream,
+// by cda.ConvertStream (its document has ContentIsInput set and no
+// Content; its metadata are Convert's). Other formats are read whole and
+// given to Convert. Errors are Convert's, plus Internal when r cannot be
+// read.
+func ConvertStream(r io.ReaderAt, size int64, o Options) (docbridge.Format, []*docbridge.Document, error) {
+	limit := o.MaxSize
+	if limit <= 0 {
+		limit = DefaultMaxSize
+	}
+	if size > limit {
+		return "", nil, docbridge.Errorf(docbridge.TooLarge,
+			"the input is %d bytes, over the limit of %d bytes", size, limit)
+	}
+	head := make([]byte, min(size, streamHead))
+	if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+		return "", nil, docbridge.Wrap(docbridge.Internal, "read the stored input", err)
+	}
+	if f, err := Detect(head); err != nil || f != docbridge.FormatCDA || o.Mappings == nil {
+		raw := make([]byte, size)
+		if _, err := r.ReadAt(raw, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
+			return "", nil, docbridge.Wrap(docbridge.Internal, "read the stored input", err)
+		}
+		return Convert(raw, o)
+	}
+	docs, err := cda.ConvertStream(r, size, o.Mappings, o.Location)
+	return docbridge.FormatCDA, docs, err
 }

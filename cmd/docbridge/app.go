@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -13,6 +14,7 @@ import (
 	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/audit"
 	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/pairing"
 	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
@@ -39,6 +41,9 @@ type app struct {
 	admin   *admin.Server // nil when admin.addr is empty
 	mllp    []*mllp.Server
 	audit   []*audit.Forwarder // one per audit.forward target
+
+	pairing   *pairing.Server    // nil when pairing.addr is empty
+	refresher *pairing.Refresher // renews pairing tokens
 }
 
 // openApp opens the store and builds the pipeline and intakes of cfg.
@@ -51,7 +56,11 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 	if err != nil {
 		return nil, usageErrorf("timezone: %v", err)
 	}
-	st, err := store.Open(ctx, store.Options{Dir: cfg.Data, MaxInputSize: cfg.Limits.MaxInputBytes})
+	so, err := storeOptions(cfg, logWriter{log})
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, so)
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
 	}
@@ -72,6 +81,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		Log:       log,
 		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},
 		MaxAge:    cfg.Delivery.MaxAge,
+		HoldMax:   cfg.Identity.HoldMax,
 
 		BreakerThreshold: cfg.Delivery.BreakerThreshold,
 	})
@@ -85,6 +95,10 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 			return nil, fmt.Errorf("folder intake %s: %w", fc.Name, err)
 		}
 		a.folders = append(a.folders, f)
+	}
+	if a.pairing, a.refresher, err = newPairing(cfg, st, mesHTTP, log); err != nil {
+		st.Close()
+		return nil, err
 	}
 	if a.admin, err = newAdminServer(cfg, st, metrics, log); err != nil {
 		st.Close()
@@ -105,6 +119,10 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 func (a *app) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.pipe.Run(ctx) })
+	g.Go(func() error { return a.refresher.Run(ctx) })
+	if a.pairing != nil {
+		g.Go(func() error { return a.pairing.Run(ctx) })
+	}
 	if a.admin != nil {
 		g.Go(func() error { return a.admin.Run(ctx) })
 	}
@@ -129,9 +147,20 @@ func convertOptions(cfg *Config, maps *mappings.Set, loc *time.Location) convert
 }
 
 func newConverter(o convert.Options) pipeline.Converter {
-	return pipeline.ConverterFunc(func(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
-		return convert.Convert(raw, o)
-	})
+	return converter{o}
+}
+
+// converter is convert.Convert, and convert.ConvertStream for big inputs.
+type converter struct{ o convert.Options }
+
+var _ pipeline.StreamConverter = converter{}
+
+func (c converter) Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
+	return convert.Convert(raw, c.o)
+}
+
+func (c converter) ConvertStream(r io.ReaderAt, size int64) (docbridge.Format, []*docbridge.Document, error) {
+	return convert.ConvertStream(r, size, c.o)
 }
 
 func identityOptions(cfg *Config) identity.Options {

@@ -60,7 +60,12 @@ func Convert(raw []byte, m *mappings.Set, loc *time.Location) ([]*docbridge.Docu
 		Content:     raw,
 	}
 	b := &builder{m: m, loc: loc, d: d}
-	root := xdoc.Root()
+	b.build(xdoc.Root())
+	return []*docbridge.Document{d}, nil
+}
+
+// build fills b.d from the ClinicalDocument root.
+func (b *builder) build(root *etree.Element) {
 	b.identity(root)
 	b.typeAndClass(root)
 	b.descriptive(root)
@@ -69,7 +74,6 @@ func Convert(raw []byte, m *mappings.Set, loc *time.Location) ([]*docbridge.Docu
 	b.context(root)
 	b.patient(root)
 	b.participants(root)
-	return []*docbridge.Document{d}, nil
 }
 
 // builder fills one document from one ClinicalDocument.
@@ -77,6 +81,9 @@ type builder struct {
 	m   *mappings.Set
 	loc *time.Location
 	d   *docbridge.Document
+	// payloads holds the level-1 texts checked while ConvertStream read
+	// them (their text is not in the tree); nil for Convert.
+	payloads map[*etree.Element]*payloadCheck
 }
 
 func (b *builder) errorf(code docbridge.Reason, format string, args ...any) {

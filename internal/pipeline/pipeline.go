@@ -29,6 +29,11 @@ type Options struct {
 	// MaxAge is how long a document may wait for MES before it is given
 	// up (failed, with an alert in the log); 0 means forever.
 	MaxAge time.Duration
+	// HoldMax is how long a document may stay held for a pairing
+	// (not-paired or pairing-revoked), counted from its creation, before
+	// it fails with PairingExpired and an alert in the log; 0 means
+	// forever. Expiry is checked at most once a minute.
+	HoldMax time.Duration
 	// BreakerThreshold is how many consecutive MES outages pause
 	// deliveries (circuit open); 0 means 5. The pause starts at
 	// Backoff.Base and doubles up to Backoff.Max.
@@ -47,6 +52,7 @@ type Pipeline struct {
 	breaker *breaker
 	wake    [3]chan struct{} // convert, match, deliver
 	pairing string           // fingerprint of the pairings last seen by match
+	expiry  time.Time        // when held documents were last checked for HoldMax
 }
 
 const (
@@ -101,7 +107,7 @@ func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge
 	}
 	log.Info().Int64("bytes", acc.Size).Msg("input accepted")
 	acc.State = docbridge.Received
-	out, err := p.convertInput(ctx, acc.ID, acc.SHA256)
+	out, err := p.convertInput(ctx, acc.ID, acc.SHA256, acc.Size)
 	if err != nil {
 		log.Warn().Err(err).Msg("conversion deferred to the convert stage")
 		p.kick(stageConvert)

@@ -16,7 +16,7 @@ import (
 
 // NewDocument is one converted document and the state it enters.
 type NewDocument struct {
-	Doc     *docbridge.Document // UniqueID required; Content, Size and SHA256 must agree
+	Doc     *docbridge.Document // UniqueID required; Content, Size and SHA256 must agree (or ContentIsInput, see RecordConversion)
 	State   docbridge.State     // required
 	Reason  docbridge.Reason
 	Message string
@@ -42,6 +42,9 @@ type querier interface {
 // Each document's Content is stored content-addressed and made durable
 // before the commit; Doc.SHA256 must be the hex SHA-256 of Doc.Content and
 // Doc.Size its length, or nothing is recorded and an error is returned.
+// A document with ContentIsInput set is the input itself: its content is
+// already stored (the input's), nothing is written or hashed again, and its
+// SHA256 and Size must be the input's.
 // A document whose (UniqueID, SHA256) is already stored (by an earlier
 // input, or earlier in docs) is not inserted again: its DocRef has Existing
 // set and the existing row's id and state. Each new row gets an event
@@ -63,7 +66,8 @@ func (s *Store) RecordConversion(ctx context.Context, inputID int64, docs []NewD
 func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewDocument) ([]DocRef, error) {
 	// Cheap check first, so that a repeated call writes no content.
 	var st docbridge.State
-	err := s.r.QueryRowContext(ctx, `SELECT state FROM inputs WHERE id = ?`, inputID).Scan(&st)
+	var input contentRef
+	err := s.r.QueryRowContext(ctx, `SELECT state, sha256, size FROM inputs WHERE id = ?`, inputID).Scan(&st, &input.sha, &input.size)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, ErrNotFound
@@ -78,11 +82,14 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 	metas := make([]string, len(docs))
 	shas := make([]string, len(docs))
 	for i, nd := range docs {
-		if shas[i], metas[i], err = checkDocument(nd); err != nil {
+		if shas[i], metas[i], err = checkDocument(nd, input); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
 	}
 	for i, nd := range docs {
+		if nd.Doc.ContentIsInput {
+			continue // stored durably when the input was accepted
+		}
 		if err := s.putBytes(ctx, nd.Doc.Content, shas[i]); err != nil {
 			return nil, fmt.Errorf("store content of document %d: %w", i, err)
 		}
@@ -128,9 +135,16 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 	return refs, err
 }
 
+// contentRef names stored content by its hex SHA-256 and size.
+type contentRef struct {
+	sha  string
+	size int64
+}
+
 // checkDocument checks that nd can be recorded and returns its content's
-// hex SHA-256 and its metadata as JSON.
-func checkDocument(nd NewDocument) (sha, meta string, err error) {
+// hex SHA-256 and its metadata as JSON. input is the content of the input
+// the document was converted from.
+func checkDocument(nd NewDocument, input contentRef) (sha, meta string, err error) {
 	d := nd.Doc
 	switch {
 	case d == nil:
@@ -139,11 +153,18 @@ func checkDocument(nd NewDocument) (sha, meta string, err error) {
 		return "", "", errors.New("no uniqueId")
 	case nd.State == "":
 		return "", "", errors.New("no state")
+	case d.ContentIsInput:
+		if strings.ToLower(d.SHA256) != input.sha || d.Size != input.size {
+			return "", "", fmt.Errorf("content is the input, but sha256 %q and size %d are not the input's", d.SHA256, d.Size)
+		}
+		sha = input.sha
 	case d.Size != int64(len(d.Content)):
 		return "", "", fmt.Errorf("size is %d, content has %d bytes", d.Size, len(d.Content))
 	}
-	sum := sha256.Sum256(d.Content)
-	sha = hex.EncodeToString(sum[:])
+	if !d.ContentIsInput {
+		sum := sha256.Sum256(d.Content)
+		sha = hex.EncodeToString(sum[:])
+	}
 	if strings.ToLower(d.SHA256) != sha {
 		return "", "", fmt.Errorf("sha256 is %q, content hashes to %s", d.SHA256, sha)
 	}

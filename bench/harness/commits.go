@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// syncCounts is how many durable writes docbridge makes per document,
+// counted with strace on a real daemon: SQLite commits (fsyncs of the
+// WAL: with synchronous=FULL each commit is one), fsyncs of content files
+// and fsyncs of directories.
+type syncCounts struct {
+	Commits, Files, Dirs, Other float64
+	Docs                        int
+	Measured                    bool // false: strace was not available, the counts come from reading the code
+}
+
+// codeCounts is what reading the code gives for one CDA dropped in a
+// folder (used when strace is missing): Store.Accept (content file + its
+// directory, one commit), RecordConversion (directory, one commit), match
+// (one commit), deliver (one commit), and the folder's claim and done
+// renames (two directory fsyncs).
+var codeCounts = syncCounts{Commits: 4, Files: 1, Dirs: 4}
+
+var straceLine = regexp.MustCompile(`(?:fsync|fdatasync)\(\d+<([^>]*)>\)`)
+
+// countSyncs runs a daemon under strace, drops n documents one at a time,
+// and counts the fsyncs made between the first drop and the last delivery.
+func countSyncs(ctx context.Context, bin, dir string, sim *simulator, t *templates, n int) (syncCounts, error) {
+	if _, err := exec.LookPath("strace"); err != nil {
+		return codeCounts, nil
+	}
+	d, err := newDaemon(ctx, bin, dir, sim)
+	if err != nil {
+		return syncCounts{}, err
+	}
+	trace := filepath.Join(dir, "strace.out")
+	start := func() error {
+		f, err := os.OpenFile(filepath.Join(d.dir, "daemon.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		d.log = f
+		d.cmd = exec.Command("strace", "-f", "-y", "-qq", "-e", "trace=fsync,fdatasync", "-o", trace, bin, "serve", "-c", d.cfg)
+		d.cmd.Stdout, d.cmd.Stderr = f, f
+		return d.cmd.Start()
+	}
+	if err := start(); err != nil {
+		return syncCounts{}, err
+	}
+	defer d.stop()
+	if err := waitListening(d.mllpAddr); err != nil {
+		return syncCounts{}, err
+	}
+	time.Sleep(500 * time.Millisecond)
+	before, _ := readTrace(trace)
+	roots, docs := genDocs(t, 3, 9000, n)
+	for i, doc := range docs {
+		if _, err := d.dropFile(fmt.Sprintf("count-%04d.xml", i), doc); err != nil {
+			return syncCounts{}, err
+		}
+		if err := sim.waitAll([]string{uniqueID(roots[i])}, time.Minute); err != nil {
+			return syncCounts{}, err
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // the done rename follows delivery... and the last transition
+	after, err := readTrace(trace)
+	if err != nil {
+		return syncCounts{}, err
+	}
+	c := syncCounts{Docs: n, Measured: true}
+	for _, p := range after[len(before):] {
+		switch fi, err := os.Stat(p); {
+		case strings.HasSuffix(p, "-wal"):
+			c.Commits++
+		case err == nil && fi.IsDir():
+			c.Dirs++
+		case strings.Contains(p, "/content") || strings.Contains(p, "/tmp/"):
+			c.Files++
+		default:
+			c.Other++
+		}
+	}
+	c.Commits /= float64(n)
+	c.Files /= float64(n)
+	c.Dirs /= float64(n)
+	c.Other /= float64(n)
+	return c, nil
+}
+
+func waitListening(addr string) error {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if ok := dialOK(addr); ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("nothing listening on %s after 30 s", addr)
+}
+
+// readTrace returns the paths of the fsyncs in a strace output file.
+func readTrace(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if m := straceLine.FindStringSubmatch(sc.Text()); m != nil {
+			out = append(out, m[1])
+		}
+	}
+	return out, sc.Err()
+}

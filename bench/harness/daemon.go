@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/mappings"
+	"github.com/docbridge/docbridge/mes/mestest"
+)
+
+// simulator is the strict MES simulator served by the harness on loopback,
+// keeping contents in a directory (not in memory). It records when each
+// document was received: the end of the handler of a POST answered 2xx,
+// keyed by the document's uniqueId (read from the first bytes of the body,
+// where masterIdentifier comes before the content).
+type simulator struct {
+	sim   *mestest.Server
+	srv   *http.Server
+	url   string
+	token string
+
+	mu       sync.Mutex
+	received map[string]time.Time
+	notify   chan string
+}
+
+var masterIDRe = regexp.MustCompile(`"masterIdentifier":\s*\{[^}]*"value":\s*"([^"]+)"`)
+
+func startSimulator(dir string) (*simulator, error) {
+	maps, err := mappings.Load("")
+	if err != nil {
+		return nil, fmt.Errorf("load mappings: %w", err)
+	}
+	s := &simulator{
+		sim:      mestest.New(mestest.Options{Codes: maps, Dir: dir}),
+		received: map[string]time.Time{},
+		notify:   make(chan string, 1<<16),
+	}
+	s.token = s.sim.AddPatient(pairedPatient.MESPatient, pairedPatient.Patient.INS, pairedPatient.Patient.INSSystem)
+	h := s.sim.Handler()
+	wrapped := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			h.ServeHTTP(w, r)
+			return
+		}
+		peek := &headCapture{r: r.Body}
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{peek, r.Body}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		at := time.Now()
+		if sw.status >= 300 {
+			return
+		}
+		if m := masterIDRe.FindSubmatch(peek.head.Bytes()); m != nil {
+			id := string(m[1])
+			s.mu.Lock()
+			s.received[id] = at
+			s.mu.Unlock()
+			select {
+			case s.notify <- id:
+			default:
+			}
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s.srv = &http.Server{Handler: wrapped, ReadHeaderTimeout: 10 * time.Second}
+	s.url = "http://" + ln.Addr().String()
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+func (s *simulator) close() { s.srv.Close() }
+
+// receivedAt returns when the document was received, if it was.
+func (s *simulator) receivedAt(uid string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.received[uid]
+	return t, ok
+}
+
+// waitAll waits until every uniqueId of uids was received, or timeout.
+func (s *simulator) waitAll(uids []string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		missing := 0
+		s.mu.Lock()
+		for _, u := range uids {
+			if _, ok := s.received[u]; !ok {
+				missing++
+			}
+		}
+		s.mu.Unlock()
+		if missing == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d documents not delivered after %s", missing, len(uids), timeout)
+		}
+		select {
+		case <-s.notify:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// headCapture keeps the first 4 KiB read through it.
+type headCapture struct {
+	r    io.Reader
+	head bytes.Buffer
+}
+
+func (h *headCapture) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if room := 4096 - h.head.Len(); room > 0 && n > 0 {
+		h.head.Write(p[:min(n, room)])
+	}
+	return n, err
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// pairedPatient is the sample patient of samples/pairings.json.
+var pairedPatient = docbridge.Pairing{
+	ID:         "pairing-docbridge-test-1",
+	MESPatient: "mes-sim-patient-0001",
+	Patient: docbridge.Patient{
+		INS: "285047505612322", INSSystem: "urn:oid:1.2.250.1.213.1.4.10",
+		BirthName: "DOCBRIDGE-TEST", FirstNames: []string{"CAMILLE", "MARIE-ANNE"},
+		BirthDate: "1985-04-17", Sex: "F", BirthPlace: "75056",
+	},
+	CreatedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+}
+
+// daemon is one `docbridge serve` process with its own data directory.
+type daemon struct {
+	bin, dir, cfg, drop, mllpAddr string
+	cmd                           *exec.Cmd
+	log                           *os.File
+}
+
+// newDaemon writes the configuration of a daemon in dir delivering to sim,
+// with a drop folder and an MLLP listener, and imports the pairing.
+func newDaemon(ctx context.Context, bin, dir string, sim *simulator) (*daemon, error) {
+	d := &daemon{bin: bin, dir: dir, drop: filepath.Join(dir, "drop")}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	d.mllpAddr = port
+	for _, sub := range []string{"drop", "data"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	d.cfg = filepath.Join(dir, "docbridge.yaml")
+	cfg := fmt.Sprintf(`environment: test
+data: data
+log: {level: info, format: json}
+mes: {base_url: %q, response_timeout: 120s}
+limits: {max_input_bytes: 536870912}
+folders:
+  - {name: drop, path: drop, settle: 2s, rescan: 30s}
+mllp:
+  - {name: lis, addr: %q}
+`, sim.url, d.mllpAddr)
+	if err := os.WriteFile(d.cfg, []byte(cfg), 0o600); err != nil {
+		return nil, err
+	}
+	p := pairedPatient
+	p.AccessToken = sim.token
+	b, _ := json.Marshal([]docbridge.Pairing{p})
+	pf := filepath.Join(dir, "pairings.json")
+	if err := os.WriteFile(pf, b, 0o600); err != nil {
+		return nil, err
+	}
+	out, err := exec.CommandContext(ctx, bin, "pair", "import", "-c", d.cfg, pf).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("pair import: %w: %s", err, out)
+	}
+	return d, nil
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// start runs `docbridge serve` and waits until its MLLP listener answers.
+func (d *daemon) start() error {
+	f, err := os.OpenFile(filepath.Join(d.dir, "daemon.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	d.log = f
+	d.cmd = exec.Command(d.bin, "serve", "-c", d.cfg)
+	d.cmd.Stdout, d.cmd.Stderr = f, f
+	if err := d.cmd.Start(); err != nil {
+		return fmt.Errorf("start serve: %w", err)
+	}
+	if err := waitListening(d.mllpAddr); err != nil {
+		d.stop()
+		return fmt.Errorf("serve did not start (log in %s): %w", f.Name(), err)
+	}
+	return nil
+}
+
+func dialOK(addr string) bool {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// stop interrupts the daemon and waits for it.
+func (d *daemon) stop() {
+	if d.cmd == nil || d.cmd.Process == nil {
+		return
+	}
+	d.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		d.cmd.Process.Kill()
+		<-done
+	}
+	d.log.Close()
+}
+
+// status reads a field in kB of /proc/<pid>/status (VmHWM, VmRSS) in bytes.
+func (d *daemon) status(field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, d.cmd.Process.Pid)
+}
+
+// dropFile writes doc to a hidden temp name in the drop folder, then
+// renames it to name; it returns the rename time (the drop time).
+func (d *daemon) dropFile(name string, doc []byte) (time.Time, error) {
+	if err := d.stage(name, doc); err != nil {
+		return time.Time{}, err
+	}
+	return d.publish(name)
+}
+
+// stage writes doc under the hidden temp name of name in the drop folder.
+func (d *daemon) stage(name string, doc []byte) error {
+	return os.WriteFile(filepath.Join(d.drop, "."+name+".part"), doc, 0o600)
+}
+
+// publish renames the staged name into the drop folder and returns the
+// rename time.
+func (d *daemon) publish(name string) (time.Time, error) {
+	at := time.Now()
+	return at, os.Rename(filepath.Join(d.drop, "."+name+".part"), filepath.Join(d.drop, name))
+}
