@@ -62,7 +62,6 @@ type Item struct {
 	Outcome Outcome
 	Reason  docbridge.Reason
 	Message string
-	patient patientStatus
 }
 
 // patientOf says what an outcome tells of the document's patient: a
