@@ -16,6 +16,9 @@ func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	if err != nil {
 		return zerolog.Logger{}, err
 	}
+	// Components log from several goroutines; w may be any writer (a
+	// buffer in tests), so writes are serialised.
+	w = zerolog.SyncWriter(w)
 	if format == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	}
