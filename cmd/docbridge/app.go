@@ -48,21 +48,9 @@ type app struct {
 
 // openApp opens the store and builds the pipeline and intakes of cfg.
 func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error) {
-	maps, err := mappings.Load(cfg.Mappings.OverrideDir)
-	if err != nil {
-		return nil, usageErrorf("mappings: %v", err)
-	}
-	loc, err := time.LoadLocation(cfg.TimeZone)
-	if err != nil {
-		return nil, usageErrorf("timezone: %v", err)
-	}
-	so, err := storeOptions(cfg, logWriter{log})
+	maps, loc, st, err := openBase(ctx, cfg, log)
 	if err != nil {
 		return nil, err
-	}
-	st, err := store.Open(ctx, so)
-	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
 	}
 	a := &app{cfg: cfg, log: log, store: st}
 	metrics := newMetrics(cfg, st, log)
@@ -113,6 +101,28 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		return nil, err
 	}
 	return a, nil
+}
+
+// openBase loads what every command that converts needs: the mappings and
+// time zone of cfg, and its store (with the token key).
+func openBase(ctx context.Context, cfg *Config, log zerolog.Logger) (*mappings.Set, *time.Location, *store.Store, error) {
+	maps, err := mappings.Load(cfg.Mappings.OverrideDir)
+	if err != nil {
+		return nil, nil, nil, usageErrorf("mappings: %v", err)
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, nil, nil, usageErrorf("timezone: %v", err)
+	}
+	so, err := storeOptions(cfg, logWriter{log})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := store.Open(ctx, so)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
+	}
+	return maps, loc, st, nil
 }
 
 // Run runs the pipeline and every intake until ctx is done.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
-	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
 )
 
@@ -72,21 +70,9 @@ func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, err
 		level = "info"
 	}
 	log, _ := newLogger(stderr, "console", level)
-	maps, err := mappings.Load(cfg.Mappings.OverrideDir)
-	if err != nil {
-		return nil, usageErrorf("mappings: %v", err)
-	}
-	loc, err := time.LoadLocation(cfg.TimeZone)
-	if err != nil {
-		return nil, usageErrorf("timezone: %v", err)
-	}
-	so, err := storeOptions(cfg, logWriter{log})
+	maps, loc, st, err := openBase(ctx, cfg, log)
 	if err != nil {
 		return nil, err
-	}
-	st, err := store.Open(ctx, so)
-	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
 	}
 	return &bulkApp{
 		cfg: cfg, log: log, st: st, co: convertOptions(cfg, maps, loc), check: bulk.Checker(newChecker(cfg)),
