@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/docbridge/docbridge/convert/internal/ident"
 )
 
 // ii is an HL7 v3 instance identifier (II): root plus optional extension.
@@ -39,9 +41,9 @@ func (id ii) uniqueID() (string, bool) {
 	switch {
 	case id.ext != "":
 		return id.root + "^" + id.ext, true
-	case isOID(id.root):
+	case ident.IsOID(id.root):
 		return "urn:oid:" + id.root, true
-	case isUUID(id.root):
+	case ident.IsUUID(id.root):
 		return "urn:uuid:" + strings.ToLower(id.root), true
 	}
 	return id.root, false
@@ -50,47 +52,8 @@ func (id ii) uniqueID() (string, bool) {
 // system is the identifier system of an II's root, for ids whose value is
 // the extension: "urn:oid:<root>" for an OID, the root itself otherwise.
 func (id ii) system() string {
-	if isOID(id.root) {
+	if ident.IsOID(id.root) {
 		return "urn:oid:" + id.root
 	}
 	return id.root
-}
-
-// isOID reports whether s is an ISO OID in dotted form: arcs of digits
-// without leading zeros, at least two arcs, the first 0, 1 or 2.
-func isOID(s string) bool {
-	if len(s) < 3 || s[0] < '0' || s[0] > '2' {
-		return false
-	}
-	arcs := strings.Split(s, ".")
-	if len(arcs) < 2 {
-		return false
-	}
-	for _, a := range arcs {
-		if !digits(a) || (len(a) > 1 && a[0] == '0') {
-			return false
-		}
-	}
-	return true
-}
-
-// isUUID reports whether s is a UUID in its 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/hl7"
 )
 
@@ -271,7 +272,7 @@ func TestUniqueID(t *testing.T) {
 			t.Errorf("uniqueID(%q) = %q, %v; want %q, %v", tt.ei, got, ok, tt.want, tt.ok)
 		}
 	}
-	if a, b := derivedID("labo", "1001-E1^labo"), derivedID("labo", "1001-E1^labo"); a != b || !isUUID(a[len("urn:uuid:"):]) {
+	if a, b := derivedID("labo", "1001-E1^labo"), derivedID("labo", "1001-E1^labo"); a != b || !ident.IsUUID(a[len("urn:uuid:"):]) {
 		t.Errorf("derivedID is not a stable UUID: %q %q", a, b)
 	}
 	if derivedID("labo", "1") == derivedID("other", "1") {

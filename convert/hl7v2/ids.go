@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/hl7"
 )
 
@@ -21,11 +22,11 @@ func uniqueID(v hl7.Value) (string, bool) {
 	switch {
 	case id == "":
 		return "", false
-	case root != "" && isOID(root):
+	case root != "" && ident.IsOID(root):
 		return root + "^" + id, true
-	case isOID(id):
+	case ident.IsOID(id):
 		return "urn:oid:" + id, true
-	case isUUID(id):
+	case ident.IsUUID(id):
 		return "urn:uuid:" + strings.ToLower(id), true
 	}
 	return "", false
@@ -39,41 +40,4 @@ func derivedID(facility, local string) string {
 	h[6] = h[6]&0x0f | 0x50
 	h[8] = h[8]&0x3f | 0x80
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
-}
-
-// isOID reports whether s is a dotted ISO OID.
-func isOID(s string) bool {
-	if len(s) < 3 || s[0] < '0' || s[0] > '2' {
-		return false
-	}
-	arcs := strings.Split(s, ".")
-	if len(arcs) < 2 {
-		return false
-	}
-	for _, a := range arcs {
-		if a == "" || !allDigits(a) || (len(a) > 1 && a[0] == '0') {
-			return false
-		}
-	}
-	return true
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/hl7"
 )
 
@@ -44,7 +45,7 @@ func patient(msg *hl7.Message, add func(docbridge.Reason, docbridge.Severity, st
 				p.LocalIDs = append(p.LocalIDs, docbridge.Identifier{System: system, Value: value})
 				insCount++
 			}
-		case isOID(oid):
+		case ident.IsOID(oid):
 			p.LocalIDs = append(p.LocalIDs, docbridge.Identifier{System: "urn:oid:" + oid, Value: value})
 		case authority.Sub(1).Text() != "":
 			p.LocalIDs = append(p.LocalIDs, docbridge.Identifier{System: authority.Sub(1).Text(), Value: value})

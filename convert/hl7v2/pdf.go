@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/mappings"
 )
@@ -148,7 +149,7 @@ func (c *conv) typeAndClass(doc *docbridge.Document, v hl7.Value) {
 // xcnAuthor reads an XCN (id^family^given^…^assigning authority in XCN.9).
 func xcnAuthor(v hl7.Value) (docbridge.Author, bool) {
 	a := docbridge.Author{ID: v.Comp(1).Text(), Name: strings.TrimSpace(v.Comp(3).Text() + " " + v.Comp(2).Sub(1).Text())}
-	if oid := v.Comp(9).Sub(2).Text(); isOID(oid) {
+	if oid := v.Comp(9).Sub(2).Text(); ident.IsOID(oid) {
 		a.System = "urn:oid:" + oid
 	}
 	return a, a.ID != "" || a.Name != ""
@@ -157,7 +158,7 @@ func xcnAuthor(v hl7.Value) (docbridge.Author, bool) {
 // cnnAuthor reads a CNN (id&family&given&…&namespace&OID&type).
 func cnnAuthor(v hl7.Value) (docbridge.Author, bool) {
 	a := docbridge.Author{ID: v.Sub(1).Text(), Name: strings.TrimSpace(v.Sub(3).Text() + " " + v.Sub(2).Text())}
-	if oid := v.Sub(10).Text(); isOID(oid) {
+	if oid := v.Sub(10).Text(); ident.IsOID(oid) {
 		a.System = "urn:oid:" + oid
 	}
 	return a, a.ID != "" || a.Name != ""
