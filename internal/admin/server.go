@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/httpserve"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -155,34 +156,8 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve is Run on a listener of the caller's; it closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          nil,
-	}
-	errc := make(chan error, 1)
-	go func() {
-		if s.o.TLSCert != "" {
-			errc <- srv.ServeTLS(ln, s.o.TLSCert, s.o.TLSKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
 	s.o.Log.Info().Str("addr", ln.Addr().String()).Bool("tls", s.o.TLSCert != "").Msg("admin console listening")
-	select {
-	case err := <-errc:
-		return fmt.Errorf("admin: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := httpserve.Serve(ctx, ln, s.Handler(), s.o.TLSCert, s.o.TLSKey); err != nil {
 		return fmt.Errorf("admin: serve: %w", err)
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/httpserve"
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/mes"
 )
@@ -246,28 +247,8 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pairing: listen on %s: %w", s.o.Addr, err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
-	go func() {
-		if s.o.TLSCert != "" {
-			errc <- srv.ServeTLS(ln, s.o.TLSCert, s.o.TLSKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
 	s.o.Log.Info().Str("addr", ln.Addr().String()).Bool("tls", s.o.TLSCert != "").Msg("pairing endpoints listening")
-	select {
-	case err := <-errc:
-		return fmt.Errorf("pairing: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := httpserve.Serve(ctx, ln, s.Handler(), s.o.TLSCert, s.o.TLSKey); err != nil {
 		return fmt.Errorf("pairing: serve: %w", err)
 	}
 	return nil
