@@ -94,21 +94,11 @@ func orDefault(s, def string) string {
 // are 409 with the reason; a document that changed meanwhile is 409 too.
 func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, "No such document.")
+	row, ok := s.documentOf(w, r)
+	if !ok {
 		return
 	}
-	row, err := s.o.Store.Document(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, http.StatusNotFound, "No such document.")
-		return
-	}
-	if err != nil {
-		s.o.Log.Error().Err(err).Int64("doc", id).Msg("console action")
-		s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")
-		return
-	}
+	id := row.ID
 	action := r.PathValue("action")
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	t, err := s.plan(ctx, row, action, note, r.PostFormValue("fingerprint"))
@@ -134,4 +124,26 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	}
 	s.o.Log.Info().Int64("doc", id).Str("user", current(r).user).Str("action", action).Str("state", string(t.To)).Msg("console action")
 	http.Redirect(w, r, fmt.Sprintf("/documents/%d", id), http.StatusSeeOther)
+}
+
+// documentOf reads the document named by the request's {id}. When there is
+// none, or the store does not answer, it has written the error page and
+// returns false.
+func (s *Server) documentOf(w http.ResponseWriter, r *http.Request) (store.DocRow, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, http.StatusNotFound, "No such document.")
+		return store.DocRow{}, false
+	}
+	row, err := s.o.Store.Document(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(w, r, http.StatusNotFound, "No such document.")
+		return store.DocRow{}, false
+	case err != nil:
+		s.o.Log.Error().Err(err).Int64("doc", id).Msg("console: read a document")
+		s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")
+		return store.DocRow{}, false
+	}
+	return row, true
 }

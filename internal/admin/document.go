@@ -1,9 +1,7 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/docbridge/docbridge"
@@ -15,21 +13,13 @@ import (
 // review).
 func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, "No such document.")
+	row, ok := s.documentOf(w, r)
+	if !ok {
 		return
 	}
-	row, err := s.o.Store.Document(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, http.StatusNotFound, "No such document.")
-		return
-	}
-	var history []store.Event
+	id := row.ID
+	history, err := s.o.Store.History(ctx, id)
 	var in store.Input
-	if err == nil {
-		history, err = s.o.Store.History(ctx, id)
-	}
 	if err == nil {
 		in, err = s.o.Store.Input(ctx, row.InputID)
 	}
