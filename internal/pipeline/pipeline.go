@@ -51,7 +51,7 @@ type Pipeline struct {
 	o       Options
 	breaker *breaker
 	wake    [3]chan struct{} // convert, match, deliver
-	pairing string           // fingerprint of the pairings last seen by match
+	pairing string           // the pairings version last seen by match
 	expiry  time.Time        // when held documents were last checked for HoldMax
 }
 

@@ -23,7 +23,7 @@ type Store interface {
 	Transition(ctx context.Context, t store.Transition) error
 	Documents(ctx context.Context, f store.Filter) ([]store.DocRow, error)
 	Replacing(ctx context.Context, uniqueID string) ([]store.DocRow, error)
-	Pairings(ctx context.Context) ([]docbridge.Pairing, error)
+	PairingsVersion(ctx context.Context) (string, error)
 	PutPairing(ctx context.Context, p docbridge.Pairing) error
 }
 

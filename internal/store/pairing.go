@@ -201,3 +201,17 @@ func (s *Store) PairingByINS(ctx context.Context, ins string) (docbridge.Pairing
 // ErrPairingConflict says that several live pairings claim one INS.
 var ErrPairingConflict = docbridge.Errorf(docbridge.PairingConflict,
 	"several live pairings claim this INS: revoke the wrong one (docbridge pair revoke) before anything is sent")
+
+// PairingsVersion returns a value that changes whenever a pairing is added,
+// revoked or renewed (count, revoked count, last update), without reading
+// or decrypting any token: the match stage polls it to know when to look at
+// documents held for a pairing again.
+func (s *Store) PairingsVersion(ctx context.Context) (string, error) {
+	var n, revoked, last int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(revoked), 0), COALESCE(MAX(updated_at), 0) FROM pairings`).
+		Scan(&n, &revoked, &last)
+	if err != nil {
+		return "", fmt.Errorf("store: pairings version: %w", err)
+	}
+	return fmt.Sprintf("%d/%d/%d", n, revoked, last), nil
+}
