@@ -47,10 +47,11 @@
 //
 // # Secrets
 //
-// Pairing access tokens are stored in clear in this version: protect the
-// data directory (it is 0700) and its backups accordingly. Encryption at rest
-// with an operator-provided key (DESIGN.md §8) comes in a later version
-// behind the same API.
+// Pairing access and refresh tokens are encrypted at rest with AES-256-GCM
+// when Options.TokenKey is set (tokencrypt.go; the pairing id and column are
+// the additional data). Without a key — allowed only outside production,
+// cmd decides — they are stored in clear; opening the store with a key
+// encrypts them. The data directory is 0700 either way.
 //
 // # Engines
 //
