@@ -24,23 +24,8 @@ import (
 // output appended to bulk.log.
 func (e *bulkEnv) startBulk(report string) *exec.Cmd {
 	e.t.Helper()
-	args := []string{"bulk", e.archive, "-c", e.cfg, "--report", report, "--rate", "0", "--progress-every", "1h"}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(args, "\n"))
-	logf, err := os.OpenFile(filepath.Join(e.dir, "bulk.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logf.Close()
-	})
-	return cmd
+	return startChild(e.t, filepath.Join(e.dir, "bulk.log"),
+		"bulk", e.archive, "-c", e.cfg, "--report", report, "--rate", "0", "--progress-every", "1h")
 }
 
 // finalState is what a run leaves: every stored document's id, content and

@@ -92,22 +92,7 @@ folders:
 // start runs `docbridge serve` as a child process.
 func (e *e2e) start() *exec.Cmd {
 	e.t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=serve\n-c\n"+e.cfg)
-	logf, err := os.OpenFile(filepath.Join(e.dir, "daemon.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logf.Close()
-	})
-	return cmd
+	return startChild(e.t, filepath.Join(e.dir, "daemon.log"), "serve", "-c", e.cfg)
 }
 
 // dropCopies drops n distinct copies of the sample lab report, each with its
