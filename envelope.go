@@ -15,6 +15,23 @@ type Envelope struct {
 	MessageID  string    // the sender's own id (MSH-10), when there is one
 	ReceivedAt time.Time // when the intake took it
 	Body       io.Reader // the raw bytes; Accept reads it to EOF
+
+	// Sidecar is the metadata file that came with Body, when the intake
+	// found one: a PDF's <name>.json or <name>.yaml carrying the DESIGN.md
+	// §7 fields. Nil for most inputs. It is stored with the input, at most
+	// MaxSidecar bytes, and given to the converter with the input's Origin.
+	Sidecar []byte
+}
+
+// MaxSidecar is the size limit of Envelope.Sidecar.
+const MaxSidecar = 1 << 20
+
+// Origin is what is known of a stored input besides its bytes, for the
+// converters that need it: the file name (a PDF's name may carry its
+// metadata through a pattern in mappings/) and the sidecar.
+type Origin struct {
+	Name    string // Envelope.Source
+	Sidecar []byte // Envelope.Sidecar, or nil
 }
 
 // Accepted is what the Sink says of an envelope it made durable.
