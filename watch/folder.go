@@ -135,6 +135,16 @@ func (f *Folder) Run(ctx context.Context) error {
 		}
 		events, errs = w.Events, w.Errors
 	}
+	var renamed <-chan string
+	if !f.o.Poll {
+		ch, stop, err := renamedIn(f.o.Dir)
+		if err != nil {
+			f.o.Log.Warn().Err(err).Str("intake", f.o.Name).Msg("renamed-in files will wait for the quiet window")
+		} else {
+			defer stop()
+			renamed = ch
+		}
+	}
 	f.o.Log.Info().Str("intake", f.o.Name).Bool("poll", f.o.Poll).Msg("drop folder watched")
 	f.scanClaimed()
 	f.scan()
@@ -146,6 +156,12 @@ func (f *Folder) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case name, ok := <-renamed:
+			if !ok {
+				renamed = nil
+				continue
+			}
+			f.renamed(ctx, name)
 		case ev, ok := <-events:
 			if !ok {
 				return errors.New("watch: fsnotify closed its event channel")
@@ -246,17 +262,45 @@ func (f *Folder) takeReady(ctx context.Context) {
 			c.size, c.mtime, c.lastEvent, c.wrote = fi.Size(), fi.ModTime(), now, true
 			continue
 		}
-		claimed, err := f.claim(name)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			delete(f.files, name) // another instance claimed it first
-		case err != nil:
-			f.backoff(c, name, err, "cannot claim the dropped file (rename into processing/)")
-		default:
-			delete(f.files, name)
-			f.claimed[claimed] = &candidate{}
-			f.finish(ctx, claimed, f.claimed[claimed])
-		}
+		f.claimAndTake(ctx, name, c)
+	}
+}
+
+// renamed takes at once a file the kernel says was renamed into the folder:
+// by the drop-folder convention it is complete. A file already waiting
+// with a write seen (written in place, then renamed over) keeps waiting.
+func (f *Folder) renamed(ctx context.Context, name string) {
+	if Ignored(name) {
+		return
+	}
+	c, ok := f.files[name]
+	switch {
+	case ok && (c.wrote || f.o.Now().Before(c.retryAt)):
+		return
+	case !ok:
+		c = &candidate{}
+		f.files[name] = c
+	}
+	fi, err := os.Stat(filepath.Join(f.o.Dir, name))
+	if err != nil || !fi.Mode().IsRegular() {
+		delete(f.files, name)
+		return
+	}
+	f.claimAndTake(ctx, name, c)
+}
+
+// claimAndTake claims one ready file of the folder and takes it.
+func (f *Folder) claimAndTake(ctx context.Context, name string, c *candidate) {
+	claimed, err := f.claim(name)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		delete(f.files, name) // another instance claimed it first
+	case err != nil:
+		f.backoff(c, name, err, "cannot claim the dropped file (rename into processing/)")
+	default:
+		delete(f.files, name)
+		f.claimed[claimed] = &candidate{}
+		f.finish(ctx, claimed, f.claimed[claimed])
 	}
 }
 
