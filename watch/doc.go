@@ -16,7 +16,11 @@
 //   - A file docbridge could not store (disk full, database unavailable) or
 //     move stays in processing/ and is tried again with a growing delay; it
 //     never blocks the other files. After a crash, an instance finishes what
-//     it had claimed.
+//     it had claimed. Each instance keeps a lock (flock) on its processing
+//     folder while it runs; the files of an instance that is not running are
+//     given back to the drop folder by the others (at start and at each
+//     rescan), so a dead instance's claims are not stranded. Two running
+//     instances with the same name are refused.
 //   - With polling on (network shares, where inotify sees no remote write),
 //     the folder is rescanned on a timer and every file must settle.
 //   - Subdirectories are not watched.

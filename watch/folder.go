@@ -145,8 +145,14 @@ func (f *Folder) Run(ctx context.Context) error {
 			renamed = ch
 		}
 	}
+	lock, err := f.lockProcessing()
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", f.o.Dir, err)
+	}
+	defer lock.Close()
 	f.o.Log.Info().Str("intake", f.o.Name).Bool("poll", f.o.Poll).Msg("drop folder watched")
 	f.scanClaimed()
+	f.adoptOrphans()
 	f.scan()
 	tick := time.NewTicker(min(f.o.Quick/2, 50*time.Millisecond))
 	defer tick.Stop()
@@ -174,6 +180,7 @@ func (f *Folder) Run(ctx context.Context) error {
 			f.o.Log.Warn().Err(err).Str("intake", f.o.Name).Msg("watcher error; rescanning the folder")
 			f.scan()
 		case <-rescan.C:
+			f.adoptOrphans()
 			f.scan()
 		case <-tick.C:
 			f.takeReady(ctx)
@@ -360,7 +367,7 @@ func (f *Folder) scanClaimed() {
 		return
 	}
 	for _, e := range entries {
-		if e.Type().IsRegular() {
+		if e.Type().IsRegular() && e.Name() != lockName {
 			f.claimed[e.Name()] = &candidate{}
 		}
 	}
