@@ -72,6 +72,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		HoldMax:   cfg.Identity.HoldMax,
 
 		BreakerThreshold: cfg.Delivery.BreakerThreshold,
+		Lease:            leaseOf(cfg),
 	})
 	for _, fc := range cfg.Folders {
 		f, err := watch.NewFolder(watch.FolderOptions{
@@ -150,6 +151,15 @@ func (a *app) Run(ctx context.Context) error {
 
 // Close closes the store.
 func (a *app) Close() error { return a.store.Close() }
+
+// leaseOf is the pipeline's lease: claims are needed only when several
+// instances may share the store, that is on PostgreSQL.
+func leaseOf(cfg *Config) time.Duration {
+	if cfg.Database == "" {
+		return 0
+	}
+	return cfg.Delivery.Lease
+}
 
 // convertOptions are the converters' options of a configuration.
 func convertOptions(cfg *Config, maps *mappings.Set, loc *time.Location) convert.Options {

@@ -21,8 +21,15 @@ type Config struct {
 	// Environment is "production" (the default) or "test"; test accepts the
 	// test and demo INS OIDs.
 	Environment string `yaml:"environment"`
-	// Data is the data directory: the store database and content.
+	// Data is the data directory: the SQLite database and the content.
 	Data string `yaml:"data"`
+	// Database, when set, is the PostgreSQL URL of the store
+	// (postgres://user:pass@host/db?sslmode=verify-full); Data then holds
+	// only the content and must be shared by every instance using that
+	// database. Empty means SQLite in Data (one instance). The environment
+	// variable DOCBRIDGE_DATABASE, when set, takes precedence (to keep the
+	// password out of the file).
+	Database string `yaml:"database"`
 	// Instance names this instance among several sharing drop folders;
 	// default the host name.
 	Instance string `yaml:"instance"`
@@ -54,6 +61,11 @@ type Config struct {
 		RetryMax         time.Duration `yaml:"retry_max"`
 		MaxAge           time.Duration `yaml:"max_age"`
 		BreakerThreshold int           `yaml:"breaker_threshold"`
+		// Lease is how long an instance owns the work it claimed when
+		// several share a PostgreSQL store (database is set); an instance
+		// that dies leaves its work to the others when it ends. 0 means
+		// 2 min; it must exceed the longest delivery.
+		Lease time.Duration `yaml:"lease"`
 	} `yaml:"delivery"`
 	Folders []FolderConfig `yaml:"folders"`
 	Admin   AdminConfig    `yaml:"admin"`
@@ -149,6 +161,12 @@ func (c *Config) defaults() {
 	if c.TimeZone == "" {
 		c.TimeZone = "Europe/Paris"
 	}
+	if v := os.Getenv("DOCBRIDGE_DATABASE"); v != "" {
+		c.Database = v
+	}
+	if c.Delivery.Lease == 0 {
+		c.Delivery.Lease = 2 * time.Minute
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -203,13 +221,16 @@ func (c *Config) check() error {
 	if (c.MES.TLS.Cert == "") != (c.MES.TLS.Key == "") {
 		bad("mes.tls", "cert and key go together")
 	}
-	if c.Delivery.MaxAge < 0 || c.Delivery.RetryBase < 0 || c.Delivery.RetryMax < 0 || c.Delivery.BreakerThreshold < 0 {
+	if c.Delivery.MaxAge < 0 || c.Delivery.RetryBase < 0 || c.Delivery.RetryMax < 0 || c.Delivery.BreakerThreshold < 0 || c.Delivery.Lease < 0 {
 		bad("delivery", "durations and breaker_threshold must not be negative")
 	}
 	for sender, cs := range c.HL7.Charsets {
 		if !slices.ContainsFunc(hl7.CharsetNames(), func(n string) bool { return strings.EqualFold(n, cs) }) {
 			bad("hl7.charsets."+sender, "%q is not a known character set (%s)", cs, strings.Join(slices.Sorted(slices.Values(hl7.CharsetNames())), ", "))
 		}
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		bad("database", "must be a postgres:// URL (empty means SQLite in data)")
 	}
 	if c.Limits.MaxInputBytes < 0 {
 		bad("limits.max_input_bytes", "must not be negative")

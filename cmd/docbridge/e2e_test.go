@@ -31,6 +31,7 @@ type e2e struct {
 	dir string
 	cfg string
 	sim *mestest.Server
+	db  string // the PostgreSQL URL of the store; "" means SQLite in dir/data
 }
 
 func newE2E(t *testing.T) *e2e {
@@ -46,6 +47,13 @@ func newE2EWith(t *testing.T, o mestest.Options) *e2e {
 // appended; the sample patients are paired.
 func newE2EServer(t *testing.T, o mestest.Options, wrap func(http.Handler) http.Handler, extra string) *e2e {
 	t.Helper()
+	return newE2EOn(t, "", o, wrap, extra)
+}
+
+// newE2EOn is newE2EServer with the store on PostgreSQL at db (when not
+// empty).
+func newE2EOn(t *testing.T, db string, o mestest.Options, wrap func(http.Handler) http.Handler, extra string) *e2e {
+	t.Helper()
 	maps, err := mappings.Load("")
 	if err != nil {
 		t.Fatal(err)
@@ -58,13 +66,16 @@ func newE2EServer(t *testing.T, o mestest.Options, wrap func(http.Handler) http.
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &e2e{t: t, dir: t.TempDir(), sim: sim}
+	e := &e2e{t: t, dir: t.TempDir(), sim: sim, db: db}
+	if db != "" {
+		extra = fmt.Sprintf("database: %q\n", db) + extra
+	}
 	e.cfg = filepath.Join(e.dir, "docbridge.yaml")
 	cfg := fmt.Sprintf(`environment: test
 data: data
 log: {level: info, format: json}
 mes: {base_url: %q, response_timeout: 5s}
-delivery: {retry_base: 100ms, retry_max: 1s}
+delivery: {retry_base: 100ms, retry_max: 1s, lease: 5s}
 folders:
   - {name: drop, path: drop, settle: 300ms, rescan: 1s}
 `, srv.URL) + extra
@@ -169,7 +180,7 @@ func (e *e2e) checkDocs(ids map[string]bool, files int) {
 			e.t.Errorf("document %s is at the simulator %d times, want once", id, seen[id])
 		}
 	}
-	st, err := store.Open(context.Background(), store.Options{Dir: filepath.Join(e.dir, "data")})
+	st, err := e.openStore()
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -262,7 +273,7 @@ func (e *e2e) doneCount() int {
 // delivered counts delivered documents in the daemon's store, read from this
 // process while the daemon runs (SQLite WAL allows it).
 func (e *e2e) delivered() int {
-	st, err := store.Open(context.Background(), store.Options{Dir: filepath.Join(e.dir, "data")})
+	st, err := e.openStore()
 	if err != nil {
 		return 0
 	}
@@ -272,6 +283,12 @@ func (e *e2e) delivered() int {
 		return 0
 	}
 	return counts[docbridge.Delivered]
+}
+
+// openStore opens the daemon's store from the test process, as an
+// operator's command would while the daemon runs.
+func (e *e2e) openStore() (*store.Store, error) {
+	return store.Open(context.Background(), store.Options{Dir: filepath.Join(e.dir, "data"), Postgres: e.db})
 }
 
 // stopDaemon asks the daemon to stop, as systemd would, and waits.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"os"
 
 	"github.com/docbridge/docbridge/internal/store"
 )
@@ -29,6 +30,7 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, *Config, error) {
 		return nil, nil, usageErrorf("give -c or --data, not both")
 	case *f.data != "":
 		cfg.Data = *f.data
+		cfg.Database = os.Getenv("DOCBRIDGE_DATABASE")
 	case *f.cfg != "":
 		var err error
 		if cfg, err = loadConfig(*f.cfg); err != nil {
@@ -45,6 +47,6 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, *Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(ctx, store.Options{Dir: cfg.Data, TokenKey: key})
+	st, err := store.Open(ctx, store.Options{Dir: cfg.Data, Postgres: cfg.Database, TokenKey: key})
 	return st, cfg, err
 }

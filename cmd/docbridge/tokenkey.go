@@ -85,5 +85,5 @@ func storeOptions(cfg *Config, warn io.Writer) (store.Options, error) {
 	if err != nil {
 		return store.Options{}, err
 	}
-	return store.Options{Dir: cfg.Data, MaxInputSize: cfg.Limits.MaxInputBytes, TokenKey: k}, nil
+	return store.Options{Dir: cfg.Data, Postgres: cfg.Database, MaxInputSize: cfg.Limits.MaxInputBytes, TokenKey: k}, nil
 }

@@ -31,33 +31,55 @@ type StreamConverter interface {
 // parsed as XML text: 2.6x on 100 KB), and no slower for a structured one.
 const StreamThreshold = 64 << 10
 
+// OriginConverter is implemented by a Converter that also needs what is
+// known of an input besides its bytes (a PDF's file name and sidecar). When
+// the Converter implements it, it is used for every input, small or big,
+// and must read big inputs in a stream as StreamConverter does.
+type OriginConverter interface {
+	ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error)
+}
+
 // convertDue converts inputs still in state received (after a crash, or when
-// Accept could not commit their conversion).
+// Accept could not commit their conversion); with a Lease, those this
+// instance claimed.
 func (p *Pipeline) convertDue(ctx context.Context) (bool, error) {
-	ins, err := p.o.Store.PendingInputs(ctx, p.o.Batch)
+	var ins []store.Input
+	var err error
+	if p.o.Lease > 0 {
+		ins, err = p.o.Store.ClaimInputs(ctx, p.o.Now(), p.o.Lease, p.o.Batch)
+	} else {
+		ins, err = p.o.Store.PendingInputs(ctx, p.o.Batch)
+	}
 	if err != nil {
 		return false, fmt.Errorf("list pending inputs: %w", err)
 	}
 	for _, in := range ins {
-		if _, err := p.convertInput(ctx, in.ID, in.SHA256, in.Size); err != nil {
+		if _, err := p.convertInput(ctx, in); err != nil {
 			return false, err
 		}
 	}
 	return len(ins) > 0, nil
 }
 
-// convert converts the stored input sha: in a stream when it is big and
-// the converter can, in memory otherwise. rerr says the input could not be
-// read (nothing was decided about it).
-func (p *Pipeline) convert(sha string, size int64) (format docbridge.Format, docs []*docbridge.Document, err, rerr error) {
-	if sc, ok := p.o.Converter.(StreamConverter); ok && size >= StreamThreshold {
-		rc, err := p.o.Store.OpenContent(sha)
+// convert converts the stored input: through its origin when the converter
+// wants it, in a stream when it is big and the converter can, in memory
+// otherwise. rerr says the input could not be read (nothing was decided
+// about it).
+func (p *Pipeline) convert(in store.Input) (format docbridge.Format, docs []*docbridge.Document, err, rerr error) {
+	oc, origin := p.o.Converter.(OriginConverter)
+	sc, stream := p.o.Converter.(StreamConverter)
+	if origin || (stream && in.Size >= StreamThreshold) {
+		rc, err := p.o.Store.OpenContent(in.SHA256)
 		if err != nil {
 			return "", nil, nil, err
 		}
 		defer rc.Close()
 		if ra, ok := rc.(io.ReaderAt); ok {
-			format, docs, err = sc.ConvertStream(ra, size)
+			if origin {
+				format, docs, err = oc.ConvertOrigin(ra, in.Size, docbridge.Origin{Name: in.Source, Sidecar: in.Sidecar})
+			} else {
+				format, docs, err = sc.ConvertStream(ra, in.Size)
+			}
 			if docbridge.ReasonOf(err) == docbridge.Internal {
 				// The stored input could not be read through: not a
 				// verdict on the input, which stays received.
@@ -66,7 +88,7 @@ func (p *Pipeline) convert(sha string, size int64) (format docbridge.Format, doc
 			return format, docs, err, nil
 		}
 	}
-	raw, rerr := p.o.Store.ReadContent(sha)
+	raw, rerr := p.o.Store.ReadContent(in.SHA256)
 	if rerr != nil {
 		return "", nil, nil, rerr
 	}
@@ -78,9 +100,10 @@ func (p *Pipeline) convert(sha string, size int64) (format docbridge.Format, doc
 // fails as a whole, or each of its documents enters converted — or the state
 // of its first error problem. It returns an error only when the outcome
 // could not be committed.
-func (p *Pipeline) convertInput(ctx context.Context, id int64, sha string, size int64) (outcome, error) {
+func (p *Pipeline) convertInput(ctx context.Context, in store.Input) (outcome, error) {
+	id := in.ID
 	log := p.o.Log.With().Int64("input", id).Logger()
-	format, docs, err, rerr := p.convert(sha, size)
+	format, docs, err, rerr := p.convert(in)
 	if rerr != nil {
 		return outcome{}, fmt.Errorf("read input %d: %w", id, rerr)
 	}

@@ -13,13 +13,12 @@ import (
 // deliverDue delivers matched documents, and held ones whose retry is due,
 // while the circuit breaker lets requests through.
 func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
-	now := p.o.Now()
 	busy := false
 	for _, state := range []docbridge.State{docbridge.Matched, docbridge.Held} {
 		if !p.breaker.allow(p.o.Now()) {
 			return false, nil
 		}
-		rows, err := p.o.Store.Due(ctx, state, now, p.o.Batch)
+		rows, err := p.due(ctx, state, p.deliverBatch())
 		if err != nil {
 			return false, fmt.Errorf("list %s documents: %w", state, err)
 		}
@@ -34,6 +33,19 @@ func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 		busy = busy || len(rows) > 0
 	}
 	return busy, nil
+}
+
+// leasedDeliveries is how many documents a deliver step claims at a time
+// under a Lease: each waits for the ones before it, so a small claim keeps
+// the last one well inside its lease and leaves the rest to other
+// instances.
+const leasedDeliveries = 4
+
+func (p *Pipeline) deliverBatch() int {
+	if p.o.Lease > 0 {
+		return min(p.o.Batch, leasedDeliveries)
+	}
+	return p.o.Batch
 }
 
 // deliver sends one document and records the outcome. The pairing is

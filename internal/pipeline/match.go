@@ -16,7 +16,7 @@ var waitForPairing = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // matchDue matches converted documents to pairings, and rechecks documents
 // held for a pairing whenever the pairings changed.
 func (p *Pipeline) matchDue(ctx context.Context) (bool, error) {
-	rows, err := p.o.Store.Due(ctx, docbridge.Converted, p.o.Now(), p.o.Batch)
+	rows, err := p.due(ctx, docbridge.Converted, p.o.Batch)
 	if err != nil {
 		return false, fmt.Errorf("list converted documents: %w", err)
 	}

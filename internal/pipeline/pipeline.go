@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
 )
 
 // Options configures a Pipeline. Store, Converter, Checker, Matcher and
@@ -38,6 +39,13 @@ type Options struct {
 	// deliveries (circuit open); 0 means 5. The pause starts at
 	// Backoff.Base and doubles up to Backoff.Max.
 	BreakerThreshold int
+	// Lease, when positive, makes the stages claim their work (store.Claim,
+	// store.ClaimInputs) for that long instead of reading what is due: it is
+	// what lets several instances share one store (PostgreSQL) without two
+	// of them sending the same document. It must be longer than one
+	// delivery can take; an instance that dies leaves its claimed work due
+	// again when the lease ends. Zero reads due work (one instance).
+	Lease time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Observe, when not nil, is called after each delivery is recorded
@@ -107,7 +115,8 @@ func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge
 	}
 	log.Info().Int64("bytes", acc.Size).Msg("input accepted")
 	acc.State = docbridge.Received
-	out, err := p.convertInput(ctx, acc.ID, acc.SHA256, acc.Size)
+	in := store.Input{ID: acc.ID, SHA256: acc.SHA256, Size: acc.Size, Source: e.Source, Sidecar: e.Sidecar}
+	out, err := p.convertInput(ctx, in)
 	if err != nil {
 		log.Warn().Err(err).Msg("conversion deferred to the convert stage")
 		p.kick(stageConvert)
@@ -156,6 +165,15 @@ func (p *Pipeline) loop(ctx context.Context, stage int, step func(context.Contex
 		case <-p.wake[stage]:
 		}
 	}
+}
+
+// due returns the documents in state that a stage may work on now: with
+// a Lease, claimed for this instance alone; without, what is due.
+func (p *Pipeline) due(ctx context.Context, state docbridge.State, limit int) ([]store.DocRow, error) {
+	if p.o.Lease > 0 {
+		return p.o.Store.Claim(ctx, state, p.o.Now(), p.o.Lease, limit)
+	}
+	return p.o.Store.Due(ctx, state, p.o.Now(), limit)
 }
 
 func (p *Pipeline) kick(stage int) {

@@ -16,10 +16,12 @@ type Store interface {
 	ReadContent(sha256 string) ([]byte, error)
 	OpenContent(sha256 string) (io.ReadCloser, error)
 	PendingInputs(ctx context.Context, limit int) ([]store.Input, error)
+	ClaimInputs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Input, error)
 	Input(ctx context.Context, id int64) (store.Input, error)
 	RecordConversion(ctx context.Context, inputID int64, docs []store.NewDocument) ([]store.DocRef, error)
 	FailInput(ctx context.Context, inputID int64, reason docbridge.Reason, msg string) error
 	Due(ctx context.Context, state docbridge.State, now time.Time, limit int) ([]store.DocRow, error)
+	Claim(ctx context.Context, state docbridge.State, now time.Time, lease time.Duration, limit int) ([]store.DocRow, error)
 	Transition(ctx context.Context, t store.Transition) error
 	Documents(ctx context.Context, f store.Filter) ([]store.DocRow, error)
 	Replacing(ctx context.Context, uniqueID string) ([]store.DocRow, error)

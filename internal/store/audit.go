@@ -23,7 +23,9 @@ const auditCols = `seq, at, kind, actor, doc_id, input_id, unique_id, pairing_id
 // appendAudit seals r after the head (setting its Seq, At, PrevHash and
 // Hash), inserts it, moves the head and puts it in every forwarding
 // target's outbox, all in tx. at is the change's time (Unix nanoseconds).
-func appendAudit(ctx context.Context, tx *sql.Tx, r *audit.Record, at int64) error {
+// tx holds lockChain (inAuditTx), so no other transaction reads the same
+// head.
+func appendAudit(ctx context.Context, tx auditTx, r *audit.Record, at int64) error {
 	var seq int64
 	var prev string
 	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &prev); err != nil {
@@ -31,13 +33,13 @@ func appendAudit(ctx context.Context, tx *sql.Tx, r *audit.Record, at int64) err
 	}
 	r.At = fromNanos(at)
 	audit.Seal(r, seq, prev)
-	if err := insertAuditRow(ctx, tx, r); err != nil {
+	if err := insertAuditRow(ctx, tx.Tx, r); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, r.Seq, r.Hash); err != nil {
 		return fmt.Errorf("move audit head: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_outbox (target, seq) SELECT name, ? FROM audit_targets`, r.Seq); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_outbox (target, seq) SELECT name, CAST(? AS BIGINT) FROM audit_targets`, r.Seq); err != nil {
 		return fmt.Errorf("queue audit record %d for forwarding: %w", r.Seq, err)
 	}
 	return nil
@@ -52,7 +54,7 @@ func insertAuditRow(ctx context.Context, tx *sql.Tx, r *audit.Record) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit (`+auditCols+`)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Seq, nanos(r.At), r.Kind, r.Actor, r.DocID, r.InputID, r.UniqueID, r.PairingID, r.From, r.To,
-		r.Reason, r.Message, ex.RequestID, ex.Status, ex.MESID, r.Exchange != nil, r.Archived, r.PrevHash, r.Hash)
+		r.Reason, r.Message, ex.RequestID, ex.Status, ex.MESID, bit(r.Exchange != nil), r.Archived, r.PrevHash, r.Hash)
 	if err != nil {
 		return fmt.Errorf("append audit record %d: %w", r.Seq, err)
 	}
@@ -64,7 +66,7 @@ func scanAudit(sc interface{ Scan(...any) error }) (audit.Record, error) {
 	var r audit.Record
 	var at int64
 	var ex audit.Exchange
-	var hasEx bool
+	var hasEx bool // scanned from 0 or 1
 	err := sc.Scan(&r.Seq, &at, &r.Kind, &r.Actor, &r.DocID, &r.InputID, &r.UniqueID, &r.PairingID, &r.From, &r.To,
 		&r.Reason, &r.Message, &ex.RequestID, &ex.Status, &ex.MESID, &hasEx, &r.Archived, &r.PrevHash, &r.Hash)
 	r.At = fromNanos(at)
@@ -126,11 +128,12 @@ func (s *Store) AuditTimeline(ctx context.Context, docID int64) ([]audit.Record,
 }
 
 // VerifyAudit verifies the audit table (audit.Verify) against its head,
-// in one read transaction so that a daemon appending meanwhile does not
-// matter. from is where the chain must start (the end of the last archive
-// checked before), or nil. It returns an *audit.Break for a broken chain.
+// in one read transaction (one snapshot) so that daemons appending
+// meanwhile do not matter. from is where the chain must start (the end of
+// the last archive checked before), or nil. It returns an *audit.Break for
+// a broken chain.
 func (s *Store) VerifyAudit(ctx context.Context, from *audit.Anchor) (audit.Result, error) {
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.r.BeginTx(ctx, s.eng.snapshotTx())
 	if err != nil {
 		return audit.Result{}, fmt.Errorf("store: verify audit: %w", err)
 	}
@@ -147,7 +150,7 @@ func (s *Store) VerifyAudit(ctx context.Context, from *audit.Anchor) (audit.Resu
 // actor is audit.ActorFrom(ctx, "user:unknown"); docID may be 0; message
 // must carry no patient data.
 func (s *Store) RecordAdmin(ctx context.Context, docID int64, message string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inAuditTx(ctx, func(tx auditTx) error {
 		return appendAudit(ctx, tx, &audit.Record{Kind: audit.Admin, Actor: audit.ActorFrom(ctx, "user:unknown"),
 			DocID: docID, Message: message}, nanos(s.now()))
 	})
@@ -160,3 +163,12 @@ func (s *Store) RecordAdmin(ctx context.Context, docID int64, message string) er
 // errAuditChanged is returned by ArchiveAudit when the table changed
 // under it in a way no append does.
 var errAuditChanged = errors.New("the audit table changed while it was archived")
+
+// bit is a boolean as the schema stores it: 0 or 1 (PostgreSQL does not
+// take a boolean into an integer column).
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -40,7 +40,7 @@ func (s *Store) archiveAudit(ctx context.Context, before time.Time, write Archiv
 	if _, err := s.VerifyAudit(ctx, nil); err != nil {
 		return audit.ArchiveHeader{}, err
 	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.r.BeginTx(ctx, s.eng.snapshotTx())
 	if err != nil {
 		return audit.ArchiveHeader{}, err
 	}
@@ -84,7 +84,7 @@ func (s *Store) archiveAudit(ctx context.Context, before time.Time, write Archiv
 	tx.Rollback()
 
 	actor := audit.ActorFrom(ctx, "user:unknown")
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inAuditTx(ctx, func(tx auditTx) error {
 		var lastHash string
 		var lead int64
 		if err := tx.QueryRowContext(ctx, `SELECT hash FROM audit WHERE seq = ?`, h.Last).Scan(&lastHash); err != nil || lastHash != h.LastHash {
@@ -100,7 +100,7 @@ func (s *Store) archiveAudit(ctx context.Context, before time.Time, write Archiv
 		cp := &audit.Record{Seq: h.Last, At: fromNanos(now), Kind: audit.Checkpoint, Actor: actor,
 			Message:  fmt.Sprintf("records %d to %d archived (recorded before %s)", h.First, h.Last, h.Before.Format(time.RFC3339)),
 			Archived: archivedBefore + h.Count, Hash: h.LastHash}
-		if err := insertAuditRow(ctx, tx, cp); err != nil {
+		if err := insertAuditRow(ctx, tx.Tx, cp); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, &audit.Record{Kind: audit.Archived, Actor: actor,

@@ -14,9 +14,10 @@ var _ audit.Outbox = (*Store)(nil)
 // with an empty outbox (it receives the records appended from now on), and
 // a target not in names is removed with its outbox. Every process that
 // appends records (serve, pair, audit archive) then queues them for the
-// targets, whatever its own configuration.
+// targets, whatever its own configuration. It runs under the audit chain's
+// lock, so that no append queues a record for a target being removed.
 func (s *Store) SetAuditTargets(ctx context.Context, names []string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inAuditTx(ctx, func(tx auditTx) error {
 		keep := map[string]bool{}
 		for _, n := range names {
 			keep[n] = true

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -65,77 +63,76 @@ func spine(t *testing.T, s *Store) int64 {
 }
 
 func TestAuditTrail(t *testing.T) {
-	ctx := context.Background()
-	s := openSQLiteTest(t, Options{Now: newClock().Now})
-	id := spine(t, s)
-	rs := allRecords(t, s)
-	want := []audit.Kind{audit.PairingCreated, audit.InputAccepted, audit.DocumentCreated, audit.InputConverted,
-		audit.DocumentTransition, audit.MESExchange, audit.DocumentTransition, audit.MESExchange, audit.DocumentTransition,
-		audit.PairingRevoked, audit.InputAccepted, audit.InputFailed, audit.Admin}
-	if diff := cmp.Diff(want, kinds(rs)); diff != "" {
-		t.Errorf("record kinds (-want +got):\n%s", diff)
-	}
-	if got, want := rs[7].Exchange, (&audit.Exchange{RequestID: "req-2", Status: 201, MESID: "DR-9"}); !cmp.Equal(got, want) {
-		t.Errorf("exchange = %+v, want %+v", got, want)
-	}
-	if got, want := rs[0].Actor, "user:ana"; got != want {
-		t.Errorf("pairing actor = %q, want %q", got, want)
-	}
-	for _, r := range rs {
-		if r.Kind == audit.PairingCreated && r.Message != "" {
-			t.Errorf("pairing record carries a message %q", r.Message)
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		ctx := context.Background()
+		s := e.open(t, Options{Now: newClock().Now})
+		id := spine(t, s)
+		rs := allRecords(t, s)
+		want := []audit.Kind{audit.PairingCreated, audit.InputAccepted, audit.DocumentCreated, audit.InputConverted,
+			audit.DocumentTransition, audit.MESExchange, audit.DocumentTransition, audit.MESExchange, audit.DocumentTransition,
+			audit.PairingRevoked, audit.InputAccepted, audit.InputFailed, audit.Admin}
+		if diff := cmp.Diff(want, kinds(rs)); diff != "" {
+			t.Errorf("record kinds (-want +got):\n%s", diff)
 		}
-	}
-	res, err := s.VerifyAudit(ctx, nil)
-	if err != nil {
-		t.Fatalf("VerifyAudit: %v", err)
-	}
-	if got, want := res.Records, int64(len(want)); got != want {
-		t.Errorf("verified %d records, want %d", got, want)
-	}
-	tl, err := s.AuditTimeline(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantTL := []audit.Kind{audit.InputAccepted, audit.DocumentCreated, audit.InputConverted, audit.DocumentTransition,
-		audit.MESExchange, audit.DocumentTransition, audit.MESExchange, audit.DocumentTransition, audit.Admin}
-	if diff := cmp.Diff(wantTL, kinds(tl)); diff != "" {
-		t.Errorf("timeline kinds (-want +got):\n%s", diff)
-	}
-	if _, err := s.AuditTimeline(ctx, 999); !errors.Is(err, ErrNotFound) {
-		t.Errorf("AuditTimeline(999) error = %v, want ErrNotFound", err)
-	}
+		if got, want := rs[7].Exchange, (&audit.Exchange{RequestID: "req-2", Status: 201, MESID: "DR-9"}); !cmp.Equal(got, want) {
+			t.Errorf("exchange = %+v, want %+v", got, want)
+		}
+		if got, want := rs[0].Actor, "user:ana"; got != want {
+			t.Errorf("pairing actor = %q, want %q", got, want)
+		}
+		for _, r := range rs {
+			if r.Kind == audit.PairingCreated && r.Message != "" {
+				t.Errorf("pairing record carries a message %q", r.Message)
+			}
+		}
+		res, err := s.VerifyAudit(ctx, nil)
+		if err != nil {
+			t.Fatalf("VerifyAudit: %v", err)
+		}
+		if got, want := res.Records, int64(len(want)); got != want {
+			t.Errorf("verified %d records, want %d", got, want)
+		}
+		tl, err := s.AuditTimeline(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantTL := []audit.Kind{audit.InputAccepted, audit.DocumentCreated, audit.InputConverted, audit.DocumentTransition,
+			audit.MESExchange, audit.DocumentTransition, audit.MESExchange, audit.DocumentTransition, audit.Admin}
+		if diff := cmp.Diff(wantTL, kinds(tl)); diff != "" {
+			t.Errorf("timeline kinds (-want +got):\n%s", diff)
+		}
+		if _, err := s.AuditTimeline(ctx, 999); !errors.Is(err, ErrNotFound) {
+			t.Errorf("AuditTimeline(999) error = %v, want ErrNotFound", err)
+		}
+	})
 }
 
 // TestAuditSameTransaction: a change that is refused writes no record, and
 // the same bytes accepted twice are one record.
 func TestAuditSameTransaction(t *testing.T) {
-	ctx := context.Background()
-	s := openSQLiteTest(t, Options{})
-	id := oneDoc(t, s, "urn:oid:1.2.3.5")
-	n := len(allRecords(t, s))
-	err := s.Transition(ctx, Transition{ID: id, From: docbridge.Matched, To: docbridge.Delivered, Actor: "deliver",
-		Exchange: &audit.Exchange{Status: 201}})
-	if err != ErrConflict {
-		t.Fatalf("Transition from the wrong state = %v, want ErrConflict", err)
-	}
-	accept(t, s, []byte("input of urn:oid:1.2.3.5"))
-	if got := len(allRecords(t, s)); got != n {
-		t.Errorf("%d records after a refused transition and a duplicate input, want %d", got, n)
-	}
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		ctx := context.Background()
+		s := e.open(t, Options{})
+		id := oneDoc(t, s, "urn:oid:1.2.3.5")
+		n := len(allRecords(t, s))
+		err := s.Transition(ctx, Transition{ID: id, From: docbridge.Matched, To: docbridge.Delivered, Actor: "deliver",
+			Exchange: &audit.Exchange{Status: 201}})
+		if err != ErrConflict {
+			t.Fatalf("Transition from the wrong state = %v, want ErrConflict", err)
+		}
+		accept(t, s, []byte("input of urn:oid:1.2.3.5"))
+		if got := len(allRecords(t, s)); got != n {
+			t.Errorf("%d records after a refused transition and a duplicate input, want %d", got, n)
+		}
+	})
 }
 
-// tamperSQL changes the closed store's database directly, as an attacker
-// with the file would.
-func tamperSQL(t *testing.T, dir string, stmts ...string) {
+// tamperSQL changes the store's database directly, as an attacker with
+// access to the database would, through the store's own write pool.
+func tamperSQL(t *testing.T, s *Store, stmts ...string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(dir, dbFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	for _, q := range stmts {
-		if _, err := db.Exec(q); err != nil {
+		if _, err := s.w.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -190,31 +187,27 @@ func TestAuditVerifyTampered(t *testing.T) {
 			return []string{`UPDATE audit SET seq = -1 WHERE seq = 10`, `UPDATE audit SET seq = 10 WHERE seq = 11`, `UPDATE audit SET seq = 11 WHERE seq = -1`}
 		}, audit.Reordered, 10},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			s, err := Open(context.Background(), Options{Dir: dir, Now: newClock().Now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			spine(t, s)
-			rs := allRecords(t, s)
-			if _, err := s.VerifyAudit(context.Background(), nil); err != nil {
-				t.Fatalf("VerifyAudit before tampering: %v", err)
-			}
-			s.Close()
-			tamperSQL(t, dir, tt.tamper(t, rs)...)
-			s = openSQLiteTest(t, Options{Dir: dir})
-			_, err = s.VerifyAudit(context.Background(), nil)
-			var b *audit.Break
-			if !errors.As(err, &b) {
-				t.Fatalf("VerifyAudit = %v, want a *audit.Break", err)
-			}
-			if b.Problem != tt.problem || b.Seq != tt.seq {
-				t.Errorf("VerifyAudit: %s at %d (%s), want %s at %d", b.Problem, b.Seq, b.Msg, tt.problem, tt.seq)
-			}
-		})
-	}
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := e.open(t, Options{Now: newClock().Now})
+				spine(t, s)
+				rs := allRecords(t, s)
+				if _, err := s.VerifyAudit(context.Background(), nil); err != nil {
+					t.Fatalf("VerifyAudit before tampering: %v", err)
+				}
+				tamperSQL(t, s, tt.tamper(t, rs)...)
+				_, err := s.VerifyAudit(context.Background(), nil)
+				var b *audit.Break
+				if !errors.As(err, &b) {
+					t.Fatalf("VerifyAudit = %v, want a *audit.Break", err)
+				}
+				if b.Problem != tt.problem || b.Seq != tt.seq {
+					t.Errorf("VerifyAudit: %s at %d (%s), want %s at %d", b.Problem, b.Seq, b.Msg, tt.problem, tt.seq)
+				}
+			})
+		}
+	})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -12,8 +12,10 @@ import (
 
 // BenchmarkAccept accepts distinct 5 KB inputs: content write, fsync,
 // rename, directory fsync and one committed row each.
-func BenchmarkAccept(b *testing.B) {
-	s := openBench(b)
+func BenchmarkAccept(b *testing.B) { forEachEngineB(b, benchAccept) }
+
+func benchAccept(b *testing.B, eng testEngine) {
+	s := openBench(b, eng)
 	ctx := context.Background()
 	body := bytes.Repeat([]byte("OBX|1|TX|^^^^^|1|résultat normal|\r"), 5<<10/36)
 	r := bytes.NewReader(nil)
@@ -31,9 +33,12 @@ func BenchmarkAccept(b *testing.B) {
 }
 
 // BenchmarkTransition moves one document back and forth between two
-// states: one compare-and-set update and one event row per commit.
-func BenchmarkTransition(b *testing.B) {
-	s := openBench(b)
+// states: one compare-and-set update, one event row and one audit record
+// per commit.
+func BenchmarkTransition(b *testing.B) { forEachEngineB(b, benchTransition) }
+
+func benchTransition(b *testing.B, e testEngine) {
+	s := openBench(b, e)
 	ctx := context.Background()
 	a, err := s.Accept(ctx, &docbridge.Envelope{Intake: "bench", Body: bytes.NewReader([]byte("input"))})
 	if err != nil {
@@ -55,13 +60,16 @@ func BenchmarkTransition(b *testing.B) {
 	}
 }
 
-// openBench opens a store in a temp dir for a benchmark.
-func openBench(b *testing.B) *Store {
-	b.Helper()
-	s, err := Open(context.Background(), Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
+// forEachEngineB runs fn as one sub-benchmark per engine; the PostgreSQL
+// one is skipped unless DOCBRIDGE_TEST_POSTGRES names a database.
+func forEachEngineB(b *testing.B, fn func(b *testing.B, e testEngine)) {
+	for _, e := range []testEngine{sqliteT, postgresT} {
+		b.Run(e.name, func(b *testing.B) { fn(b, e) })
 	}
-	b.Cleanup(func() { s.Close() })
-	return s
+}
+
+// openBench opens a fresh store of engine e for a benchmark.
+func openBench(b *testing.B, e testEngine) *Store {
+	b.Helper()
+	return openTest(b, e.fresh(b))
 }

@@ -96,8 +96,8 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 	}
 
 	var refs []DocRef
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := inputState(ctx, tx, inputID)
+	err = s.inAuditTx(ctx, func(tx auditTx) error {
+		st, err := inputState(ctx, tx.Tx, inputID)
 		switch {
 		case err != nil:
 			return err
@@ -114,7 +114,7 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 				return fmt.Errorf("document %d: %w", i, err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO conversions (input_id, position, doc_id, existing) VALUES (?, ?, ?, ?)`,
-				inputID, i, refs[i].ID, refs[i].Existing); err != nil {
+				inputID, i, refs[i].ID, bit(refs[i].Existing)); err != nil {
 				return fmt.Errorf("document %d: link to input: %w", i, err)
 			}
 		}
@@ -177,7 +177,7 @@ func checkDocument(nd NewDocument, input contentRef) (sha, meta string, err erro
 
 // insertDocument inserts nd with its creation event, or returns the
 // existing row with the same (uniqueId, sha256).
-func insertDocument(ctx context.Context, tx *sql.Tx, inputID int64, nd NewDocument, sha, meta string, now int64) (DocRef, error) {
+func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocument, sha, meta string, now int64) (DocRef, error) {
 	ref := DocRef{State: nd.State}
 	err := tx.QueryRowContext(ctx, `INSERT INTO documents
 	(input_id, unique_id, sha256, state, reason, message, attempts, next_attempt_at,
@@ -195,7 +195,7 @@ func insertDocument(ctx context.Context, tx *sql.Tx, inputID int64, nd NewDocume
 	if err != nil {
 		return ref, err
 	}
-	if err := insertEvent(ctx, tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: "convert"}, now); err != nil {
+	if err := insertEvent(ctx, tx.Tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: "convert"}, now); err != nil {
 		return ref, err
 	}
 	err = appendAudit(ctx, tx, &audit.Record{Kind: audit.DocumentCreated, Actor: "convert", DocID: ref.ID, InputID: inputID,

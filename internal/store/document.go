@@ -108,7 +108,9 @@ func (s *Store) Due(ctx context.Context, state docbridge.State, now time.Time, l
 // returns them before the lease ends. The returned rows carry the new
 // NextAttempt. The worker then calls Transition, which sets the next
 // attempt afresh; if it dies instead, the documents are due again when the
-// lease ends. Claim records no event and changes no state.
+// lease ends. Claim records no event and changes no state. On PostgreSQL,
+// documents another transaction is claiming at that moment are skipped,
+// not waited for (SELECT … FOR UPDATE SKIP LOCKED).
 func (s *Store) Claim(ctx context.Context, state docbridge.State, now time.Time, lease time.Duration, limit int) ([]DocRow, error) {
 	if lease <= 0 {
 		return nil, fmt.Errorf("store: claim %s documents: lease %v is not positive", state, lease)
@@ -122,16 +124,15 @@ func (s *Store) Claim(ctx context.Context, state docbridge.State, now time.Time,
 	var out []DocRow
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if out, err = queryDocs(ctx, tx, q, args...); err != nil || len(out) == 0 {
+		if out, err = queryDocs(ctx, tx, q+s.eng.skipLocked(), args...); err != nil || len(out) == 0 {
 			return err
 		}
-		// The same selection, in the same write transaction: the same rows.
-		_, err = tx.ExecContext(ctx, `UPDATE documents SET next_attempt_at = ? WHERE id IN (SELECT id FROM (`+
-			strings.Replace(q, docCols, `id`, 1)+`) AS due)`, append([]any{until}, args...)...)
+		ids := make([]int64, len(out))
 		for i := range out {
+			ids[i] = out[i].ID
 			out[i].NextAttempt = fromNanos(until)
 		}
-		return err
+		return s.eng.lease(ctx, tx, "documents", "next_attempt_at", until, ids)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim %s documents: %w", state, err)

@@ -25,6 +25,7 @@ type Input struct {
 	State      docbridge.State // Received, Converted or Failed
 	Reason     docbridge.Reason
 	Message    string
+	Sidecar    []byte // the envelope's sidecar; nil when it had none
 }
 
 var _ docbridge.Sink = (*Store)(nil)
@@ -37,16 +38,28 @@ var _ docbridge.Sink = (*Store)(nil)
 // source name, which may be a file named after the patient). It returns
 // only after that commit.
 //
-// The same bytes accepted again store nothing new: Accept returns the first
-// input's id with Duplicate set. An input over Options.MaxInputSize is
-// refused with an *docbridge.Error of reason TooLarge and leaves nothing
-// behind. Any other failure (disk, database, ctx done) is an
-// *docbridge.Error of reason Internal wrapping the cause; nothing was
-// accepted and the sender must keep the input. A zero e.ReceivedAt means
-// now.
+// e.Sidecar is stored with the input (an empty one as none). The same
+// bytes accepted again store nothing new: Accept returns the first input's
+// id with Duplicate set. An input is known by its bytes alone, so the same
+// bytes with another sidecar (or none) are a duplicate too, and the first
+// sidecar is the one kept. An input over Options.MaxInputSize, or with a
+// sidecar over docbridge.MaxSidecar, is refused with an *docbridge.Error
+// of reason TooLarge and leaves nothing behind. Any other failure (disk,
+// database, ctx done) is an *docbridge.Error of reason Internal wrapping
+// the cause; nothing was accepted and the sender must keep the input. A
+// zero e.ReceivedAt means now.
 func (s *Store) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
 	if e == nil || e.Body == nil {
 		return docbridge.Accepted{}, docbridge.Errorf(docbridge.Internal, "accept: envelope without a body")
+	}
+	if len(e.Sidecar) > docbridge.MaxSidecar {
+		return docbridge.Accepted{}, docbridge.Errorf(docbridge.TooLarge,
+			"the sidecar (metadata file) is %d bytes, over the limit of %d bytes: shorten it or send the input without it",
+			len(e.Sidecar), docbridge.MaxSidecar)
+	}
+	var sidecar any // NULL when there is none
+	if len(e.Sidecar) > 0 {
+		sidecar = e.Sidecar
 	}
 	tmp, sha, size, err := s.writeTemp(ctx, e.Body, s.maxInput)
 	if errors.Is(err, errTooBig) {
@@ -63,13 +76,13 @@ func (s *Store) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Ac
 		received = s.now()
 	}
 	a := docbridge.Accepted{SHA256: sha, Size: size}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inAuditTx(ctx, func(tx auditTx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO inputs
-	(intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?)
+	(intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at, sidecar)
+	VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?)
 	ON CONFLICT (sha256) DO NOTHING
 	RETURNING id`,
-			e.Intake, e.Source, e.MessageID, sha, size, nanos(received), docbridge.Received, nanos(s.now())).Scan(&a.ID)
+			e.Intake, e.Source, e.MessageID, sha, size, nanos(received), docbridge.Received, nanos(s.now()), sidecar).Scan(&a.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			a.Duplicate = true
 			return tx.QueryRowContext(ctx, `SELECT id FROM inputs WHERE sha256 = ?`, sha).Scan(&a.ID)
@@ -90,42 +103,91 @@ func (s *Store) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Ac
 	return a, nil
 }
 
-const inputCols = `id, intake, source, message_id, sha256, size, received_at, state, reason, message`
+const inputCols = `id, intake, source, message_id, sha256, size, received_at, state, reason, message, sidecar`
 
 // scanInput reads one row of inputCols.
 func scanInput(sc interface{ Scan(...any) error }) (Input, error) {
 	var in Input
 	var received int64
 	err := sc.Scan(&in.ID, &in.Intake, &in.Source, &in.MessageID, &in.SHA256, &in.Size,
-		&received, &in.State, &in.Reason, &in.Message)
+		&received, &in.State, &in.Reason, &in.Message, &in.Sidecar)
 	in.ReceivedAt = fromNanos(received)
+	if len(in.Sidecar) == 0 {
+		in.Sidecar = nil
+	}
 	return in, err
 }
 
-// PendingInputs returns up to limit inputs in state Received, in the order
-// they were accepted (oldest first); limit <= 0 means all of them.
-func (s *Store) PendingInputs(ctx context.Context, limit int) ([]Input, error) {
-	q := `SELECT ` + inputCols + ` FROM inputs WHERE state = ? ORDER BY id`
-	args := []any{docbridge.Received}
-	if limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, limit)
-	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
+// queryInputs runs a query selecting inputCols and reads every row.
+func queryInputs(ctx context.Context, q querier, query string, args ...any) ([]Input, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list pending inputs: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Input
 	for rows.Next() {
 		in, err := scanInput(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: list pending inputs: %w", err)
+			return nil, err
 		}
 		out = append(out, in)
 	}
-	if err := rows.Err(); err != nil {
+	return out, rows.Err()
+}
+
+// pendingQuery selects the inputs in state Received, oldest first.
+const pendingQuery = `SELECT ` + inputCols + ` FROM inputs WHERE state = ?`
+
+// PendingInputs returns up to limit inputs in state Received, in the order
+// they were accepted (oldest first); limit <= 0 means all of them. It only
+// reads: two callers get the same inputs. Converters that must not take
+// the same input use ClaimInputs.
+func (s *Store) PendingInputs(ctx context.Context, limit int) ([]Input, error) {
+	q, args := pendingQuery+` ORDER BY id`, []any{docbridge.Received}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	out, err := queryInputs(ctx, s.r, q, args...)
+	if err != nil {
 		return nil, fmt.Errorf("store: list pending inputs: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimInputs is PendingInputs with a lease: in one transaction it selects
+// up to limit inputs in state Received whose lease has ended at now (limit
+// <= 0: all), oldest first, and leases them until now+lease, so that no
+// other ClaimInputs (in this or another process) returns them before the
+// lease ends. The converter then calls RecordConversion or FailInput,
+// which take the input out of Received; if it dies instead, the inputs are
+// claimable again when the lease ends. ClaimInputs records nothing in the
+// audit trail and changes no state. On PostgreSQL, inputs another
+// transaction is claiming at that moment are skipped, not waited for.
+func (s *Store) ClaimInputs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Input, error) {
+	if lease <= 0 {
+		return nil, fmt.Errorf("store: claim inputs: lease %v is not positive", lease)
+	}
+	q, args := pendingQuery+` AND lease_until <= ? ORDER BY id`, []any{docbridge.Received, nanos(now)}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	var out []Input
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if out, err = queryInputs(ctx, tx, q+s.eng.skipLocked(), args...); err != nil || len(out) == 0 {
+			return err
+		}
+		ids := make([]int64, len(out))
+		for i, in := range out {
+			ids[i] = in.ID
+		}
+		return s.eng.lease(ctx, tx, "inputs", "lease_until", nanos(now.Add(lease)), ids)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim inputs: %w", err)
 	}
 	return out, nil
 }
@@ -165,7 +227,7 @@ func (s *Store) FailInput(ctx context.Context, inputID int64, reason docbridge.R
 	if reason == "" {
 		return fmt.Errorf("store: fail input %d: no reason", inputID)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inAuditTx(ctx, func(tx auditTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE inputs SET state = ?, reason = ?, message = ?, updated_at = ?
 	WHERE id = ? AND state = ?`,
 			docbridge.Failed, reason, msg, nanos(s.now()), inputID, docbridge.Received)
@@ -179,7 +241,7 @@ func (s *Store) FailInput(ctx context.Context, inputID int64, reason docbridge.R
 			return appendAudit(ctx, tx, &audit.Record{Kind: audit.InputFailed, Actor: audit.ActorFrom(ctx, "convert"),
 				InputID: inputID, From: docbridge.Received, To: docbridge.Failed, Reason: reason, Message: msg}, nanos(s.now()))
 		}
-		st, err := inputState(ctx, tx, inputID)
+		st, err := inputState(ctx, tx.Tx, inputID)
 		if err != nil {
 			return err
 		}

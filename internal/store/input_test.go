@@ -299,3 +299,115 @@ func testFailInput(t *testing.T, open opener) {
 		t.Errorf("FailInput without a reason: no error")
 	}
 }
+
+func testAcceptSidecar(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t, Options{})
+	sidecar := []byte(`{"type": {"code": "11502-2"}}`)
+	withSidecar := func(body string, sc []byte) *docbridge.Envelope {
+		e := envelope([]byte(body))
+		e.Sidecar = sc
+		return e
+	}
+	a, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", sidecar))
+	if err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	tests := []struct {
+		name string
+		body string
+		sc   []byte
+		want []byte
+	}{
+		{"none", "%PDF-1.7 b", nil, nil},
+		{"empty", "%PDF-1.7 c", []byte{}, nil},
+		{"at the limit", "%PDF-1.7 d", bytes.Repeat([]byte{'x'}, docbridge.MaxSidecar), bytes.Repeat([]byte{'x'}, docbridge.MaxSidecar)},
+		{"binary", "%PDF-1.7 e", []byte{0, 0xff, '?', '\''}, []byte{0, 0xff, '?', '\''}},
+	}
+	for _, tc := range tests {
+		b, err := s.Accept(ctx, withSidecar(tc.body, tc.sc))
+		if err != nil {
+			t.Fatalf("%s: Accept: %v", tc.name, err)
+		}
+		in, err := s.Input(ctx, b.ID)
+		if err != nil || !bytes.Equal(in.Sidecar, tc.want) || (in.Sidecar == nil) != (tc.want == nil) {
+			t.Errorf("%s: Input.Sidecar = %d bytes (%v), want %d bytes", tc.name, len(in.Sidecar), err, len(tc.want))
+		}
+	}
+
+	// The same bytes with another sidecar: a duplicate, the first sidecar kept.
+	dup, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", []byte(`{"other": true}`)))
+	if err != nil || !dup.Duplicate || dup.ID != a.ID {
+		t.Fatalf("Accept(same bytes, other sidecar) = %+v, %v; want a duplicate of %d", dup, err, a.ID)
+	}
+	pending, err := s.PendingInputs(ctx, 1)
+	if err != nil || len(pending) != 1 || !bytes.Equal(pending[0].Sidecar, sidecar) {
+		t.Errorf("PendingInputs(1) = %+v, %v; want input %d with its first sidecar", pending, err, a.ID)
+	}
+	claimed, err := s.ClaimInputs(ctx, time.Now(), time.Minute, 1)
+	if err != nil || len(claimed) != 1 || !bytes.Equal(claimed[0].Sidecar, sidecar) {
+		t.Errorf("ClaimInputs(1) = %+v, %v; want input %d with its sidecar", claimed, err, a.ID)
+	}
+
+	// Over the limit: refused, nothing left behind.
+	before := files(t, s.dir)
+	_, err = s.Accept(ctx, withSidecar("%PDF-1.7 too big", make([]byte, docbridge.MaxSidecar+1)))
+	if got := docbridge.ReasonOf(err); got != docbridge.TooLarge {
+		t.Errorf("ReasonOf(Accept with a big sidecar: %v) = %q, want %q", err, got, docbridge.TooLarge)
+	}
+	if after := files(t, s.dir); !cmp.Equal(before, after, sortStrings) {
+		t.Errorf("a refused sidecar left files: %v, before %v", after, before)
+	}
+	if _, err := s.InputBySHA256(ctx, hexSHA256([]byte("%PDF-1.7 too big"))); !errors.Is(err, ErrNotFound) {
+		t.Errorf("InputBySHA256(refused input) error = %v, want ErrNotFound", err)
+	}
+}
+
+func testClaimInputs(t *testing.T, open opener) {
+	ctx := context.Background()
+	clk := newClock()
+	s := open(t, Options{Now: clk.Now})
+	now := clk.Now()
+	a, b, c := accept(t, s, []byte("a")), accept(t, s, []byte("b")), accept(t, s, []byte("c"))
+	converted(t, s, "converted")
+	failed := accept(t, s, []byte("failed"))
+	if err := s.FailInput(ctx, failed.ID, docbridge.Malformed, "not XML"); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(now time.Time, limit int) []int64 {
+		t.Helper()
+		in, err := s.ClaimInputs(ctx, now, time.Minute, limit)
+		if err != nil {
+			t.Fatalf("ClaimInputs: %v", err)
+		}
+		return ids(in)
+	}
+	first, second, third := claim(now, 2), claim(now, 2), claim(now, 2)
+	if got, want := [][]int64{first, second, third}, [][]int64{{a.ID, b.ID}, {c.ID}, nil}; !cmp.Equal(got, want) {
+		t.Errorf("three ClaimInputs = %v, want %v", got, want)
+	}
+	if got := claim(now.Add(time.Minute-time.Nanosecond), 0); got != nil {
+		t.Errorf("ClaimInputs before the lease ends = %v, want none", got)
+	}
+	// The lease ends: claimable again, unless converted meanwhile.
+	if _, err := s.RecordConversion(ctx, b.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := claim(now.Add(time.Minute), 0), []int64{a.ID, c.ID}; !cmp.Equal(got, want) {
+		t.Errorf("ClaimInputs after the lease = %v, want %v", got, want)
+	}
+	// PendingInputs ignores leases: it only reads.
+	if p, _ := s.PendingInputs(ctx, 0); !cmp.Equal(ids(p), []int64{a.ID, c.ID}) {
+		t.Errorf("PendingInputs = %v, want [%d %d]", ids(p), a.ID, c.ID)
+	}
+	in, err := s.ClaimInputs(ctx, now.Add(time.Hour), time.Minute, 1)
+	if err != nil || len(in) != 1 {
+		t.Fatalf("ClaimInputs = %v, %v", in, err)
+	}
+	if want, _ := s.Input(ctx, a.ID); !cmp.Equal(in[0], want) {
+		t.Errorf("claimed input differs from the stored one (-claimed +stored):\n%s", cmp.Diff(in[0], want))
+	}
+	if _, err := s.ClaimInputs(ctx, now, 0, 1); err == nil {
+		t.Errorf("ClaimInputs with no lease: no error")
+	}
+}

@@ -13,7 +13,6 @@ import (
 )
 
 const (
-	dbFile     = "docbridge.db"
 	contentDir = "content"
 	tmpDir     = "tmp"
 
@@ -29,8 +28,18 @@ const (
 
 // Options configures a Store.
 type Options struct {
-	Dir          string // data directory: docbridge.db, content/ and tmp/
-	MaxInputSize int64  // Accept refuses bigger inputs with TooLarge; 0 means DefaultMaxInputSize
+	// Dir is the data directory: content/ and tmp/ always, docbridge.db
+	// when the database is SQLite. Required. Stores sharing one PostgreSQL
+	// database must share this directory too (see the package
+	// documentation).
+	Dir string
+	// Postgres, when not empty, is the URL of the PostgreSQL database that
+	// holds the state instead of SQLite, e.g.
+	// "postgres://docbridge@db.example/docbridge?sslmode=verify-full"
+	// (pgx syntax; a keyword=value string works too). The tables live in
+	// the first schema of the search_path. Empty means SQLite in Dir.
+	Postgres     string
+	MaxInputSize int64 // Accept refuses bigger inputs with TooLarge; 0 means DefaultMaxInputSize
 	// Now is the clock for the times the store sets itself (received_at when
 	// the envelope has none, created_at, updated_at, event times, a zero
 	// NextAttempt). Nil means time.Now.
@@ -42,16 +51,17 @@ type Options struct {
 	TokenKey []byte
 }
 
-// Store is the durable state of docbridge on SQLite. It is safe for
-// concurrent use; see the package documentation for the rules.
+// Store is the durable state of docbridge, on SQLite or PostgreSQL. It is
+// safe for concurrent use; see the package documentation for the rules.
 type Store struct {
 	dir      string
 	maxInput int64
 	now      func() time.Time
 	box      tokenBox // seals pairing tokens; zero: in clear
+	eng      engine
 
-	w *sql.DB // exactly one connection: every write transaction
-	r *sql.DB // read-only pool
+	w *sql.DB // every write transaction; SQLite: exactly one connection
+	r *sql.DB // reads; SQLite: a read-only pool; PostgreSQL: w
 
 	// durableDirs holds the content subdirectories whose entry this
 	// process has fsynced in content/.
@@ -62,12 +72,19 @@ type Store struct {
 }
 
 // Open opens the store in o.Dir, creating the directory, the database and
-// its schema when needed and applying pending migrations. It verifies that
-// the database runs with WAL, synchronous=FULL, foreign keys on and a busy
-// timeout, and fails otherwise. It blocks on disk I/O and on other
-// processes holding the database's write lock (up to the busy timeout). It
-// fails when the database was written by a newer docbridge (schema version
-// unknown here). The caller must Close the Store.
+// its schema when needed and applying pending migrations. The database is
+// SQLite in o.Dir, or PostgreSQL when o.Postgres is set.
+//
+// On SQLite it verifies that the database runs with WAL,
+// synchronous=FULL, foreign keys on and a busy timeout, and fails
+// otherwise; it blocks on other processes holding the database's write
+// lock (up to the busy timeout). On PostgreSQL it connects, verifies that
+// commits are durable (fsync and synchronous_commit not off) and that the
+// search_path names a schema, and blocks while another instance migrates
+// the same schema. Either way it blocks on disk I/O, and fails when the
+// database was written by a newer docbridge (schema version unknown here).
+// Errors never quote o.Postgres, which may hold a password. The caller
+// must Close the Store.
 func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.Dir == "" {
 		return nil, errors.New("store: open: no data directory")
@@ -76,14 +93,18 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
 	}
-	if strings.ContainsRune(dir, '?') {
-		return nil, fmt.Errorf("store: open %s: data directory must not contain '?'", dir)
-	}
 	box, err := newTokenBox(o.TokenKey)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, maxInput: o.MaxInputSize, now: o.Now, box: box}
+	var eng engine = sqliteEngine{}
+	switch {
+	case o.Postgres != "":
+		eng = &pgEngine{url: o.Postgres}
+	case strings.ContainsRune(dir, '?'): // it would end SQLite's file name in the DSN
+		return nil, fmt.Errorf("store: open %s: data directory must not contain '?'", dir)
+	}
+	s := &Store{dir: dir, maxInput: o.MaxInputSize, now: o.Now, box: box, eng: eng}
 	if s.maxInput <= 0 {
 		s.maxInput = DefaultMaxInputSize
 	}
@@ -93,22 +114,20 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := s.makeDirs(); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	if err := s.openDB(ctx); err != nil {
+	if err := s.eng.open(ctx, s); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+		return nil, fmt.Errorf("store: open %s: %w", s.describe(), err)
 	}
 	if err := s.encryptClearTokens(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("store: open %s: encrypt pairing tokens: %w", dir, err)
+		return nil, fmt.Errorf("store: open %s: encrypt pairing tokens: %w", s.describe(), err)
 	}
 	s.removeStaleTemps()
 	return s, nil
 }
 
-// makeDirs creates the data directory, content/ and tmp/ (0700), makes
-// their entries durable and creates the database file 0600 so that SQLite
-// (which gives its WAL and shared-memory files the database's mode) never
-// creates a world-readable file.
+// makeDirs creates the data directory, content/ and tmp/ (0700) and makes
+// their entries durable.
 func (s *Store) makeDirs() error {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return err
@@ -118,31 +137,16 @@ func (s *Store) makeDirs() error {
 			return err
 		}
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, dbFile), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
 	return syncDir(s.dir)
 }
 
-// openDB opens the writer and the reader pools, verifies the pragmas and
-// migrates the schema.
-func (s *Store) openDB(ctx context.Context) error {
-	path := filepath.Join(s.dir, dbFile)
-	var err error
-	if s.w, err = openSQLite(ctx, path, true); err != nil {
-		return err
+// describe names the store in errors: its directory, and the engine when
+// it is PostgreSQL (never the URL, which may hold a password).
+func (s *Store) describe() string {
+	if _, ok := s.eng.(*pgEngine); ok {
+		return s.dir + " (PostgreSQL)"
 	}
-	if err := migrate(ctx, s.w, s.now()); err != nil {
-		return err
-	}
-	if s.r, err = openSQLite(ctx, path, false); err != nil {
-		return err
-	}
-	return nil
+	return s.dir
 }
 
 // removeStaleTemps removes temp files a crashed process left in tmp/.
@@ -166,14 +170,7 @@ func (s *Store) removeStaleTemps() {
 // stop their workers first. Calls after the first return the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		var errs []error
-		if s.r != nil {
-			errs = append(errs, s.r.Close())
-		}
-		if s.w != nil {
-			errs = append(errs, s.w.Close())
-		}
-		if err := errors.Join(errs...); err != nil {
+		if err := s.eng.close(s); err != nil {
 			s.closeErr = fmt.Errorf("store: close: %w", err)
 		}
 	})

@@ -35,7 +35,7 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 	}
 	access := s.box.seal(p.ID, "access_token", p.AccessToken)
 	refresh := s.box.seal(p.ID, "refresh_token", p.RefreshToken)
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inAuditTx(ctx, func(tx auditTx) error {
 		kind := audit.PairingCreated
 		var wasRevoked bool
 		switch err := tx.QueryRowContext(ctx, `SELECT revoked FROM pairings WHERE id = ?`, p.ID).Scan(&wasRevoked); {
@@ -55,7 +55,7 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 	access_token = excluded.access_token, refresh_token = excluded.refresh_token,
 	expires_at = excluded.expires_at, revoked = excluded.revoked,
 	created_at = excluded.created_at, updated_at = excluded.updated_at`,
-			p.ID, p.MESPatient, p.Patient.INS, string(patient), access, refresh, nanos(p.ExpiresAt), p.Revoked,
+			p.ID, p.MESPatient, p.Patient.INS, string(patient), access, refresh, nanos(p.ExpiresAt), bit(p.Revoked),
 			nanos(created), nanos(now))
 		if err != nil {
 			return err

@@ -110,37 +110,39 @@ func testPairingByINS(t *testing.T, open opener) {
 // TestPairingsVersion: the version changes when a pairing is added, revoked
 // or renewed, and not otherwise.
 func TestPairingsVersion(t *testing.T) {
-	ctx := context.Background()
-	clk := newClock()
-	s := openSQLiteTest(t, Options{Dir: t.TempDir(), Now: clk.Now})
-	version := func() string {
-		t.Helper()
-		v, err := s.PairingsVersion(ctx)
-		if err != nil {
-			t.Fatal(err)
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		ctx := context.Background()
+		clk := newClock()
+		s := e.open(t, Options{Now: clk.Now})
+		version := func() string {
+			t.Helper()
+			v, err := s.PairingsVersion(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
 		}
-		return v
-	}
-	empty := version()
-	p := pairing("p1", "180017505612345", clk.Now())
-	s.PutPairing(ctx, p)
-	added := version()
-	if added == empty {
-		t.Error("version unchanged after a pairing was added")
-	}
-	if again := version(); again != added {
-		t.Errorf("version changed with no change: %s then %s", added, again)
-	}
-	p.Revoked = true
-	s.PutPairing(ctx, p)
-	revoked := version()
-	if revoked == added {
-		t.Error("version unchanged after a revocation, with the same clock")
-	}
-	clk.Advance(time.Second)
-	p.Revoked, p.AccessToken = false, "renewed"
-	s.PutPairing(ctx, p)
-	if version() == revoked {
-		t.Error("version unchanged after the pairing was renewed")
-	}
+		empty := version()
+		p := pairing("p1", "180017505612345", clk.Now())
+		s.PutPairing(ctx, p)
+		added := version()
+		if added == empty {
+			t.Error("version unchanged after a pairing was added")
+		}
+		if again := version(); again != added {
+			t.Errorf("version changed with no change: %s then %s", added, again)
+		}
+		p.Revoked = true
+		s.PutPairing(ctx, p)
+		revoked := version()
+		if revoked == added {
+			t.Error("version unchanged after a revocation, with the same clock")
+		}
+		clk.Advance(time.Second)
+		p.Revoked, p.AccessToken = false, "renewed"
+		s.PutPairing(ctx, p)
+		if version() == revoked {
+			t.Error("version unchanged after the pairing was renewed")
+		}
+	})
 }

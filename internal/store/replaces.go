@@ -10,8 +10,7 @@ import (
 // It lets a version that arrives after its replacement be recognised as
 // already superseded.
 func (s *Store) Replacing(ctx context.Context, uniqueID string) ([]DocRow, error) {
-	out, err := queryDocs(ctx, s.r, `SELECT `+docCols+` FROM documents
-		WHERE json_extract(meta, '$.action') = 'replace' AND json_extract(meta, '$.replaces') = ? ORDER BY id`, uniqueID)
+	out, err := queryDocs(ctx, s.r, `SELECT `+docCols+` FROM documents WHERE `+s.eng.replacingWhere()+` ORDER BY id`, uniqueID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list replacements of a document: %w", err)
 	}

@@ -2,20 +2,19 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"time"
 )
 
-// migrations are the schema steps, in order: migrations[i] brings the
-// schema from version i to version i+1. Steps are appended, never edited
-// once released. The SQL is SQLite's; a PostgreSQL engine carries the same
-// steps in its dialect (BIGINT GENERATED ALWAYS AS IDENTITY for the
-// INTEGER PRIMARY KEY AUTOINCREMENT columns, BIGINT for the INTEGER ones).
+// sqliteMigrations are the schema steps, in order: sqliteMigrations[i]
+// brings the schema from version i to version i+1. Steps are appended,
+// never edited once released. pgMigrations (schema_postgres.go) carries the
+// same steps, with the same version numbers, in PostgreSQL's dialect: a
+// step is added to both at once.
 //
 // Conventions: times are INTEGER Unix nanoseconds in UTC (0 for an unset
-// time); text columns are NOT NULL, the empty string meaning "none"; JSON is TEXT.
-var migrations = []string{
+// time); text columns are NOT NULL, the empty string meaning "none"; JSON is
+// TEXT; booleans are INTEGER 0 or 1.
+var sqliteMigrations = []string{
 	// 1: inputs, documents, events, pairings.
 	`
 CREATE TABLE inputs (
@@ -151,24 +150,27 @@ ALTER TABLE pairings ADD COLUMN refresh_token TEXT NOT NULL DEFAULT '';
 ALTER TABLE pairings ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX pairings_mes_patient ON pairings (mes_patient);
 `,
+	// 5: the sidecar that came with an input (NULL: none), and the lease
+	// ClaimInputs sets so that two instances do not convert one input.
+	`
+ALTER TABLE inputs ADD COLUMN sidecar BLOB;
+ALTER TABLE inputs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.
-func schemaVersion() int { return len(migrations) }
+func schemaVersion() int { return len(sqliteMigrations) }
 
 // migrate brings the database to schemaVersion. Each step runs in its own
 // transaction together with the row recording it, so a crash leaves the
-// schema at a known version. The writer's transactions are IMMEDIATE, so
-// two processes opening a new store at once apply each step once.
-func migrate(ctx context.Context, db *sql.DB, now time.Time) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-	version    INTEGER PRIMARY KEY,
-	applied_at INTEGER NOT NULL
-)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
+// schema at a known version. Each step's transaction first takes
+// lockMigrate (PostgreSQL; SQLite's write transactions are IMMEDIATE), then
+// creates schema_migrations if needed and reads the version, so several
+// processes opening a new store at once apply each step once. A version
+// newer than this code knows is refused.
+func migrate(ctx context.Context, s *Store) error {
 	for {
-		done, err := migrateStep(ctx, db, now)
+		done, err := migrateStep(ctx, s)
 		if err != nil || done {
 			return err
 		}
@@ -176,26 +178,33 @@ func migrate(ctx context.Context, db *sql.DB, now time.Time) error {
 }
 
 // migrateStep applies the next pending step; done is true when none is left.
-func migrateStep(ctx context.Context, db *sql.DB, now time.Time) (done bool, err error) {
-	tx, err := db.BeginTx(ctx, nil)
+func migrateStep(ctx context.Context, s *Store) (done bool, err error) {
+	steps := s.eng.migrations()
+	tx, err := s.w.BeginTx(ctx, s.eng.writeTx())
 	if err != nil {
 		return false, fmt.Errorf("migrate: begin: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.eng.lock(ctx, tx, lockMigrate); err != nil {
+		return false, fmt.Errorf("migrate: lock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.eng.migrationsTable()); err != nil {
+		return false, fmt.Errorf("create schema_migrations: %w", err)
+	}
 	var v int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
 		return false, fmt.Errorf("read schema version: %w", err)
 	}
 	switch {
-	case v > len(migrations):
-		return false, fmt.Errorf("schema version %d is newer than this docbridge knows (%d): use a newer docbridge", v, len(migrations))
-	case v == len(migrations):
+	case v > len(steps):
+		return false, fmt.Errorf("schema version %d is newer than this docbridge knows (%d): use a newer docbridge", v, len(steps))
+	case v == len(steps):
 		return true, nil
 	}
-	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+	if _, err := tx.ExecContext(ctx, steps[v]); err != nil {
 		return false, fmt.Errorf("migrate to version %d: %w", v+1, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v+1, nanos(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v+1, nanos(s.now())); err != nil {
 		return false, fmt.Errorf("record schema version %d: %w", v+1, err)
 	}
 	if err := tx.Commit(); err != nil {

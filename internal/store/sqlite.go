@@ -3,20 +3,122 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
 // This file holds what is specific to SQLite: the DSN, the pragmas and
-// their verification. A PostgreSQL engine replaces it.
+// their verification, and the sqliteEngine.
 
 const (
+	dbFile        = "docbridge.db"
 	busyTimeoutMS = 5000
 	readConns     = 4
 )
+
+// sqliteEngine keeps the database in Options.Dir/docbridge.db. Writes go
+// through one connection whose transactions begin IMMEDIATE, so they are
+// serialised in this process and, through SQLite's locking, across
+// processes.
+type sqliteEngine struct{}
+
+// open creates the database file 0600 (SQLite gives its WAL and
+// shared-memory files the database's mode, so none is ever
+// world-readable), then opens the writer and the reader pools and verifies
+// their pragmas.
+func (sqliteEngine) open(ctx context.Context, s *Store) error {
+	path := filepath.Join(s.dir, dbFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := syncDir(s.dir); err != nil {
+		return err
+	}
+	if s.w, err = openSQLite(ctx, path, true); err != nil {
+		return err
+	}
+	if err := migrate(ctx, s); err != nil {
+		return err
+	}
+	s.r, err = openSQLite(ctx, path, false)
+	return err
+}
+
+func (sqliteEngine) close(s *Store) error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (sqliteEngine) migrationsTable() string {
+	return `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at INTEGER NOT NULL
+)`
+}
+
+func (sqliteEngine) migrations() []string { return sqliteMigrations }
+
+// writeTx is the default: the DSN makes every write transaction IMMEDIATE.
+func (sqliteEngine) writeTx() *sql.TxOptions { return nil }
+
+// snapshotTx: a SQLite read transaction sees one snapshot (WAL).
+func (sqliteEngine) snapshotTx() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }
+
+// lock does nothing: the write transaction already holds the database's
+// write lock.
+func (sqliteEngine) lock(context.Context, *sql.Tx, lockName) error { return nil }
+
+// skipLocked is empty: the write transaction holds the database's write
+// lock, so no other transaction leases meanwhile.
+func (sqliteEngine) skipLocked() string { return "" }
+
+func (sqliteEngine) lease(ctx context.Context, tx *sql.Tx, table, column string, until int64, ids []int64) error {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE `+table+` SET `+column+` = ? WHERE id IN (SELECT value FROM json_each(?))`, until, string(list))
+	return err
+}
+
+func (sqliteEngine) replacingWhere() string {
+	return `json_extract(meta, '$.action') = 'replace' AND json_extract(meta, '$.replaces') = ?`
+}
+
+// scrubBegin turns secure_delete on for the writer connection: the space
+// the clear values leave is zeroed.
+func (sqliteEngine) scrubBegin(ctx context.Context, s *Store) error {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+		return fmt.Errorf("enable secure_delete: %w", err)
+	}
+	return nil
+}
+
+// scrubEnd checkpoints the WAL into the database file and empties it, so
+// that no clear copy stays in the WAL.
+func (sqliteEngine) scrubEnd(ctx context.Context, s *Store) error {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
 
 // sqliteDSN returns the DSN for the database at path. The pragmas are in
 // the DSN so that the driver applies them to every connection it opens, not
@@ -94,24 +196,6 @@ func verifyPragmas(ctx context.Context, db *sql.DB, writer bool) error {
 		if !strings.EqualFold(got, p.want) {
 			return fmt.Errorf("pragma %s is %q, want %q", p.name, got, p.want)
 		}
-	}
-	return nil
-}
-
-// inTx runs fn in one write transaction on the writer connection and
-// commits it. fn must use only tx: the writer pool has one connection, so
-// any other write (or s.w query) from inside fn would wait forever.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }

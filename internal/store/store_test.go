@@ -13,22 +13,60 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store/storetest"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // sortStrings compares string slices as sets.
 var sortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })
 
-// opener opens a fresh, empty store for a test, passing o through (the
-// engine fills in what it needs, Dir included) and closes it at cleanup.
-type opener func(t *testing.T, o Options) *Store
+// testEngine opens stores of one engine in tests.
+type testEngine struct {
+	name string
+	// fresh returns the options of a new, empty store: a data directory
+	// and, for PostgreSQL, a schema of its own. Opening them several times
+	// gives several handles on one store, as several processes have.
+	fresh func(t testing.TB) Options
+}
 
-// openSQLiteTest is the opener of the SQLite engine.
-func openSQLiteTest(t *testing.T, o Options) *Store {
+var (
+	sqliteT   = testEngine{"sqlite", func(t testing.TB) Options { return Options{Dir: t.TempDir()} }}
+	postgresT = testEngine{"postgres", func(t testing.TB) Options {
+		return Options{Postgres: storetest.Postgres(t), Dir: t.TempDir()}
+	}}
+)
+
+// open opens a store with o, on a fresh store of the engine when o names
+// no data directory, and closes it at cleanup. It is an opener.
+func (e testEngine) open(t *testing.T, o Options) *Store {
 	t.Helper()
 	if o.Dir == "" {
-		o.Dir = t.TempDir()
+		f := e.fresh(t)
+		o.Dir, o.Postgres = f.Dir, f.Postgres
 	}
+	return openTest(t, o)
+}
+
+// forEachEngine runs fn as one subtest per engine. The PostgreSQL subtest
+// is skipped unless DOCBRIDGE_TEST_POSTGRES names a database.
+func forEachEngine(t *testing.T, fn func(t *testing.T, e testEngine)) {
+	for _, e := range []testEngine{sqliteT, postgresT} {
+		t.Run(e.name, func(t *testing.T) {
+			if e.name == postgresT.name && !storetest.Enabled() {
+				t.Skip(storetest.SkipMessage)
+			}
+			fn(t, e)
+		})
+	}
+}
+
+// opener opens a store for a test, fresh when o names no data directory,
+// and closes it at cleanup.
+type opener func(t *testing.T, o Options) *Store
+
+// openTest opens the store o names and closes it at cleanup.
+func openTest(t testing.TB, o Options) *Store {
+	t.Helper()
 	s, err := Open(context.Background(), o)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -41,8 +79,17 @@ func openSQLiteTest(t *testing.T, o Options) *Store {
 	return s
 }
 
-// TestSQLite runs the behavioural suite against SQLite.
-func TestSQLite(t *testing.T) { testStore(t, openSQLiteTest) }
+// openSQLiteTest is the opener of the SQLite engine, for the tests of what
+// only SQLite does.
+func openSQLiteTest(t *testing.T, o Options) *Store {
+	t.Helper()
+	return sqliteT.open(t, o)
+}
+
+// TestStore runs the behavioural suite against every engine.
+func TestStore(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e testEngine) { testStore(t, e.open) })
+}
 
 // testStore is the behavioural suite every engine must pass.
 func testStore(t *testing.T, open opener) {
@@ -66,6 +113,8 @@ func testStore(t *testing.T, open opener) {
 		{"TransitionConflict", testTransitionConflict},
 		{"Due", testDue},
 		{"Claim", testClaim},
+		{"ClaimInputs", testClaimInputs},
+		{"AcceptSidecar", testAcceptSidecar},
 		{"History", testHistory},
 		{"Documents", testDocuments},
 		{"Pairings", testPairings},

@@ -5,7 +5,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -103,14 +102,15 @@ func (s *Store) encryptClearTokens(ctx context.Context) error {
 	if s.box.aead == nil {
 		return nil
 	}
-	// secure_delete zeroes the space the clear tokens leave; the
-	// checkpoint then writes the pages back into the database file and
-	// empties the WAL, so no clear copy stays on disk.
-	if _, err := s.w.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
-		return fmt.Errorf("enable secure_delete: %w", err)
+	// On SQLite, secure_delete zeroes the space the clear tokens leave;
+	// the checkpoint then writes the pages back into the database file and
+	// empties the WAL, so no clear copy stays on disk (sqlite.go). On
+	// PostgreSQL old row versions stay until vacuumed (postgres.go).
+	if err := s.eng.scrubBegin(ctx, s); err != nil {
+		return err
 	}
 	changed := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inAuditTx(ctx, func(tx auditTx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, access_token, refresh_token FROM pairings
 	WHERE (access_token <> '' AND access_token NOT LIKE 'enc:v1:%')
 	   OR (refresh_token <> '' AND refresh_token NOT LIKE 'enc:v1:%')`)
@@ -154,8 +154,8 @@ func (s *Store) encryptClearTokens(ctx context.Context) error {
 	if err != nil || changed == 0 {
 		return err
 	}
-	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return fmt.Errorf("checkpoint after encrypting tokens: %w", err)
+	if err := s.eng.scrubEnd(ctx, s); err != nil {
+		return fmt.Errorf("after encrypting tokens: %w", err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,105 +47,136 @@ func secretPairing() docbridge.Pairing {
 	return p
 }
 
-func TestTokensEncryptedOnDisk(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(ctx, Options{Dir: dir, TokenKey: testKey})
-	if err != nil {
+// storedTokens returns the access and refresh tokens of pairing id as the
+// table holds them.
+func storedTokens(t *testing.T, s *Store, id string) (access, refresh string) {
+	t.Helper()
+	if err := s.r.QueryRow(`SELECT access_token, refresh_token FROM pairings WHERE id = ?`, id).Scan(&access, &refresh); err != nil {
 		t.Fatal(err)
 	}
-	want := secretPairing()
-	if err := s.PutPairing(ctx, want); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Pairing(ctx, "p1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.AccessToken != want.AccessToken || got.RefreshToken != want.RefreshToken || !got.ExpiresAt.Equal(want.ExpiresAt) {
-		t.Errorf("Pairing tokens = %q, %q, %v; want them back", got.AccessToken, got.RefreshToken, got.ExpiresAt)
-	}
-	// While the store is open (WAL) and after it is closed (checkpointed).
-	for _, when := range []string{"open", "closed"} {
-		if when == "closed" {
-			s.Close()
-		}
-		for _, secret := range []string{want.AccessToken, want.RefreshToken, "plain-text-token"} {
-			if files := diskHolds(t, dir, secret); len(files) > 0 {
-				t.Errorf("store %s: %v hold a token in clear", when, files)
-			}
-		}
-	}
+	return access, refresh
+}
 
-	tests := []struct {
-		name    string
-		key     []byte
-		wantErr bool
-	}{
-		{"same key", testKey, false},
-		{"no key", nil, true},
-		{"wrong key", otherKey, true},
+// checkNoClearTokens fails when the table, or on SQLite any file of the
+// data directory, holds one of p's tokens in clear.
+func checkNoClearTokens(t *testing.T, e testEngine, s *Store, dir string, p docbridge.Pairing, when string) {
+	t.Helper()
+	access, refresh := storedTokens(t, s, p.ID)
+	for _, v := range []string{access, refresh} {
+		if !strings.HasPrefix(v, tokenPrefix) {
+			t.Errorf("%s: the table holds a token in clear: %q", when, v)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(ctx, Options{Dir: dir, TokenKey: tt.key})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ps, err := s.Pairings(ctx)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("Pairings error = %v, want error %v", err, tt.wantErr)
-			}
-			if tt.key == nil && !errors.Is(err, ErrNoTokenKey) {
-				t.Errorf("Pairings without key: %v, want ErrNoTokenKey", err)
-			}
-			if err == nil && ps[0].AccessToken != want.AccessToken {
-				t.Errorf("AccessToken = %q", ps[0].AccessToken)
-			}
-		})
+	if e.name != sqliteT.name {
+		return
+	}
+	for _, secret := range []string{p.AccessToken, p.RefreshToken, "plain-text-token"} {
+		if files := diskHolds(t, dir, secret); len(files) > 0 {
+			t.Errorf("%s: %v hold a token in clear", when, files)
+		}
 	}
 }
 
-func TestOpenEncryptsClearTokens(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := secretPairing()
-	if err := s.PutPairing(ctx, want); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if files := diskHolds(t, dir, want.AccessToken); len(files) == 0 {
-		t.Fatal("without a key the token should be in clear (test precondition)")
-	}
-	s, err = Open(ctx, Options{Dir: dir, TokenKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Pairing(ctx, "p1")
-	if err != nil || got.AccessToken != want.AccessToken || got.RefreshToken != want.RefreshToken {
-		t.Fatalf("Pairing after migration = %+v, %v", got, err)
-	}
-	var last audit.Record
-	for r, err := range s.AuditRecords(ctx) {
+func TestTokensEncryptedOnDisk(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		ctx := context.Background()
+		o := e.fresh(t)
+		o.TokenKey = testKey
+		s, err := Open(ctx, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		last = r
-	}
-	if last.PairingID != "p1" || last.Message != "tokens encrypted at rest" {
-		t.Errorf("last audit record = %+v, want the encryption of p1", last)
-	}
-	s.Close()
-	for _, secret := range []string{want.AccessToken, want.RefreshToken} {
-		if files := diskHolds(t, dir, secret); len(files) > 0 {
-			t.Errorf("after migration %v still hold a token in clear", files)
+		want := secretPairing()
+		if err := s.PutPairing(ctx, want); err != nil {
+			t.Fatal(err)
 		}
-	}
+		got, err := s.Pairing(ctx, "p1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.AccessToken != want.AccessToken || got.RefreshToken != want.RefreshToken || !got.ExpiresAt.Equal(want.ExpiresAt) {
+			t.Errorf("Pairing tokens = %q, %q, %v; want them back", got.AccessToken, got.RefreshToken, got.ExpiresAt)
+		}
+		checkNoClearTokens(t, e, s, o.Dir, want, "store open")
+		s.Close()
+		if e.name == sqliteT.name { // closed: checkpointed into the database file
+			for _, secret := range []string{want.AccessToken, want.RefreshToken, "plain-text-token"} {
+				if files := diskHolds(t, o.Dir, secret); len(files) > 0 {
+					t.Errorf("store closed: %v hold a token in clear", files)
+				}
+			}
+		}
+
+		tests := []struct {
+			name    string
+			key     []byte
+			wantErr bool
+		}{
+			{"same key", testKey, false},
+			{"no key", nil, true},
+			{"wrong key", otherKey, true},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				o.TokenKey = tt.key
+				s, err := Open(ctx, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				ps, err := s.Pairings(ctx)
+				if (err != nil) != tt.wantErr {
+					t.Fatalf("Pairings error = %v, want error %v", err, tt.wantErr)
+				}
+				if tt.key == nil && !errors.Is(err, ErrNoTokenKey) {
+					t.Errorf("Pairings without key: %v, want ErrNoTokenKey", err)
+				}
+				if err == nil && ps[0].AccessToken != want.AccessToken {
+					t.Errorf("AccessToken = %q", ps[0].AccessToken)
+				}
+			})
+		}
+	})
+}
+
+func TestOpenEncryptsClearTokens(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		ctx := context.Background()
+		o := e.fresh(t)
+		s, err := Open(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := secretPairing()
+		if err := s.PutPairing(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if access, _ := storedTokens(t, s, want.ID); access != want.AccessToken {
+			t.Fatalf("without a key the token should be in clear (test precondition), got %q", access)
+		}
+		s.Close()
+		o.TokenKey = testKey
+		s, err = Open(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Pairing(ctx, "p1")
+		if err != nil || got.AccessToken != want.AccessToken || got.RefreshToken != want.RefreshToken {
+			t.Fatalf("Pairing after migration = %+v, %v", got, err)
+		}
+		var last audit.Record
+		for r, err := range s.AuditRecords(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = r
+		}
+		if last.PairingID != "p1" || last.Message != "tokens encrypted at rest" {
+			t.Errorf("last audit record = %+v, want the encryption of p1", last)
+		}
+		checkNoClearTokens(t, e, s, o.Dir, want, "after migration")
+		s.Close()
+	})
 }
 
 func TestTokenKeySize(t *testing.T) {

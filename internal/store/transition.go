@@ -50,7 +50,7 @@ func (s *Store) Transition(ctx context.Context, t Transition) error {
 	if t.Attempted {
 		attempted = 1
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inAuditTx(ctx, func(tx auditTx) error {
 		var uniqueID, pairingID string
 		var inputID int64
 		err := tx.QueryRowContext(ctx, `UPDATE documents SET
@@ -77,7 +77,7 @@ func (s *Store) Transition(ctx context.Context, t Transition) error {
 		if err != nil {
 			return err
 		}
-		if err := insertEvent(ctx, tx, Event{DocID: t.ID, From: t.From, To: t.To,
+		if err := insertEvent(ctx, tx.Tx, Event{DocID: t.ID, From: t.From, To: t.To,
 			Reason: t.Reason, Message: t.Message, Actor: t.Actor}, nanos(now)); err != nil {
 			return err
 		}

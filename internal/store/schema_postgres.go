@@ -1,0 +1,139 @@
+package store
+
+// pgMigrations are sqliteMigrations in PostgreSQL's dialect, step for step
+// with the same version numbers: BIGINT GENERATED ALWAYS AS IDENTITY for
+// INTEGER PRIMARY KEY AUTOINCREMENT, BIGINT for INTEGER (times are Unix
+// nanoseconds), BYTEA for BLOB, and jsonb expressions for json_extract.
+// Booleans stay integers 0 or 1, as on SQLite, so that the queries are
+// the same. A step is added to both lists at once.
+var pgMigrations = []string{
+	// 1: inputs, documents, events, pairings.
+	`
+CREATE TABLE inputs (
+	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	intake      TEXT   NOT NULL,
+	source      TEXT   NOT NULL,
+	message_id  TEXT   NOT NULL,
+	sha256      TEXT   NOT NULL UNIQUE,
+	size        BIGINT NOT NULL,
+	received_at BIGINT NOT NULL,
+	state       TEXT   NOT NULL,
+	reason      TEXT   NOT NULL,
+	message     TEXT   NOT NULL,
+	updated_at  BIGINT NOT NULL
+);
+CREATE INDEX inputs_state ON inputs (state, id);
+
+CREATE TABLE documents (
+	id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	input_id        BIGINT NOT NULL REFERENCES inputs (id),
+	unique_id       TEXT   NOT NULL,
+	sha256          TEXT   NOT NULL,
+	state           TEXT   NOT NULL,
+	reason          TEXT   NOT NULL,
+	message         TEXT   NOT NULL,
+	attempts        BIGINT NOT NULL,
+	next_attempt_at BIGINT NOT NULL,
+	pairing_id      TEXT   NOT NULL,
+	mes_id          TEXT   NOT NULL,
+	meta            TEXT   NOT NULL,
+	created_at      BIGINT NOT NULL,
+	updated_at      BIGINT NOT NULL,
+	UNIQUE (unique_id, sha256)
+);
+CREATE INDEX documents_due ON documents (state, next_attempt_at, id);
+CREATE INDEX documents_input ON documents (input_id, id);
+
+CREATE TABLE conversions (
+	input_id BIGINT NOT NULL REFERENCES inputs (id),
+	position BIGINT NOT NULL,
+	doc_id   BIGINT NOT NULL REFERENCES documents (id),
+	existing BIGINT NOT NULL,
+	PRIMARY KEY (input_id, position)
+);
+
+CREATE TABLE events (
+	id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	doc_id     BIGINT NOT NULL REFERENCES documents (id),
+	at         BIGINT NOT NULL,
+	from_state TEXT   NOT NULL,
+	to_state   TEXT   NOT NULL,
+	reason     TEXT   NOT NULL,
+	message    TEXT   NOT NULL,
+	actor      TEXT   NOT NULL
+);
+CREATE INDEX events_doc ON events (doc_id, id);
+
+CREATE TABLE pairings (
+	id           TEXT   PRIMARY KEY,
+	mes_patient  TEXT   NOT NULL,
+	ins          TEXT   NOT NULL,
+	patient      TEXT   NOT NULL,
+	access_token TEXT   NOT NULL,
+	revoked      BIGINT NOT NULL,
+	created_at   BIGINT NOT NULL,
+	updated_at   BIGINT NOT NULL
+);
+CREATE INDEX pairings_ins ON pairings (ins, revoked);
+`,
+	// 2: the hash-chained audit trail, its head, and the forwarding outbox.
+	`
+CREATE TABLE audit (
+	seq         BIGINT PRIMARY KEY,
+	at          BIGINT NOT NULL,
+	kind        TEXT   NOT NULL,
+	actor       TEXT   NOT NULL,
+	doc_id      BIGINT NOT NULL,
+	input_id    BIGINT NOT NULL,
+	unique_id   TEXT   NOT NULL,
+	pairing_id  TEXT   NOT NULL,
+	from_state  TEXT   NOT NULL,
+	to_state    TEXT   NOT NULL,
+	reason      TEXT   NOT NULL,
+	message     TEXT   NOT NULL,
+	request_id  TEXT   NOT NULL,
+	http_status BIGINT NOT NULL,
+	mes_id      TEXT   NOT NULL,
+	exchange    BIGINT NOT NULL,
+	archived    BIGINT NOT NULL,
+	prev_hash   TEXT   NOT NULL,
+	hash        TEXT   NOT NULL
+);
+CREATE INDEX audit_doc ON audit (doc_id, seq);
+CREATE INDEX audit_input ON audit (input_id, seq);
+
+CREATE TABLE audit_head (
+	id   BIGINT PRIMARY KEY CHECK (id = 1),
+	seq  BIGINT NOT NULL,
+	hash TEXT   NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+CREATE TABLE audit_targets (
+	name     TEXT   PRIMARY KEY,
+	added_at BIGINT NOT NULL
+);
+CREATE TABLE audit_outbox (
+	target TEXT   NOT NULL REFERENCES audit_targets (name) ON DELETE CASCADE,
+	seq    BIGINT NOT NULL REFERENCES audit (seq),
+	PRIMARY KEY (target, seq)
+);
+`,
+	// 3: the versions that replace a document (Replacing), by a partial
+	// index on the same expressions as pgEngine.replacingWhere.
+	`
+CREATE INDEX documents_replaces ON documents (((meta::jsonb) ->> 'replaces'))
+	WHERE ((meta::jsonb) ->> 'action') = 'replace';
+`,
+	// 4: OAuth2 pairing: the refresh token and the access token's expiry.
+	`
+ALTER TABLE pairings ADD COLUMN refresh_token TEXT NOT NULL DEFAULT '';
+ALTER TABLE pairings ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX pairings_mes_patient ON pairings (mes_patient);
+`,
+	// 5: the input's sidecar (NULL: none) and the ClaimInputs lease.
+	`
+ALTER TABLE inputs ADD COLUMN sidecar BYTEA;
+ALTER TABLE inputs ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+`,
+}
