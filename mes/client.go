@@ -14,25 +14,52 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
+// The wire profiles a Client speaks (DESIGN.md §3).
+const (
+	// ProfileMESAPI is one DocumentReference per document, the content
+	// inline (mes-api, the default).
+	ProfileMESAPI = "mes-api"
+	// ProfilePDSm is the PDSm comprehensive ITI-65 transaction bundle:
+	// SubmissionSet, DocumentReference and Binary (iti65.go).
+	ProfilePDSm = "pdsm-iti65"
+)
+
 // Options configures a Client.
 type Options struct {
 	BaseURL    string       // the Documents API base, e.g. https://…/api/v1
 	HTTPClient *http.Client // nil means NewHTTPClient(nil)
 	UserAgent  string       // "" means "docbridge"
+
+	// Profile is ProfileMESAPI ("" means it) or ProfilePDSm.
+	Profile string
+	// SourceID is the OID of this docbridge installation as a document
+	// source ("1.2.250…" or "urn:oid:1.2.250…"): the SubmissionSet's
+	// ihe-sourceId. ProfilePDSm requires it.
+	SourceID string
+	// Now is the clock of submission times (ProfilePDSm); nil means
+	// time.Now.
+	Now func() time.Time
 }
 
-// Client talks to the MES Documents API with the mes-api profile. It is safe
+// Client talks to the MES Documents API with one wire profile. It is safe
 // for concurrent use.
 type Client struct {
 	base string
 	hc   *http.Client
 	ua   string
+	o    Options
 }
 
-// NewClient returns a Client for o. It does no I/O; a bad BaseURL shows as
-// an error from Deliver.
+// NewClient returns a Client for o. It does no I/O; a bad BaseURL, profile
+// or SourceID shows as an error from Deliver.
 func NewClient(o Options) *Client {
-	c := &Client{base: o.BaseURL, hc: o.HTTPClient, ua: o.UserAgent}
+	if o.Profile == "" {
+		o.Profile = ProfileMESAPI
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	c := &Client{base: o.BaseURL, hc: o.HTTPClient, ua: o.UserAgent, o: o}
 	if c.hc == nil {
 		c.hc = NewHTTPClient(nil)
 	}
@@ -70,11 +97,12 @@ func NewHTTPClient(tc *tls.Config) *http.Client {
 }
 
 // Deliver sends one document for the paired patient p and returns what MES
-// said of it. For a create or a replace it POSTs the DocumentReference,
-// streaming content (the exact bytes whose size and SHA-1 d carries) as
-// base64 into the body; it reads content to d.Size bytes and does not close
-// it. For a delete it sends the delete request and ignores content (which
-// may be nil).
+// said of it, with the Client's profile. For a create or a replace it POSTs
+// the DocumentReference (mes-api) or the ITI-65 transaction bundle
+// (pdsm-iti65), streaming content (the exact bytes whose size and SHA-1 d
+// carries) as base64 into the body; it reads content to d.Size bytes and
+// does not close it. For a delete it sends the profile's delete request
+// (wire.go) and ignores content (which may be nil).
 //
 // Deliver blocks until MES has answered or ctx is done. Every error is a
 // *docbridge.Error: MESUnavailable (network, timeout, ctx done, 408, 425,
@@ -83,11 +111,19 @@ func NewHTTPClient(tc *tls.Config) *http.Client {
 // 4xx; the message carries MES's diagnostics without patient data),
 // MissingINS or MissingMetadata (d cannot be sent), or Internal (content
 // unreadable or not matching d.Size/d.SHA1, wrapping ErrContentMismatch:
-// then MES never got a complete request). A 2xx with MES's duplicate signal
-// is a Receipt with Duplicate set, not an error.
+// then MES never got a complete request; or a profile the Client does not
+// know). A 2xx with MES's duplicate signal is a Receipt with Duplicate set,
+// not an error.
 func (c *Client) Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error) {
 	if err := checkPairing(d, p); err != nil {
 		return docbridge.Receipt{}, err
+	}
+	switch c.o.Profile {
+	case ProfileMESAPI:
+	case ProfilePDSm:
+		return c.deliverPDSm(ctx, d, content, p)
+	default:
+		return docbridge.Receipt{}, docbridge.Errorf(docbridge.Internal, "unknown MES profile %q (mes-api or pdsm-iti65); check mes.profile", c.o.Profile)
 	}
 	if d.Action == docbridge.Delete {
 		return c.delete(ctx, d, p)
@@ -99,17 +135,32 @@ func (c *Client) Deliver(ctx context.Context, d *docbridge.Document, content io.
 	if err != nil {
 		return docbridge.Receipt{}, err
 	}
-
-	pr, pw := io.Pipe()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, documentURL(c.base), pr)
+	req, resp, reqID, err := c.stream(ctx, documentURL(c.base), e, content, p, func(h http.Header) { h.Set("Prefer", preferMinimal) })
 	if err != nil {
-		return docbridge.Receipt{}, docbridge.Wrap(docbridge.Internal, "build the MES request; check the MES base URL", err)
+		return docbridge.Receipt{}, err
+	}
+	return receipt(req, resp, reqID, newRedactor(d, &p))
+}
+
+// stream POSTs e to url with p's token, reading content once into the body,
+// with the exact Content-Length; header, if set, adds headers. On success
+// the caller reads and closes resp.Body. Errors are *docbridge.Error: the
+// content's own (Internal: unreadable or not matching, whatever MES
+// answered: it never got a complete body), or MESUnavailable for a failed
+// round trip.
+func (c *Client) stream(ctx context.Context, url string, e *envelope, content io.Reader, p docbridge.Pairing, header func(http.Header)) (*http.Request, *http.Response, string, error) {
+	pr, pw := io.Pipe()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, pr)
+	if err != nil {
+		return nil, nil, "", docbridge.Wrap(docbridge.Internal, "build the MES request; check the MES base URL", err)
 	}
 	req.ContentLength = e.length()
 	reqID := newRequestID()
 	setHeaders(req.Header, p.AccessToken, reqID, c.ua)
 	req.Header.Set("Content-Type", mediaFHIRJSON)
-	req.Header.Set("Prefer", preferMinimal)
+	if header != nil {
+		header(req.Header)
+	}
 
 	// The writer goroutine is owned here: it ends when the body is written,
 	// when the content fails its checks, or when pr is closed below.
@@ -131,12 +182,12 @@ func (c *Client) Deliver(ctx context.Context, d *docbridge.Document, content io.
 		if resp != nil {
 			resp.Body.Close()
 		}
-		return docbridge.Receipt{}, werr
+		return nil, nil, reqID, werr
 	}
 	if err != nil {
-		return docbridge.Receipt{}, transportError(d.UniqueID, err)
+		return nil, nil, reqID, transportError(e.uniqueID, err)
 	}
-	return receipt(req, resp, reqID, newRedactor(d, &p))
+	return req, resp, reqID, nil
 }
 
 // delete sends the delete request of d.

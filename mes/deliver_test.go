@@ -89,7 +89,7 @@ func TestDeliverEndToEnd(t *testing.T) {
 	want := []mestest.Stored{{
 		UniqueID: d.UniqueID, MESID: first.MESID, Patient: "mes-patient-A", SHA1: d.SHA1, Size: d.Size,
 		TypeSystem: "http://loinc.org", TypeCode: "11502-2", ContentType: "application/pdf", Status: "current",
-		History: []string{"create", "resend"},
+		Profile: "mes-api", History: []string{"create", "resend"},
 	}}
 	if diff := cmp.Diff(want, e.sim.Documents()); diff != "" {
 		t.Errorf("Documents() (-want +got):\n%s", diff)

@@ -1,26 +1,38 @@
 // Package mes is docbridge's client for the Mon espace santé (MES) Documents
-// API, profile "mes-api": one FHIR R4 DocumentReference per document, with
-// the content inline in content.attachment.data, sent with the access token
-// of the patient's pairing (DESIGN.md §3, spec/mes-pdsm-cda-ins.md §1, §8).
+// API (DESIGN.md §3, spec/mes-pdsm-cda-ins.md §1, §8), with two wire
+// profiles chosen by Options.Profile:
+//
+//   - "mes-api" (the default): one FHIR R4 DocumentReference per document,
+//     with the content inline in content.attachment.data, sent with the
+//     access token of the patient's pairing (docref.go);
+//   - "pdsm-iti65": the PDSm comprehensive ITI-65 transaction bundle, a
+//     SubmissionSet List, the DocumentReference with its contained actors,
+//     and the content as a Binary (iti65.go, comprehensive.go); a
+//     replacement supersedes the replaced version in the same bundle, a
+//     delete is PDSm's logical deletion.
+//
+// Search finds a paired patient's documents (ITI-67 for pdsm-iti65) and
+// Retrieve copies one to a writer (ITI-68), for either profile.
 //
 // The request body is streamed: the metadata is rendered up front with
 // encoding/json, then the content is read once, hashed (SHA-1, checked
 // against Document.SHA1 and Document.Size) and base64-encoded straight into
-// the HTTP body. A document is never held in memory in any form, and a
-// content that does not match its declared hash or size is never sent as a
-// complete request.
+// the HTTP body, with the exact Content-Length. A document is never held in
+// memory in any form, and a content that does not match its declared hash
+// or size is never sent as a complete request.
 //
 // Every HTTP outcome is classified once, here, into a *docbridge.Error:
 // mes-unavailable (network, timeouts, 408, 425, 429, 5xx, with Retry-After),
 // pairing-revoked (the token or pairing is gone), mes-rejected (any other
 // 4xx, with MES's diagnostics scrubbed of patient data), or internal (the
-// content does not match its hashes). A 200 with MES's duplicate signal is a
+// content does not match its hashes). A 2xx with MES's duplicate signal is a
 // Receipt with Duplicate set.
 //
-// The real MES wire details (paths, header names, the delete request) are
-// given only to referenced editors; everything that may have to be aligned
-// with the editors' swagger lives in wire.go.
+// The real MES wire details (paths, header names, the delete request, and
+// the choices made where PDSm leaves room) are given only to referenced
+// editors; everything that may have to be aligned with the editors'
+// swagger lives in wire.go.
 //
-// The package mes/mestest is a strict simulator of this API for tests and
-// for docbridge mes-sim.
+// The package mes/mestest is a strict simulator of both profiles for tests
+// and for docbridge mes-sim.
 package mes

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/docbridge/docbridge"
 )
@@ -50,6 +51,7 @@ type envelope struct {
 	suffix   []byte
 	size     int64
 	sum      []byte // SHA-1 the content must have
+	docEntry int    // pdsm-iti65: the index of the DocumentReference's entry
 }
 
 // length is the exact body length in bytes.
@@ -62,15 +64,9 @@ func newEnvelope(d *docbridge.Document, p *docbridge.Pairing) (*envelope, error)
 	if d.Action == docbridge.Delete {
 		return nil, ErrNoBody
 	}
-	sum, err := hex.DecodeString(d.SHA1)
-	if err != nil || len(sum) != sha1.Size {
-		return nil, docbridge.Errorf(docbridge.Internal, "document %s has no valid SHA-1", d.UniqueID)
-	}
-	if d.Size < 0 {
-		return nil, docbridge.Errorf(docbridge.Internal, "document %s has a negative size", d.UniqueID)
-	}
-	if d.Action == docbridge.Replace && d.Replaces == "" {
-		return nil, docbridge.Errorf(docbridge.MissingMetadata, "document %s replaces a version but does not say which", d.UniqueID)
+	sum, err := checkBody(d)
+	if err != nil {
+		return nil, err
 	}
 
 	var b bytes.Buffer
@@ -86,7 +82,9 @@ func newEnvelope(d *docbridge.Document, p *docbridge.Pairing) (*envelope, error)
 		o.add("category", []*fhirConcept{c})
 	}
 	o.add("subject", subject(d, p))
-	if d.Creation != "" {
+	if isInstant(d.Creation) {
+		// DocumentReference.date is an instant: a date-only creation
+		// stays in attachment.creation (a dateTime) only.
 		o.add("date", d.Creation)
 	}
 	var authors []fhirReference
@@ -147,6 +145,29 @@ func newEnvelope(d *docbridge.Document, p *docbridge.Pairing) (*envelope, error)
 		size:     d.Size,
 		sum:      sum,
 	}, nil
+}
+
+// isInstant reports whether s is a FHIR instant: a date-time with seconds
+// and a time zone.
+func isInstant(s string) bool {
+	_, err := time.Parse(time.RFC3339Nano, s)
+	return err == nil
+}
+
+// checkBody checks what every body with content needs of d and returns
+// the SHA-1 the content must have.
+func checkBody(d *docbridge.Document) ([]byte, error) {
+	sum, err := hex.DecodeString(d.SHA1)
+	if err != nil || len(sum) != sha1.Size {
+		return nil, docbridge.Errorf(docbridge.Internal, "document %s has no valid SHA-1", d.UniqueID)
+	}
+	if d.Size < 0 {
+		return nil, docbridge.Errorf(docbridge.Internal, "document %s has a negative size", d.UniqueID)
+	}
+	if d.Action == docbridge.Replace && d.Replaces == "" {
+		return nil, docbridge.Errorf(docbridge.MissingMetadata, "document %s replaces a version but does not say which", d.UniqueID)
+	}
+	return sum, nil
 }
 
 // copyBufSize is the read size of the streaming pass: a multiple of 3, so

@@ -27,30 +27,49 @@ func transportError(uniqueID string, err error) error {
 // receipt classifies MES's answer to req once: a Receipt for 2xx, else a
 // *docbridge.Error. It reads and closes resp.Body.
 func receipt(req *http.Request, resp *http.Response, reqID string, redact func(string) string) (docbridge.Receipt, error) {
+	body, reqID, err := readAnswer(req, resp, reqID, redact)
+	if err != nil {
+		return docbridge.Receipt{}, err
+	}
+	return docbridge.Receipt{
+		MESID:     resourceID(body, resp.Header.Get("Location")),
+		Status:    resp.StatusCode,
+		RequestID: reqID,
+		Duplicate: isDuplicateHeader(resp.Header) || parseOutcome(body).duplicate(),
+	}, nil
+}
+
+// readAnswer reads and closes resp.Body (up to maxAnswerBytes) and
+// classifies every answer but a 2xx into a *docbridge.Error. It returns the
+// body (with the error too) and the request id: MES's own when it sent
+// one, else reqID.
+func readAnswer(req *http.Request, resp *http.Response, reqID string, redact func(string) string) ([]byte, string, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4*maxAnswerBytes)) // let the connection be reused
 
 	st := resp.StatusCode
 	if resp.Request != nil && (resp.Request.Method != req.Method || resp.Request.URL.String() != req.URL.String()) {
-		return docbridge.Receipt{}, docbridge.Errorf(docbridge.MESUnavailable,
+		return body, reqID, docbridge.Errorf(docbridge.MESUnavailable,
 			"%s %s was redirected to %s (HTTP %d); check the MES base URL", req.Method, req.URL.Path, resp.Request.URL.Redacted(), st)
 	}
 	if rid := resp.Header.Get(headerRequestID); rid != "" {
 		reqID = rid
 	}
+	if st >= 200 && st < 300 {
+		return body, reqID, nil
+	}
+	return body, reqID, answerError(resp, body, reqID, redact)
+}
+
+// answerError classifies a non-2xx answer whose body (an OperationOutcome,
+// or anything) has been read.
+func answerError(resp *http.Response, body []byte, reqID string, redact func(string) string) error {
+	st := resp.StatusCode
 	oo := parseOutcome(body)
 	switch {
-	case st >= 200 && st < 300:
-		return docbridge.Receipt{
-			MESID:     resourceID(body, resp.Header.Get("Location")),
-			Status:    st,
-			RequestID: reqID,
-			Duplicate: isDuplicateHeader(resp.Header) || oo.duplicate(),
-		}, nil
-
 	case st == http.StatusRequestTimeout, st == http.StatusTooEarly, st == http.StatusTooManyRequests, st >= 500 && st < 600:
-		return docbridge.Receipt{}, &docbridge.Error{
+		return &docbridge.Error{
 			Reason:     docbridge.MESUnavailable,
 			Msg:        fmt.Sprintf("MES is unavailable (HTTP %d, request %s)%s", st, reqID, oo.summary(redact)),
 			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
@@ -59,16 +78,16 @@ func receipt(req *http.Request, resp *http.Response, reqID string, redact func(s
 	case st == http.StatusUnauthorized || st == http.StatusForbidden && oo.has(revokedIssueCodes):
 		// A 401 is always about the token: the document itself was not
 		// judged, so it waits for the pairing rather than failing.
-		return docbridge.Receipt{}, docbridge.Errorf(docbridge.PairingRevoked,
+		return docbridge.Errorf(docbridge.PairingRevoked,
 			"MES no longer accepts this pairing's token (HTTP %d, request %s)%s", st, reqID, oo.summary(redact))
 
 	case st >= 400 && st < 500:
-		return docbridge.Receipt{}, docbridge.Errorf(docbridge.MESRejected,
+		return docbridge.Errorf(docbridge.MESRejected,
 			"MES refused the request (HTTP %d, request %s)%s", st, reqID, oo.summary(redact))
 	}
 	// 1xx, 3xx and non-HTTP codes: a misconfiguration or a proxy in the
 	// way, not a verdict on the document.
-	return docbridge.Receipt{}, docbridge.Errorf(docbridge.MESUnavailable,
+	return docbridge.Errorf(docbridge.MESUnavailable,
 		"unexpected answer from MES (HTTP %d, request %s); check the MES base URL", st, reqID)
 }
 
@@ -82,14 +101,23 @@ func resourceID(body []byte, location string) string {
 	if json.Unmarshal(body, &r) == nil && r.ResourceType == "DocumentReference" && r.ID != "" {
 		return r.ID
 	}
-	if i := strings.LastIndex(location, pathDocumentReference+"/"); i >= 0 {
-		rest := location[i+len(pathDocumentReference)+1:]
-		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-			rest = rest[:j]
-		}
-		return rest
+	return locationID(location)
+}
+
+// locationID returns the DocumentReference id in a location, absolute
+// (…/DocumentReference/<id>/_history/1) or relative (DocumentReference/<id>),
+// or "".
+func locationID(location string) string {
+	const seg = "DocumentReference/"
+	i := strings.LastIndex(location, seg)
+	if i < 0 || i > 0 && location[i-1] != '/' {
+		return ""
 	}
-	return ""
+	rest := location[i+len(seg):]
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
 }
 
 // outcome is the part of a FHIR OperationOutcome docbridge reads.

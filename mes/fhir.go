@@ -22,6 +22,7 @@ type fhirConcept struct {
 }
 
 type fhirIdentifier struct {
+	Use    string `json:"use,omitempty"`
 	System string `json:"system,omitempty"`
 	Value  string `json:"value"`
 }
@@ -41,6 +42,8 @@ type fhirContext struct {
 	FacilityType    *fhirConcept `json:"facilityType,omitempty"`
 	PracticeSetting *fhirConcept `json:"practiceSetting,omitempty"`
 	Period          *fhirPeriod  `json:"period,omitempty"`
+	// SourcePatientInfo refers to the contained Patient (pdsm-iti65 only).
+	SourcePatientInfo *fhirReference `json:"sourcePatientInfo,omitempty"`
 }
 
 type fhirRelatesTo struct {
@@ -110,7 +113,7 @@ func docContext(d *docbridge.Document) *fhirContext {
 	if d.ServiceStart != "" || d.ServiceStop != "" {
 		c.Period = &fhirPeriod{Start: d.ServiceStart, End: d.ServiceStop}
 	}
-	if c == (fhirContext{}) {
+	if c.FacilityType == nil && c.PracticeSetting == nil && c.Period == nil {
 		return nil
 	}
 	return &c

@@ -10,9 +10,10 @@ import (
 )
 
 // dataFilter passes a JSON text through unchanged, except the characters of
-// the string at content[i].attachment.data, which it feeds to a base64 sink
-// and leaves out: the JSON decoder downstream sees "data": "". So a
-// DocumentReference of any size is checked with the memory of its metadata.
+// the strings at its path (content[i].attachment.data of a DocumentReference,
+// entry[i].resource.data of a Bundle), which it feeds to a base64 sink and
+// leaves out: the JSON decoder downstream sees "data": "". So a resource of
+// any size is checked with the memory of its metadata.
 //
 // It is a lexer, not a validator: on malformed input it may lose track, and
 // the decoder downstream reports the syntax error. It never panics.
@@ -20,6 +21,7 @@ type dataFilter struct {
 	r    io.Reader
 	buf  []byte
 	sink *b64sink
+	path []string // member names from the top, "[]" for an array element
 
 	stack   []frame
 	inStr   bool
@@ -47,8 +49,14 @@ const (
 
 const maxKey = 32
 
-func newDataFilter(r io.Reader, sink *b64sink) *dataFilter {
-	return &dataFilter{r: r, buf: make([]byte, 64<<10), sink: sink}
+// The paths of the data a filter diverts.
+var (
+	inlineDataPath = []string{"content", "[]", "attachment", "data"}
+	binaryDataPath = []string{"entry", "[]", "resource", "data"}
+)
+
+func newDataFilter(r io.Reader, sink *b64sink, path []string) *dataFilter {
+	return &dataFilter{r: r, buf: make([]byte, 64<<10), sink: sink, path: path}
 }
 
 // Read fills p with the filtered text. Output is never longer than input.
@@ -66,14 +74,18 @@ func (f *dataFilter) Read(p []byte) (int, error) {
 	}
 }
 
-// atData reports whether a string value starting now is attachment.data.
+// atData reports whether a string value starting now is at the path.
 func (f *dataFilter) atData() bool {
 	s := f.stack
-	return len(s) == 4 &&
-		s[0].obj && s[0].key == "content" &&
-		!s[1].obj &&
-		s[2].obj && s[2].key == "attachment" &&
-		s[3].obj && s[3].key == "data" && s[3].state == stValue
+	if len(s) != len(f.path) || s[len(s)-1].state != stValue {
+		return false
+	}
+	for i, name := range f.path {
+		if s[i].obj != (name != "[]") || s[i].obj && s[i].key != name {
+			return false
+		}
+	}
+	return true
 }
 
 // valueStart records that a value starts in the innermost container.

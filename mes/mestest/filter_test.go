@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"testing/iotest"
 )
@@ -47,7 +48,7 @@ func TestDataFilter(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var stored bytes.Buffer
 			sink := newB64Sink(&stored)
-			f := newDataFilter(mk([]byte(in)), sink)
+			f := newDataFilter(mk([]byte(in)), sink, inlineDataPath)
 			got, err := io.ReadAll(f)
 			if err != nil {
 				t.Fatal(err)
@@ -65,6 +66,27 @@ func TestDataFilter(t *testing.T) {
 				t.Error("SHA-1 differs")
 			}
 		})
+	}
+}
+
+// TestDataFilterBundlePath: in a bundle, the Binary's data is diverted and
+// data elsewhere (a DocumentReference's inline data, a nested resource) is
+// left to the decoder.
+func TestDataFilterBundlePath(t *testing.T) {
+	in := `{"resourceType":"Bundle","entry":[` +
+		`{"resource":{"resourceType":"DocumentReference","content":[{"attachment":{"data":"kept"}}]}},` +
+		`{"resource":{"resourceType":"Binary","contentType":"text/plain","data":"YWJj"},"request":{"url":"Binary"}},` +
+		`{"resource":{"contained":[{"data":"kept too"}]}}]}`
+	want := strings.Replace(in, `"data":"YWJj"`, `"data":""`, 1)
+	var stored bytes.Buffer
+	sink := newB64Sink(&stored)
+	f := newDataFilter(iotest.OneByteReader(strings.NewReader(in)), sink, binaryDataPath)
+	got, err := io.ReadAll(f)
+	if err != nil || sink.close() != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want || f.diverts != 1 || stored.String() != "abc" {
+		t.Errorf("filtered %s, diverts %d, stored %q; want %s, 1, abc", got, f.diverts, stored.String(), want)
 	}
 }
 

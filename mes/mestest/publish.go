@@ -71,7 +71,8 @@ func (s *Server) commit(g grant, sub *submission, c *upload) (int, Stored, *prob
 	}
 	var prev *record
 	if len(d.RelatesTo) == 1 {
-		prev = s.docs[uniqueKey(d.RelatesTo[0].Target.Identifier)]
+		replaced, _ := replacedID(d.RelatesTo[0].Target, sub.profile == profilePDSm) // checked already
+		prev = s.docs[uniqueKey(replaced)]
 		const expr = dr + "relatesTo[0].target.identifier"
 		if prev == nil || prev.Patient != g.mesID {
 			return 0, Stored{}, invalid("not-found", expr, "no document of this patient has the masterIdentifier to replace")
@@ -88,8 +89,9 @@ func (s *Server) commit(g grant, sub *submission, c *upload) (int, Stored, *prob
 		Size:        sub.size,
 		ContentType: d.Content[0].Attachment.ContentType,
 		Status:      "current",
+		Profile:     sub.profile,
 		History:     []string{"create"},
-	}, created: time.Now().UTC()}
+	}, created: time.Now().UTC(), title: d.Content[0].Attachment.Title, creation: d.Content[0].Attachment.Creation}
 	for _, cd := range d.Type.Coding {
 		if cd.Code != "" {
 			rec.TypeSystem, rec.TypeCode = cd.System, cd.Code

@@ -46,6 +46,13 @@ type outAttachment struct {
 	URL         string `json:"url"`
 	Size        int64  `json:"size"`
 	Hash        string `json:"hash"`
+	Title       string `json:"title,omitempty"`
+	Creation    string `json:"creation,omitempty"`
+}
+
+type outExtension struct {
+	URL          string `json:"url"`
+	ValueBoolean bool   `json:"valueBoolean"`
 }
 
 type outContent struct {
@@ -61,6 +68,7 @@ type outDocRef struct {
 	ResourceType     string         `json:"resourceType"`
 	ID               string         `json:"id"`
 	Meta             outMeta        `json:"meta"`
+	Extension        []outExtension `json:"extension,omitempty"`
 	MasterIdentifier outIdentifier  `json:"masterIdentifier"`
 	Status           string         `json:"status"`
 	Type             *outConcept    `json:"type,omitempty"`
@@ -69,8 +77,10 @@ type outDocRef struct {
 	Content          []outContent   `json:"content"`
 }
 
-// resource renders rec as answered under base.
-func resource(base string, rec Stored, created time.Time, hash string) outDocRef {
+// resource renders rec as answered under base. A deleted document is
+// entered-in-error in the mes-api view, and superseded with the extension
+// pdsm-ext-is-deleted in the PDSm view (pdsm).
+func resource(base string, rec Stored, created time.Time, hash, title, creation string, pdsm bool) outDocRef {
 	d := outDocRef{
 		ResourceType:     "DocumentReference",
 		ID:               rec.MESID,
@@ -80,7 +90,12 @@ func resource(base string, rec Stored, created time.Time, hash string) outDocRef
 		Subject:          outReference{Reference: "Patient/" + rec.Patient},
 		Content: []outContent{{Attachment: outAttachment{
 			ContentType: rec.ContentType, URL: base + "/Binary/" + rec.MESID, Size: rec.Size, Hash: hash,
+			Title: title, Creation: creation,
 		}}},
+	}
+	if pdsm && rec.Status == "deleted" {
+		d.Status = "superseded"
+		d.Extension = []outExtension{{URL: urlIsDeleted, ValueBoolean: true}}
 	}
 	if rec.TypeCode != "" {
 		d.Type = &outConcept{Coding: []outCoding{{System: rec.TypeSystem, Code: rec.TypeCode}}}
@@ -129,10 +144,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, status int, rec 
 		w.WriteHeader(status)
 		return
 	}
-	writeJSON(w, status, resource(base, rec, full.created, hashOf(rec.SHA1)))
+	writeJSON(w, status, resource(base, rec, full.created, hashOf(rec.SHA1), full.title, full.creation, false))
 }
 
-type bundleEntry struct {
+type searchEntry struct {
 	FullURL  string     `json:"fullUrl"`
 	Resource outDocRef  `json:"resource"`
 	Search   entryMatch `json:"search"`
@@ -142,16 +157,25 @@ type entryMatch struct {
 	Mode string `json:"mode"`
 }
 
-type bundle struct {
+type outLink struct {
+	Relation string `json:"relation"`
+	URL      string `json:"url"`
+}
+
+type searchset struct {
 	ResourceType string        `json:"resourceType"`
 	Type         string        `json:"type"`
 	Total        int           `json:"total"`
-	Entry        []bundleEntry `json:"entry"`
+	Link         []outLink     `json:"link,omitempty"`
+	Entry        []searchEntry `json:"entry"`
 }
 
-// search handles GET /DocumentReference?patient:identifier=<system>|<INS>
-// (or patient.identifier), with optional status and _count: a searchset of
-// the token's patient's documents.
+// search handles GET /DocumentReference: a searchset of the token's
+// patient's documents. The patient is patient:identifier=<system>|<INS>
+// (mes-api) or patient.identifier (PDSm ITI-67, which also requires status
+// and never finds deleted documents). Optional: status (comma-separated),
+// identifier, type (<system>|<code>), _count and _offset; a page that
+// stops short of the total links to the next.
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	g, p := s.authorize(r)
 	if p != nil {
@@ -159,19 +183,32 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	pid := q.Get("patient:identifier")
+	pid, pdsm := q.Get("patient:identifier"), false
 	if pid == "" {
-		pid = q.Get("patient.identifier")
+		pid, pdsm = q.Get("patient.identifier"), true
 	}
 	sys, val, _ := cutToken(pid)
-	count, err := strconv.Atoi(q.Get("_count"))
+	count, cerr := strconv.Atoi(q.Get("_count"))
+	offset, oerr := strconv.Atoi(q.Get("_offset"))
+	var want *identifier
+	if q.Has("identifier") {
+		isys, ival, _ := cutToken(q.Get("identifier"))
+		want = &identifier{System: isys, Value: ival}
+	}
+	tsys, tcode, tok := cutToken(q.Get("type"))
 	switch {
 	case pid == "":
-		p = &problem{status: http.StatusBadRequest, code: "required", diag: "the patient:identifier parameter is required"}
+		p = &problem{status: http.StatusBadRequest, code: "required", diag: "the patient:identifier (or patient.identifier) parameter is required"}
 	case oidURI(sys) != g.insSystem || val != g.ins:
 		p = &problem{status: http.StatusForbidden, code: "forbidden", diag: "patient:identifier is not the patient this access token was issued for"}
-	case q.Has("_count") && (err != nil || count < 0):
-		p = &problem{status: http.StatusBadRequest, code: "value", diag: "_count must be a non-negative integer"}
+	case pdsm && q.Get("status") == "":
+		p = &problem{status: http.StatusBadRequest, code: "required", diag: "an ITI-67 search needs the status parameter"}
+	case q.Has("_count") && (cerr != nil || count < 0), q.Has("_offset") && (oerr != nil || offset < 0):
+		p = &problem{status: http.StatusBadRequest, code: "value", diag: "_count and _offset must be non-negative integers"}
+	case want != nil && checkUniqueID(want, "identifier") != nil:
+		p = &problem{status: http.StatusBadRequest, code: "value", diag: "identifier must be a document unique id: urn:ietf:rfc:3986|urn:oid:… or urn:oid:<root>|<extension>"}
+	case q.Has("type") && (!tok || tcode == ""):
+		p = &problem{status: http.StatusBadRequest, code: "value", diag: "type must be <system>|<code>"}
 	}
 	if p != nil {
 		s.fail(w, r, p)
@@ -184,23 +221,32 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	base := baseURL(r)
-	b := bundle{ResourceType: "Bundle", Type: "searchset", Entry: []bundleEntry{}}
+	b := searchset{ResourceType: "Bundle", Type: "searchset", Entry: []searchEntry{}}
 	s.mu.Lock()
 	for _, rec := range s.order {
-		if rec.Patient != g.mesID || len(statuses) > 0 && !statuses[fhirStatus(rec.Status)] {
+		switch {
+		case rec.Patient != g.mesID,
+			pdsm && rec.Status == "deleted",
+			len(statuses) > 0 && !statuses[fhirStatus(rec.Status)],
+			want != nil && rec.UniqueID != uniqueKey(want),
+			q.Has("type") && (rec.TypeCode != tcode || oidURI(rec.TypeSystem) != oidURI(tsys)):
 			continue
 		}
 		b.Total++
-		if q.Has("_count") && len(b.Entry) >= count {
+		if b.Total <= offset || q.Has("_count") && len(b.Entry) >= count {
 			continue
 		}
-		b.Entry = append(b.Entry, bundleEntry{
+		b.Entry = append(b.Entry, searchEntry{
 			FullURL:  base + "/DocumentReference/" + rec.MESID,
-			Resource: resource(base, rec.Stored, rec.created, hashOf(rec.SHA1)),
+			Resource: resource(base, rec.Stored, rec.created, hashOf(rec.SHA1), rec.title, rec.creation, pdsm),
 			Search:   entryMatch{Mode: "match"},
 		})
 	}
 	s.mu.Unlock()
+	if next := offset + len(b.Entry); q.Has("_count") && count > 0 && next < b.Total {
+		q.Set("_offset", strconv.Itoa(next))
+		b.Link = []outLink{{Relation: "next", URL: base + "/DocumentReference?" + q.Encode()}}
+	}
 	writeJSON(w, http.StatusOK, b)
 }
 

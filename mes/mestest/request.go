@@ -87,7 +87,7 @@ type docContext struct {
 	Period            *period         `json:"period"`
 	FacilityType      *concept        `json:"facilityType"`
 	PracticeSetting   *concept        `json:"practiceSetting"`
-	SourcePatientInfo json.RawMessage `json:"sourcePatientInfo"`
+	SourcePatientInfo *reference      `json:"sourcePatientInfo"`
 	Related           json.RawMessage `json:"related"`
 }
 
@@ -98,36 +98,43 @@ type relatesTo struct {
 }
 
 type docRef struct {
-	ResourceType      string          `json:"resourceType"`
-	ID                string          `json:"id"`
-	Meta              json.RawMessage `json:"meta"`
-	ImplicitRules     json.RawMessage `json:"implicitRules"`
-	Language          json.RawMessage `json:"language"`
-	Text              json.RawMessage `json:"text"`
-	Contained         json.RawMessage `json:"contained"`
-	Extension         json.RawMessage `json:"extension"`
-	ModifierExtension json.RawMessage `json:"modifierExtension"`
-	MasterIdentifier  *identifier     `json:"masterIdentifier"`
-	Identifier        json.RawMessage `json:"identifier"`
-	Status            string          `json:"status"`
-	DocStatus         json.RawMessage `json:"docStatus"`
-	Type              *concept        `json:"type"`
-	Category          []concept       `json:"category"`
-	Subject           *reference      `json:"subject"`
-	Date              string          `json:"date"`
-	Author            []reference     `json:"author"`
-	Authenticator     json.RawMessage `json:"authenticator"`
-	Custodian         json.RawMessage `json:"custodian"`
-	RelatesTo         []relatesTo     `json:"relatesTo"`
-	Description       json.RawMessage `json:"description"`
-	SecurityLabel     []concept       `json:"securityLabel"`
-	Content           []content       `json:"content"`
-	Context           *docContext     `json:"context"`
+	ResourceType      string            `json:"resourceType"`
+	ID                string            `json:"id"`
+	Meta              json.RawMessage   `json:"meta"`
+	ImplicitRules     json.RawMessage   `json:"implicitRules"`
+	Language          json.RawMessage   `json:"language"`
+	Text              json.RawMessage   `json:"text"`
+	Contained         []json.RawMessage `json:"contained"`
+	Extension         json.RawMessage   `json:"extension"`
+	ModifierExtension json.RawMessage   `json:"modifierExtension"`
+	MasterIdentifier  *identifier       `json:"masterIdentifier"`
+	Identifier        json.RawMessage   `json:"identifier"`
+	Status            string            `json:"status"`
+	DocStatus         json.RawMessage   `json:"docStatus"`
+	Type              *concept          `json:"type"`
+	Category          []concept         `json:"category"`
+	Subject           *reference        `json:"subject"`
+	Date              string            `json:"date"`
+	Author            []reference       `json:"author"`
+	Authenticator     *reference        `json:"authenticator"`
+	Custodian         *reference        `json:"custodian"`
+	RelatesTo         []relatesTo       `json:"relatesTo"`
+	Description       json.RawMessage   `json:"description"`
+	SecurityLabel     []concept         `json:"securityLabel"`
+	Content           []content         `json:"content"`
+	Context           *docContext       `json:"context"`
 }
 
+// The wire profiles, as Stored.Profile names them.
+const (
+	profileMESAPI = "mes-api"
+	profilePDSm   = "pdsm-iti65"
+)
+
 // submission is a parsed and decoded request: the metadata and what the
-// inline data decoded to.
+// inline data (mes-api) or the Binary's data (pdsm-iti65) decoded to.
 type submission struct {
+	profile  string
 	doc      docRef
 	size     int64  // decoded bytes
 	sum      []byte // SHA-1 of the decoded bytes
@@ -141,10 +148,10 @@ type submission struct {
 // problems.
 func parse(body io.Reader, w io.Writer) (*submission, *problem) {
 	sink := newB64Sink(w)
-	f := newDataFilter(body, sink)
+	f := newDataFilter(body, sink, inlineDataPath)
 	dec := json.NewDecoder(f)
 	dec.DisallowUnknownFields()
-	var sub submission
+	sub := submission{profile: profileMESAPI}
 	err := dec.Decode(&sub.doc)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {

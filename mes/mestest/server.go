@@ -16,7 +16,9 @@ import (
 
 // CodeChecker tells whether a code belongs to a national value set. The
 // value set names are "JDV_J07" (type), "JDV_J06" (category), "JDV_J10"
-// (format), "JDV_J02" (facilityType), "JDV_J04" (practiceSetting) and
+// (format), "JDV_J02" (facilityType, and a SubmissionSet's designationType:
+// JDV_J03 is not among the sets docbridge embeds, and J02 holds the TRE_R02
+// and TRE_A00 codes docbridge sends there), "JDV_J04" (practiceSetting) and
 // "JDV_J08" (securityLabel); system is the coding's system as sent.
 // *mappings.Set satisfies it. It must be safe for concurrent use.
 type CodeChecker interface {
@@ -30,7 +32,7 @@ type CodeChecker interface {
 type FaultFunc func(r *http.Request) (status int, ok bool)
 
 // FailFirst returns a FaultFunc that answers status to the first n document
-// requests (POST and DELETE on DocumentReference) and lets the rest through.
+// requests (see Requests) and lets the rest through.
 func FailFirst(n int, status int) FaultFunc {
 	var seen atomic.Int64
 	return func(r *http.Request) (int, bool) {
@@ -79,7 +81,8 @@ type Stored struct {
 	ContentType string
 	Status      string   // "current", "superseded" or "deleted"
 	Replaces    string   // uniqueId of the version it replaced, if any
-	History     []string // what happened to it: "create" or "replace", then "resend", "superseded", "delete", "delete-again"
+	Profile     string   // the profile it came through: "mes-api" or "pdsm-iti65"
+	History     []string // what happened to it: "create" or "replace", then "resend", "superseded", "delete", "delete-again", "deleted-with-replacement"
 }
 
 // Server is the simulated MES Documents API. It is safe for concurrent use.
@@ -113,9 +116,10 @@ type grant struct {
 // record is one stored document.
 type record struct {
 	Stored
-	created time.Time
-	content []byte // when Options.Dir is ""
-	path    string // when Options.Dir is set
+	created         time.Time
+	title, creation string // attachment.title and .creation, for searches
+	content         []byte // when Options.Dir is ""
+	path            string // when Options.Dir is set
 }
 
 // New returns a Server with no patients and no documents.
@@ -147,8 +151,10 @@ func New(o Options) *Server {
 		refresh:      map[string]*refreshGrant{},
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /{$}", s.transaction)
 	mux.HandleFunc("POST /DocumentReference", s.publish)
 	mux.HandleFunc("DELETE /DocumentReference", s.delete)
+	mux.HandleFunc("PATCH /DocumentReference", s.patch)
 	mux.HandleFunc("GET /DocumentReference", s.search)
 	mux.HandleFunc("GET /Binary/{id}", s.binary)
 	mux.HandleFunc("/DocumentReference", methodNotAllowed)
@@ -170,8 +176,9 @@ func NewTestServer(tb testing.TB, o Options) (*Server, *httptest.Server) {
 }
 
 // Handler returns the HTTP handler of the API, rooted at the Documents API
-// base: POST, DELETE and GET /DocumentReference, GET /Binary/{id}, and the
-// pairing endpoints under /oauth/ (oauth.go).
+// base: POST / (ITI-65 transactions), POST, DELETE, PATCH and GET
+// /DocumentReference, GET /Binary/{id}, and the pairing endpoints under
+// /oauth/ (oauth.go).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // front counts document requests and applies Options.Faults.
@@ -205,8 +212,16 @@ func (s *Server) front(next http.Handler) http.Handler {
 	})
 }
 
+// isDocumentRequest reports whether r sends a document or changes one:
+// POST, DELETE and PATCH on DocumentReference, and ITI-65 transactions.
 func isDocumentRequest(r *http.Request) bool {
-	return r.URL.Path == "/DocumentReference" && (r.Method == http.MethodPost || r.Method == http.MethodDelete)
+	switch {
+	case r.URL.Path == "/DocumentReference":
+		return r.Method == http.MethodPost || r.Method == http.MethodDelete || r.Method == http.MethodPatch
+	case r.URL.Path == "/":
+		return r.Method == http.MethodPost
+	}
+	return false
 }
 
 // AddPatient registers a paired patient: its MES id and its INS (insSystem
@@ -247,8 +262,9 @@ func (s *Server) Documents() []Stored {
 	return out
 }
 
-// Requests returns how many document requests (POST and DELETE on
-// DocumentReference) arrived, whatever their outcome.
+// Requests returns how many document requests (POST, DELETE and PATCH on
+// DocumentReference, and ITI-65 transactions) arrived, whatever their
+// outcome.
 func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,440 @@
+package mes_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// The checks every resource docbridge sends to MES goes through
+// (emitted_test.go): the official FHIR R4 JSON schema, the elements PDSm
+// requires, and local references to contained resources; for the mes-api
+// DocumentReference, and the pdsm-iti65 bundle with each of its resources.
+
+// fhirSchemaID is the id of the official FHIR R4 JSON schema, kept gzipped
+// in internal/audit/testdata (see its README).
+const fhirSchemaID = "http://hl7.org/fhir/json-schema/4.0"
+
+// emittedTypes are the resource types docbridge sends, at the top or
+// contained. The schema's ResourceList (any resource: contained, a
+// Bundle's entries) is restricted to them, and the definitions they do not
+// reach are left out: every resource is validated against its own
+// definition anyway (validateResource), and compiling the 146 R4 resources
+// takes the race detector nine seconds.
+var emittedTypes = map[string]bool{
+	"Bundle": true, "List": true, "DocumentReference": true, "Binary": true, "Parameters": true,
+	"Practitioner": true, "PractitionerRole": true, "Organization": true, "Patient": true,
+}
+
+// fhirCompiler holds the official R4 schema cut down to emittedTypes (the
+// definitions themselves are unchanged); resourceSchema compiles the
+// definition of one resource type from it, once.
+var fhirCompiler = sync.OnceValues(func() (*jsonschema.Compiler, error) {
+	f, err := os.Open(filepath.Join("..", "internal", "audit", "testdata", "fhir.schema.json.gz"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := jsonschema.UnmarshalJSON(zr)
+	if err != nil {
+		return nil, err
+	}
+	defs, _ := doc.(map[string]any)["definitions"].(map[string]any)
+	list, _ := defs["ResourceList"].(map[string]any)
+	all, _ := list["oneOf"].([]any)
+	var kept []any
+	for _, r := range all {
+		ref, _ := r.(map[string]any)["$ref"].(string)
+		if emittedTypes[strings.TrimPrefix(ref, "#/definitions/")] {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) != len(emittedTypes) {
+		return nil, fmt.Errorf("the R4 schema's ResourceList has %d of the %d emitted types", len(kept), len(emittedTypes))
+	}
+	list["oneOf"] = kept
+	// The compiler compiles every definition of the document: keep those
+	// the emitted types reach, and drop the root's union of all resources.
+	reached := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := x["$ref"].(string); ok {
+				name := strings.TrimPrefix(ref, "#/definitions/")
+				if !reached[name] {
+					reached[name] = true
+					walk(defs[name])
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	for rt := range emittedTypes {
+		walk(map[string]any{"$ref": "#/definitions/" + rt})
+	}
+	for name := range defs {
+		if !reached[name] {
+			delete(defs, name)
+		}
+	}
+	root := doc.(map[string]any)
+	delete(root, "oneOf")
+	delete(root, "discriminator")
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(fhirSchemaID, doc); err != nil {
+		return nil, err
+	}
+	return c, nil
+})
+
+var (
+	schemasMu sync.Mutex
+	schemas   = map[string]*jsonschema.Schema{}
+)
+
+// resourceSchema returns the schema of one resource type (its definition
+// in the R4 schema, so that errors name the right resource).
+func resourceSchema(resourceType string) (*jsonschema.Schema, error) {
+	schemasMu.Lock()
+	defer schemasMu.Unlock()
+	if s, ok := schemas[resourceType]; ok {
+		return s, nil
+	}
+	c, err := fhirCompiler()
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.Compile(fhirSchemaID + "#/definitions/" + resourceType)
+	if err != nil {
+		return nil, fmt.Errorf("no R4 resource %q: %w", resourceType, err)
+	}
+	schemas[resourceType] = s
+	return s, nil
+}
+
+// reporter is the part of *testing.T the checks use, so that a test can
+// check the checks.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
+// failures is a reporter that only remembers that something failed.
+type failures struct{ n int }
+
+func (f *failures) Helper()               {}
+func (f *failures) Errorf(string, ...any) { f.n++ }
+
+// validateR4 checks one resource against the FHIR R4 JSON schema, with
+// the definition of its resourceType. Contained resources and a Bundle's
+// entry resources are taken out and checked the same way, each against its
+// own definition: the schema's ResourceList is a oneOf over every resource
+// type, exact but slow. Data strings longer than 4 KiB are cut to their
+// first 4 KiB (still base64): the base64Binary pattern is slow on
+// megabytes, and the data itself is checked by decoding it in the
+// parse-back tests.
+func validateR4(t reporter, what string, b []byte) {
+	t.Helper()
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Errorf("%s: decode: %v", what, err)
+		return
+	}
+	r, ok := inst.(map[string]any)
+	if !ok {
+		t.Errorf("%s is not a JSON object", what)
+		return
+	}
+	validateResource(t, what, r)
+}
+
+func validateResource(t reporter, what string, r map[string]any) {
+	t.Helper()
+	if contained, ok := r["contained"].([]any); ok {
+		for i, c := range contained {
+			if cr, ok := c.(map[string]any); ok {
+				validateResource(t, fmt.Sprintf("%s contained[%d]", what, i), cr)
+			}
+		}
+		r["contained"] = []any{}
+	}
+	if entries, ok := r["entry"].([]any); ok && r["resourceType"] == "Bundle" {
+		for i, e := range entries {
+			if em, ok := e.(map[string]any); ok {
+				if er, ok := em["resource"].(map[string]any); ok {
+					validateResource(t, fmt.Sprintf("%s entry[%d]", what, i), er)
+					delete(em, "resource")
+				}
+			}
+		}
+	}
+	rt, _ := r["resourceType"].(string)
+	sch, err := resourceSchema(rt)
+	if err != nil {
+		t.Errorf("%s: %v", what, err)
+		return
+	}
+	shortenData(r)
+	if err := sch.Validate(r); err != nil {
+		t.Errorf("%s is not valid FHIR R4: %v", what, err)
+	}
+}
+
+// shortenData cuts every "data" string of v to 4096 characters.
+func shortenData(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "data" && len(s) > 4096 {
+				x[k] = s[:4096]
+			} else {
+				shortenData(e)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			shortenData(e)
+		}
+	}
+}
+
+// rule is what PDSm requires of one resource: JSON paths that must be
+// present and not empty, and paths that must be absent. A path is dotted
+// member names; arrays are walked (every element must have what follows),
+// and extension[<url>] keeps the extensions with that url.
+type rule struct {
+	required, absent []string
+}
+
+const (
+	extDesignation = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-designationType"
+	extSource      = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId"
+)
+
+// pdsmRules are the PDSm (and MHD comprehensive) required elements, per
+// resource: PDSm_ComprehensiveProvideDocumentBundle,
+// PDSm_SubmissionSetComprehensive, PDSm_ComprehensiveDocumentReference,
+// IHE.MHD.Patch.Parameters and the Binary of ITI-65; mes-api's
+// DocumentReference is checked against PDSm_SimplifiedPublish (ITI-105).
+var pdsmRules = map[string]rule{
+	"Bundle": {required: []string{"meta.profile", "type", "entry.fullUrl", "entry.resource", "entry.request.method", "entry.request.url"}},
+	"List": {required: []string{
+		"meta.profile", "contained",
+		"extension[" + extDesignation + "].valueCodeableConcept.coding.system", "extension[" + extDesignation + "].valueCodeableConcept.coding.code",
+		"extension[" + extSource + "].valueIdentifier.value",
+		"identifier.value", "status", "mode", "code.coding.code", "subject.reference", "subject.identifier.value",
+		"date", "source.reference", "entry.item.reference",
+	}},
+	"DocumentReference": {
+		required: []string{
+			"meta.profile", "contained", "masterIdentifier.system", "masterIdentifier.value", "status",
+			"type.coding.system", "type.coding.code", "category.coding.system", "category.coding.code",
+			"subject.reference", "subject.identifier.value", "date", "author.reference", "custodian.reference",
+			"securityLabel.coding.system", "securityLabel.coding.code",
+			"content.attachment.contentType", "content.attachment.language", "content.attachment.url",
+			"content.attachment.size", "content.attachment.hash", "content.attachment.title", "content.attachment.creation",
+			"content.format.system", "content.format.code",
+			"context.period.start", "context.facilityType.coding.code", "context.practiceSetting.coding.code",
+			"context.sourcePatientInfo.reference",
+		},
+		absent: []string{"content.attachment.data"},
+	},
+	"Binary":     {required: []string{"contentType", "data"}},
+	"Parameters": {required: []string{"parameter.name", "parameter.part.name"}},
+}
+
+// mesAPIRule is PDSm_SimplifiedPublish: the content inline, no url.
+var mesAPIRule = rule{
+	required: []string{
+		"meta.profile", "masterIdentifier.value", "status", "type.coding.code", "category.coding.code",
+		"subject.identifier.value", "author", "securityLabel.coding.code",
+		"content.attachment.contentType", "content.attachment.language", "content.attachment.data",
+		"content.attachment.size", "content.attachment.hash", "content.attachment.title", "content.attachment.creation",
+		"content.format.code", "context.facilityType.coding.code", "context.practiceSetting.coding.code",
+	},
+	absent: []string{"content.attachment.url"},
+}
+
+// values walks path from v and returns what it reaches.
+func values(v any, path string) []any {
+	cur := []any{v}
+	for _, seg := range splitPath(path) {
+		name, url, filtered := strings.Cut(seg, "[")
+		url = strings.TrimSuffix(url, "]")
+		var next []any
+		for _, c := range cur {
+			m, ok := c.(map[string]any)
+			if !ok {
+				continue
+			}
+			x, ok := m[name]
+			if !ok {
+				next = append(next, nil)
+				continue
+			}
+			items, isArray := x.([]any)
+			if !isArray {
+				items = []any{x}
+			}
+			for _, it := range items {
+				if e, ok := it.(map[string]any); filtered && (!ok || e["url"] != url) {
+					continue
+				}
+				next = append(next, it)
+			}
+			if filtered && len(next) == 0 {
+				next = append(next, nil)
+			}
+		}
+		cur = next
+	}
+	return cur
+}
+
+// splitPath splits on dots outside brackets (urls have dots).
+func splitPath(p string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range p {
+		switch r {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case '.':
+			if depth == 0 {
+				out = append(out, p[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, p[start:])
+}
+
+func empty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// checkRule checks resource r (decoded JSON) against ru.
+func checkRule(t reporter, what string, r map[string]any, ru rule) {
+	t.Helper()
+	for _, p := range ru.required {
+		vs := values(r, p)
+		if len(vs) == 0 {
+			t.Errorf("%s: %s is missing", what, p)
+		}
+		for _, v := range vs {
+			if empty(v) {
+				t.Errorf("%s: %s is missing or empty", what, p)
+				break
+			}
+		}
+	}
+	for _, p := range ru.absent {
+		for _, v := range values(r, p) {
+			if v != nil {
+				t.Errorf("%s: %s must be absent", what, p)
+				break
+			}
+		}
+	}
+	if r["resourceType"] != "Bundle" {
+		checkContainedRefs(t, what, r)
+	}
+}
+
+var localRef = regexp.MustCompile(`"reference":"#([^"]*)"`)
+
+// checkContainedRefs checks that every local reference resolves to a
+// contained resource and every contained resource is referred to (FHIR
+// invariants ref-1 and dom-3, which the JSON schema cannot express).
+func checkContainedRefs(t reporter, what string, r map[string]any) {
+	t.Helper()
+	ids := map[string]bool{}
+	contained, _ := r["contained"].([]any)
+	for _, c := range contained {
+		id, _ := c.(map[string]any)["id"].(string)
+		ids[id] = false
+	}
+	b, _ := json.Marshal(r)
+	for _, m := range localRef.FindAllSubmatch(b, -1) {
+		id := string(m[1])
+		if _, ok := ids[id]; !ok {
+			t.Errorf("%s: #%s refers to no contained resource", what, id)
+		}
+		ids[id] = true
+	}
+	for id, used := range ids {
+		if !used {
+			t.Errorf("%s: contained %s is referred to from nowhere", what, id)
+		}
+	}
+}
+
+// checkBundle validates a pdsm-iti65 bundle and each of its resources, and
+// returns the bundle decoded.
+func checkBundle(t reporter, what string, b []byte) map[string]any {
+	t.Helper()
+	validateR4(t, what, b)
+	var bundle map[string]any
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		t.Errorf("%s: %v", what, err)
+		return nil
+	}
+	checkRule(t, what, bundle, pdsmRules["Bundle"])
+	entries, _ := bundle["entry"].([]any)
+	for i, e := range entries {
+		res, _ := e.(map[string]any)["resource"].(map[string]any)
+		rt, _ := res["resourceType"].(string)
+		name := fmt.Sprintf("%s entry %d (%s)", what, i, rt)
+		rb, _ := json.Marshal(res)
+		validateR4(t, name, rb)
+		ru, ok := pdsmRules[rt]
+		if !ok {
+			t.Errorf("%s: no PDSm rule for %s", name, rt)
+		}
+		checkRule(t, name, res, ru)
+	}
+	return bundle
+}
+
+// checkDocumentReference validates a mes-api DocumentReference.
+func checkDocumentReference(t reporter, what string, b []byte) {
+	t.Helper()
+	validateR4(t, what, b)
+	var r map[string]any
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Errorf("%s: %v", what, err)
+		return
+	}
+	checkRule(t, what, r, mesAPIRule)
+}
