@@ -1,13 +1,16 @@
 package convert
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"time"
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert/cda"
+	"github.com/docbridge/docbridge/convert/fhir"
 	"github.com/docbridge/docbridge/convert/hl7v2"
+	"github.com/docbridge/docbridge/convert/pdf"
 	"github.com/docbridge/docbridge/mappings"
 )
 
@@ -22,65 +25,60 @@ type Options struct {
 	// HL7Charsets overrides MSH-18 per sending application (MSH-3.1) for
 	// HL7 v2 input: see hl7v2.Options.Charsets.
 	HL7Charsets map[string]string
+	// RequirePDFA refuses a bare PDF that does not declare PDF/A
+	// conformance: see pdf.Options.RequirePDFA.
+	RequirePDFA bool
 }
 
 // Convert detects raw's format and converts it into normalised documents.
 // It is a pure function. An error means the whole input is refused
 // (*docbridge.Error: Malformed, UnsupportedFormat, ForbiddenConstruct,
-// TooLarge; Internal when o.Mappings is nil); problems of one document are in
-// its Problems.
+// TooLarge, MissingMetadata; Internal when o.Mappings is nil); problems of
+// one document are in its Problems.
 //
-// The returned format is the detected one, also when the error says that no
-// converter for it exists in this version ("… intake is not available"): FHIR
-// and PDF intake come later. HL7 v2 (bare or MLLP-framed) goes to
-// convert/hl7v2. It is "" when the size limit or detection
-// refused the input. A CDA document also meets the CDA parser's own limit
-// (cda.MaxSize); its document has ContentIsInput set (its Content is raw,
-// the whole input).
+// The returned format is the detected one; it is "" when the size limit or
+// detection refused the input. A CDA document goes to convert/cda (its
+// document has ContentIsInput set and its Content is raw, the whole
+// input), HL7 v2 (bare or MLLP-framed) to convert/hl7v2, FHIR JSON to
+// convert/fhir (up to fhir.MaxSize). A bare PDF needs its origin (its
+// sidecar or its file name) for metadata, which raw alone does not give:
+// Convert refuses it with MissingMetadata; use ConvertOrigin.
 func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, error) {
-	limit := o.MaxSize
-	if limit <= 0 {
-		limit = DefaultMaxSize
-	}
-	if int64(len(raw)) > limit {
-		return "", nil, docbridge.Errorf(docbridge.TooLarge,
-			"the input is %d bytes, over the limit of %d bytes", len(raw), limit)
+	if err := checkSize(int64(len(raw)), o); err != nil {
+		return "", nil, err
 	}
 	f, err := Detect(raw)
 	if err != nil {
 		return "", nil, err
 	}
+	if o.Mappings == nil {
+		return f, nil, noMappings()
+	}
 	switch f {
 	case docbridge.FormatCDA:
-		if o.Mappings == nil {
-			return f, nil, docbridge.Errorf(docbridge.Internal, "convert.Convert was called without value sets (Options.Mappings)")
-		}
 		docs, err := cda.Convert(raw, o.Mappings, o.Location)
 		for _, d := range docs {
 			d.ContentIsInput = true // the CDA file is sent as it is
 		}
 		return f, docs, err
 	case docbridge.FormatFHIR:
-		return f, nil, notAvailable("FHIR JSON")
+		docs, err := fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location})
+		return f, docs, err
 	case docbridge.FormatHL7v2:
-		if o.Mappings == nil {
-			return f, nil, docbridge.Errorf(docbridge.Internal, "convert.Convert was called without value sets (Options.Mappings)")
-		}
 		docs, err := hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets})
 		return f, docs, err
 	case docbridge.FormatPDF:
-		return f, nil, notAvailable("bare PDF")
+		docs, err := pdf.Convert(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{}, o.pdf())
+		for _, d := range docs {
+			d.Content = raw
+		}
+		return f, docs, err
 	}
 	return f, nil, docbridge.Errorf(docbridge.UnsupportedFormat, "no converter handles the format %q", f)
 }
 
-func notAvailable(what string) error {
-	return docbridge.Errorf(docbridge.UnsupportedFormat,
-		"%s intake is not available in this version; send the document as a CDA R2 XML file", what)
-}
-
-// streamHead is how much of an input ConvertStream reads to detect its
-// format.
+// streamHead is how much of an input ConvertStream and ConvertOrigin read
+// to detect its format.
 const streamHead = 1 << 20
 
 // ConvertStream is Convert for an input read from r (size bytes) that may
@@ -90,25 +88,88 @@ const streamHead = 1 << 20
 // given to Convert. Errors are Convert's, plus Internal when r cannot be
 // read.
 func ConvertStream(r io.ReaderAt, size int64, o Options) (docbridge.Format, []*docbridge.Document, error) {
-	limit := o.MaxSize
-	if limit <= 0 {
-		limit = DefaultMaxSize
-	}
-	if size > limit {
-		return "", nil, docbridge.Errorf(docbridge.TooLarge,
-			"the input is %d bytes, over the limit of %d bytes", size, limit)
+	return ConvertOrigin(r, size, docbridge.Origin{}, o)
+}
+
+// ConvertOrigin is ConvertStream for an input whose origin is known: its
+// name and the sidecar that came with it. A bare PDF is converted by
+// convert/pdf with its metadata from the sidecar, else from its file name
+// (a pattern of mappings' filename-patterns.yaml), else refused with
+// MissingMetadata. The PDF is sent as it is: its document has
+// ContentIsInput set and no Content, and its size and hashes are computed
+// in one streaming pass over r, so that memory does not grow with the
+// PDF's size. A FHIR input over fhir.MaxSize is refused before it is read.
+// Other inputs are ConvertStream's; a sidecar that came with one of them is
+// ignored, with a warning on each document.
+//
+// ConvertOrigin is pure but for reading r. Errors are Convert's, plus
+// Internal when r cannot be read.
+func ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin, o Options) (docbridge.Format, []*docbridge.Document, error) {
+	if err := checkSize(size, o); err != nil {
+		return "", nil, err
 	}
 	head := make([]byte, min(size, streamHead))
 	if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
 		return "", nil, docbridge.Wrap(docbridge.Internal, "read the stored input", err)
 	}
-	if f, err := Detect(head); err != nil || f != docbridge.FormatCDA || o.Mappings == nil {
-		raw := make([]byte, size)
-		if _, err := r.ReadAt(raw, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
+	// Detect reads at most the first MiB: the head answers as the whole.
+	f, err := Detect(head)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case o.Mappings == nil:
+		return f, nil, noMappings()
+	case f == docbridge.FormatPDF:
+		docs, err := pdf.Convert(r, size, origin, o.pdf())
+		return f, docs, err
+	case f == docbridge.FormatCDA:
+		docs, err := cda.ConvertStream(r, size, o.Mappings, o.Location)
+		return f, sidecarIgnored(docs, origin), err
+	case f == docbridge.FormatFHIR && size > fhir.MaxSize:
+		return f, nil, docbridge.Errorf(docbridge.TooLarge,
+			"the FHIR input is %d bytes; docbridge reads FHIR JSON up to %d MiB (send a bigger document as a PDF with a sidecar)", size, fhir.MaxSize>>20)
+	}
+	raw := head
+	if int64(len(head)) < size {
+		raw = make([]byte, size)
+		if _, err := r.ReadAt(raw, 0); err != nil && !errors.Is(err, io.EOF) {
 			return "", nil, docbridge.Wrap(docbridge.Internal, "read the stored input", err)
 		}
-		return Convert(raw, o)
 	}
-	docs, err := cda.ConvertStream(r, size, o.Mappings, o.Location)
-	return docbridge.FormatCDA, docs, err
+	f, docs, err := Convert(raw, o)
+	return f, sidecarIgnored(docs, origin), err
+}
+
+// sidecarIgnored warns, on each document, that the input's sidecar was not
+// read: only a bare PDF's is.
+func sidecarIgnored(docs []*docbridge.Document, origin docbridge.Origin) []*docbridge.Document {
+	if origin.Sidecar == nil {
+		return docs
+	}
+	for _, d := range docs {
+		d.AddProblem(docbridge.UnsupportedFormat, docbridge.SeverityWarning,
+			"a sidecar came with this input; only a bare PDF's sidecar is read, so it was ignored")
+	}
+	return docs
+}
+
+// checkSize refuses an input over the size limit.
+func checkSize(size int64, o Options) error {
+	limit := o.MaxSize
+	if limit <= 0 {
+		limit = DefaultMaxSize
+	}
+	if size > limit {
+		return docbridge.Errorf(docbridge.TooLarge, "the input is %d bytes, over the limit of %d bytes", size, limit)
+	}
+	return nil
+}
+
+func noMappings() error {
+	return docbridge.Errorf(docbridge.Internal, "convert was called without value sets (Options.Mappings)")
+}
+
+// pdf returns the options of convert/pdf.
+func (o Options) pdf() pdf.Options {
+	return pdf.Options{Mappings: o.Mappings, Location: o.Location, RequirePDFA: o.RequirePDFA}
 }

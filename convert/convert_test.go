@@ -24,6 +24,8 @@ func TestConvert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	iti105 := readFile(t, "fhir", "testdata", "iti105-pdf.json")
+	pdfBytes := readFile(t, "pdf", "testdata", "cr-bio.pdf")
 	tests := []struct {
 		name       string
 		in         []byte
@@ -39,12 +41,14 @@ func TestConvert(t *testing.T) {
 		{"cda refused", []byte(`<!DOCTYPE ClinicalDocument [<!ENTITY a "b">]><ClinicalDocument/>`), Options{Mappings: m},
 			docbridge.FormatCDA, 0, docbridge.ForbiddenConstruct, "DOCTYPE"},
 		{"no mappings", cda, Options{}, docbridge.FormatCDA, 0, docbridge.Internal, "Mappings"},
-		{"fhir", []byte(`{"resourceType":"Bundle"}`), Options{Mappings: m}, docbridge.FormatFHIR, 0, docbridge.UnsupportedFormat, "not available in this version"},
+		{"fhir searchset", []byte(`{"resourceType":"Bundle","type":"searchset"}`), Options{Mappings: m}, docbridge.FormatFHIR, 0, docbridge.UnsupportedFormat, "searchset"},
+		{"fhir ITI-105", iti105, Options{Mappings: m}, docbridge.FormatFHIR, 1, "", ""},
+		{"fhir without mappings", iti105, Options{}, docbridge.FormatFHIR, 0, docbridge.Internal, "Mappings"},
 		{"hl7v2 ORU", oru, Options{Mappings: m}, docbridge.FormatHL7v2, 1, "", ""},
 		{"hl7v2 ORU in an MLLP frame", hl7.Frame(oru), Options{Mappings: m}, docbridge.FormatHL7v2, 1, "", ""},
 		{"hl7v2 ADT", []byte("MSH|^~\\&|A|B|C|D|||ADT^A01|1|P|2.5\r"), Options{Mappings: m}, docbridge.FormatHL7v2, 0, docbridge.UnsupportedFormat, "not a document"},
 		{"hl7v2 without mappings", oru, Options{}, docbridge.FormatHL7v2, 0, docbridge.Internal, "Mappings"},
-		{"pdf", []byte("%PDF-1.4\n"), Options{Mappings: m}, docbridge.FormatPDF, 0, docbridge.UnsupportedFormat, "not available in this version"},
+		{"pdf without its origin", pdfBytes, Options{Mappings: m}, docbridge.FormatPDF, 0, docbridge.MissingMetadata, "sidecar"},
 		{"unknown", []byte("hello"), Options{Mappings: m}, "", 0, docbridge.UnsupportedFormat, ""},
 	}
 	for _, tt := range tests {

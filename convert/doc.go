@@ -1,11 +1,15 @@
 // Package convert recognises the format of raw input and hands it to the
-// converter of that format (convert/cda and convert/hl7v2 today;
-// convert/fhir and convert/pdf in later versions), which turns it into normalised
+// converter of that format — convert/cda (CDA R2 XML), convert/hl7v2 (HL7
+// v2 ORU/MDM), convert/fhir (FHIR R4 JSON: ITI-105 DocumentReference,
+// ITI-65 transaction Bundle, document Bundle) and convert/pdf (a bare PDF
+// with its sidecar or a filename pattern) — which turns it into normalised
 // docbridge.Documents (DESIGN.md §2, §7).
 //
 // Detect sniffs the first bytes only; Convert enforces the size limit,
-// detects and dispatches. Both are pure functions: no I/O, no clock, no
-// globals. Every error they return is an *docbridge.Error whose reason is
-// from the vocabulary of DESIGN.md §5 and whose message carries no patient
-// data.
+// detects and dispatches; ConvertOrigin does the same for a stored input
+// read through an io.ReaderAt, streaming what may be big (a CDA, a PDF)
+// and passing a PDF its origin (file name and sidecar). All are pure
+// functions: no I/O but reading the given reader, no clock, no globals.
+// Every error they return is an *docbridge.Error whose reason is from the
+// vocabulary of DESIGN.md §5 and whose message carries no patient data.
 package convert

@@ -20,6 +20,9 @@
 //   - ASS_A11 (JSON and SVS copies, merged): CDA templateId → formatCode
 //     (FormatForTemplates).
 //   - ASS_12: nonXMLBody mediaType → formatCode (FormatForMediaType).
+//   - filename-patterns.yaml (not a national table): the file names that
+//     carry a PDF's metadata when it comes without a sidecar, such as
+//     <INS>_<type>_<date>.pdf (MatchFilename, FilenamePattern).
 //
 // Retired concepts (an SVS dateFin, a CodeSystem status deprecated or
 // retired) are not members: TRE_A04 keeps 17 of them. A concept map's targets
@@ -51,6 +54,8 @@
 //     CodeSystem and ConceptMap. XML files with a DOCTYPE or entity
 //     declaration are refused.
 //   - local-codes.yaml maps local codes to national ones (see LocalCode).
+//   - filename-patterns.yaml replaces the embedded filename-pattern list as
+//     a whole (see FilenamePattern); an empty list turns the patterns off.
 //   - any other .yaml or .yml file is an error (a misspelt local-codes.yaml
 //     must not be silently ignored); other files (README, SOURCES.md, …) and
 //     names starting with "." are ignored.

@@ -43,18 +43,25 @@ var tableInName = regexp.MustCompile(`(?:JDV|TRE|ASS)[-_][A-Z]*[0-9]+`)
 // once. An override directory that cannot be read, and an unreadable or
 // invalid file in it, is an error that names the file and, where it can, the
 // line or field. A Set lacking one of the value sets JDV_J07, J06, J10, J02,
-// J04, J08 or one of the maps ASS_X04, ASS_A11, ASS_12 is an error too.
+// J04, J08 or one of the maps ASS_X04, ASS_A11, ASS_12 is an error too. The
+// filename patterns are the embedded list unless dir holds its own
+// filename-patterns.yaml.
 func Load(dir string) (*Set, error) {
 	files, err := embeddedFiles()
 	if err != nil {
 		return nil, err
 	}
 	var local *dataFile
+	patterns := &dataFile{base: FilenamePatternsFile, name: "data/" + FilenamePatternsFile + " (embedded)", data: embeddedPatterns}
 	if dir != "" {
 		var over []dataFile
-		over, local, err = readOverrides(dir)
+		var pat *dataFile
+		over, local, pat, err = readOverrides(dir)
 		if err != nil {
 			return nil, err
+		}
+		if pat != nil {
+			patterns = pat
 		}
 		files = applyOverrides(files, over)
 	}
@@ -82,6 +89,9 @@ func Load(dir string) (*Set, error) {
 			return nil, fmt.Errorf("load mappings: %w", err)
 		}
 	}
+	if s.patterns, err = s.parsePatterns(patterns.name, patterns.data); err != nil {
+		return nil, fmt.Errorf("load mappings: %w", err)
+	}
 	return s, nil
 }
 
@@ -103,12 +113,13 @@ func embeddedFiles() ([]dataFile, error) {
 	return files, nil
 }
 
-// readOverrides reads the data files and the local-code map of dir, sorted
-// by name. See the package comment for which files it reads.
-func readOverrides(dir string) (data []dataFile, local *dataFile, err error) {
+// readOverrides reads the data files, the local-code map and the
+// filename-pattern list of dir, sorted by name. See the package comment for
+// which files it reads.
+func readOverrides(dir string) (data []dataFile, local, patterns *dataFile, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read mappings override directory: %w", err)
+		return nil, nil, nil, fmt.Errorf("read mappings override directory: %w", err)
 	}
 	for _, e := range entries {
 		name := e.Name()
@@ -117,27 +128,30 @@ func readOverrides(dir string) (data []dataFile, local *dataFile, err error) {
 		switch {
 		case strings.HasPrefix(name, ".") || e.IsDir():
 			continue
-		case name == LocalCodesFile:
+		case name == LocalCodesFile, name == FilenamePatternsFile:
 		case ext == ".yaml" || ext == ".yml":
-			return nil, nil, fmt.Errorf("read mappings override %s: unknown YAML file (only %s is read)", p, LocalCodesFile)
+			return nil, nil, nil, fmt.Errorf("read mappings override %s: unknown YAML file (only %s and %s are read)", p, LocalCodesFile, FilenamePatternsFile)
 		case ext != ".xml" && ext != ".json":
 			continue
 		}
 		b, err := readFile(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if b == nil { // a directory behind a symlink
 			continue
 		}
 		f := dataFile{base: name, name: p, data: b}
-		if name == LocalCodesFile {
+		switch name {
+		case LocalCodesFile:
 			local = &f
-			continue
+		case FilenamePatternsFile:
+			patterns = &f
+		default:
+			data = append(data, f)
 		}
-		data = append(data, f)
 	}
-	return data, local, nil
+	return data, local, patterns, nil
 }
 
 // readFile reads a regular file of at most maxOverrideSize bytes; it

@@ -44,6 +44,8 @@ type Set struct {
 	formatByMedia    map[string]docbridge.Coding     // ASS_12 by lower-case media type
 
 	local map[string]map[conceptKey]docbridge.Coding // value set → local code → national coding
+
+	patterns []*FilenamePattern // filename-patterns.yaml, in file order
 }
 
 // set returns the value set named vs (any accepted name), or nil.

@@ -21,6 +21,20 @@
 //     given back to the drop folder by the others (at start and at each
 //     rescan), so a dead instance's claims are not stranded. Two running
 //     instances with the same name are refused.
+//   - A PDF carries its metadata in a sidecar: <name>.json or <name>.yaml
+//     (or .yml) beside <name>.pdf, with the fields of `docbridge inspect
+//     --json` (DESIGN.md §7; see convert/pdf.Sidecar). Drop the sidecar
+//     first, then rename the PDF in: the two are one input, claimed, stored
+//     and moved to done/ or failed/ together (under one name; the reason
+//     file is the PDF's). A sidecar is never taken on its own: it waits for
+//     its PDF (a .json that names a FHIR resourceType is an input of its
+//     own). A PDF that comes first waits a short grace (SidecarGrace, 3 s by
+//     default) for its sidecar, then goes alone: its name must then match a
+//     filename pattern of the mappings (<INS>_<type>_<date>.pdf by default),
+//     or it is refused with missing-metadata. The PDF is claimed first and
+//     its sidecar right after; a PDF found claimed at start never takes a
+//     sidecar from the drop folder (it may be a newer file's): it goes
+//     alone.
 //   - With polling on (network shares, where inotify sees no remote write),
 //     the folder is rescanned on a timer and every file must settle.
 //   - Subdirectories are not watched.

@@ -45,6 +45,11 @@ type FolderOptions struct {
 	Rescan time.Duration
 	Log    zerolog.Logger
 	Now    func() time.Time // nil means time.Now
+
+	// SidecarGrace is how long a ready PDF without sidecar waits for one
+	// before it goes alone (sidecar.go); 0 means DefaultSidecarGrace,
+	// negative means no wait.
+	SidecarGrace time.Duration
 }
 
 // Folder is a drop-folder intake: fsnotify events plus a periodic rescan.
@@ -62,6 +67,8 @@ type candidate struct {
 	mtime     time.Time
 	retryAt   time.Time // after a failure, not before
 	failures  int       // consecutive failures, for the backoff
+	pairSince time.Time // when a ready PDF or sidecar started waiting for its pair
+	orig      string    // for a claimed file: its name in the drop folder
 }
 
 // NewFolder checks the options and creates the done and failed folders.
@@ -98,6 +105,9 @@ func NewFolder(o FolderOptions) (*Folder, error) {
 		if o.Poll {
 			o.Rescan = 2 * time.Second
 		}
+	}
+	if o.SidecarGrace == 0 {
+		o.SidecarGrace = DefaultSidecarGrace
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -269,6 +279,9 @@ func (f *Folder) takeReady(ctx context.Context) {
 			c.size, c.mtime, c.lastEvent, c.wrote = fi.Size(), fi.ModTime(), now, true
 			continue
 		}
+		if f.waitsForPair(name, c, now) {
+			continue
+		}
 		f.claimAndTake(ctx, name, c)
 	}
 }
@@ -293,6 +306,10 @@ func (f *Folder) renamed(ctx context.Context, name string) {
 		delete(f.files, name)
 		return
 	}
+	if f.waitsForPair(name, c, f.o.Now()) {
+		c.size, c.mtime = fi.Size(), fi.ModTime() // complete: takeReady takes it with its pair, or alone after the grace
+		return
+	}
 	f.claimAndTake(ctx, name, c)
 }
 
@@ -306,7 +323,7 @@ func (f *Folder) claimAndTake(ctx context.Context, name string, c *candidate) {
 		f.backoff(c, name, err, "cannot claim the dropped file (rename into processing/)")
 	default:
 		delete(f.files, name)
-		f.claimed[claimed] = &candidate{}
+		f.claimed[claimed] = &candidate{orig: name}
 		f.finish(ctx, claimed, f.claimed[claimed])
 	}
 }
@@ -367,7 +384,7 @@ func (f *Folder) scanClaimed() {
 		return
 	}
 	for _, e := range entries {
-		if e.Type().IsRegular() && e.Name() != lockName {
+		if e.Type().IsRegular() && e.Name() != lockName && !f.pairedSidecar(e.Name()) {
 			f.claimed[e.Name()] = &candidate{}
 		}
 	}

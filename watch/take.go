@@ -27,34 +27,54 @@ type ReasonFile struct {
 func (f *Folder) take(ctx context.Context, name string) error {
 	log := f.o.Log.With().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Logger()
 	path := filepath.Join(f.o.Processing, name)
+	var side string // the PDF's sidecar, in processing/
+	var sidecar []byte
+	if isPDF(name) {
+		c := f.claimed[name]
+		orig := ""
+		if c != nil {
+			orig, c.orig = c.orig, "" // the drop folder is looked at on the first attempt only
+		}
+		var err error
+		if side, sidecar, err = f.claimSidecar(name, orig); err != nil {
+			if docbridge.ReasonOf(err) == docbridge.TooLarge {
+				return f.refuse(name, side, 0, docbridge.TooLarge, docbridge.MessageOf(err))
+			}
+			if c != nil && side == "" {
+				c.orig = orig
+			}
+			return err
+		}
+	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open claimed file: %w", err)
 	}
 	acc, err := f.o.Sink.Accept(ctx, &docbridge.Envelope{
-		Intake: f.o.Name, Source: name, ReceivedAt: f.o.Now(), Body: fh,
+		Intake: f.o.Name, Source: name, ReceivedAt: f.o.Now(), Body: fh, Sidecar: sidecar,
 	})
 	fh.Close()
 	switch reason := docbridge.ReasonOf(err); {
 	case err == nil && acc.State == docbridge.Failed:
-		return f.refuse(name, acc.ID, acc.Reason, acc.Message)
+		return f.refuse(name, side, acc.ID, acc.Reason, acc.Message)
 	case err == nil:
-		dst, err := moveInto(path, f.o.Done)
+		dst, err := movePair(f.o.Processing, name, side, f.o.Done)
 		if err != nil {
 			return fmt.Errorf("stored as input %d, but cannot move the file to done/: %w", acc.ID, err)
 		}
 		log.Info().Int64("input", acc.ID).Bool("duplicate", acc.Duplicate).Str("to", filepath.Base(filepath.Dir(dst))).Msg("file taken")
 		return nil
 	case reason == docbridge.TooLarge:
-		return f.refuse(name, 0, reason, docbridge.MessageOf(err))
+		return f.refuse(name, side, 0, reason, docbridge.MessageOf(err))
 	default:
 		return fmt.Errorf("cannot store the dropped file now: %w", err)
 	}
 }
 
-// refuse moves a refused file to failed/ and writes its reason file there.
-func (f *Folder) refuse(name string, input int64, reason docbridge.Reason, msg string) error {
-	dst, err := moveInto(filepath.Join(f.o.Processing, name), f.o.Failed)
+// refuse moves a refused file (and its sidecar, side, if any) to failed/
+// and writes its reason file there.
+func (f *Folder) refuse(name, side string, input int64, reason docbridge.Reason, msg string) error {
+	dst, err := movePair(f.o.Processing, name, side, f.o.Failed)
 	if err != nil {
 		return fmt.Errorf("move the refused file to failed/: %w", err)
 	}

@@ -1,0 +1,83 @@
+package convert
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/mappings"
+)
+
+// syntheticPDF is a PDF of any size made up on the fly: a header, filler
+// and an end marker. It holds no buffer of its size.
+type syntheticPDF struct{ size int64 }
+
+var (
+	pdfHeader = []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	pdfTrail  = []byte("\nstartxref\n0\n%%EOF\n")
+	filler    = func() []byte {
+		b := make([]byte, 64<<10)
+		for i := range b {
+			b[i] = "0123456789 abcdef\n"[i%18]
+		}
+		return b
+	}()
+)
+
+func (s syntheticPDF) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) && off < s.size {
+		switch {
+		case off < int64(len(pdfHeader)):
+			k := copy(p[n:], pdfHeader[off:])
+			n, off = n+k, off+int64(k)
+		case off >= s.size-int64(len(pdfTrail)):
+			k := copy(p[n:], pdfTrail[off-(s.size-int64(len(pdfTrail))):])
+			n, off = n+k, off+int64(k)
+		default:
+			end := min(s.size-int64(len(pdfTrail)), off+int64(len(p)-n))
+			k := copy(p[n:n+int(end-off)], filler[off%int64(len(filler)):])
+			n, off = n+k, off+int64(k)
+		}
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// BenchmarkConvertOriginPDF converts synthetic 20 MB and 200 MB PDFs with a
+// sidecar and reports the bytes allocated per conversion: they must not
+// grow with the PDF's size (the PDF is streamed, never held in memory).
+// Run it with go test -run XXX -bench ConvertOriginPDF ./convert/.
+func BenchmarkConvertOriginPDF(b *testing.B) {
+	m, err := mappings.Load("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := Options{Mappings: m}
+	origin := docbridge.Origin{Name: "cr.pdf", Sidecar: readFile(b, "pdf", "testdata", "cr-bio.json")}
+	for _, mb := range []int64{20, 200} {
+		b.Run(fmt.Sprintf("%dMB", mb), func(b *testing.B) {
+			pdf := syntheticPDF{size: mb << 20}
+			b.SetBytes(pdf.size)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for b.Loop() {
+				_, docs, err := ConvertOrigin(pdf, pdf.size, origin, o)
+				if err != nil || len(docs) != 1 || docs[0].Size != pdf.size {
+					b.Fatalf("ConvertOrigin = %d documents, %v", len(docs), err)
+				}
+			}
+			runtime.ReadMemStats(&after)
+			perOp := float64(after.TotalAlloc-before.TotalAlloc) / float64(b.N)
+			b.ReportMetric(perOp/(1<<20), "alloc-MiB/op")
+			if perOp > 4<<20 {
+				b.Fatalf("ConvertOrigin allocated %.1f MiB per %d MiB PDF: the PDF is not streamed", perOp/(1<<20), mb)
+			}
+		})
+	}
+}

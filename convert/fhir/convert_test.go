@@ -1,0 +1,95 @@
+package fhir
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docbridge/docbridge"
+)
+
+func TestConvertRefusals(t *testing.T) {
+	o := testOptions(t)
+	tests := []struct {
+		name, in   string
+		o          *Options
+		wantReason docbridge.Reason
+		wantMsg    string
+	}{
+		{"not json", `{"resourceType": "Bundle",`, nil, docbridge.Malformed, "ends before"},
+		{"syntax", `{"resourceType" "Bundle"}`, nil, docbridge.Malformed, "syntax error at byte"},
+		{"resourceType not a string", `{"resourceType": 7}`, nil, docbridge.Malformed, "resourceType must not be a JSON number"},
+		{"unknown status code", `{"resourceType": "DocumentReference", "status": "SECRET", "content": []}`, nil, docbridge.Malformed,
+			"a DocumentReferenceStatus code that FHIR R4 does not define"},
+		{"no content", `{"resourceType": "DocumentReference", "status": "current"}`, nil, docbridge.Malformed, "no content"},
+		{"neither data nor url", `{"resourceType": "DocumentReference", "content": [{"attachment": {"contentType": "application/pdf"}}]}`, nil,
+			docbridge.Malformed, "neither data nor url"},
+		{"bad base64", `{"resourceType": "DocumentReference", "content": [{"attachment": {"data": "!!!"}}]}`, nil, docbridge.Malformed, "base64"},
+		{"empty document bundle", `{"resourceType": "Bundle", "type": "document"}`, nil, docbridge.Malformed, "no entry"},
+		{"composition not first", `{"resourceType": "Bundle", "type": "document", "entry": [{"resource": {"resourceType": "Patient"}}]}`, nil,
+			docbridge.Malformed, "not a resource of type Patient"},
+		{"composition without status", `{"resourceType": "Bundle", "type": "document", "entry": [{"resource": {"resourceType": "Composition"}}]}`, nil,
+			docbridge.Malformed, "status is missing"},
+		{"empty transaction", `{"resourceType": "Bundle", "type": "transaction", "entry": []}`, nil, docbridge.UnsupportedFormat, "creates no DocumentReference"},
+		{"batch", `{"resourceType": "Bundle", "type": "batch"}`, nil, docbridge.UnsupportedFormat, "type batch"},
+		{"binary", `{"resourceType": "Binary"}`, nil, docbridge.UnsupportedFormat, "no metadata"},
+		{"composition", `{"resourceType": "Composition"}`, nil, docbridge.UnsupportedFormat, "document Bundle"},
+		{"observation", `{"resourceType": "Observation"}`, nil, docbridge.UnsupportedFormat, "FHIR resource of type Observation carries no document"},
+		{"too large", `{"resourceType": "DocumentReference", "description": "` + strings.Repeat("x", MaxSize) + `"}`, nil, docbridge.TooLarge, "128 MiB"},
+		{"no mappings", `{"resourceType": "DocumentReference"}`, &Options{}, docbridge.Internal, "Mappings"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := o
+			if tt.o != nil {
+				opts = *tt.o
+			}
+			docs, err := Convert([]byte(tt.in), opts)
+			if docbridge.ReasonOf(err) != tt.wantReason || !strings.Contains(docbridge.MessageOf(err), tt.wantMsg) {
+				t.Fatalf("Convert = %d documents, %v; want %q mentioning %q", len(docs), err, tt.wantReason, tt.wantMsg)
+			}
+			if strings.Contains(docbridge.MessageOf(err), "SECRET") {
+				t.Errorf("message quotes a value: %s", docbridge.MessageOf(err))
+			}
+		})
+	}
+}
+
+// TestPatientReferences reads the patient's INS from each form of subject
+// PDSm and MHD use.
+func TestPatientReferences(t *testing.T) {
+	base, err := os.ReadFile(filepath.Join("testdata", "iti105-pdf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ins = "285047505612322"
+	tests := []struct {
+		name, subject string
+		wantINS       string
+	}{
+		{"conditional", `{"reference": "Patient?identifier=urn:oid:1.2.250.1.213.1.4.10|` + ins + `"}`, ins},
+		{"conditional, escaped", `{"reference": "Patient?identifier=urn%3Aoid%3A1.2.250.1.213.1.4.10%7C` + ins + `"}`, ins},
+		{"logical", `{"identifier": {"system": "urn:oid:1.2.250.1.213.1.4.10", "value": "` + ins + `"}}`, ins},
+		{"contained", `{"reference": "#patient"}`, ins},
+		{"not an INS system", `{"reference": "Patient?identifier=urn:oid:1.2.3|` + ins + `"}`, ins}, // sourcePatientInfo still gives it
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := strings.Replace(string(base), `"subject": {
+    "reference": "Patient?identifier=urn:oid:1.2.250.1.213.1.4.10|`+ins+`"
+  }`, `"subject": `+tt.subject, 1)
+			if in == string(base) && tt.name != "conditional" {
+				t.Fatal("the test input was not changed")
+			}
+			docs, err := Convert([]byte(in), testOptions(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := docs[0]
+			if d.Patient.INS != tt.wantINS || d.FirstError() != nil {
+				t.Errorf("INS = %q, first error %+v; want %q and no error", d.Patient.INS, d.FirstError(), tt.wantINS)
+			}
+		})
+	}
+}

@@ -1,0 +1,250 @@
+package fhirhttp
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/docbridge/docbridge"
+)
+
+const token = "s3cret-token-for-tests"
+
+// envelope is what the fake sink received.
+type envelope struct {
+	docbridge.Envelope
+	body []byte
+}
+
+// fakeSink reads each body to EOF, as the store does, and answers with
+// reply (nil: Converted, a new id per input).
+type fakeSink struct {
+	mu    sync.Mutex
+	got   []envelope
+	reply func(e *docbridge.Envelope, body []byte) (docbridge.Accepted, error)
+}
+
+func (s *fakeSink) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
+	body, err := io.ReadAll(e.Body)
+	if err != nil {
+		return docbridge.Accepted{}, docbridge.Wrap(docbridge.Internal, "read the input", err)
+	}
+	s.mu.Lock()
+	s.got = append(s.got, envelope{Envelope: *e, body: body})
+	n := int64(len(s.got))
+	s.mu.Unlock()
+	if s.reply != nil {
+		return s.reply(e, body)
+	}
+	return docbridge.Accepted{ID: n, Size: int64(len(body)), State: docbridge.Converted}, nil
+}
+
+func (s *fakeSink) envelopes() []envelope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]envelope(nil), s.got...)
+}
+
+// fakeStatus knows inputs by id.
+type fakeStatus map[int64]InputStatus
+
+func (f fakeStatus) InputStatus(_ context.Context, id int64) (InputStatus, error) {
+	st, ok := f[id]
+	if !ok {
+		return InputStatus{}, ErrUnknownInput
+	}
+	return st, nil
+}
+
+// start runs a server on a loopback port until the test ends.
+func start(t *testing.T, o Options) (*Server, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Listener = ln
+	if o.Status == nil {
+		o.Status = fakeStatus{}
+	}
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	scheme := "http://"
+	if o.TLS != nil {
+		scheme = "https://"
+	}
+	return s, scheme + ln.Addr().String()
+}
+
+// post sends body with a content type and the test token.
+func post(t *testing.T, c *http.Client, url, contentType string, body io.Reader, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return do(t, c, req)
+}
+
+func do(t *testing.T, c *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// outcome decodes an OperationOutcome and checks its shape (TestOutcomeSchema
+// checks it against the FHIR R4 schema).
+func outcome(t *testing.T, b []byte) OperationOutcome {
+	t.Helper()
+	var oo OperationOutcome
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&oo); err != nil || oo.ResourceType != "OperationOutcome" || len(oo.Issue) == 0 {
+		t.Fatalf("not an OperationOutcome with issues: %v\n%s", err, b)
+	}
+	for _, is := range oo.Issue {
+		switch {
+		case !strings.Contains("fatal error warning information", is.Severity) || is.Severity == "":
+			t.Errorf("issue severity %q", is.Severity)
+		case is.Code == "":
+			t.Errorf("issue without code: %+v", is)
+		}
+	}
+	return oo
+}
+
+// reasonOf returns the reason code of an issue.
+func reasonOf(is Issue) docbridge.Reason {
+	if is.Details == nil {
+		return ""
+	}
+	for _, c := range is.Details.Coding {
+		if c.System == ReasonSystem {
+			return docbridge.Reason(c.Code)
+		}
+	}
+	return ""
+}
+
+// fhirSchemaFile is the official FHIR R4 JSON schema internal/audit keeps
+// for its own tests.
+var fhirSchemaFile = filepath.Join("..", "..", "internal", "audit", "testdata", "fhir.schema.json.gz")
+
+var fhirSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	f, err := os.Open(fhirSchemaFile)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := jsonschema.UnmarshalJSON(zr)
+	if err != nil {
+		return nil, err
+	}
+	const id = "http://hl7.org/fhir/json-schema/4.0"
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(id, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(id + "#/definitions/OperationOutcome")
+})
+
+// validateR4 checks one OperationOutcome against the FHIR R4 JSON schema.
+func validateR4(t *testing.T, b []byte) {
+	t.Helper()
+	sch, err := fhirSchema()
+	if err != nil {
+		t.Fatalf("load the FHIR R4 schema: %v", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("not valid FHIR R4: %v\n%s", err, b)
+	}
+}
+
+// testPKI is a CA with a server and a client certificate, made in the test.
+type testPKI struct {
+	pool           *x509.CertPool
+	server, client tls.Certificate
+}
+
+func newPKI(t *testing.T) testPKI {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "docbridge test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leaf := func(serial int64, name string, usage x509.ExtKeyUsage) tls.Certificate {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return testPKI{pool: pool, server: leaf(2, "docbridge", x509.ExtKeyUsageServerAuth), client: leaf(3, "his", x509.ExtKeyUsageClientAuth)}
+}

@@ -1,0 +1,212 @@
+package watch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/docbridge/docbridge"
+)
+
+// DefaultSidecarGrace is how long a PDF without sidecar waits for one
+// when FolderOptions.SidecarGrace is 0.
+const DefaultSidecarGrace = 3 * time.Second
+
+// sidecarExts are the extensions of a PDF's sidecar, in the order they
+// are looked for.
+var sidecarExts = []string{".json", ".yaml", ".yml"}
+
+// isPDF reports a PDF's name: <stem>.pdf, in any case.
+func isPDF(name string) bool { return strings.EqualFold(filepath.Ext(name), ".pdf") }
+
+// isSidecarName reports a name a sidecar may have.
+func isSidecarName(name string) bool {
+	ext := filepath.Ext(name)
+	for _, s := range sidecarExts {
+		if strings.EqualFold(ext, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func stem(name string) string { return strings.TrimSuffix(name, filepath.Ext(name)) }
+
+// sidecarIn returns the name of the sidecar of the PDF pdf in dir, or "".
+// A .json that is a FHIR resource is not a sidecar.
+func sidecarIn(dir, pdf string) string {
+	for _, ext := range sidecarExts {
+		for _, e := range []string{ext, strings.ToUpper(ext)} {
+			name := stem(pdf) + e
+			fi, err := os.Lstat(filepath.Join(dir, name))
+			if err == nil && fi.Mode().IsRegular() && !fhirJSON(dir, name) {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// fhirJSON reports whether name in dir is a .json file that is a FHIR
+// resource, an input of its own.
+func fhirJSON(dir, name string) bool {
+	return strings.EqualFold(filepath.Ext(name), ".json") && fhirResource(filepath.Join(dir, name))
+}
+
+// pdfIn reports whether the PDF a sidecar belongs to is in dir.
+func pdfIn(dir, sidecar string) bool {
+	for _, ext := range []string{".pdf", ".PDF", ".Pdf"} {
+		if _, err := os.Lstat(filepath.Join(dir, stem(sidecar)+ext)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// waitsForPair reports whether a ready file of the drop folder must wait
+// for its pair (see the package comment):
+//   - a sidecar waits for its PDF, which takes it along; a .json that is a
+//     FHIR resource (it names a resourceType) is an input of its own, never
+//     a sidecar;
+//   - a PDF whose sidecar is there waits until the sidecar is complete;
+//   - a PDF without sidecar waits SidecarGrace for one, then goes alone.
+func (f *Folder) waitsForPair(name string, c *candidate, now time.Time) bool {
+	switch {
+	case isPDF(name):
+		if side := sidecarIn(f.o.Dir, name); side != "" {
+			sc, seen := f.files[side]
+			return seen && !f.settled(sc, now)
+		}
+		if c.pairSince.IsZero() {
+			c.pairSince = now
+		}
+		return now.Sub(c.pairSince) < f.o.SidecarGrace
+	case isSidecarName(name):
+		if !c.pairSince.IsZero() {
+			return true // known to be a sidecar
+		}
+		if fhirJSON(f.o.Dir, name) {
+			return false
+		}
+		c.pairSince = now
+		f.o.Log.Debug().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Msg("sidecar waits for its PDF")
+		return true
+	}
+	return false
+}
+
+// settled reports whether a file has seen no event for the quick window,
+// and for the settle period when it was written in place.
+func (f *Folder) settled(c *candidate, now time.Time) bool {
+	quiet := now.Sub(c.lastEvent)
+	return quiet >= f.o.Quick && (!c.wrote || quiet >= f.o.Settle)
+}
+
+// fhirResource reports whether a JSON file names a resourceType in its
+// first 64 KiB: it is then a FHIR input, not a sidecar.
+func fhirResource(path string) bool {
+	fh, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(fh, head)
+	return bytes.Contains(head[:n], []byte(`"resourceType"`))
+}
+
+// claimSidecar moves the sidecar of a claimed PDF into the processing
+// folder beside it, under the PDF's claimed stem, and reads it. The
+// sidecar is looked for beside the PDF in processing, and, when orig is
+// not "", in the drop folder under the PDF's name there: orig is given
+// only on the first attempt right after this run claimed the PDF, so that
+// a PDF found in processing after a restart, or tried again, never takes a
+// sidecar dropped since for a new file of the same name. It returns the
+// sidecar's name in processing ("" when the PDF has none). A sidecar over
+// docbridge.MaxSidecar is an *docbridge.Error of reason TooLarge; other
+// errors mean the pair must be tried again later.
+func (f *Folder) claimSidecar(claimed, orig string) (string, []byte, error) {
+	name := sidecarIn(f.o.Processing, claimed)
+	if name == "" {
+		found := ""
+		if orig != "" {
+			found = sidecarIn(f.o.Dir, orig)
+		}
+		if found == "" {
+			return "", nil, nil
+		}
+		name = stem(claimed) + filepath.Ext(found)
+		if _, err := os.Lstat(filepath.Join(f.o.Processing, name)); err == nil {
+			return "", nil, fmt.Errorf("claim sidecar: %s is already in processing/", fileRef(name))
+		}
+		if err := os.Rename(filepath.Join(f.o.Dir, found), filepath.Join(f.o.Processing, name)); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return "", nil, nil // gone since: the PDF goes alone
+			}
+			return "", nil, fmt.Errorf("claim sidecar: %w", err)
+		}
+		if err := syncDir(f.o.Processing); err != nil {
+			return "", nil, fmt.Errorf("claim sidecar: %w", err)
+		}
+	}
+	b, err := readSidecar(filepath.Join(f.o.Processing, name))
+	return name, b, err
+}
+
+// readSidecar reads a sidecar of at most docbridge.MaxSidecar bytes.
+func readSidecar(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read sidecar: %w", err)
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, docbridge.MaxSidecar+1))
+	if err != nil {
+		return nil, fmt.Errorf("read sidecar: %w", err)
+	}
+	if len(b) > docbridge.MaxSidecar {
+		return nil, docbridge.Errorf(docbridge.TooLarge,
+			"the PDF's sidecar is over %d bytes: a sidecar holds the document's metadata only", docbridge.MaxSidecar)
+	}
+	return b, nil
+}
+
+// pairedSidecar reports whether name, in the processing folder, is the
+// sidecar of a PDF there: it is taken with that PDF, not on its own.
+func (f *Folder) pairedSidecar(name string) bool {
+	return isSidecarName(name) && pdfIn(f.o.Processing, name)
+}
+
+// movePair moves a claimed PDF and its sidecar (side, "" for none) into
+// dir under one stem, the sidecar first: after a crash between the two
+// renames the PDF is taken again, and the store knows it.
+func movePair(processing, pdf, side, dir string) (string, error) {
+	if side == "" {
+		return moveInto(filepath.Join(processing, pdf), dir)
+	}
+	st := stem(pdf)
+	taken := func(s string) bool {
+		_, e1 := os.Lstat(filepath.Join(dir, s+filepath.Ext(pdf)))
+		_, e2 := os.Lstat(filepath.Join(dir, s+filepath.Ext(side)))
+		return e1 == nil || e2 == nil
+	}
+	if taken(st) {
+		st = fmt.Sprintf("%s.%d", st, time.Now().UnixNano())
+	}
+	dstSide, dstPDF := filepath.Join(dir, st+filepath.Ext(side)), filepath.Join(dir, st+filepath.Ext(pdf))
+	if err := os.Rename(filepath.Join(processing, side), dstSide); err != nil {
+		return "", fmt.Errorf("move %s: %w", fileRef(side), err)
+	}
+	if err := os.Rename(filepath.Join(processing, pdf), dstPDF); err != nil {
+		return "", fmt.Errorf("move %s: %w", fileRef(pdf), err)
+	}
+	if err := syncDir(processing); err != nil {
+		return dstPDF, err
+	}
+	return dstPDF, syncDir(dir)
+}
