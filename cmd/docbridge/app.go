@@ -64,7 +64,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		Converter: newConverter(convertOptions(cfg, maps, loc)),
 		Checker:   newChecker(cfg),
 		Matcher:   &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
-		Sender:    mes.NewClient(mes.Options{BaseURL: cfg.MES.BaseURL, UserAgent: "docbridge/" + version(), HTTPClient: mesHTTP}),
+		Sender:    mes.NewClient(mesOptions(cfg, mesHTTP)),
 		Observe:   metrics.Observe,
 		Log:       log,
 		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},
@@ -78,6 +78,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		f, err := watch.NewFolder(watch.FolderOptions{
 			Name: fc.Name, Dir: fc.Path, Done: fc.Done, Failed: fc.Failed,
 			Settle: fc.Settle, Rescan: fc.Rescan, Poll: fc.Poll, Instance: cfg.Instance, Sink: a.pipe, Log: log,
+			SidecarGrace: fc.SidecarGrace,
 		})
 		if err != nil {
 			st.Close()
@@ -170,10 +171,14 @@ func newConverter(o convert.Options) pipeline.Converter {
 	return converter{o}
 }
 
-// converter is convert.Convert, and convert.ConvertStream for big inputs.
+// converter is convert.Convert, convert.ConvertStream for big inputs, and
+// convert.ConvertOrigin for stored inputs (PDF file names and sidecars).
 type converter struct{ o convert.Options }
 
-var _ pipeline.StreamConverter = converter{}
+var (
+	_ pipeline.StreamConverter = converter{}
+	_ pipeline.OriginConverter = converter{}
+)
 
 func (c converter) Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
 	return convert.Convert(raw, c.o)
@@ -181,6 +186,10 @@ func (c converter) Convert(raw []byte) (docbridge.Format, []*docbridge.Document,
 
 func (c converter) ConvertStream(r io.ReaderAt, size int64) (docbridge.Format, []*docbridge.Document, error) {
 	return convert.ConvertStream(r, size, c.o)
+}
+
+func (c converter) ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
+	return convert.ConvertOrigin(r, size, origin, c.o)
 }
 
 func identityOptions(cfg *Config) identity.Options {

@@ -96,7 +96,7 @@ func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (
 		return nil, usageErrorf("mes.tls: %v", err)
 	}
 	hc := mes.NewHTTPClient(tc)
-	client := mes.NewClient(mes.Options{BaseURL: b.cfg.MES.BaseURL, UserAgent: "docbridge/" + version(), HTTPClient: hc})
+	client := mes.NewClient(mesOptions(b.cfg, hc))
 	pipe := pipeline.New(pipeline.Options{
 		Store:     b.st,
 		Converter: newConverter(b.co),

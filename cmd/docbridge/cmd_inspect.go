@@ -28,7 +28,7 @@ type inspection struct {
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", "inspect [--json] [--env ENV] [-c FILE] FILE...\n       docbridge inspect --wire PROFILE FILE", stderr)
 	asJSON := fs.Bool("json", false, "print the normalised documents as JSON, one object per file")
-	wire := fs.String("wire", "", "print the exact request body of `PROFILE` (mes-api) instead")
+	wire := fs.String("wire", "", "print the exact request body of `PROFILE` (mes-api or pdsm-iti65) instead; without -c, pdsm-iti65 uses the placeholder source id 2.25.0")
 	env := fs.String("env", "", "INS environment: production or test (default: the config's, else production)")
 	cfgPath := fs.String("c", "", "configuration `file` (for environment, time zone and mapping overrides)")
 	if err := parseFlags(fs, args); err != nil {
@@ -62,13 +62,13 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	o := convertOptions(cfg, maps, loc)
 	ido := identityOptions(cfg)
 	if *wire != "" {
-		if *wire != "mes-api" {
-			return usageErrorf("--wire: profile %q is not available in this version (mes-api)", *wire)
+		if *wire != mes.ProfileMESAPI && *wire != mes.ProfilePDSm {
+			return usageErrorf("--wire: profile %q is not %s or %s", *wire, mes.ProfileMESAPI, mes.ProfilePDSm)
 		}
 		if fs.NArg() != 1 {
 			return usageErrorf("--wire takes exactly one FILE")
 		}
-		return inspectWire(fs.Arg(0), o, stdout)
+		return inspectWire(fs.Arg(0), *wire, cfg.MES.SourceID, o, stdout)
 	}
 	problems := false
 	for _, path := range fs.Args() {
@@ -151,9 +151,11 @@ func orDash(s string) string {
 	return s
 }
 
-// inspectWire prints the exact mes-api body of each document of a file,
-// with the placeholder patient reference (no pairing is looked up).
-func inspectWire(path string, o convert.Options, stdout io.Writer) error {
+// inspectWire prints the exact body of each document of a file in profile
+// (mes-api or pdsm-iti65), with the placeholder patient reference (no
+// pairing is looked up) and, for pdsm-iti65, sourceID (the placeholder
+// when empty) and the current time as submission time.
+func inspectWire(path, profile, sourceID string, o convert.Options, stdout io.Writer) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
@@ -163,6 +165,15 @@ func inspectWire(path string, o convert.Options, stdout io.Writer) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, d := range docs {
+		if profile == mes.ProfilePDSm {
+			if d.Action == docbridge.Delete {
+				fmt.Fprintf(stdout, "# %s is a delete: pdsm-iti65 sends this FHIRPath Patch as a conditional PATCH on its identifier\n", d.UniqueID)
+			}
+			if err := mes.WriteBundle(stdout, d, bytes.NewReader(d.Content), nil, mes.BundleOptions{SourceID: sourceID}); err != nil {
+				return fmt.Errorf("write %s: %w", d.UniqueID, err)
+			}
+			continue
+		}
 		err := mes.WriteDocumentReference(stdout, d, bytes.NewReader(d.Content), nil)
 		if errors.Is(err, mes.ErrNoBody) {
 			fmt.Fprintf(stdout, "# %s is a delete: mes-api sends it without a body\n", d.UniqueID)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+
+	"golang.org/x/sync/errgroup"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -24,8 +26,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer a.Close()
+	fhir, err := newFHIRServer(cfg, a.pipe, a.store, log)
+	if err != nil {
+		return err
+	}
 	log.Info().Str("version", version()).Str("environment", cfg.Environment).Int("folders", len(cfg.Folders)).Msg("docbridge serving")
-	err = a.Run(ctx)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.Run(gctx) })
+	if fhir != nil {
+		g.Go(func() error { return fhir.Run(gctx) })
+	}
+	err = g.Wait()
 	log.Info().Msg("docbridge stopped")
 	return err
 }

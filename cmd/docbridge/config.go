@@ -73,6 +73,8 @@ type Config struct {
 
 	// MLLP are the HL7 v2 listeners (mllp.go).
 	MLLP []MLLPConfig `yaml:"mllp"`
+	// FHIR is the FHIR intake (fhirhttp.go).
+	FHIR FHIRConfig `yaml:"fhir"`
 }
 
 // LogConfig chooses the log level and format.
@@ -83,8 +85,12 @@ type LogConfig struct {
 
 // MESConfig says where documents go.
 type MESConfig struct {
-	Profile string `yaml:"profile"`  // mes-api (the default)
+	Profile string `yaml:"profile"`  // mes-api (the default) or pdsm-iti65
 	BaseURL string `yaml:"base_url"` // the Documents API base URL
+	// SourceID is this installation's OID as a document source, the
+	// SubmissionSet's ihe-sourceId of pdsm-iti65, which requires it
+	// (config_mes.go).
+	SourceID string `yaml:"source_id"`
 	// ResponseTimeout bounds the wait for MES's answer once the request is
 	// sent; 0 means 60 s. Bodies are not bounded: documents can be big.
 	ResponseTimeout time.Duration `yaml:"response_timeout"`
@@ -106,6 +112,10 @@ type FolderConfig struct {
 	Settle time.Duration `yaml:"settle"`
 	Rescan time.Duration `yaml:"rescan"`
 	Poll   bool          `yaml:"poll"`
+
+	// SidecarGrace is how long a PDF waits for its sidecar before it goes
+	// alone (watch.FolderOptions.SidecarGrace); default 3s.
+	SidecarGrace time.Duration `yaml:"sidecar_grace"`
 }
 
 // loadConfig reads and checks a configuration file. Unknown keys are
@@ -133,6 +143,7 @@ func loadConfig(path string) (*Config, error) {
 	c.Admin.relative(base)
 	c.Audit.relative(base)
 	c.relativeMLLP(base)
+	c.relativeFHIR(base)
 	c.relativePairing(base)
 	for i := range c.Folders {
 		rel(&c.Folders[i].Path)
@@ -182,6 +193,7 @@ func (c *Config) defaults() {
 		}
 	}
 	c.mllpDefaults()
+	c.fhirDefaults()
 	c.pairingDefaults()
 }
 
@@ -209,9 +221,7 @@ func (c *Config) check() error {
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		bad("log.level", "%v", err)
 	}
-	if c.MES.Profile != "mes-api" {
-		bad("mes.profile", "%q is not available in this version (mes-api)", c.MES.Profile)
-	}
+	errs = append(errs, c.MES.checkProfile()...)
 	if c.MES.BaseURL == "" {
 		bad("mes.base_url", "required: the MES Documents API base URL")
 	}
@@ -250,5 +260,6 @@ func (c *Config) check() error {
 	errs = append(errs, c.checkPairing()...)
 	errs = append(errs, c.Audit.check()...)
 	errs = append(errs, c.checkMLLP()...)
+	errs = append(errs, c.checkFHIR()...)
 	return errors.Join(errs...)
 }

@@ -122,7 +122,7 @@ func TestInspectWire(t *testing.T) {
 		!strings.Contains(dr.Subject.Reference, "PLACEHOLDER") || len(dr.Content) != 1 || !bytes.Equal(dr.Content[0].Attachment.Data, raw) {
 		t.Errorf("wire body = %.300s", out.String())
 	}
-	if err := run(context.Background(), []string{"inspect", "--wire", "pdsm-iti65", "x"}, &out, &out); exitCode(err) != 2 {
+	if err := run(context.Background(), []string{"inspect", "--wire", "xds", "x"}, &out, &out); exitCode(err) != 2 {
 		t.Errorf("unknown profile: exit %d, want 2", exitCode(err))
 	}
 }

@@ -40,6 +40,7 @@ func commands() []command {
 		{"inspect", "parse and normalise files, no side effects", runInspect},
 		{"bulk", "backfill a whole archive: dry run, report, resumable run", runBulk},
 		{"mes-sim", "run the MES simulator as a server", runMESSim},
+		{"mes", "a paired patient's documents at MES: search, get", runMES},
 		{"pair", "manage pairings: list, import, revoke", runPair},
 		{"queue", "documents in the store: list, retry, release, review", runQueue},
 		{"admin", "console administration: hash-password", runAdmin},
