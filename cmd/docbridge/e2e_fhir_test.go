@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/mes"
 	"github.com/docbridge/docbridge/mes/mestest"
 	"github.com/docbridge/docbridge/watch/fhirhttp"
 )
@@ -24,10 +25,13 @@ const fhirToken = "e2e-fhir-token"
 
 // fhirE2E starts a daemon with a FHIR intake; it returns the test's e2e,
 // the intake's base URL and the daemon's process.
-func fhirE2E(t *testing.T) (*e2e, string, *exec.Cmd) {
+func fhirE2E(t *testing.T, profile string) (*e2e, string, *exec.Cmd) {
 	t.Helper()
 	addr := freePort(t)
 	e := newE2EServer(t, mestest.Options{}, nil, "fhir: {addr: "+addr+", tokens_file: tokens}\n")
+	if profile == mes.ProfilePDSm {
+		e.usePDSm()
+	}
 	if err := os.WriteFile(filepath.Join(e.dir, "tokens"), []byte("# the e2e sender\n"+fhirToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +94,17 @@ func readRepoFile(t *testing.T, elem ...string) []byte {
 // TestEndToEndFHIRIntake posts an ITI-105 DocumentReference and a PDF with
 // its sidecar to the FHIR intake, drops the PDF's corrected version with
 // its sidecar in the drop folder, and follows each to MES.
+// TestEndToEndFHIRIntake posts an ITI-105 DocumentReference and a PDF with
+// its sidecar, and drops a replacement PDF with a YAML sidecar; each
+// reaches MES, through either profile.
 func TestEndToEndFHIRIntake(t *testing.T) {
-	e, base, _ := fhirE2E(t)
+	for _, profile := range []string{mes.ProfileMESAPI, mes.ProfilePDSm} {
+		t.Run(profile, func(t *testing.T) { testFHIRIntake(t, profile) })
+	}
+}
+
+func testFHIRIntake(t *testing.T, profile string) {
+	e, base, _ := fhirE2E(t, profile)
 
 	resp, oo := fhirPost(t, base+"/DocumentReference", "application/fhir+json", bytes.NewReader(readRepoFile(t, "convert", "fhir", "testdata", "iti105-pdf.json")))
 	if resp.StatusCode != http.StatusAccepted {
@@ -157,7 +170,7 @@ func TestEndToEndFHIRCorpus(t *testing.T) {
 	if len(paths) == 0 {
 		t.Skipf("no FHIR corpus in %s", dir)
 	}
-	_, base, _ := fhirE2E(t)
+	_, base, _ := fhirE2E(t, mes.ProfileMESAPI)
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -182,15 +195,15 @@ func TestEndToEndFHIRCorpus(t *testing.T) {
 
 // TestEndToEndBigPDF drops a 200 MB PDF with its sidecar in the drop
 // folder, then posts another to the FHIR intake's /pdf, and checks that
-// both reach MES with the daemon's peak RSS (VmHWM) under 64 MB: PDFs are
-// streamed from the intake to MES. It writes 400 MB and takes tens of
+// both reach MES through pdsm-iti65 with the daemon's peak RSS (VmHWM)
+// under 64 MB: PDFs are streamed from the intake to MES. It writes 400 MB and takes tens of
 // seconds: it runs when DOCBRIDGE_BIG_TESTS is set.
 func TestEndToEndBigPDF(t *testing.T) {
 	if os.Getenv("DOCBRIDGE_BIG_TESTS") == "" {
 		t.Skip("set DOCBRIDGE_BIG_TESTS=1 to send 200 MB PDFs through the daemon")
 	}
 	const size = 200 << 20
-	e, base, cmd := fhirE2E(t)
+	e, base, cmd := fhirE2E(t, mes.ProfilePDSm)
 	drop := filepath.Join(e.dir, "drop")
 	os.MkdirAll(drop, 0o750)
 	pid := cmd.Process.Pid
