@@ -43,7 +43,7 @@ func newPairing(cfg *Config, st *store.Store, hc *http.Client, log zerolog.Logge
 		return nil, nil, err
 	}
 	plog := log.With().Str("component", "pairing").Logger()
-	r := pairing.NewRefresher(pairing.RefresherOptions{OAuth: oc, Store: st,
+	r := pairing.NewRefresher(pairing.RefresherOptions{OAuth: oc, Store: st, Exclusive: st.Exclusive,
 		Before: cfg.Pairing.RefreshBefore, Every: cfg.Pairing.RefreshEvery, Log: plog})
 	if cfg.Pairing.Addr == "" {
 		return nil, r, nil

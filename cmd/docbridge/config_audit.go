@@ -123,7 +123,7 @@ func openAuditForwarding(ctx context.Context, cfg *Config, st *store.Store, log 
 		if err != nil {
 			return nil, usageErrorf("audit.forward.syslog: %v", err)
 		}
-		out = append(out, audit.NewForwarder(audit.ForwarderOptions{Target: "syslog", Outbox: st, Log: log,
+		out = append(out, audit.NewForwarder(audit.ForwarderOptions{Target: "syslog", Outbox: st, Exclusive: st.Exclusive, Log: log,
 			Sender: audit.NewSyslog(audit.SyslogOptions{Addr: s.Addr, TLS: tc, Hostname: a.instance()})}))
 	}
 	if f := a.Forward.FHIR; f != nil {
@@ -132,7 +132,7 @@ func openAuditForwarding(ctx context.Context, cfg *Config, st *store.Store, log 
 			return nil, usageErrorf("audit.forward.fhir: %v", err)
 		}
 		hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}}
-		out = append(out, audit.NewForwarder(audit.ForwarderOptions{Target: "fhir", Outbox: st, Log: log,
+		out = append(out, audit.NewForwarder(audit.ForwarderOptions{Target: "fhir", Outbox: st, Exclusive: st.Exclusive, Log: log,
 			Sender: &audit.FHIRPost{Base: f.URL, Client: hc, Mapping: audit.FHIROptions{Instance: a.instance()}}}))
 	}
 	return out, nil

@@ -41,6 +41,10 @@ type ForwarderOptions struct {
 	RetryBase, RetryMax time.Duration
 	// Batch is how many records are read at a time; 0 means 100.
 	Batch int
+	// Exclusive, when not nil, runs each batch under a lock that instances
+	// sharing one store take in turn (store.Exclusive), so that two never
+	// send the same records; a batch whose lock is taken is skipped.
+	Exclusive func(ctx context.Context, name string, fn func(context.Context) error) (bool, error)
 }
 
 // Forwarder drains one target's outbox to a remote audit server, in chain
@@ -84,7 +88,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	failures := 0
 	for {
 		wait := f.o.Poll
-		n, err := f.forwardBatch(ctx)
+		n, err := f.exclusiveBatch(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -105,6 +109,19 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// exclusiveBatch is forwardBatch under Exclusive, when set.
+func (f *Forwarder) exclusiveBatch(ctx context.Context) (n int, err error) {
+	if f.o.Exclusive == nil {
+		return f.forwardBatch(ctx)
+	}
+	_, err = f.o.Exclusive(ctx, "audit-forward:"+f.o.Target, func(ctx context.Context) error {
+		var ferr error
+		n, ferr = f.forwardBatch(ctx)
+		return ferr
+	})
+	return n, err
 }
 
 // forwardBatch sends the pending records in order and returns how many

@@ -246,3 +246,35 @@ func TestRefresher(t *testing.T) {
 		t.Error("the pairing is not marked revoked after MES refused the refresh")
 	}
 }
+
+// A refresher round whose exclusive lock another instance holds refreshes
+// nothing; with the lock, it refreshes.
+func TestRefresherRoundIsExclusive(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	jar, _ := cookiejar.New(nil)
+	browse(t, e.srv.URL+"/start", jar, "approve")
+	e.clk.Add(8 * time.Minute)
+	held := true
+	r := NewRefresher(RefresherOptions{OAuth: e.oauth, Store: e.st, Before: 3 * time.Minute, Log: zerolog.New(e.logbuf), Now: e.clk.Now,
+		Exclusive: func(ctx context.Context, name string, fn func(context.Context) error) (bool, error) {
+			if held {
+				return false, nil
+			}
+			return true, fn(ctx)
+		}})
+	before, _ := e.st.Pairings(ctx)
+	if err := r.round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := e.st.Pairings(ctx); now[0].AccessToken != before[0].AccessToken {
+		t.Error("a round refreshed a token while another instance held the lock")
+	}
+	held = false
+	if err := r.round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := e.st.Pairings(ctx); now[0].AccessToken == before[0].AccessToken {
+		t.Error("a round with the lock refreshed nothing")
+	}
+}

@@ -20,6 +20,11 @@ type RefresherOptions struct {
 	Before, Every time.Duration
 	Log           zerolog.Logger
 	Now           func() time.Time // nil means time.Now
+	// Exclusive, when not nil, runs each round under a lock that
+	// instances sharing one store take in turn (store.Exclusive): two
+	// refreshing one token at once would spend its refresh token twice.
+	// A round whose lock is taken is skipped.
+	Exclusive func(ctx context.Context, name string, fn func(context.Context) error) (bool, error)
 }
 
 // Refresher renews pairing tokens ahead of their expiry, so that a live
@@ -49,7 +54,7 @@ func (r *Refresher) Run(ctx context.Context) error {
 	t := time.NewTicker(r.o.Every)
 	defer t.Stop()
 	for {
-		if _, err := r.RefreshDue(ctx); err != nil && ctx.Err() == nil {
+		if err := r.round(ctx); err != nil && ctx.Err() == nil {
 			r.o.Log.Error().Err(err).Msg("pairing refresh failed; retrying at the next tick")
 		}
 		select {
@@ -58,6 +63,19 @@ func (r *Refresher) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// round is one RefreshDue, under Exclusive when set.
+func (r *Refresher) round(ctx context.Context) error {
+	if r.o.Exclusive == nil {
+		_, err := r.RefreshDue(ctx)
+		return err
+	}
+	_, err := r.o.Exclusive(ctx, "pairing-refresh", func(ctx context.Context) error {
+		_, err := r.RefreshDue(ctx)
+		return err
+	})
+	return err
 }
 
 // RefreshDue refreshes every live pairing with a refresh token whose

@@ -60,6 +60,10 @@ type Store struct {
 	box      tokenBox // seals pairing tokens; zero: in clear
 	eng      engine
 
+	// exclusive holds the process-local locks of Exclusive on SQLite, by
+	// name.
+	exclusive sync.Map
+
 	w *sql.DB // every write transaction; SQLite: exactly one connection
 	r *sql.DB // reads; SQLite: a read-only pool; PostgreSQL: w
 
