@@ -164,7 +164,8 @@ func leaseOf(cfg *Config) time.Duration {
 
 // convertOptions are the converters' options of a configuration.
 func convertOptions(cfg *Config, maps *mappings.Set, loc *time.Location) convert.Options {
-	return convert.Options{Mappings: maps, Location: loc, MaxSize: cfg.Limits.MaxInputBytes, HL7Charsets: cfg.HL7.Charsets}
+	return convert.Options{Mappings: maps, Location: loc, MaxSize: cfg.Limits.MaxInputBytes, HL7Charsets: cfg.HL7.Charsets,
+		RequirePDFA: cfg.PDF.RequirePDFA}
 }
 
 func newConverter(o convert.Options) pipeline.Converter {

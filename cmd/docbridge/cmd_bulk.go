@@ -34,10 +34,12 @@ type bulkFlags struct {
 const bulkSynopsis = `bulk DIR [--dry-run] [--report FILE | --report-dir DIR] [-c FILE | --data DIR [--mes URL] [--environment test]]
               [--index FILE] [--rate N] [--concurrency N] [--wait D]
 
-Backfills a whole archive: every file under DIR, recursively. --dry-run says what would
-happen and sends nothing; without it, each file goes through the durable pipeline and the
-command waits until every document has settled, then reports. Running it again after an
-interruption continues where it stopped; nothing is sent twice.
+Backfills a whole archive: every file under DIR, recursively. A PDF takes its metadata from
+its sidecar (X.json, X.yaml or X.yml beside X.pdf, else X.pdf.json, X.pdf.yaml or X.pdf.yml)
+or from its file name. --dry-run says what would happen and sends nothing; without it, each
+file goes through the durable pipeline and the command waits until every document has
+settled, then reports. Running it again after an interruption continues where it stopped;
+nothing is sent twice.
 
 Reports (0600, they hold patient data): --report FILE writes FILE as .html, .json or .csv
 and FILE-invitations.csv beside it; --report-dir DIR writes report.html, report.json,

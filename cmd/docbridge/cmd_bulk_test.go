@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/bulk/bulkgen"
 	"github.com/docbridge/docbridge/mappings"
@@ -131,9 +132,9 @@ func TestBulkDryRunAndRunAgree(t *testing.T) {
 	real := e.bulk(filepath.Join(e.dir, "run.json"))
 
 	want := map[bulk.Outcome]int{
-		bulk.Delivered:  k[bulkgen.Paired],
+		bulk.Delivered:  k[bulkgen.Paired] + k[bulkgen.PDF],
 		bulk.Held:       k[bulkgen.Unpaired],
-		bulk.Failed:     k[bulkgen.BadINSKey] + k[bulkgen.Doctype] + k[bulkgen.Truncated] + k[bulkgen.FHIR] + k[bulkgen.PDF],
+		bulk.Failed:     k[bulkgen.BadINSKey] + k[bulkgen.Doctype] + k[bulkgen.Truncated] + k[bulkgen.FHIR] + k[bulkgen.BarePDF],
 		bulk.Unreadable: k[bulkgen.Unreadable],
 	}
 	for name, s := range map[string]*bulk.Summary{"dry run": dry, "run": real} {
@@ -153,14 +154,29 @@ func TestBulkDryRunAndRunAgree(t *testing.T) {
 		if got, want := [3]int{ix.Rows, ix.FilesWithoutRow, ix.RowsWithoutFile}, [3]int{e.m.Index.Rows, e.m.Index.FilesWithoutRow, e.m.Index.RowsWithoutFile}; got != want {
 			t.Errorf("%s: index rows, files without row, rows without file = %v, want %v", name, got, want)
 		}
-		if got, want := s.Sidecars, k[bulkgen.PDF]; got != want {
+		if got, want := s.Reasons[docbridge.MissingMetadata], k[bulkgen.BarePDF]; got != want {
+			t.Errorf("%s: %d missing-metadata, want %d (the PDFs without sidecar)", name, got, want)
+		}
+		if got, want := s.Sidecars, e.m.Sidecars; got != want {
 			t.Errorf("%s: %d sidecars, want %d", name, got, want)
 		}
 	}
-	if got, want := e.sim.Count(), k[bulkgen.Paired]; got != want {
-		t.Errorf("the simulator holds %d documents, want %d", got, want)
+	if k[bulkgen.PDF] == 0 {
+		t.Fatal("the archive has no PDF with a sidecar")
 	}
-	if got, want := e.sim.Requests(), k[bulkgen.Paired]; got != want {
+	if got, want := e.sim.Count(), k[bulkgen.Paired]+k[bulkgen.PDF]; got != want {
+		t.Errorf("the simulator holds %d documents, want %d (CDA and PDF)", got, want)
+	}
+	pdfs := 0
+	for _, d := range e.sim.Documents() {
+		if d.ContentType == "application/pdf" {
+			pdfs++
+		}
+	}
+	if pdfs != k[bulkgen.PDF] {
+		t.Errorf("the simulator holds %d PDFs, want %d", pdfs, k[bulkgen.PDF])
+	}
+	if got, want := e.sim.Requests(), k[bulkgen.Paired]+k[bulkgen.PDF]; got != want {
 		t.Errorf("the simulator received %d requests, want %d (one per document)", got, want)
 	}
 	if !real.Complete {
@@ -198,7 +214,7 @@ func TestBulkDryRunAndRunAgree(t *testing.T) {
 	if diff := cmp.Diff(real.Outcomes, again.Outcomes); diff != "" {
 		t.Errorf("outcomes of a repeated run (-first +again):\n%s", diff)
 	}
-	if got, want := e.sim.Requests(), k[bulkgen.Paired]; got != want {
+	if got, want := e.sim.Requests(), k[bulkgen.Paired]+k[bulkgen.PDF]; got != want {
 		t.Errorf("after a repeated run the simulator received %d requests, want %d", got, want)
 	}
 }

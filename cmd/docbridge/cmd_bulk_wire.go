@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"time"
@@ -84,8 +85,10 @@ func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, err
 // Close closes the store.
 func (b *bulkApp) Close() error { return b.st.Close() }
 
-func (b *bulkApp) convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
-	return convert.Convert(raw, b.co)
+// convert is the dry run's converter: the pipeline's, with the file's
+// origin (its name and a PDF's sidecar) as the daemon gives a stored one.
+func (b *bulkApp) convert(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
+	return convert.ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, b.co)
 }
 
 // run runs the pipeline's stages while bulk.Run feeds it, and stops them

@@ -8,18 +8,22 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert"
+	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
 )
 
-// inspection is the JSON form of one inspected file (DESIGN.md §7).
+// inspection is the JSON form of one inspected file (DESIGN.md §7), and
+// the sidecar that came with it.
 type inspection struct {
 	File      string                `json:"file"`
+	Sidecar   string                `json:"sidecar,omitempty"` // the path of the PDF's sidecar read
 	Format    docbridge.Format      `json:"format,omitempty"`
 	Documents []*docbridge.Document `json:"documents"`
 	Problems  []docbridge.Problem   `json:"problems"`
@@ -87,16 +91,19 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// inspectFile converts one file and adds the identity problems the
-// pipeline would find before any pairing is involved.
+// inspectFile converts one file with its origin, as the daemon converts a
+// dropped one, and adds the identity problems the pipeline would find
+// before any pairing is involved.
 func inspectFile(path string, o convert.Options, ido identity.Options) inspection {
 	in := inspection{File: path, Documents: []*docbridge.Document{}, Problems: []docbridge.Problem{}}
-	raw, err := os.ReadFile(path)
+	src, err := openInput(path)
 	if err != nil {
-		in.Problems = append(in.Problems, docbridge.Problem{Code: docbridge.Malformed, Severity: docbridge.SeverityError, Message: "cannot read the file: " + err.Error()})
+		in.Problems = append(in.Problems, docbridge.Problem{Code: docbridge.ReasonOf(err), Severity: docbridge.SeverityError, Message: docbridge.MessageOf(err)})
 		return in
 	}
-	format, docs, err := convert.Convert(raw, o)
+	defer src.Close()
+	in.Sidecar = src.sidecar
+	format, docs, err := convert.ConvertOrigin(src.f, src.size, src.origin, o)
 	in.Format = format
 	if err != nil {
 		in.Problems = append(in.Problems, docbridge.Problem{Code: docbridge.ReasonOf(err), Severity: docbridge.SeverityError, Message: docbridge.MessageOf(err)})
@@ -111,6 +118,60 @@ func inspectFile(path string, o convert.Options, ido identity.Options) inspectio
 	in.Documents = docs
 	return in
 }
+
+// input is a file opened for inspection, with its origin as the drop
+// folder would give it: its base name and, for a PDF, the bytes of its
+// sidecar (X.json, X.yaml or X.yml beside X.pdf: bulk.DropSidecar).
+type input struct {
+	f       *os.File
+	size    int64
+	origin  docbridge.Origin
+	sidecar string // the sidecar's path, "" for none
+}
+
+// openInput opens the file at path and reads its sidecar. Its errors are
+// *docbridge.Error: Malformed when the file or its sidecar cannot be read
+// or the sidecar is empty, TooLarge when the sidecar is over
+// docbridge.MaxSidecar.
+func openInput(path string) (*input, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, docbridge.Errorf(docbridge.Malformed, "cannot read the file: %v", err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, docbridge.Errorf(docbridge.Malformed, "cannot read the file: %v", err)
+	}
+	in := &input{f: f, size: fi.Size(), origin: docbridge.Origin{Name: filepath.Base(path)}}
+	if in.sidecar = bulk.DropSidecar(path); in.sidecar != "" {
+		b, err := bulk.ReadSidecar(in.sidecar)
+		if err != nil {
+			f.Close()
+			if docbridge.ReasonOf(err) == docbridge.Internal { // not classified: the file system's
+				err = docbridge.Errorf(docbridge.Malformed, "cannot read the sidecar: %v", err)
+			}
+			return nil, err
+		}
+		in.origin.Sidecar = b
+	}
+	return in, nil
+}
+
+// content is what is sent of d: its Content, or the input itself, read
+// from the file, when d is the whole input (a CDA, a PDF).
+func (in *input) content(d *docbridge.Document) io.Reader {
+	if d.ContentIsInput && d.Content == nil {
+		return io.NewSectionReader(in.f, 0, in.size)
+	}
+	return bytes.NewReader(d.Content)
+}
+
+// Close closes the file.
+func (in *input) Close() error { return in.f.Close() }
 
 func hasErrors(in inspection) bool {
 	if len(in.Problems) > 0 {
@@ -127,7 +188,11 @@ func hasErrors(in inspection) bool {
 // printInspection prints a human summary. It shows metadata and problems,
 // not the patient's traits: those are in --json for whoever needs them.
 func printInspection(w io.Writer, in inspection) {
-	fmt.Fprintf(w, "%s: %s, %d document(s)\n", in.File, orDash(string(in.Format)), len(in.Documents))
+	side := ""
+	if in.Sidecar != "" {
+		side = ", sidecar " + in.Sidecar
+	}
+	fmt.Fprintf(w, "%s: %s, %d document(s)%s\n", in.File, orDash(string(in.Format)), len(in.Documents), side)
 	for _, p := range in.Problems {
 		fmt.Fprintf(w, "  %-7s %-20s %s\n", p.Severity, p.Code, p.Message)
 	}
@@ -154,13 +219,16 @@ func orDash(s string) string {
 // inspectWire prints the exact body of each document of a file in profile
 // (mes-api or pdsm-iti65), with the placeholder patient reference (no
 // pairing is looked up) and, for pdsm-iti65, sourceID (the placeholder
-// when empty) and the current time as submission time.
+// when empty) and the current time as submission time. The file is
+// converted with its origin, as inspectFile does, and a document that is
+// the whole input is streamed from the file.
 func inspectWire(path, profile, sourceID string, o convert.Options, stdout io.Writer) error {
-	raw, err := os.ReadFile(path)
+	src, err := openInput(path)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	_, docs, err := convert.Convert(raw, o)
+	defer src.Close()
+	_, docs, err := convert.ConvertOrigin(src.f, src.size, src.origin, o)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -169,12 +237,12 @@ func inspectWire(path, profile, sourceID string, o convert.Options, stdout io.Wr
 			if d.Action == docbridge.Delete {
 				fmt.Fprintf(stdout, "# %s is a delete: pdsm-iti65 sends this FHIRPath Patch as a conditional PATCH on its identifier\n", d.UniqueID)
 			}
-			if err := mes.WriteBundle(stdout, d, bytes.NewReader(d.Content), nil, mes.BundleOptions{SourceID: sourceID}); err != nil {
+			if err := mes.WriteBundle(stdout, d, src.content(d), nil, mes.BundleOptions{SourceID: sourceID}); err != nil {
 				return fmt.Errorf("write %s: %w", d.UniqueID, err)
 			}
 			continue
 		}
-		err := mes.WriteDocumentReference(stdout, d, bytes.NewReader(d.Content), nil)
+		err := mes.WriteDocumentReference(stdout, d, src.content(d), nil)
 		if errors.Is(err, mes.ErrNoBody) {
 			fmt.Fprintf(stdout, "# %s is a delete: mes-api sends it without a body\n", d.UniqueID)
 			continue

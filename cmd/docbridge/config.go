@@ -53,6 +53,11 @@ type Config struct {
 		// senders that declare one character set and send another.
 		Charsets map[string]string `yaml:"charsets"`
 	} `yaml:"hl7"`
+	PDF struct {
+		// RequirePDFA refuses a bare PDF that does not declare PDF/A
+		// conformance in its XMP metadata (unsupported-format).
+		RequirePDFA bool `yaml:"require_pdfa"`
+	} `yaml:"pdf"`
 	Limits struct {
 		MaxInputBytes int64 `yaml:"max_input_bytes"`
 	} `yaml:"limits"`

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -17,8 +18,11 @@ import (
 )
 
 // Converter turns raw input into normalised documents, as the pipeline's
-// converter does; it is pure.
-type Converter func(raw []byte) (docbridge.Format, []*docbridge.Document, error)
+// converter does with a stored input's origin; it is pure. origin.Name is
+// the file's base name (a PDF's may carry its metadata through a filename
+// pattern) and origin.Sidecar the bytes of the sidecar the file takes (see
+// DropSidecar), nil for none.
+type Converter func(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error)
 
 // Checker returns the identity problems of a document that no pairing can fix.
 type Checker func(d *docbridge.Document) []docbridge.Problem
@@ -198,6 +202,23 @@ func (e *engine) read(ctx context.Context, en entry) ([]byte, *Item, error) {
 			Message: "the same bytes as another file of the archive: taken once"}, nil
 	}
 	return raw, nil, nil
+}
+
+// origin is what the converter knows of a file besides its bytes: its
+// base name and, for a PDF, its sidecar's bytes. A sidecar that cannot be
+// taken (too large, empty, unreadable) comes back as the file's item.
+func origin(en entry) (docbridge.Origin, *Item) {
+	o := docbridge.Origin{Name: path.Base(en.rel)}
+	side := sidecarOf(en.abs)
+	if side == "" {
+		return o, nil
+	}
+	b, err := ReadSidecar(side)
+	if err != nil {
+		return o, sidecarItem(en.rel, side, err)
+	}
+	o.Sidecar = b
+	return o, nil
 }
 
 // record counts an item in the summary and keeps its detail rows; idxINS

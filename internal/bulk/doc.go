@@ -3,11 +3,25 @@
 //
 // The archive is walked once, streaming (filepath.WalkDir, a few files in
 // memory at a time). Every regular file is one input: CDA, HL7 v2, FHIR,
-// PDF (with a sidecar X.pdf.json or X.json beside it, which is not an input
-// of its own) or anything else, which is refused with its reason. A file
-// that cannot be read (a dangling link, an I/O error, no permission) is an
+// PDF or anything else, which is refused with its reason. A file that
+// cannot be read (a dangling link, an I/O error, no permission) is an
 // Unreadable outcome in the report, never skipped. An optional CSV index
 // (see ReadIndex) is validated and joined to the files.
+//
+// A PDF is converted with its origin, as the daemon converts a dropped
+// one: its base name (for mappings' filename patterns) and its sidecar.
+// The sidecar of X.pdf is found as the drop folder finds it (DropSidecar):
+// X.json, X.yaml or X.yml beside it, in that order, lower then upper case,
+// a regular file, a .json naming a FHIR "resourceType" being an input of
+// its own; then, as practice software exports them, X.pdf.json, X.pdf.yaml
+// or X.pdf.yml. The sidecar a PDF takes is not an input of its own (it is
+// counted in Summary.Sidecars); any other candidate is. A sidecar over
+// docbridge.MaxSidecar or empty fails its PDF (too-large, malformed); one
+// that cannot be read makes its PDF unreadable. A PDF with neither sidecar
+// nor a name a pattern matches fails with missing-metadata. The CSV index
+// does not stand in for a sidecar: its columns (patient and type) lack
+// what a PDF needs besides (creation, facility type, practice setting,
+// author).
 //
 // DryRun converts, checks and matches every file against the store's
 // pairings without writing to the store or contacting MES, and says what

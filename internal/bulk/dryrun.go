@@ -8,10 +8,12 @@ import (
 )
 
 // DryRun says what a run of the archive would do, changing nothing: each
-// file is read, converted, checked and matched against the pairings as the
-// pipeline would, and nothing is written to the store or sent. It blocks
-// until the archive is walked or ctx is done (then it returns ctx's error).
-// Files that cannot be read are items with outcome Unreadable; an error
+// file is read, converted with its origin (its name and a PDF's sidecar),
+// checked and matched against the pairings as the pipeline would, and
+// nothing is written to the store or sent. It blocks until the archive is
+// walked or ctx is done (then it returns ctx's error). Files that cannot
+// be read are items with outcome Unreadable, and so are PDFs whose sidecar
+// cannot be read; a sidecar too large or empty fails its PDF. An error
 // means the dry run could not go on (the scratch database, the index
 // header, the archive root).
 func DryRun(ctx context.Context, o Options) (*Result, error) {
@@ -46,7 +48,11 @@ func (e *engine) dryRun(ctx context.Context) (*Result, error) {
 			}
 			return err
 		}
-		for _, it := range e.evaluate(ctx, en.rel, raw) {
+		org, it := origin(en)
+		if it != nil {
+			return e.record(ctx, *it, idxINS)
+		}
+		for _, it := range e.evaluate(ctx, en.rel, raw, org) {
 			if it.Outcome == "" {
 				return fmt.Errorf("match a document: %s", it.Message)
 			}
@@ -66,8 +72,8 @@ func (e *engine) dryRun(ctx context.Context) (*Result, error) {
 // evaluate is what the pipeline would make of one input: the input refused
 // as a whole, or each document's state after the identity checks and
 // matching. An item with no outcome carries an internal matching error.
-func (e *engine) evaluate(ctx context.Context, rel string, raw []byte) []Item {
-	format, docs, err := e.o.Convert(raw)
+func (e *engine) evaluate(ctx context.Context, rel string, raw []byte, origin docbridge.Origin) []Item {
+	format, docs, err := e.o.Convert(raw, origin)
 	if err == nil && len(docs) == 0 {
 		err = docbridge.Errorf(docbridge.MissingMetadata, "the %s input holds no document", format)
 	}

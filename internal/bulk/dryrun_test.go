@@ -28,9 +28,9 @@ func TestDryRunOutcomes(t *testing.T) {
 	k := m.Kinds
 	s := res.Summary
 	want := map[Outcome]int{
-		Delivered:  k[bulkgen.Paired],
+		Delivered:  k[bulkgen.Paired] + k[bulkgen.PDF],
 		Held:       k[bulkgen.Unpaired],
-		Failed:     k[bulkgen.BadINSKey] + k[bulkgen.Doctype] + k[bulkgen.Truncated] + k[bulkgen.FHIR] + k[bulkgen.PDF],
+		Failed:     k[bulkgen.BadINSKey] + k[bulkgen.Doctype] + k[bulkgen.Truncated] + k[bulkgen.FHIR] + k[bulkgen.BarePDF],
 		Unreadable: k[bulkgen.Unreadable],
 	}
 	if diff := cmp.Diff(want, s.Outcomes); diff != "" {
@@ -41,10 +41,20 @@ func TestDryRunOutcomes(t *testing.T) {
 		docbridge.INSInvalid:         k[bulkgen.BadINSKey],
 		docbridge.ForbiddenConstruct: k[bulkgen.Doctype],
 		docbridge.Malformed:          k[bulkgen.Truncated],
-		docbridge.UnsupportedFormat:  k[bulkgen.FHIR] + k[bulkgen.PDF],
+		docbridge.UnsupportedFormat:  k[bulkgen.FHIR],
+		docbridge.MissingMetadata:    k[bulkgen.BarePDF],
 	}
 	if diff := cmp.Diff(wantReasons, s.Reasons); diff != "" {
 		t.Errorf("reasons (-want +got):\n%s", diff)
+	}
+	if k[bulkgen.PDF] == 0 || k[bulkgen.BarePDF] == 0 {
+		t.Fatalf("the archive has %d PDFs with a sidecar and %d without: both are needed", k[bulkgen.PDF], k[bulkgen.BarePDF])
+	}
+	if got, want := s.Formats[docbridge.FormatPDF], k[bulkgen.PDF]+k[bulkgen.BarePDF]; got != want {
+		t.Errorf("%d PDF items, want %d", got, want)
+	}
+	if got, want := s.Sidecars, m.Sidecars; got != want {
+		t.Errorf("Sidecars = %d, want %d", got, want)
 	}
 	if got, want := s.Patients, (PatientCounts{Total: len(m.Pairings) + m.Unpaired, Paired: len(m.Pairings), Unpaired: m.Unpaired}); got != want {
 		t.Errorf("patients = %+v, want %+v", got, want)
@@ -128,24 +138,6 @@ func TestDryRunIndexProblems(t *testing.T) {
 	want := []string{"missing.xml index-extra", "other-index.csv:3 index-invalid", "other-index.csv:4 index-invalid"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("index refusals (-want +got):\n%s", diff)
-	}
-}
-
-func TestIsSidecar(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"a.pdf", "a.pdf.json", "b.pdf", "b.json", "c.json", "d.PDF", "d.pdf.json"} {
-		os.WriteFile(filepath.Join(dir, f), nil, 0o600)
-	}
-	tests := []struct {
-		file string
-		want bool
-	}{
-		{"a.pdf.json", true}, {"b.json", true}, {"c.json", false}, {"a.pdf", false}, {"d.pdf.json", false},
-	}
-	for _, tt := range tests {
-		if got := isSidecar(filepath.Join(dir, tt.file)); got != tt.want {
-			t.Errorf("isSidecar(%s) = %t, want %t", tt.file, got, tt.want)
-		}
 	}
 }
 

@@ -31,11 +31,12 @@ import (
 //	type_code    the document type code (LOINC)                               required column
 //	type_system  the type's code system; default http://loinc.org             optional
 //
-// Today the index is validated, joined to the files (files without a row,
-// rows without a file) and cross-checked against the INS each document
-// carries. It fills no metadata yet: CDA and HL7 v2 carry their own, and
-// the PDF converter that will take its patient and type from the index does
-// not exist yet.
+// The index is validated, joined to the files (files without a row, rows
+// without a file) and cross-checked against the INS each document
+// carries. It fills no metadata: CDA, HL7 v2 and FHIR carry their own, and
+// a PDF takes its metadata from its sidecar or its file name only — a row
+// gives its patient and type, not the creation time, facility type,
+// practice setting and author a PDF needs besides.
 
 // IndexColumns are the required columns of the CSV index, in the order
 // docbridge writes them.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"time"
 
 	"github.com/docbridge/docbridge"
@@ -44,7 +45,11 @@ type RunOptions struct {
 // Run hands every file of the archive to o.Sink, waits until every
 // document accepted through the bulk intake has settled (delivered, held
 // for a pairing, in review, failed) or o.Wait passes, then reads the final
-// state of each file's documents from the store.
+// state of each file's documents from the store. A PDF goes with its
+// sidecar as Envelope.Sidecar, and every file with its base name at the
+// end of Envelope.Source, so that the pipeline converts it with the origin
+// the dry run gives it; a PDF whose sidecar cannot be taken is refused or
+// unreadable as in the dry run, and never reaches the Sink.
 //
 // It is safe to repeat: the Sink stores identical bytes once, so a run
 // after an interruption (Ctrl-C, a crash, a reboot) takes the files already
@@ -84,13 +89,16 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 			}
 			return err
 		}
+		org, it := origin(en)
+		if it != nil {
+			return e.s.addFile(ctx, *it, 0, idxINS)
+		}
 		it = &Item{Path: en.rel}
 		if o.Detect != nil {
 			it.Format = o.Detect(raw)
 		}
-		sum := sha256.Sum256([]byte(en.rel))
 		acc, err := o.Sink.Accept(ctx, &docbridge.Envelope{
-			Intake: Intake, Source: "bulk:" + hex.EncodeToString(sum[:8]), ReceivedAt: time.Now().UTC(), Body: bytes.NewReader(raw),
+			Intake: Intake, Source: source(en.rel), ReceivedAt: time.Now().UTC(), Body: bytes.NewReader(raw), Sidecar: org.Sidecar,
 		})
 		if docbridge.ReasonOf(err) == docbridge.TooLarge {
 			it.Outcome, it.Reason, it.Message = Failed, docbridge.TooLarge, docbridge.MessageOf(err)
@@ -111,6 +119,15 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 		return nil, err
 	}
 	return e.finish(ctx)
+}
+
+// source is the envelope's Source of the file at rel: "bulk:", a hash of
+// its path (folders are often named after patients) and its base name,
+// which the converter reads as the origin's name (path.Base of the
+// source), as the dry run gives it.
+func source(rel string) string {
+	sum := sha256.Sum256([]byte(rel))
+	return "bulk:" + hex.EncodeToString(sum[:8]) + "/" + path.Base(rel)
 }
 
 // settled reports whether no stage moves a document of this state and

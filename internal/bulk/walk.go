@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // entry is one file of the archive to take.
@@ -16,10 +15,10 @@ type entry struct {
 }
 
 // walk calls fn for each file of the archive under root, in lexical order,
-// streaming: the index file (skip) and PDF sidecars are left out, sidecars
-// counted through sidecar. Directories that cannot be listed are given to
-// fn as entries too, so that they are reported as unreadable. It returns
-// ctx's error when ctx is done, or fn's.
+// streaming: the index file (skip) and the sidecars PDFs take (isSidecar)
+// are left out, sidecars counted through sidecar. Directories that cannot
+// be listed are given to fn as entries too, so that they are reported as
+// unreadable. It returns ctx's error when ctx is done, or fn's.
 func walk(ctx context.Context, root, skip string, sidecar func(), fn func(entry) error) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
@@ -52,19 +51,6 @@ func entryOf(root, p string) entry {
 	return entry{rel: filepath.ToSlash(rel), abs: p}
 }
 
-// isSidecar reports whether p is the metadata sidecar of a PDF beside it:
-// X.pdf.json or X.json next to X.pdf.
-func isSidecar(p string) bool {
-	if !strings.EqualFold(filepath.Ext(p), ".json") {
-		return false
-	}
-	base := p[:len(p)-len(".json")]
-	if strings.EqualFold(filepath.Ext(base), ".pdf") {
-		return exists(base)
-	}
-	return exists(base+".pdf") || exists(base+".PDF")
-}
-
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
@@ -80,12 +66,14 @@ func countFiles(ctx context.Context, root, skip string) (int, error) {
 // readError is what a report says of a file that cannot be read: the
 // system's reason, without the path (the report gives the path).
 func readError(err error) string {
+	return "the file cannot be read: " + ioCause(err)
+}
+
+// ioCause is the system's reason of a file system error, without the path.
+func ioCause(err error) string {
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) && pe.Err != nil {
 		err = pe.Err
 	}
-	if err == nil {
-		return "the file cannot be read"
-	}
-	return "the file cannot be read: " + err.Error()
+	return err.Error()
 }

@@ -1,9 +1,10 @@
 // Package bulkgen writes synthetic practice archives for the bulk command's
 // tests and benchmarks: CDA documents built from the lab-report sample with
 // distinct ids, spread over synthetic patients (some paired, some not) and
-// years, a share of defective files, and a CSV index. Every person in them is
-// fictitious and uses the test INS OID 1.2.250.1.213.1.4.10, so an archive
-// only goes through with environment: test.
+// years, PDFs with and without sidecar, a share of defective files, and a
+// CSV index. Every person in them is fictitious and uses the test INS OID
+// 1.2.250.1.213.1.4.10, so an archive only goes through with environment:
+// test.
 package bulkgen
 
 import (
@@ -30,8 +31,9 @@ const (
 	BadINSKey  Kind = "bad-ins-key" // failed ins-invalid
 	Doctype    Kind = "doctype"     // failed forbidden-construct
 	Truncated  Kind = "truncated"   // failed malformed
-	FHIR       Kind = "fhir"        // failed unsupported-format (no FHIR converter yet)
-	PDF        Kind = "pdf"         // PDF + sidecar: failed unsupported-format
+	FHIR       Kind = "fhir"        // a transaction Bundle: failed unsupported-format
+	PDF        Kind = "pdf"         // PDF with a valid sidecar, of a paired patient: delivered
+	BarePDF    Kind = "bare-pdf"    // PDF without sidecar, named after no pattern: failed missing-metadata
 	Unreadable Kind = "unreadable"  // a dangling symbolic link: unreadable
 )
 
@@ -47,6 +49,7 @@ type Options struct {
 type Manifest struct {
 	Files    int                 `json:"files"`
 	Kinds    map[Kind]int        `json:"kinds"`
+	Sidecars int                 `json:"sidecars"`         // one per PDF document, not counted in Files
 	Pairings []docbridge.Pairing `json:"pairings"`         // the paired patients, with placeholder tokens
 	Unpaired int                 `json:"unpairedPatients"` // patients with at least one Unpaired document
 	Index    IndexCounts         `json:"index"`
@@ -75,8 +78,10 @@ func kindAt(i int) Kind {
 		return Truncated
 	case r < 94:
 		return FHIR
-	case r < 96:
+	case r < 95:
 		return PDF
+	case r < 96:
+		return BarePDF
 	case r < 97:
 		return Unreadable
 	default:
@@ -86,7 +91,9 @@ func kindAt(i int) Kind {
 
 // Generate writes the archive of o into o.Dir (which must not exist or be
 // empty) and returns its manifest. Patients with an even number are paired;
-// paired documents go to them, unpaired ones to the odd ones.
+// paired documents (CDA and PDF) go to them, unpaired ones to the odd ones.
+// A PDF's sidecar takes in turn each name the bulk walker pairs:
+// doc.json, doc.yaml, doc.pdf.json.
 func Generate(o Options) (Manifest, error) {
 	tmpl, err := fs.ReadFile(samples.FS, "cr-bio-n1-pdf.xml")
 	if err != nil {
@@ -138,11 +145,12 @@ func Generate(o Options) (Manifest, error) {
 		case FHIR:
 			name = rel + ".json"
 			err = os.WriteFile(filepath.Join(o.Dir, name), fmt.Appendf(nil, `{"resourceType":"Bundle","id":"bulkgen-%d","type":"transaction","entry":[]}`, i), 0o600)
-		case PDF:
+		case PDF, BarePDF:
 			name = rel + ".pdf"
-			err = os.WriteFile(filepath.Join(o.Dir, name), fmt.Appendf(nil, "%%PDF-1.4\n%% bulkgen %d\n%%%%EOF\n", i), 0o600)
-			if err == nil {
-				err = os.WriteFile(filepath.Join(o.Dir, rel+".pdf.json"), fmt.Appendf(nil, `{"title":"document %d"}`, i), 0o600)
+			err = os.WriteFile(filepath.Join(o.Dir, name), pdfDocument(i), 0o600)
+			if err == nil && k == PDF {
+				err = writeSidecar(filepath.Join(o.Dir, rel), i, p, year)
+				m.Sidecars++
 			}
 		case Unreadable:
 			// Tests run as root, where chmod 000 blocks nothing: a link to

@@ -1,0 +1,142 @@
+package bulk
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/docbridge/docbridge"
+)
+
+// The sidecar rule. The drop folder (watch/sidecar.go) pairs X.pdf with
+// X.json, X.yaml or X.yml beside it, looked for in that order, each
+// extension in lower then upper case; only a regular file is a sidecar,
+// and a .json that is a FHIR resource (it names "resourceType") is an
+// input of its own, never a sidecar. An archive is read with the same
+// rule, then with the names practice software exports, X.pdf.json,
+// X.pdf.yaml and X.pdf.yml, in that order. A PDF takes the first sidecar
+// found; any other candidate stays an input of its own (and is refused as
+// such), so that no file of the archive is left out unreported.
+
+// sidecarExts are the extensions of a sidecar, in the order they are
+// looked for.
+var sidecarExts = []string{".json", ".yaml", ".yml"}
+
+// pdfExts are the extensions of a PDF that takes a sidecar: the ones the
+// drop folder looks for when it pairs a sidecar with its PDF.
+var pdfExts = []string{".pdf", ".PDF", ".Pdf"}
+
+// DropSidecar returns the path of the sidecar the drop folder pairs with
+// the PDF at pdf (X.json, X.yaml or X.yml beside X.pdf), or "" when pdf is
+// not named as a PDF or has no sidecar. It only looks at names and file
+// types, and at the head of a .json candidate (FHIR or not).
+func DropSidecar(pdf string) string {
+	if !isPDFName(pdf) {
+		return ""
+	}
+	return firstSidecar(strings.TrimSuffix(pdf, filepath.Ext(pdf)))
+}
+
+// sidecarOf returns the path of the sidecar the PDF at pdf takes in an
+// archive: the drop folder's, else X.pdf.json, X.pdf.yaml or X.pdf.yml;
+// "" when it has none.
+func sidecarOf(pdf string) string {
+	if s := DropSidecar(pdf); s != "" || !isPDFName(pdf) {
+		return s
+	}
+	return firstSidecar(pdf)
+}
+
+// isSidecar reports whether p is the sidecar a PDF beside it takes: the
+// walker leaves it out, the PDF's origin carries it.
+func isSidecar(p string) bool {
+	ext := filepath.Ext(p)
+	if !slices.ContainsFunc(sidecarExts, func(s string) bool { return strings.EqualFold(s, ext) }) {
+		return false
+	}
+	stem := p[:len(p)-len(ext)]
+	pdfs := make([]string, 0, len(pdfExts)+1)
+	if isPDFName(stem) {
+		pdfs = append(pdfs, stem) // X.pdf.json
+	}
+	for _, e := range pdfExts {
+		pdfs = append(pdfs, stem+e) // X.json
+	}
+	for _, pdf := range pdfs {
+		if exists(pdf) && sidecarOf(pdf) == p {
+			return true
+		}
+	}
+	return false
+}
+
+func isPDFName(p string) bool { return slices.Contains(pdfExts, filepath.Ext(p)) }
+
+// firstSidecar returns the first stem+extension, for the extensions of
+// sidecarExts in lower then upper case, that is a sidecar file, or "".
+func firstSidecar(stem string) string {
+	for _, ext := range sidecarExts {
+		for _, e := range []string{ext, strings.ToUpper(ext)} {
+			p := stem + e
+			fi, err := os.Lstat(p)
+			if err == nil && fi.Mode().IsRegular() && !(ext == ".json" && fhirResource(p)) {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// fhirResource reports whether a JSON file names a resourceType in its
+// first 64 KiB: it is then a FHIR input, not a sidecar.
+func fhirResource(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	return bytes.Contains(head[:n], []byte(`"resourceType"`))
+}
+
+// ReadSidecar reads the sidecar at p. A sidecar over docbridge.MaxSidecar
+// bytes is an *docbridge.Error of reason TooLarge and an empty one of
+// reason Malformed, each with a sentence saying what to do; an error
+// without a reason means the file could not be read. It reads at most
+// MaxSidecar+1 bytes.
+func ReadSidecar(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, docbridge.MaxSidecar+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(b) > docbridge.MaxSidecar:
+		return nil, docbridge.Errorf(docbridge.TooLarge,
+			"the PDF's sidecar is over %d bytes: a sidecar holds the document's metadata only; shorten it", docbridge.MaxSidecar)
+	case len(bytes.TrimSpace(b)) == 0:
+		return nil, docbridge.Errorf(docbridge.Malformed,
+			"the PDF's sidecar is empty: write the document's metadata in it (see convert/pdf/testdata/cr-bio.json), or remove it")
+	}
+	return b, nil
+}
+
+// sidecarItem is the item of a PDF whose sidecar at side cannot be taken
+// (err from ReadSidecar): failed for a sidecar too large or empty,
+// unreadable otherwise. The message starts with the sidecar's base name.
+func sidecarItem(rel, side string, err error) *Item {
+	name := filepath.Base(side)
+	var de *docbridge.Error
+	if errors.As(err, &de) {
+		return &Item{Path: rel, Outcome: Failed, Reason: de.Reason, Message: name + ": " + de.Msg}
+	}
+	return &Item{Path: rel, Outcome: Unreadable, Message: name + ": the PDF's sidecar cannot be read: " + ioCause(err)}
+}
