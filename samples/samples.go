@@ -5,8 +5,9 @@ package samples
 
 import "embed"
 
-// FS holds the sample documents (*.xml, and the HL7 v2 messages *.hl7),
+// FS holds the sample documents (*.xml, the HL7 v2 messages *.hl7, a
+// FHIR DocumentReference *.json, a PDF with its sidecar *.pdf + *.json),
 // pairings.json and expected.json.
 //
-//go:embed *.xml *.hl7 *.json
+//go:embed *.xml *.hl7 *.json *.pdf
 var FS embed.FS

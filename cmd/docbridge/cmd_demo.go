@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -207,8 +208,16 @@ func feedSamples(ctx context.Context, st *store.Store, co convert.Options, drop 
 }
 
 // dropFile writes a sample under a temporary name and renames it into the
-// drop folder, as the drop-folder contract asks.
+// drop folder, as the drop-folder contract asks; a PDF's sidecar goes
+// first.
 func dropFile(drop, name string) error {
+	if stem, ok := strings.CutSuffix(name, ".pdf"); ok {
+		if _, err := fs.Stat(samples.FS, stem+".json"); err == nil {
+			if err := dropFile(drop, stem+".json"); err != nil {
+				return err
+			}
+		}
+	}
 	raw, err := fs.ReadFile(samples.FS, name)
 	if err != nil {
 		return err
