@@ -1,10 +1,7 @@
 package convert
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,17 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-const (
-	samplesDir = "../samples"
-	corpusDir  = "../../shared/corpus" // the shared public corpus, when present
-)
+const samplesDir = "../samples"
 
 func TestDetect(t *testing.T) {
 	tests := []struct {
@@ -96,19 +87,13 @@ func TestDetectFiles(t *testing.T) {
 	}{
 		{"detect-samples.json", []string{samplesDir}, false},
 		{"detect-corpus.json", []string{
-			filepath.Join(corpusDir, "cda-fr"), filepath.Join(corpusDir, "cda-hl7"),
-			filepath.Join(corpusDir, "fhir"), filepath.Join(corpusDir, "hl7v2"),
+			golden.Corpus("cda-fr"), golden.Corpus("cda-hl7"), golden.Corpus("fhir"), golden.Corpus("hl7v2"),
 		}, true},
 	} {
 		t.Run(set.golden, func(t *testing.T) {
 			var got []detected
 			for _, dir := range set.dirs {
-				if _, err := os.Stat(dir); err != nil {
-					if set.optional {
-						t.Skipf("corpus directory %s is not present", dir)
-					}
-					t.Fatal(err)
-				}
+				golden.RequireDir(t, dir, set.optional)
 				entries, err := os.ReadDir(dir)
 				if err != nil {
 					t.Fatal(err)
@@ -127,31 +112,8 @@ func TestDetectFiles(t *testing.T) {
 				}
 			}
 			sort.Slice(got, func(i, j int) bool { return got[i].File < got[j].File })
-			compareGolden(t, set.golden, got)
+			golden.Compare(t, set.golden, got)
 		})
-	}
-}
-
-func compareGolden(t *testing.T, name string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	file := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test ./convert/... -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (-want +got):\n%s", name, cmp.Diff(string(want), string(got)))
 	}
 }
 

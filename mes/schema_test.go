@@ -1,17 +1,13 @@
 package mes_test
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/docbridge/docbridge/internal/fhirschema"
 )
 
 // The checks every resource docbridge sends to MES goes through
@@ -19,117 +15,14 @@ import (
 // requires, and local references to contained resources; for the mes-api
 // DocumentReference, and the pdsm-iti65 bundle with each of its resources.
 
-// fhirSchemaID is the id of the official FHIR R4 JSON schema, kept gzipped
-// in internal/audit/testdata (see its README).
-const fhirSchemaID = "http://hl7.org/fhir/json-schema/4.0"
-
 // emittedTypes are the resource types docbridge sends, at the top or
-// contained. The schema's ResourceList (any resource: contained, a
-// Bundle's entries) is restricted to them, and the definitions they do not
-// reach are left out: every resource is validated against its own
-// definition anyway (validateResource), and compiling the 146 R4 resources
-// takes the race detector nine seconds.
-var emittedTypes = map[string]bool{
-	"Bundle": true, "List": true, "DocumentReference": true, "Binary": true, "Parameters": true,
-	"Practitioner": true, "PractitionerRole": true, "Organization": true, "Patient": true,
+// contained: the schema is cut down to them (fhirschema.Load).
+var emittedTypes = []string{
+	"Bundle", "List", "DocumentReference", "Binary", "Parameters",
+	"Practitioner", "PractitionerRole", "Organization", "Patient",
 }
 
-// fhirCompiler holds the official R4 schema cut down to emittedTypes (the
-// definitions themselves are unchanged); resourceSchema compiles the
-// definition of one resource type from it, once.
-var fhirCompiler = sync.OnceValues(func() (*jsonschema.Compiler, error) {
-	f, err := os.Open(filepath.Join("..", "internal", "audit", "testdata", "fhir.schema.json.gz"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := jsonschema.UnmarshalJSON(zr)
-	if err != nil {
-		return nil, err
-	}
-	defs, _ := doc.(map[string]any)["definitions"].(map[string]any)
-	list, _ := defs["ResourceList"].(map[string]any)
-	all, _ := list["oneOf"].([]any)
-	var kept []any
-	for _, r := range all {
-		ref, _ := r.(map[string]any)["$ref"].(string)
-		if emittedTypes[strings.TrimPrefix(ref, "#/definitions/")] {
-			kept = append(kept, r)
-		}
-	}
-	if len(kept) != len(emittedTypes) {
-		return nil, fmt.Errorf("the R4 schema's ResourceList has %d of the %d emitted types", len(kept), len(emittedTypes))
-	}
-	list["oneOf"] = kept
-	// The compiler compiles every definition of the document: keep those
-	// the emitted types reach, and drop the root's union of all resources.
-	reached := map[string]bool{}
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if ref, ok := x["$ref"].(string); ok {
-				name := strings.TrimPrefix(ref, "#/definitions/")
-				if !reached[name] {
-					reached[name] = true
-					walk(defs[name])
-				}
-			}
-			for _, e := range x {
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	for rt := range emittedTypes {
-		walk(map[string]any{"$ref": "#/definitions/" + rt})
-	}
-	for name := range defs {
-		if !reached[name] {
-			delete(defs, name)
-		}
-	}
-	root := doc.(map[string]any)
-	delete(root, "oneOf")
-	delete(root, "discriminator")
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(fhirSchemaID, doc); err != nil {
-		return nil, err
-	}
-	return c, nil
-})
-
-var (
-	schemasMu sync.Mutex
-	schemas   = map[string]*jsonschema.Schema{}
-)
-
-// resourceSchema returns the schema of one resource type (its definition
-// in the R4 schema, so that errors name the right resource).
-func resourceSchema(resourceType string) (*jsonschema.Schema, error) {
-	schemasMu.Lock()
-	defer schemasMu.Unlock()
-	if s, ok := schemas[resourceType]; ok {
-		return s, nil
-	}
-	c, err := fhirCompiler()
-	if err != nil {
-		return nil, err
-	}
-	s, err := c.Compile(fhirSchemaID + "#/definitions/" + resourceType)
-	if err != nil {
-		return nil, fmt.Errorf("no R4 resource %q: %w", resourceType, err)
-	}
-	schemas[resourceType] = s
-	return s, nil
-}
+var fhirSchema = sync.OnceValues(func() (*fhirschema.Schema, error) { return fhirschema.Load(emittedTypes...) })
 
 // reporter is the part of *testing.T the checks use, so that a test can
 // check the checks.
@@ -145,75 +38,18 @@ func (f *failures) Helper()               {}
 func (f *failures) Errorf(string, ...any) { f.n++ }
 
 // validateR4 checks one resource against the FHIR R4 JSON schema, with
-// the definition of its resourceType. Contained resources and a Bundle's
-// entry resources are taken out and checked the same way, each against its
-// own definition: the schema's ResourceList is a oneOf over every resource
-// type, exact but slow. Data strings longer than 4 KiB are cut to their
-// first 4 KiB (still base64): the base64Binary pattern is slow on
-// megabytes, and the data itself is checked by decoding it in the
-// parse-back tests.
+// the definition of its resourceType; contained resources and a Bundle's
+// entry resources are checked the same way, each against its own
+// definition (fhirschema.Schema.Validate).
 func validateR4(t reporter, what string, b []byte) {
 	t.Helper()
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	sch, err := fhirSchema()
 	if err != nil {
-		t.Errorf("%s: decode: %v", what, err)
+		t.Errorf("%s: load the FHIR R4 schema: %v", what, err)
 		return
 	}
-	r, ok := inst.(map[string]any)
-	if !ok {
-		t.Errorf("%s is not a JSON object", what)
-		return
-	}
-	validateResource(t, what, r)
-}
-
-func validateResource(t reporter, what string, r map[string]any) {
-	t.Helper()
-	if contained, ok := r["contained"].([]any); ok {
-		for i, c := range contained {
-			if cr, ok := c.(map[string]any); ok {
-				validateResource(t, fmt.Sprintf("%s contained[%d]", what, i), cr)
-			}
-		}
-		r["contained"] = []any{}
-	}
-	if entries, ok := r["entry"].([]any); ok && r["resourceType"] == "Bundle" {
-		for i, e := range entries {
-			if em, ok := e.(map[string]any); ok {
-				if er, ok := em["resource"].(map[string]any); ok {
-					validateResource(t, fmt.Sprintf("%s entry[%d]", what, i), er)
-					delete(em, "resource")
-				}
-			}
-		}
-	}
-	rt, _ := r["resourceType"].(string)
-	sch, err := resourceSchema(rt)
-	if err != nil {
+	if err := sch.Validate(b); err != nil {
 		t.Errorf("%s: %v", what, err)
-		return
-	}
-	shortenData(r)
-	if err := sch.Validate(r); err != nil {
-		t.Errorf("%s is not valid FHIR R4: %v", what, err)
-	}
-}
-
-// shortenData cuts every "data" string of v to 4096 characters.
-func shortenData(v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if s, ok := e.(string); ok && k == "data" && len(s) > 4096 {
-				x[k] = s[:4096]
-			} else {
-				shortenData(e)
-			}
-		}
-	case []any:
-		for _, e := range x {
-			shortenData(e)
-		}
 	}
 }
 

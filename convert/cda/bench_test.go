@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
 // benchDocument builds a structured CR-BIO of about 100 KB from the
@@ -24,7 +26,7 @@ func benchDocument(tb testing.TB) []byte {
 
 func BenchmarkConvert(b *testing.B) {
 	raw := benchDocument(b)
-	m := testMappings(b)
+	m := golden.Mappings(b)
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -53,7 +55,7 @@ func benchLevelOne(tb testing.TB) []byte {
 }
 
 func benchConvertStream(b *testing.B, raw []byte) {
-	m := testMappings(b)
+	m := golden.Mappings(b)
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -68,7 +70,7 @@ func BenchmarkConvertStream(b *testing.B) { benchConvertStream(b, benchDocument(
 
 func BenchmarkConvertLevelOne(b *testing.B) {
 	raw := benchLevelOne(b)
-	m := testMappings(b)
+	m := golden.Mappings(b)
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -9,6 +9,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/dates"
 	"github.com/docbridge/docbridge/mappings"
 )
 
@@ -42,7 +43,7 @@ func Convert(raw []byte, m *mappings.Set, loc *time.Location) ([]*docbridge.Docu
 	if m == nil {
 		return nil, docbridge.Errorf(docbridge.Internal, "cda.Convert was called without value sets (mappings)")
 	}
-	loc, err = location(loc)
+	loc, err = dates.Location(loc)
 	if err != nil {
 		return nil, err
 	}

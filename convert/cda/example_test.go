@@ -8,12 +8,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
 // TestWorkedExample checks the metadata spec/mes-pdsm-cda-ins.md §11 expects
 // for the ANS level-1 example DOC_NON_STRUCTURE_CDA-R2-N1.xml.
 func TestWorkedExample(t *testing.T) {
-	path := filepath.Join(corpusDir, "cda-fr", "DOC_NON_STRUCTURE_CDA-R2-N1.xml")
+	path := filepath.Join(golden.Corpus("cda-fr"), "DOC_NON_STRUCTURE_CDA-R2-N1.xml")
 	raw, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		t.Skipf("corpus file %s is not present", path)
@@ -21,7 +22,7 @@ func TestWorkedExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs, err := Convert(raw, testMappings(t), nil)
+	docs, err := Convert(raw, golden.Mappings(t), nil)
 	if err != nil {
 		t.Fatalf("Convert: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
 // FuzzConvert checks Convert never panics, refuses with a classified error
@@ -29,7 +30,7 @@ func FuzzConvert(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	m := testMappings(f)
+	m := golden.Mappings(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		docs, err := Convert(raw, m, time.UTC)
 		if err != nil {

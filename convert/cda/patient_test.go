@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
 const (
@@ -103,9 +104,9 @@ func TestPatient(t *testing.T) {
 // checks no problem message quotes the patient's INS, names, birth date or
 // birthplace.
 func TestProblemsCarryNoPatientData(t *testing.T) {
-	m := testMappings(t)
+	m := golden.Mappings(t)
 	var paths []string
-	for _, dir := range []string{samplesDir, filepath.Join(corpusDir, "cda-fr"), filepath.Join(corpusDir, "cda-hl7")} {
+	for _, dir := range []string{samplesDir, golden.Corpus("cda-fr"), golden.Corpus("cda-hl7")} {
 		p, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
 		paths = append(paths, p...)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
 // TestLevelOnePayload: the embedded content of a level-1 document must
@@ -45,7 +46,7 @@ func TestLevelOnePayload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			docs, err := Convert(tt.doc, testMappings(t), nil)
+			docs, err := Convert(tt.doc, golden.Mappings(t), nil)
 			if err != nil {
 				t.Fatalf("Convert: %v", err)
 			}

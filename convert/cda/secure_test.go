@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
 // sample returns one of the project's synthetic samples.
@@ -35,7 +36,7 @@ func reasonOf(t *testing.T, err error) docbridge.Reason {
 // TestHostileXML checks every whole-input refusal of the XML policy: each
 // input is refused with the right reason, promptly and without a panic.
 func TestHostileXML(t *testing.T) {
-	m := testMappings(t)
+	m := golden.Mappings(t)
 	cda := string(sample(t, "cr-bio-n1-pdf.xml"))
 	open := `<ClinicalDocument xmlns="urn:hl7-org:v3">`
 
@@ -109,7 +110,7 @@ func TestTooLarge(t *testing.T) {
 		t.Skip("allocates MaxSize bytes")
 	}
 	raw := make([]byte, MaxSize+1) // zero pages: not touched by the size check
-	_, err := Convert(raw, testMappings(t), nil)
+	_, err := Convert(raw, golden.Mappings(t), nil)
 	if got := reasonOf(t, err); got != docbridge.TooLarge {
 		t.Errorf("reason = %s, want %s", got, docbridge.TooLarge)
 	}
@@ -157,7 +158,7 @@ func TestEncodings(t *testing.T) {
 
 func convertOne(t *testing.T, raw []byte) *docbridge.Document {
 	t.Helper()
-	docs, err := Convert(raw, testMappings(t), nil)
+	docs, err := Convert(raw, golden.Mappings(t), nil)
 	if err != nil {
 		t.Fatalf("Convert: %v", err)
 	}

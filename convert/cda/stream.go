@@ -17,6 +17,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/dates"
 	"github.com/docbridge/docbridge/mappings"
 )
 
@@ -48,7 +49,7 @@ func ConvertStream(r io.ReaderAt, size int64, m *mappings.Set, loc *time.Locatio
 	if m == nil {
 		return nil, docbridge.Errorf(docbridge.Internal, "cda.ConvertStream was called without value sets (mappings)")
 	}
-	loc, err = location(loc)
+	loc, err = dates.Location(loc)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
 // compareStream converts raw with Convert and ConvertStream and reports
@@ -19,7 +20,7 @@ import (
 // (metadata, hashes and problems) when both succeed.
 func compareStream(t *testing.T, name string, raw []byte) {
 	t.Helper()
-	m := testMappings(t)
+	m := golden.Mappings(t)
 	tree, terr := Convert(raw, m, time.UTC)
 	stream, serr := ConvertStream(bytes.NewReader(raw), int64(len(raw)), m, time.UTC)
 	if (terr == nil) != (serr == nil) {
@@ -46,7 +47,7 @@ func compareStream(t *testing.T, name string, raw []byte) {
 // present), the streaming reader and the tree give the same documents.
 func TestStreamMatchesTree(t *testing.T) {
 	var paths []string
-	for _, dir := range []string{samplesDir, filepath.Join(corpusDir, "cda-fr"), filepath.Join(corpusDir, "cda-hl7")} {
+	for _, dir := range []string{samplesDir, golden.Corpus("cda-fr"), golden.Corpus("cda-hl7")} {
 		p, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
 		paths = append(paths, p...)
 	}
@@ -134,7 +135,7 @@ func FuzzStreamHeader(f *testing.F) {
 	}
 	f.Add([]byte(`<ClinicalDocument xmlns="urn:hl7-org:v3"><component><nonXMLBody><text mediaType="application/pdf" representation="B64">JVBERi0=&#10;<![CDATA[JUVPRg==]]></text></nonXMLBody></component></ClinicalDocument>`))
 	f.Add([]byte("\xEF\xBB\xBF<ClinicalDocument xmlns=\"urn:hl7-org:v3\"/>"))
-	m := testMappings(f)
+	m := golden.Mappings(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		tree, terr := Convert(raw, m, time.UTC)
 		stream, serr := ConvertStream(bytes.NewReader(raw), int64(len(raw)), m, time.UTC)

@@ -4,30 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/docbridge/docbridge"
 )
-
-// paris is the default zone for source times without an offset. It is
-// loaded once; the Location is immutable.
-var paris = sync.OnceValues(func() (*time.Location, error) {
-	return time.LoadLocation("Europe/Paris")
-})
-
-// location returns loc, or Europe/Paris when loc is nil.
-func location(loc *time.Location) (*time.Location, error) {
-	if loc != nil {
-		return loc, nil
-	}
-	l, err := paris()
-	if err != nil {
-		return nil, docbridge.Wrap(docbridge.Internal,
-			"the Europe/Paris time zone is not available (install tzdata, or import time/tzdata in the program)", err)
-	}
-	return l, nil
-}
 
 // timestamp is an HL7 v3 TS value read from a document.
 type timestamp struct {

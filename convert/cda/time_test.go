@@ -3,10 +3,12 @@ package cda
 import (
 	"testing"
 	"time"
+
+	"github.com/docbridge/docbridge/convert/internal/dates"
 )
 
 func TestParseTS(t *testing.T) {
-	paris, err := location(nil)
+	paris, err := dates.Location(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,7 @@ func TestParseTS(t *testing.T) {
 // forward) or exist twice (fall back) in Paris get the instant time.Date
 // chooses, and a valid RFC 3339 value.
 func TestParseTSDSTChange(t *testing.T) {
-	paris, err := location(nil)
+	paris, err := dates.Location(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

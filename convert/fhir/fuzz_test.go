@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
 // FuzzConvert checks that Convert never panics, that a refusal is always
 // classified, and that every document it returns has a content whose size
 // and hashes it states.
 func FuzzConvert(f *testing.F) {
-	for _, dir := range []string{"testdata", corpusDir} {
+	for _, dir := range []string{"testdata", golden.Corpus("fhir")} {
 		paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		for _, p := range paths {
 			if b, err := os.ReadFile(p); err == nil {

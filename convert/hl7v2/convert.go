@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/dates"
 	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/mappings"
 )
@@ -41,7 +41,7 @@ func Convert(raw []byte, o Options) ([]*docbridge.Document, error) {
 	if o.Mappings == nil {
 		return nil, docbridge.Errorf(docbridge.Internal, "hl7v2.Convert was called without value sets (Options.Mappings)")
 	}
-	loc, err := location(o.Location)
+	loc, err := dates.Location(o.Location)
 	if err != nil {
 		return nil, err
 	}
@@ -136,18 +136,4 @@ func ref(id string, seq, f, comp int) string {
 
 func errorAt(reason docbridge.Reason, at string, format string, args ...any) error {
 	return docbridge.Errorf(reason, "%s: %s", at, fmt.Sprintf(format, args...))
-}
-
-var paris = sync.OnceValues(func() (*time.Location, error) { return time.LoadLocation("Europe/Paris") })
-
-func location(loc *time.Location) (*time.Location, error) {
-	if loc != nil {
-		return loc, nil
-	}
-	l, err := paris()
-	if err != nil {
-		return nil, docbridge.Wrap(docbridge.Internal,
-			"the Europe/Paris time zone is not available (install tzdata, or import time/tzdata in the program)", err)
-	}
-	return l, nil
 }

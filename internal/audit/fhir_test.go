@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,49 +9,22 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/fhirschema"
 )
 
-// fhirSchemaID is the id of the official FHIR R4 JSON schema
-// (hl7.org/fhir/R4/fhir.schema.json), kept gzipped in testdata.
-const fhirSchemaID = "http://hl7.org/fhir/json-schema/4.0"
-
-var fhirSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	f, err := os.Open(filepath.Join("testdata", "fhir.schema.json.gz"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := jsonschema.UnmarshalJSON(zr)
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(fhirSchemaID, doc); err != nil {
-		return nil, err
-	}
-	return c.Compile(fhirSchemaID)
-})
+// auditEventSchema is the official FHIR R4 JSON schema, for AuditEvents.
+var auditEventSchema = sync.OnceValues(func() (*fhirschema.Schema, error) { return fhirschema.Load("AuditEvent") })
 
 // validateR4 checks one resource against the FHIR R4 JSON schema.
 func validateR4(t *testing.T, b []byte) {
 	t.Helper()
-	sch, err := fhirSchema()
+	sch, err := auditEventSchema()
 	if err != nil {
 		t.Fatalf("load the FHIR R4 schema: %v", err)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	if err := sch.Validate(inst); err != nil {
-		t.Errorf("not valid FHIR R4: %v\n%s", err, b)
+	if err := sch.Validate(b); err != nil {
+		t.Errorf("%v\n%s", err, b)
 	}
 }
 
@@ -98,7 +69,7 @@ func TestAuditEventSchema(t *testing.T) {
 // TestSchemaRejects shows the schema is in force: it refuses what the
 // samply quirks would let through.
 func TestSchemaRejects(t *testing.T) {
-	sch, err := fhirSchema()
+	sch, err := auditEventSchema()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +78,7 @@ func TestSchemaRejects(t *testing.T) {
 		`{"resourceType":"AuditEvent","type":{"code":"110107"},"recorded":"yesterday","agent":[{"requestor":true}],"source":{"observer":{"display":"x"}}}`,
 		`{"resourceType":"AuditEvent","type":{"code":"110107"},"recorded":"2026-11-25T09:30:00Z","agent":[{"requestor":true}],"source":{"observer":{"display":"x"}},"outcome":"3"}`,
 	} {
-		inst, _ := jsonschema.UnmarshalJSON(strings.NewReader(bad))
-		if err := sch.Validate(inst); err == nil {
+		if err := sch.Validate([]byte(bad)); err == nil {
 			t.Errorf("schema accepted %s", bad)
 		}
 	}

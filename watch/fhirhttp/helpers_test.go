@@ -2,7 +2,6 @@ package fhirhttp
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,16 +14,13 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/fhirschema"
 )
 
 const token = "s3cret-token-for-tests"
@@ -169,45 +165,18 @@ func reasonOf(is Issue) docbridge.Reason {
 	return ""
 }
 
-// fhirSchemaFile is the official FHIR R4 JSON schema internal/audit keeps
-// for its own tests.
-var fhirSchemaFile = filepath.Join("..", "..", "internal", "audit", "testdata", "fhir.schema.json.gz")
-
-var fhirSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	f, err := os.Open(fhirSchemaFile)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := jsonschema.UnmarshalJSON(zr)
-	if err != nil {
-		return nil, err
-	}
-	const id = "http://hl7.org/fhir/json-schema/4.0"
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource(id, doc); err != nil {
-		return nil, err
-	}
-	return c.Compile(id + "#/definitions/OperationOutcome")
-})
+// outcomeSchema is the official FHIR R4 JSON schema, for OperationOutcomes.
+var outcomeSchema = sync.OnceValues(func() (*fhirschema.Schema, error) { return fhirschema.Load("OperationOutcome") })
 
 // validateR4 checks one OperationOutcome against the FHIR R4 JSON schema.
 func validateR4(t *testing.T, b []byte) {
 	t.Helper()
-	sch, err := fhirSchema()
+	sch, err := outcomeSchema()
 	if err != nil {
 		t.Fatalf("load the FHIR R4 schema: %v", err)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	if err := sch.Validate(inst); err != nil {
-		t.Errorf("not valid FHIR R4: %v\n%s", err, b)
+	if err := sch.Validate(b); err != nil {
+		t.Errorf("%v\n%s", err, b)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -49,15 +48,8 @@ func FuzzResourceType(f *testing.F) {
 }
 
 // TestOutcomeSchema checks every kind of answer against the official FHIR
-// R4 JSON schema (internal/audit's copy). Loading it takes seconds: it is
-// skipped in -short mode.
+// R4 JSON schema (internal/fhirschema).
 func TestOutcomeSchema(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the FHIR R4 schema takes seconds to load")
-	}
-	if _, err := os.Stat(fhirSchemaFile); err != nil {
-		t.Skipf("no FHIR R4 schema: %v", err)
-	}
 	status := fakeStatus{1: {Input: 1, Intake: "fhir", State: docbridge.Converted, Documents: []DocumentStatus{
 		{ID: 7, UniqueID: "urn:oid:1.2.250.1.999.1", State: docbridge.Review, Reason: docbridge.MissingTrait, Message: "the sex is missing"},
 		{ID: 8, UniqueID: "urn:oid:1.2.250.1.999.2", State: docbridge.Failed, Reason: docbridge.INSInvalid, Message: "the INS key is wrong"},

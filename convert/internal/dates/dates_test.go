@@ -53,6 +53,20 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestLocation checks the default zone is Europe/Paris and a configured
+// zone is kept.
+func TestLocation(t *testing.T) {
+	if _, err := time.LoadLocation("Europe/Paris"); err != nil {
+		t.Skip("no zone database:", err)
+	}
+	if l, err := Location(nil); err != nil || l.String() != "Europe/Paris" {
+		t.Errorf("Location(nil) = %v, %v; want Europe/Paris", l, err)
+	}
+	if l, err := Location(time.UTC); err != nil || l != time.UTC {
+		t.Errorf("Location(UTC) = %v, %v; want UTC", l, err)
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"2025-03-01", "20250301", "2025-04-29T17:00:00+01:00", "2025-07-01T10:30", "202507011030"} {
 		f.Add(s)
