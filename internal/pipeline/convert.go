@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/rs/zerolog"
+
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
 )
@@ -103,47 +105,83 @@ func (p *Pipeline) convert(in store.Input) (format docbridge.Format, docs []*doc
 func (p *Pipeline) convertInput(ctx context.Context, in store.Input) (outcome, error) {
 	id := in.ID
 	log := p.o.Log.With().Int64("input", id).Logger()
-	format, docs, err, rerr := p.convert(in)
+	c, rerr := p.conversion(in)
 	if rerr != nil {
 		return outcome{}, fmt.Errorf("read input %d: %w", id, rerr)
 	}
+	if c.refusal != nil {
+		reason, msg := docbridge.ReasonOf(c.refusal), docbridge.MessageOf(c.refusal)
+		if ferr := p.o.Store.FailInput(ctx, id, reason, msg); ferr != nil {
+			return outcome{}, fmt.Errorf("record refusal of input %d: %w", id, ferr)
+		}
+		return c.refused(log), nil
+	}
+	refs, err := p.o.Store.RecordConversion(ctx, id, c.docs)
+	if err != nil {
+		return outcome{}, fmt.Errorf("record conversion of input %d: %w", id, err)
+	}
+	return c.recorded(log, refs), nil
+}
+
+// converted is what converting one input decided, before it is recorded:
+// the input's refusal, or its documents with the state each enters.
+type converted struct {
+	format  docbridge.Format
+	refusal error // a *docbridge.Error refusing the whole input
+	docs    []store.NewDocument
+}
+
+// conversion converts the stored input and checks its documents. rerr says
+// the input could not be read (nothing was decided about it).
+func (p *Pipeline) conversion(in store.Input) (c converted, rerr error) {
+	format, docs, err, rerr := p.convert(in)
+	if rerr != nil {
+		return converted{}, rerr
+	}
+	c.format = format
 	if err == nil && len(docs) == 0 {
 		err = docbridge.Errorf(docbridge.MissingMetadata, "the %s input holds no document", format)
 	}
 	if err != nil {
-		reason, msg := docbridge.ReasonOf(err), docbridge.MessageOf(err)
-		if ferr := p.o.Store.FailInput(ctx, id, reason, msg); ferr != nil {
-			return outcome{}, fmt.Errorf("record refusal of input %d: %w", id, ferr)
-		}
-		log.Warn().Str("reason", string(reason)).Str("format", string(format)).Msg("input refused")
-		return outcome{docbridge.Failed, reason, msg}, nil
+		c.refusal = err
+		return c, nil
 	}
-	news := make([]store.NewDocument, len(docs))
+	c.docs = make([]store.NewDocument, len(docs))
 	for i, d := range docs {
 		if p.o.Checker != nil {
 			d.Problems = append(d.Problems, p.o.Checker(d)...)
 		}
-		news[i] = store.NewDocument{Doc: d, State: docbridge.Converted}
+		c.docs[i] = store.NewDocument{Doc: d, State: docbridge.Converted}
 		if pr := d.FirstError(); pr != nil {
-			news[i].State, news[i].Reason, news[i].Message = pr.Code.State(), pr.Code, pr.Message
+			c.docs[i].State, c.docs[i].Reason, c.docs[i].Message = pr.Code.State(), pr.Code, pr.Message
 		}
 	}
-	refs, err := p.o.Store.RecordConversion(ctx, id, news)
-	if err != nil {
-		return outcome{}, fmt.Errorf("record conversion of input %d: %w", id, err)
-	}
+	return c, nil
+}
+
+// refused logs the recorded refusal of the input and returns the outcome.
+func (c converted) refused(log zerolog.Logger) outcome {
+	reason, msg := docbridge.ReasonOf(c.refusal), docbridge.MessageOf(c.refusal)
+	log.Warn().Str("reason", string(reason)).Str("format", string(c.format)).Msg("input refused")
+	return outcome{docbridge.Failed, reason, msg}
+}
+
+// recorded logs the recorded documents (refs, one per c.docs) and returns
+// the outcome: failed with the first reason when every document failed,
+// converted otherwise.
+func (c converted) recorded(log zerolog.Logger, refs []store.DocRef) outcome {
 	out := outcome{state: docbridge.Converted}
 	failed := 0
 	for i, r := range refs {
 		ev := log.Info()
-		if news[i].Reason != "" {
-			ev = log.Warn().Str("reason", string(news[i].Reason))
+		if c.docs[i].Reason != "" {
+			ev = log.Warn().Str("reason", string(c.docs[i].Reason))
 		}
-		ev.Int64("doc", r.ID).Bool("existing", r.Existing).Str("state", string(r.State)).Str("format", string(format)).Msg("document recorded")
-		if news[i].State == docbridge.Failed {
+		ev.Int64("doc", r.ID).Bool("existing", r.Existing).Str("state", string(r.State)).Str("format", string(c.format)).Msg("document recorded")
+		if c.docs[i].State == docbridge.Failed {
 			failed++
 			if out.reason == "" {
-				out.reason, out.message = news[i].Reason, news[i].Message
+				out.reason, out.message = c.docs[i].Reason, c.docs[i].Message
 			}
 		}
 	}
@@ -152,5 +190,5 @@ func (p *Pipeline) convertInput(ctx context.Context, in store.Input) (outcome, e
 	} else {
 		out.reason, out.message = "", ""
 	}
-	return out, nil
+	return out
 }

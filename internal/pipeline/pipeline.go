@@ -94,31 +94,39 @@ func New(o Options) *Pipeline {
 var _ docbridge.Sink = (*Pipeline)(nil)
 
 // Accept implements docbridge.Sink: it makes the input durable through the
-// store, then converts and checks it at once so that the intake learns a
-// refusal it can report (a reason file, an HL7 AE). Conversion is pure and
-// its outcome is committed; if it cannot be committed the input stays
-// received and the convert stage takes it up again, so the returned
-// Accepted may say Received.
+// store, converting and checking it on the way (store.AcceptConverted) so
+// that the intake learns a refusal it can report (a reason file, an HL7 AE)
+// from one commit. Conversion is pure and its outcome is committed with the
+// input; if it cannot be, the input is committed alone, received, and the
+// convert stage takes it up again, so the returned Accepted may say
+// Received.
 func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
-	acc, err := p.o.Store.Accept(ctx, e)
+	var c converted
+	res, err := p.o.Store.AcceptConverted(ctx, e, func(in store.Input) (store.Conversion, error) {
+		var rerr error
+		if c, rerr = p.conversion(in); rerr != nil {
+			return store.Conversion{}, rerr
+		}
+		return store.Conversion{Docs: c.docs, Refusal: c.refusal}, nil
+	})
 	if err != nil {
-		return acc, err
+		return docbridge.Accepted{}, err
 	}
+	acc := res.Accepted
 	log := p.o.Log.With().Int64("input", acc.ID).Str("intake", e.Intake).Logger()
 	if acc.Duplicate {
 		log.Info().Msg("input already accepted: same bytes, nothing new stored")
-		in, err := p.o.Store.Input(ctx, acc.ID)
-		if err == nil {
-			acc.State, acc.Reason, acc.Message = in.State, in.Reason, in.Message
-		}
 		return acc, nil
 	}
 	log.Info().Int64("bytes", acc.Size).Msg("input accepted")
-	acc.State = docbridge.Received
-	in := store.Input{ID: acc.ID, SHA256: acc.SHA256, Size: acc.Size, Source: e.Source, Sidecar: e.Sidecar}
-	out, err := p.convertInput(ctx, in)
-	if err != nil {
-		log.Warn().Err(err).Msg("conversion deferred to the convert stage")
+	var out outcome
+	switch acc.State {
+	case docbridge.Failed:
+		out = c.refused(log)
+	case docbridge.Converted:
+		out = c.recorded(log, res.Docs)
+	default:
+		log.Warn().Err(res.Deferred).Msg("conversion deferred to the convert stage")
 		p.kick(stageConvert)
 		return acc, nil
 	}

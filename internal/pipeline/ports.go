@@ -12,7 +12,7 @@ import (
 // Store is the durable state the stages read and write. *store.Store
 // implements it.
 type Store interface {
-	Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error)
+	AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in store.Input) (store.Conversion, error)) (store.Converted, error)
 	ReadContent(sha256 string) ([]byte, error)
 	OpenContent(sha256 string) (io.ReadCloser, error)
 	PendingInputs(ctx context.Context, limit int) ([]store.Input, error)

@@ -150,7 +150,7 @@ func (s *Store) VerifyAudit(ctx context.Context, from *audit.Anchor) (audit.Resu
 // actor is audit.ActorFrom(ctx, "user:unknown"); docID may be 0; message
 // must carry no patient data.
 func (s *Store) RecordAdmin(ctx context.Context, docID int64, message string) error {
-	err := s.inAuditTx(ctx, func(tx auditTx) error {
+	err := s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
 		return appendAudit(ctx, tx, &audit.Record{Kind: audit.Admin, Actor: audit.ActorFrom(ctx, "user:unknown"),
 			DocID: docID, Message: message}, nanos(s.now()))
 	})

@@ -84,7 +84,7 @@ func (s *Store) archiveAudit(ctx context.Context, before time.Time, write Archiv
 	tx.Rollback()
 
 	actor := audit.ActorFrom(ctx, "user:unknown")
-	err = s.inAuditTx(ctx, func(tx auditTx) error {
+	err = s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
 		var lastHash string
 		var lead int64
 		if err := tx.QueryRowContext(ctx, `SELECT hash FROM audit WHERE seq = ?`, h.Last).Scan(&lastHash); err != nil || lastHash != h.LastHash {

@@ -17,7 +17,7 @@ var _ audit.Outbox = (*Store)(nil)
 // targets, whatever its own configuration. It runs under the audit chain's
 // lock, so that no append queues a record for a target being removed.
 func (s *Store) SetAuditTargets(ctx context.Context, names []string) error {
-	err := s.inAuditTx(ctx, func(tx auditTx) error {
+	err := s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
 		keep := map[string]bool{}
 		for _, n := range names {
 			keep[n] = true
@@ -80,7 +80,7 @@ func (s *Store) Pending(ctx context.Context, target string, limit int) ([]audit.
 // MarkSent implements audit.Outbox: record seq leaves target's outbox.
 // Marking a record that is not there is not an error.
 func (s *Store) MarkSent(ctx context.Context, target string, seq int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM audit_outbox WHERE target = ? AND seq = ?`, target, seq)
 		return err
 	})

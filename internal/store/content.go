@@ -121,59 +121,57 @@ func (s *Store) writeTemp(ctx context.Context, r io.Reader, limit int64) (tmp, s
 	return name, hex.EncodeToString(h.Sum(nil)), size, nil
 }
 
-// commitContent makes the fsynced temp file tmp the content sha: it
+// placeContent makes the fsynced temp file tmp the content sha: it
 // renames it into place, or removes it when that content is already
-// stored, and fsyncs the directory either way (the file may have been
-// renamed by a process that crashed before its own fsync).
-func (s *Store) commitContent(tmp, sha string) error {
+// stored. It returns the content subdirectory whose entry must be fsynced
+// (syncDir) before a row names the content, also when the file was there
+// already: a process that crashed may have renamed it without the fsync.
+// The caller's transaction does that (inAuditTxAfter), so that the writes
+// committed together share their directory fsyncs.
+func (s *Store) placeContent(tmp, sha string) (dir string, err error) {
 	final, err := s.contentPath(sha)
 	if err != nil {
 		os.Remove(tmp)
-		return err
+		return "", err
 	}
 	sub := filepath.Dir(final)
 	if err := s.ensureSubdir(sub); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("create %s: %w", sub, err)
+		return "", fmt.Errorf("create %s: %w", sub, err)
 	}
 	if _, err := os.Lstat(final); err == nil {
 		os.Remove(tmp)
 	} else if err := os.Rename(tmp, final); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("rename content into place: %w", err)
+		return "", fmt.Errorf("rename content into place: %w", err)
 	}
-	if err := syncDir(sub); err != nil {
-		return fmt.Errorf("sync %s: %w", sub, err)
-	}
-	return nil
+	return sub, nil
 }
 
-// putBytes stores b, whose hex SHA-256 the caller checked is sha, and
-// returns once the content file is durable.
-func (s *Store) putBytes(ctx context.Context, b []byte, sha string) error {
+// putBytes stores b, whose hex SHA-256 the caller checked is sha, as
+// placeContent does: the file is complete and fsynced when it returns, and
+// dir must be fsynced before a row names it.
+func (s *Store) putBytes(ctx context.Context, b []byte, sha string) (dir string, err error) {
 	final, err := s.contentPath(sha)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if _, err := os.Lstat(final); err == nil {
 		sub := filepath.Dir(final)
 		if err := s.ensureSubdir(sub); err != nil {
-			return fmt.Errorf("create %s: %w", sub, err)
+			return "", fmt.Errorf("create %s: %w", sub, err)
 		}
-		if err := syncDir(sub); err != nil {
-			return fmt.Errorf("sync %s: %w", sub, err)
-		}
-		return nil
+		return sub, nil
 	}
 	tmp, got, _, err := s.writeTemp(ctx, bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		return err
+		return "", err
 	}
 	if got != sha {
 		os.Remove(tmp)
-		return fmt.Errorf("content hash changed while storing: %s, want %s", got, sha)
+		return "", fmt.Errorf("content hash changed while storing: %s, want %s", got, sha)
 	}
-	return s.commitContent(tmp, sha)
+	return s.placeContent(tmp, sha)
 }
 
 // ensureSubdir creates the content subdirectory sub and makes its entry in
@@ -190,6 +188,34 @@ func (s *Store) ensureSubdir(sub string) error {
 	}
 	s.durableDirs.Store(sub, true)
 	return nil
+}
+
+// syncDirs fsyncs every directory of dirs at once, each once, and returns
+// the error of each that failed. Fsyncs issued together share the
+// filesystem's journal commits.
+func syncDirs(dirs []string) map[string]error {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs map[string]error
+	seen := make(map[string]bool, len(dirs))
+	for _, d := range dirs {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		wg.Go(func() {
+			if err := syncDir(d); err != nil {
+				mu.Lock()
+				if errs == nil {
+					errs = map[string]error{}
+				}
+				errs[d] = err
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errs
 }
 
 // syncDir fsyncs a directory, making the entries created or renamed in it

@@ -79,24 +79,12 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 		return nil, fmt.Errorf("input is %s: %w", st, ErrConflict)
 	}
 
-	metas := make([]string, len(docs))
-	shas := make([]string, len(docs))
-	for i, nd := range docs {
-		if shas[i], metas[i], err = checkDocument(nd, input); err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
-		}
+	p, err := s.storeDocuments(ctx, input, docs)
+	if err != nil {
+		return nil, err
 	}
-	for i, nd := range docs {
-		if nd.Doc.ContentIsInput {
-			continue // stored durably when the input was accepted
-		}
-		if err := s.putBytes(ctx, nd.Doc.Content, shas[i]); err != nil {
-			return nil, fmt.Errorf("store content of document %d: %w", i, err)
-		}
-	}
-
 	var refs []DocRef
-	err = s.inAuditTx(ctx, func(tx auditTx) error {
+	err = s.inAuditTxAfter(ctx, p.dirs, func(ctx context.Context, tx auditTx) error {
 		st, err := inputState(ctx, tx.Tx, inputID)
 		switch {
 		case err != nil:
@@ -107,31 +95,73 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 		case st != docbridge.Received:
 			return fmt.Errorf("input is %s: %w", st, ErrConflict)
 		}
-		now := nanos(s.now())
-		refs = make([]DocRef, len(docs))
-		for i, nd := range docs {
-			if refs[i], err = insertDocument(ctx, tx, inputID, nd, shas[i], metas[i], now); err != nil {
-				return fmt.Errorf("document %d: %w", i, err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO conversions (input_id, position, doc_id, existing) VALUES (?, ?, ?, ?)`,
-				inputID, i, refs[i].ID, bit(refs[i].Existing)); err != nil {
-				return fmt.Errorf("document %d: link to input: %w", i, err)
-			}
-		}
-		if _, err = tx.ExecContext(ctx, `UPDATE inputs SET state = ?, reason = '', message = '', updated_at = ? WHERE id = ?`,
-			docbridge.Converted, now, inputID); err != nil {
-			return err
-		}
-		fresh := 0
-		for _, r := range refs {
-			if !r.Existing {
-				fresh++
-			}
-		}
-		return appendAudit(ctx, tx, &audit.Record{Kind: audit.InputConverted, Actor: "convert", InputID: inputID,
-			From: docbridge.Received, To: docbridge.Converted,
-			Message: fmt.Sprintf("%d document(s), %d new", len(refs), fresh)}, now)
+		refs, err = s.recordDocuments(ctx, tx, inputID, p)
+		return err
 	})
+	return refs, err
+}
+
+// storedDocs are documents whose content is stored (durable but for the
+// directory entries dirs, see placeContent), ready for recordDocuments.
+type storedDocs struct {
+	docs        []NewDocument
+	shas, metas []string // per document: content hex SHA-256, metadata JSON
+	dirs        []string // content subdirectories to fsync before the commit
+}
+
+// storeDocuments checks docs (converted from the input whose content is
+// input) and stores the content of each, as RecordConversion says.
+func (s *Store) storeDocuments(ctx context.Context, input contentRef, docs []NewDocument) (storedDocs, error) {
+	p := storedDocs{docs: docs, shas: make([]string, len(docs)), metas: make([]string, len(docs))}
+	for i, nd := range docs {
+		var err error
+		if p.shas[i], p.metas[i], err = checkDocument(nd, input); err != nil {
+			return storedDocs{}, fmt.Errorf("document %d: %w", i, err)
+		}
+	}
+	for i, nd := range docs {
+		if nd.Doc.ContentIsInput {
+			continue // stored durably when the input was accepted
+		}
+		dir, err := s.putBytes(ctx, nd.Doc.Content, p.shas[i])
+		if err != nil {
+			return storedDocs{}, fmt.Errorf("store content of document %d: %w", i, err)
+		}
+		p.dirs = append(p.dirs, dir)
+	}
+	return p, nil
+}
+
+// recordDocuments records, in tx, p's documents as converted from input
+// inputID, which is in Received, and moves the input to Converted, with
+// the events and audit records RecordConversion describes. It returns one
+// DocRef per document, in order.
+func (s *Store) recordDocuments(ctx context.Context, tx auditTx, inputID int64, p storedDocs) ([]DocRef, error) {
+	now := nanos(s.now())
+	refs := make([]DocRef, len(p.docs))
+	for i, nd := range p.docs {
+		var err error
+		if refs[i], err = insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], now); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO conversions (input_id, position, doc_id, existing) VALUES (?, ?, ?, ?)`,
+			inputID, i, refs[i].ID, bit(refs[i].Existing)); err != nil {
+			return nil, fmt.Errorf("document %d: link to input: %w", i, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE inputs SET state = ?, reason = '', message = '', updated_at = ? WHERE id = ?`,
+		docbridge.Converted, now, inputID); err != nil {
+		return nil, err
+	}
+	fresh := 0
+	for _, r := range refs {
+		if !r.Existing {
+			fresh++
+		}
+	}
+	err := appendAudit(ctx, tx, &audit.Record{Kind: audit.InputConverted, Actor: "convert", InputID: inputID,
+		From: docbridge.Received, To: docbridge.Converted,
+		Message: fmt.Sprintf("%d document(s), %d new", len(refs), fresh)}, now)
 	return refs, err
 }
 

@@ -6,9 +6,10 @@
 // # Audit trail
 //
 // Every change appends its hash-chained audit record (internal/audit) in
-// its own transaction: Accept, RecordConversion, FailInput, Transition
-// (with an mes.exchange record when Transition.Exchange is set),
-// PutPairing and RecordAdmin. The actor is the one the change names, or
+// the transaction of the change itself: Accept, RecordConversion,
+// FailInput, AcceptConverted (the records of Accept, then those of
+// RecordConversion or FailInput), Transition (with an mes.exchange record
+// when Transition.Exchange is set), PutPairing and RecordAdmin. The actor is the one the change names, or
 // audit.ActorFrom(ctx). The events table stays beside the audit table as
 // the operational history that History reads; the audit table can be
 // archived (ArchiveAudit leaves a checkpoint), the events table is not.
@@ -38,7 +39,9 @@
 //
 // Content is written to tmp/, fsynced, renamed into content/ and the
 // directory fsynced before the row that names it is committed, so a
-// committed row always names a complete content file. A crash can leave an
+// committed row always names a complete content file. (On SQLite the
+// committer fsyncs the directories of the writes it commits together, each
+// once, just before their transaction.) A crash can leave an
 // orphan content file without a row (harmless: the next Accept of the same
 // bytes reuses it) or a stale temp file (removed by Open after a day).
 // Every method returns only after its transaction is committed with
@@ -55,8 +58,16 @@
 //
 // On SQLite, writes go through one database connection and are
 // serialised; reads use a separate pool and see the last committed state.
-// Several processes may open the same directory (serve and the operations
-// commands): SQLite's locking and busy_timeout serialise them.
+// Writes that arrive together share one transaction and its WAL fsync
+// (group commit, groupcommit.go): one committer goroutine runs each
+// method's changes in a savepoint of that transaction, in arrival order,
+// so that each sees the changes committed before it and a failing one
+// undoes only its own; every method still returns only after the commit
+// holding its changes, and a failed commit is the error of each. Several
+// processes may open the same directory (serve and the operations
+// commands): SQLite's locking and busy_timeout serialise them. Every
+// SQLite connection keeps the statements it runs prepared
+// (stmtcache.go).
 //
 // On PostgreSQL, reads and writes share one pool. Write transactions run
 // at READ COMMITTED; Claim and ClaimInputs select with FOR UPDATE SKIP

@@ -122,7 +122,7 @@ func (s *Store) Claim(ctx context.Context, state docbridge.State, now time.Time,
 	}
 	until := nanos(now.Add(lease))
 	var out []DocRow
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if out, err = queryDocs(ctx, tx, q+s.eng.skipLocked(), args...); err != nil || len(out) == 0 {
 			return err

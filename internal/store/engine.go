@@ -23,7 +23,10 @@ type engine interface {
 	// brings the schema to version i+1 on both engines.
 	migrations() []string
 
-	// writeTx is the options of every write transaction.
+	// inTx fsyncs the directories dirs, then runs fn in a write
+	// transaction and commits it (see Store.inTx and inAuditTxAfter).
+	inTx(ctx context.Context, s *Store, dirs []string, fn txFunc) error
+	// writeTx is the options of a write transaction begun on s.w.
 	writeTx() *sql.TxOptions
 	// snapshotTx is the options of a read transaction whose statements
 	// all see one snapshot.
@@ -69,15 +72,23 @@ const (
 // takes one, so that no record is appended without the lock.
 type auditTx struct{ *sql.Tx }
 
-// inTx runs fn in one write transaction and commits it. On SQLite fn must
-// use only tx: the writer pool has one connection, so any other write (or
-// s.w query) from inside fn would wait forever.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, s.eng.writeTx())
+// inTx runs fn in one write transaction and returns nil once it is
+// committed. fn must run its statements with the ctx it is given and use
+// only tx: on SQLite the writer pool has one connection, so any other
+// write (or s.w query) from inside fn would wait forever. On SQLite, fn
+// may share its transaction with other callers' (groupcommit.go): it sees
+// their earlier writes, and its error undoes only its own.
+func (s *Store) inTx(ctx context.Context, fn txFunc) error {
+	return s.eng.inTx(ctx, s, nil, fn)
+}
+
+// runTx runs fn in one transaction of db begun with opts, and commits it.
+func runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn txFunc) error {
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -92,11 +103,31 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // transactions run one at a time across every process on the database,
 // and the chain has one head. Taking the lock before anything else also
 // keeps them from deadlocking with each other.
-func (s *Store) inAuditTx(ctx context.Context, fn func(tx auditTx) error) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *Store) inAuditTx(ctx context.Context, fn func(ctx context.Context, tx auditTx) error) error {
+	return s.inAuditTxAfter(ctx, nil, fn)
+}
+
+// inAuditTxAfter is inAuditTx for a change that names content files just
+// put in place (placeContent, putBytes): the content subdirectories dirs
+// are fsynced before fn's transaction commits, and fn does not run when
+// one cannot be. On SQLite the committer fsyncs the directories of a whole
+// batch at once, each once.
+func (s *Store) inAuditTxAfter(ctx context.Context, dirs []string, fn func(ctx context.Context, tx auditTx) error) error {
+	return s.eng.inTx(ctx, s, dirs, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.eng.lock(ctx, tx, lockChain); err != nil {
 			return fmt.Errorf("lock the audit chain: %w", err)
 		}
-		return fn(auditTx{tx})
+		return fn(ctx, auditTx{tx})
 	})
+}
+
+// syncErr returns the error of the first directory of dirs that failed in
+// errs (syncDirs), or nil.
+func syncErr(dirs []string, errs map[string]error) error {
+	for _, d := range dirs {
+		if err := errs[d]; err != nil {
+			return fmt.Errorf("sync %s: %w", d, err)
+		}
+	}
+	return nil
 }

@@ -49,58 +49,88 @@ var _ docbridge.Sink = (*Store)(nil)
 // the cause; nothing was accepted and the sender must keep the input. A
 // zero e.ReceivedAt means now.
 func (s *Store) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
-	if e == nil || e.Body == nil {
-		return docbridge.Accepted{}, docbridge.Errorf(docbridge.Internal, "accept: envelope without a body")
-	}
-	if len(e.Sidecar) > docbridge.MaxSidecar {
-		return docbridge.Accepted{}, docbridge.Errorf(docbridge.TooLarge,
-			"the sidecar (metadata file) is %d bytes, over the limit of %d bytes: shorten it or send the input without it",
-			len(e.Sidecar), docbridge.MaxSidecar)
-	}
-	var sidecar any // NULL when there is none
-	if len(e.Sidecar) > 0 {
-		sidecar = e.Sidecar
-	}
-	tmp, sha, size, err := s.writeTemp(ctx, e.Body, s.maxInput)
-	if errors.Is(err, errTooBig) {
-		return docbridge.Accepted{}, docbridge.Errorf(docbridge.TooLarge, "input is over the size limit of %d bytes", s.maxInput)
-	}
+	in, dir, err := s.storeInput(ctx, e)
 	if err != nil {
-		return docbridge.Accepted{}, docbridge.Wrap(docbridge.Internal, "store input content", err)
+		return docbridge.Accepted{}, err
 	}
-	if err := s.commitContent(tmp, sha); err != nil {
-		return docbridge.Accepted{}, docbridge.Wrap(docbridge.Internal, "store input content", err)
-	}
-	received := e.ReceivedAt
-	if received.IsZero() {
-		received = s.now()
-	}
-	a := docbridge.Accepted{SHA256: sha, Size: size}
-	err = s.inAuditTx(ctx, func(tx auditTx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO inputs
-	(intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at, sidecar)
-	VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?)
-	ON CONFLICT (sha256) DO NOTHING
-	RETURNING id`,
-			e.Intake, e.Source, e.MessageID, sha, size, nanos(received), docbridge.Received, nanos(s.now()), sidecar).Scan(&a.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			a.Duplicate = true
-			return tx.QueryRowContext(ctx, `SELECT id FROM inputs WHERE sha256 = ?`, sha).Scan(&a.ID)
-		}
-		if err != nil {
-			return err
-		}
-		msg := fmt.Sprintf("%d bytes, sha256 %s", size, sha)
-		if e.MessageID != "" {
-			msg += ", message id " + e.MessageID
-		}
-		return appendAudit(ctx, tx, &audit.Record{Kind: audit.InputAccepted, Actor: "intake:" + e.Intake,
-			InputID: a.ID, To: docbridge.Received, Message: msg}, nanos(s.now()))
+	var dup bool
+	err = s.inAuditTxAfter(ctx, []string{dir}, func(ctx context.Context, tx auditTx) error {
+		var err error
+		dup, err = s.insertInput(ctx, tx, &in)
+		return err
 	})
 	if err != nil {
 		return docbridge.Accepted{}, docbridge.Wrap(docbridge.Internal, "record input", err)
 	}
-	return a, nil
+	return docbridge.Accepted{ID: in.ID, SHA256: in.SHA256, Size: in.Size, Duplicate: dup}, nil
+}
+
+// storeInput checks e and stores its body as content, as Accept says, and
+// returns the input it is to become (without an id, in state Received)
+// and the content directory to fsync before its row is committed
+// (placeContent). Its errors are Accept's.
+func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, string, error) {
+	if e == nil || e.Body == nil {
+		return Input{}, "", docbridge.Errorf(docbridge.Internal, "accept: envelope without a body")
+	}
+	if len(e.Sidecar) > docbridge.MaxSidecar {
+		return Input{}, "", docbridge.Errorf(docbridge.TooLarge,
+			"the sidecar (metadata file) is %d bytes, over the limit of %d bytes: shorten it or send the input without it",
+			len(e.Sidecar), docbridge.MaxSidecar)
+	}
+	tmp, sha, size, err := s.writeTemp(ctx, e.Body, s.maxInput)
+	if errors.Is(err, errTooBig) {
+		return Input{}, "", docbridge.Errorf(docbridge.TooLarge, "input is over the size limit of %d bytes", s.maxInput)
+	}
+	if err != nil {
+		return Input{}, "", docbridge.Wrap(docbridge.Internal, "store input content", err)
+	}
+	dir, err := s.placeContent(tmp, sha)
+	if err != nil {
+		return Input{}, "", docbridge.Wrap(docbridge.Internal, "store input content", err)
+	}
+	in := Input{Intake: e.Intake, Source: e.Source, MessageID: e.MessageID, SHA256: sha, Size: size,
+		ReceivedAt: e.ReceivedAt, State: docbridge.Received}
+	if in.ReceivedAt.IsZero() {
+		in.ReceivedAt = s.now()
+	}
+	if len(e.Sidecar) > 0 {
+		in.Sidecar = e.Sidecar
+	}
+	return in, dir, nil
+}
+
+// insertInput inserts in (from storeInput) in tx with its input.accepted
+// audit record (actor "intake:"+in.Intake; the size, hash and sender's
+// message id, never the source name, which may be a file named after the
+// patient), and sets in.ID. When the same bytes are stored already it
+// inserts nothing, returns dup, and sets in.ID, in.State, in.Reason and
+// in.Message to the stored input's.
+func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input) (dup bool, err error) {
+	var sidecar any // NULL when there is none
+	if len(in.Sidecar) > 0 {
+		sidecar = in.Sidecar
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO inputs
+	(intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at, sidecar)
+	VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?)
+	ON CONFLICT (sha256) DO NOTHING
+	RETURNING id`,
+		in.Intake, in.Source, in.MessageID, in.SHA256, in.Size, nanos(in.ReceivedAt), docbridge.Received, nanos(s.now()), sidecar).Scan(&in.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `SELECT id, state, reason, message FROM inputs WHERE sha256 = ?`, in.SHA256).
+			Scan(&in.ID, &in.State, &in.Reason, &in.Message)
+		return true, err
+	}
+	if err != nil {
+		return false, err
+	}
+	msg := fmt.Sprintf("%d bytes, sha256 %s", in.Size, in.SHA256)
+	if in.MessageID != "" {
+		msg += ", message id " + in.MessageID
+	}
+	return false, appendAudit(ctx, tx, &audit.Record{Kind: audit.InputAccepted, Actor: "intake:" + in.Intake,
+		InputID: in.ID, To: docbridge.Received, Message: msg}, nanos(s.now()))
 }
 
 const inputCols = `id, intake, source, message_id, sha256, size, received_at, state, reason, message, sidecar`
@@ -175,7 +205,7 @@ func (s *Store) ClaimInputs(ctx context.Context, now time.Time, lease time.Durat
 		args = append(args, limit)
 	}
 	var out []Input
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if out, err = queryInputs(ctx, tx, q+s.eng.skipLocked(), args...); err != nil || len(out) == 0 {
 			return err
@@ -227,19 +257,10 @@ func (s *Store) FailInput(ctx context.Context, inputID int64, reason docbridge.R
 	if reason == "" {
 		return fmt.Errorf("store: fail input %d: no reason", inputID)
 	}
-	err := s.inAuditTx(ctx, func(tx auditTx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE inputs SET state = ?, reason = ?, message = ?, updated_at = ?
-	WHERE id = ? AND state = ?`,
-			docbridge.Failed, reason, msg, nanos(s.now()), inputID, docbridge.Received)
-		if err != nil {
+	err := s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
+		failed, err := s.failReceived(ctx, tx, inputID, reason, msg)
+		if err != nil || failed {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			if err != nil {
-				return err
-			}
-			return appendAudit(ctx, tx, &audit.Record{Kind: audit.InputFailed, Actor: audit.ActorFrom(ctx, "convert"),
-				InputID: inputID, From: docbridge.Received, To: docbridge.Failed, Reason: reason, Message: msg}, nanos(s.now()))
 		}
 		st, err := inputState(ctx, tx.Tx, inputID)
 		if err != nil {
@@ -254,6 +275,23 @@ func (s *Store) FailInput(ctx context.Context, inputID int64, reason docbridge.R
 		return fmt.Errorf("store: fail input %d: %w", inputID, err)
 	}
 	return nil
+}
+
+// failReceived moves input inputID from Received to Failed in tx, with its
+// input.failed audit record, as FailInput says; failed is false (and
+// nothing changed) when the input is not in Received.
+func (s *Store) failReceived(ctx context.Context, tx auditTx, inputID int64, reason docbridge.Reason, msg string) (failed bool, err error) {
+	res, err := tx.ExecContext(ctx, `UPDATE inputs SET state = ?, reason = ?, message = ?, updated_at = ?
+	WHERE id = ? AND state = ?`,
+		docbridge.Failed, reason, msg, nanos(s.now()), inputID, docbridge.Received)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return false, err
+	}
+	return true, appendAudit(ctx, tx, &audit.Record{Kind: audit.InputFailed, Actor: audit.ActorFrom(ctx, "convert"),
+		InputID: inputID, From: docbridge.Received, To: docbridge.Failed, Reason: reason, Message: msg}, nanos(s.now()))
 }
 
 // inputState reads an input's state inside tx; ErrNotFound when absent.

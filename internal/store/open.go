@@ -101,7 +101,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	var eng engine = sqliteEngine{}
+	var eng engine = &sqliteEngine{}
 	switch {
 	case o.Postgres != "":
 		eng = &pgEngine{url: o.Postgres}
@@ -170,8 +170,10 @@ func (s *Store) removeStaleTemps() {
 	}
 }
 
-// Close closes the database connections. It waits for nothing: callers
-// stop their workers first. Calls after the first return the first result.
+// Close closes the database connections. It waits only for the writes
+// being committed (SQLite); writes still queued, or made after Close, fail.
+// Callers stop their workers first. Calls after the first return the first
+// result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		if err := s.eng.close(s); err != nil {

@@ -221,7 +221,7 @@ func TestMigrateFromOlder(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e testEngine) {
 		ctx := context.Background()
 		o := e.fresh(t)
-		var eng engine = sqliteEngine{}
+		var eng engine = &sqliteEngine{}
 		if o.Postgres != "" {
 			eng = &pgEngine{url: o.Postgres}
 		}

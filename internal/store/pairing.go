@@ -35,7 +35,7 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 	}
 	access := s.box.seal(p.ID, "access_token", p.AccessToken)
 	refresh := s.box.seal(p.ID, "refresh_token", p.RefreshToken)
-	err = s.inAuditTx(ctx, func(tx auditTx) error {
+	err = s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
 		kind := audit.PairingCreated
 		var wasRevoked bool
 		switch err := tx.QueryRowContext(ctx, `SELECT revoked FROM pairings WHERE id = ?`, p.ID).Scan(&wasRevoked); {

@@ -119,6 +119,16 @@ func (*pgEngine) migrationsTable() string {
 
 func (*pgEngine) migrations() []string { return pgMigrations }
 
+// inTx fsyncs dirs, then runs fn in a transaction of its own: PostgreSQL
+// runs concurrent write transactions side by side, and commits them with
+// its own group commit.
+func (e *pgEngine) inTx(ctx context.Context, s *Store, dirs []string, fn txFunc) error {
+	if err := syncErr(dirs, syncDirs(dirs)); err != nil {
+		return err
+	}
+	return runTx(ctx, s.w, e.writeTx(), fn)
+}
+
 // writeTx is READ COMMITTED: each statement sees what was committed before
 // it, so a compare-and-set UPDATE or an INSERT … ON CONFLICT that waited
 // for another transaction's row sees that transaction's outcome, instead

@@ -10,8 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
 // This file holds what is specific to SQLite: the DSN, the pragmas and
@@ -26,14 +24,16 @@ const (
 // sqliteEngine keeps the database in Options.Dir/docbridge.db. Writes go
 // through one connection whose transactions begin IMMEDIATE, so they are
 // serialised in this process and, through SQLite's locking, across
-// processes.
-type sqliteEngine struct{}
+// processes; concurrent ones share a transaction (groupcommit.go).
+type sqliteEngine struct {
+	group *groupCommit // started by open once the schema is migrated
+}
 
 // open creates the database file 0600 (SQLite gives its WAL and
 // shared-memory files the database's mode, so none is ever
 // world-readable), then opens the writer and the reader pools and verifies
 // their pragmas.
-func (sqliteEngine) open(ctx context.Context, s *Store) error {
+func (e *sqliteEngine) open(ctx context.Context, s *Store) error {
 	path := filepath.Join(s.dir, dbFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -51,11 +51,17 @@ func (sqliteEngine) open(ctx context.Context, s *Store) error {
 	if err := migrate(ctx, s); err != nil {
 		return err
 	}
+	e.group = newGroupCommit(s.w)
 	s.r, err = openSQLite(ctx, path, false)
 	return err
 }
 
-func (sqliteEngine) close(s *Store) error {
+// close stops the committer, letting the batch in progress commit, then
+// closes the pools.
+func (e *sqliteEngine) close(s *Store) error {
+	if e.group != nil {
+		e.group.close()
+	}
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
@@ -66,30 +72,36 @@ func (sqliteEngine) close(s *Store) error {
 	return errors.Join(errs...)
 }
 
-func (sqliteEngine) migrationsTable() string {
+func (*sqliteEngine) migrationsTable() string {
 	return `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    INTEGER PRIMARY KEY,
 	applied_at INTEGER NOT NULL
 )`
 }
 
-func (sqliteEngine) migrations() []string { return sqliteMigrations }
+func (*sqliteEngine) migrations() []string { return sqliteMigrations }
+
+// inTx hands fn to the committer, which fsyncs dirs and runs fn in a
+// transaction shared with the other writes queued at the same time.
+func (e *sqliteEngine) inTx(ctx context.Context, _ *Store, dirs []string, fn txFunc) error {
+	return e.group.do(ctx, dirs, fn)
+}
 
 // writeTx is the default: the DSN makes every write transaction IMMEDIATE.
-func (sqliteEngine) writeTx() *sql.TxOptions { return nil }
+func (*sqliteEngine) writeTx() *sql.TxOptions { return nil }
 
 // snapshotTx: a SQLite read transaction sees one snapshot (WAL).
-func (sqliteEngine) snapshotTx() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }
+func (*sqliteEngine) snapshotTx() *sql.TxOptions { return &sql.TxOptions{ReadOnly: true} }
 
 // lock does nothing: the write transaction already holds the database's
 // write lock.
-func (sqliteEngine) lock(context.Context, *sql.Tx, lockName) error { return nil }
+func (*sqliteEngine) lock(context.Context, *sql.Tx, lockName) error { return nil }
 
 // skipLocked is empty: the write transaction holds the database's write
 // lock, so no other transaction leases meanwhile.
-func (sqliteEngine) skipLocked() string { return "" }
+func (*sqliteEngine) skipLocked() string { return "" }
 
-func (sqliteEngine) lease(ctx context.Context, tx *sql.Tx, table, column string, until int64, ids []int64) error {
+func (*sqliteEngine) lease(ctx context.Context, tx *sql.Tx, table, column string, until int64, ids []int64) error {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return err
@@ -98,13 +110,13 @@ func (sqliteEngine) lease(ctx context.Context, tx *sql.Tx, table, column string,
 	return err
 }
 
-func (sqliteEngine) replacingWhere() string {
+func (*sqliteEngine) replacingWhere() string {
 	return `json_extract(meta, '$.action') = 'replace' AND json_extract(meta, '$.replaces') = ?`
 }
 
 // scrubBegin turns secure_delete on for the writer connection: the space
 // the clear values leave is zeroed.
-func (sqliteEngine) scrubBegin(ctx context.Context, s *Store) error {
+func (*sqliteEngine) scrubBegin(ctx context.Context, s *Store) error {
 	if _, err := s.w.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
 		return fmt.Errorf("enable secure_delete: %w", err)
 	}
@@ -113,7 +125,7 @@ func (sqliteEngine) scrubBegin(ctx context.Context, s *Store) error {
 
 // scrubEnd checkpoints the WAL into the database file and empties it, so
 // that no clear copy stays in the WAL.
-func (sqliteEngine) scrubEnd(ctx context.Context, s *Store) error {
+func (*sqliteEngine) scrubEnd(ctx context.Context, s *Store) error {
 	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -142,12 +154,13 @@ func sqliteDSN(path string, writer bool) string {
 
 // openSQLite opens a pool on the database at path and verifies its
 // pragmas: the writer pool has exactly one connection, the reader pool a
-// few.
+// few. Connections keep their statements prepared (stmtcache.go).
 func openSQLite(ctx context.Context, path string, writer bool) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", sqliteDSN(path, writer))
+	cn, err := newSQLiteConnector(sqliteDSN(path, writer))
 	if err != nil {
 		return nil, err
 	}
+	db := sql.OpenDB(cn)
 	n := readConns
 	if writer {
 		n = 1

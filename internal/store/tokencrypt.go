@@ -110,7 +110,7 @@ func (s *Store) encryptClearTokens(ctx context.Context) error {
 		return err
 	}
 	changed := 0
-	err := s.inAuditTx(ctx, func(tx auditTx) error {
+	err := s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, access_token, refresh_token FROM pairings
 	WHERE (access_token <> '' AND access_token NOT LIKE 'enc:v1:%')
 	   OR (refresh_token <> '' AND refresh_token NOT LIKE 'enc:v1:%')`)

@@ -50,7 +50,7 @@ func (s *Store) Transition(ctx context.Context, t Transition) error {
 	if t.Attempted {
 		attempted = 1
 	}
-	err := s.inAuditTx(ctx, func(tx auditTx) error {
+	err := s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
 		var uniqueID, pairingID string
 		var inputID int64
 		err := tx.QueryRowContext(ctx, `UPDATE documents SET
