@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -49,6 +50,9 @@ func countSyncs(ctx context.Context, bin, dir string, sim *simulator, t *templat
 		}
 		d.log = f
 		d.cmd = exec.Command("strace", "-f", "-y", "-qq", "-e", "trace=fsync,fdatasync", "-o", trace, bin, "serve", "-c", d.cfg)
+		// Its own process group, so that stop reaches the traced daemon
+		// and not only strace.
+		d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		d.cmd.Stdout, d.cmd.Stderr = f, f
 		return d.cmd.Start()
 	}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/docbridge/docbridge"
@@ -248,13 +249,23 @@ func (d *daemon) stop() {
 	if d.cmd == nil || d.cmd.Process == nil {
 		return
 	}
-	d.cmd.Process.Signal(os.Interrupt)
+	// A daemon started in its own process group (under strace) is
+	// stopped with its whole group: the tracer and the traced daemon.
+	group := d.cmd.SysProcAttr != nil && d.cmd.SysProcAttr.Setpgid
+	signal := func(sig syscall.Signal) {
+		if group {
+			syscall.Kill(-d.cmd.Process.Pid, sig)
+		} else {
+			d.cmd.Process.Signal(sig)
+		}
+	}
+	signal(syscall.SIGINT)
 	done := make(chan struct{})
 	go func() { d.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
-		d.cmd.Process.Kill()
+		signal(syscall.SIGKILL)
 		<-done
 	}
 	d.log.Close()
