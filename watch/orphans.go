@@ -68,11 +68,18 @@ func (f *Folder) adopt(dir string) {
 	}
 	moved := 0
 	for _, e := range files {
-		if !e.Type().IsRegular() || e.Name() == lockName {
-			continue
+		name := e.Name()
+		if !e.Type().IsRegular() || name == lockName || pairedIn(dir, name) {
+			continue // a PDF's sidecar moves with its PDF
 		}
-		if _, err := moveInto(filepath.Join(dir, e.Name()), f.o.Dir); err != nil {
-			f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(e.Name())).Msg("cannot give back a file claimed by a stopped instance")
+		side := ""
+		if isPDF(name) {
+			side = sidecarIn(dir, name)
+		}
+		// A pair moves under one stem free in the drop folder, so that
+		// neither half is renamed apart and paired with a newer file there.
+		if _, err := movePair(dir, name, side, f.o.Dir); err != nil {
+			f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Msg("cannot give back a file claimed by a stopped instance")
 			continue
 		}
 		moved++

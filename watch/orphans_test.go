@@ -57,3 +57,62 @@ func TestTwoInstancesOfOneNameAreRefused(t *testing.T) {
 		t.Error("a second lock of the same processing folder succeeded")
 	}
 }
+
+// A stopped instance's claimed PDF and sidecar go back to the drop folder
+// together, under a stem no file there has: a newer sidecar (or PDF) of
+// the same name waiting in the drop folder never pairs with them.
+func TestAdoptedPairNeverMeetsAnotherFilesHalf(t *testing.T) {
+	for _, waiting := range []string{"report.json", "report.yaml", "report.pdf"} {
+		t.Run(waiting, func(t *testing.T) {
+			dir := t.TempDir()
+			dead := filepath.Join(dir, "processing", "dead")
+			if err := os.MkdirAll(dead, 0o750); err != nil {
+				t.Fatal(err)
+			}
+			for name, body := range map[string]string{lockName: "", "report.pdf": "%PDF-old", "report.json": `{"title":"old"}`, "lone.pdf": "%PDF-lone"} {
+				if err := os.WriteFile(filepath.Join(dead, name), []byte(body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, waiting), []byte("new"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "lone.json"), []byte(`{"title":"new"}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f, err := NewFolder(FolderOptions{Dir: dir, Sink: &fakeSink{}, Instance: "me"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.adoptOrphans()
+
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pdfs := 0
+			for _, e := range entries {
+				if !isPDF(e.Name()) {
+					continue
+				}
+				pdfs++
+				body, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+				side := sidecarIn(dir, e.Name())
+				var sideBody []byte
+				if side != "" {
+					sideBody, _ = os.ReadFile(filepath.Join(dir, side))
+				}
+				want := map[string]string{"%PDF-old": `{"title":"old"}`, "%PDF-lone": "", "new": ""}[string(body)]
+				if waiting != "report.pdf" && string(body) == "new" {
+					t.Fatalf("unexpected PDF %s", e.Name())
+				}
+				if string(sideBody) != want {
+					t.Errorf("PDF %q (%s) pairs with sidecar %q (%q), want %q", e.Name(), body, side, sideBody, want)
+				}
+			}
+			if want := map[bool]int{true: 3, false: 2}[waiting == "report.pdf"]; pdfs != want {
+				t.Errorf("%d PDFs in the drop folder, want %d", pdfs, want)
+			}
+		})
+	}
+}

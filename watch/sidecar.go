@@ -178,30 +178,46 @@ func readSidecar(path string) ([]byte, error) {
 
 // pairedSidecar reports whether name, in the processing folder, is the
 // sidecar of a PDF there: it is taken with that PDF, not on its own.
-func (f *Folder) pairedSidecar(name string) bool {
-	return isSidecarName(name) && pdfIn(f.o.Processing, name)
+func (f *Folder) pairedSidecar(name string) bool { return pairedIn(f.o.Processing, name) }
+
+// pairedIn reports whether name, in dir, is the sidecar of a PDF there. A
+// .json that is a FHIR resource is an input of its own, never a sidecar.
+func pairedIn(dir, name string) bool {
+	return isSidecarName(name) && pdfIn(dir, name) && !fhirJSON(dir, name)
 }
 
 // movePair moves a claimed PDF and its sidecar (side, "" for none) into
 // dir under one stem, the sidecar first: after a crash between the two
-// renames the PDF is taken again, and the store knows it.
+// renames the PDF is taken again, and the store knows it. A PDF, even
+// alone, gets a stem no file of dir has, so that in the drop folder
+// (orphan adoption) it never meets a sidecar that is not its own. Any
+// other file (pdf not a PDF, side "") is moved as moveInto does.
 func movePair(processing, pdf, side, dir string) (string, error) {
-	if side == "" {
+	if side == "" && !isPDF(pdf) {
 		return moveInto(filepath.Join(processing, pdf), dir)
 	}
 	st := stem(pdf)
+	// A stem is taken when dir has a PDF or any sidecar under it: in the
+	// drop folder (orphan adoption) either would pair with the wrong half.
 	taken := func(s string) bool {
-		_, e1 := os.Lstat(filepath.Join(dir, s+filepath.Ext(pdf)))
-		_, e2 := os.Lstat(filepath.Join(dir, s+filepath.Ext(side)))
-		return e1 == nil || e2 == nil
+		for _, ext := range append([]string{filepath.Ext(pdf), filepath.Ext(side)}, sidecarExts...) {
+			for _, e := range []string{ext, strings.ToLower(ext), strings.ToUpper(ext)} {
+				if _, err := os.Lstat(filepath.Join(dir, s+e)); err == nil {
+					return true
+				}
+			}
+		}
+		return false
 	}
 	if taken(st) {
 		st = fmt.Sprintf("%s.%d", st, time.Now().UnixNano())
 	}
-	dstSide, dstPDF := filepath.Join(dir, st+filepath.Ext(side)), filepath.Join(dir, st+filepath.Ext(pdf))
-	if err := os.Rename(filepath.Join(processing, side), dstSide); err != nil {
-		return "", fmt.Errorf("move %s: %w", fileRef(side), err)
+	if side != "" {
+		if err := os.Rename(filepath.Join(processing, side), filepath.Join(dir, st+filepath.Ext(side))); err != nil {
+			return "", fmt.Errorf("move %s: %w", fileRef(side), err)
+		}
 	}
+	dstPDF := filepath.Join(dir, st+filepath.Ext(pdf))
 	if err := os.Rename(filepath.Join(processing, pdf), dstPDF); err != nil {
 		return "", fmt.Errorf("move %s: %w", fileRef(pdf), err)
 	}
