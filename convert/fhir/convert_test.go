@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,61 @@ func TestPatientReferences(t *testing.T) {
 			d := docs[0]
 			if d.Patient.INS != tt.wantINS || d.FirstError() != nil {
 				t.Errorf("INS = %q, first error %+v; want %q and no error", d.Patient.INS, d.FirstError(), tt.wantINS)
+			}
+		})
+	}
+}
+
+// A subject and a sourcePatientInfo that name the same INS but describe
+// the patient differently: the document carries an identity-mismatch
+// error, whichever trait differs; the same description twice does not.
+func TestTwoPatientDescriptionsMustAgree(t *testing.T) {
+	base, err := os.ReadFile(filepath.Join("testdata", "iti105-pdf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, field string
+		value       any
+		want        docbridge.Reason
+	}{
+		{"same description", "", nil, ""},
+		{"other birth date", "birthDate", "1985-04-18", docbridge.IdentityMismatch},
+		{"other sex", "gender", "male", docbridge.IdentityMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var doc map[string]any
+			if err := json.Unmarshal(base, &doc); err != nil {
+				t.Fatal(err)
+			}
+			var other map[string]any
+			for _, c := range doc["contained"].([]any) {
+				if r := c.(map[string]any); r["resourceType"] == "Patient" {
+					b, _ := json.Marshal(r)
+					json.Unmarshal(b, &other)
+				}
+			}
+			if other == nil {
+				t.Fatal("no contained Patient in the test input")
+			}
+			other["id"] = "other"
+			if tt.field != "" {
+				other[tt.field] = tt.value
+			}
+			doc["contained"] = append(doc["contained"].([]any), other)
+			doc["subject"] = map[string]any{"reference": "#other"}
+			in, _ := json.Marshal(doc)
+			docs, err := Convert(in, testOptions(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got docbridge.Reason
+			if pr := docs[0].FirstError(); pr != nil {
+				got = pr.Code
+			}
+			if got != tt.want {
+				t.Errorf("first error %q (%+v), want %q", got, docs[0].FirstError(), tt.want)
 			}
 		})
 	}

@@ -74,6 +74,20 @@ func (b *builder) patient(subject, sourceInfo *fm.Reference, res *resolver, path
 					"%s names two different INS (subject and sourcePatientInfo): docbridge cannot tell which one identifies the patient", path)
 			}
 		}
+		for _, t := range []struct{ name, have, got string }{
+			{"birth name", p.BirthName, f.BirthName},
+			{"birth date", p.BirthDate, f.BirthDate},
+			{"sex", p.Sex, f.Sex},
+			{"birthplace", p.BirthPlace, f.BirthPlace},
+			{"first names", strings.Join(p.FirstNames, " "), strings.Join(f.FirstNames, " ")},
+		} {
+			if t.have != "" && t.got != "" && !strings.EqualFold(t.have, t.got) && !b.hasProblem(docbridge.IdentityMismatch) {
+				// Two descriptions of the patient that disagree: nothing
+				// is guessed (DESIGN.md §9).
+				b.errorf(docbridge.IdentityMismatch,
+					"%s describes the patient twice (subject and sourcePatientInfo) with different %s: docbridge cannot tell which is right", path, t.name)
+			}
+		}
 		if p.BirthName == "" {
 			p.BirthName = f.BirthName
 		}
