@@ -28,7 +28,8 @@
 //     and moved to done/ or failed/ together (under one name; the reason
 //     file is the PDF's). A sidecar is never taken on its own: it waits for
 //     its PDF (a .json that names a FHIR resourceType is an input of its
-//     own). A PDF that comes first waits a short grace (SidecarGrace, 3 s by
+//     own), up to SidecarMax (10 min by default), then goes to failed/ with
+//     missing-metadata. A PDF that comes first waits a short grace (SidecarGrace, 3 s by
 //     default) for its sidecar, then goes alone: its name must then match a
 //     filename pattern of the mappings (<INS>_<type>_<date>.pdf by default),
 //     or it is refused with missing-metadata. The PDF is claimed first and

@@ -50,6 +50,10 @@ type FolderOptions struct {
 	// before it goes alone (sidecar.go); 0 means DefaultSidecarGrace,
 	// negative means no wait.
 	SidecarGrace time.Duration
+	// SidecarMax is how long a sidecar waits for its PDF before it is
+	// refused (failed/ with a reason file, an alert in the log); 0 means
+	// DefaultSidecarMax.
+	SidecarMax time.Duration
 }
 
 // Folder is a drop-folder intake: fsnotify events plus a periodic rescan.
@@ -108,6 +112,9 @@ func NewFolder(o FolderOptions) (*Folder, error) {
 	}
 	if o.SidecarGrace == 0 {
 		o.SidecarGrace = DefaultSidecarGrace
+	}
+	if o.SidecarMax <= 0 {
+		o.SidecarMax = DefaultSidecarMax
 	}
 	if o.Now == nil {
 		o.Now = time.Now

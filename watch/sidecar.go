@@ -17,6 +17,10 @@ import (
 // when FolderOptions.SidecarGrace is 0.
 const DefaultSidecarGrace = 3 * time.Second
 
+// DefaultSidecarMax is how long a sidecar waits for its PDF when
+// FolderOptions.SidecarMax is 0.
+const DefaultSidecarMax = 10 * time.Minute
+
 // sidecarExts are the extensions of a PDF's sidecar, in the order they
 // are looked for.
 var sidecarExts = []string{".json", ".yaml", ".yml"}
@@ -88,6 +92,9 @@ func (f *Folder) waitsForPair(name string, c *candidate, now time.Time) bool {
 		return now.Sub(c.pairSince) < f.o.SidecarGrace
 	case isSidecarName(name):
 		if !c.pairSince.IsZero() {
+			if now.Sub(c.pairSince) >= f.o.SidecarMax {
+				f.refuseLoneSidecar(name)
+			}
 			return true // known to be a sidecar
 		}
 		if fhirJSON(f.o.Dir, name) {
@@ -98,6 +105,25 @@ func (f *Folder) waitsForPair(name string, c *candidate, now time.Time) bool {
 		return true
 	}
 	return false
+}
+
+// refuseLoneSidecar moves a sidecar whose PDF never came to failed/ with
+// its reason file, so that it does not wait unseen for ever (a PDF lost on
+// the way, or taken alone after a crash between the two claims).
+func (f *Folder) refuseLoneSidecar(name string) {
+	claimed, err := f.claim(name)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Msg("cannot claim a sidecar whose PDF never came")
+		}
+		return
+	}
+	delete(f.files, name)
+	msg := fmt.Sprintf("a PDF sidecar whose PDF (the same name, .pdf) did not come within %s: drop the sidecar first, then the PDF, or remove the sidecar", f.o.SidecarMax)
+	if err := f.refuse(claimed, "", 0, docbridge.MissingMetadata, msg); err != nil {
+		f.claimed[claimed] = &candidate{}
+		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Msg("cannot refuse a sidecar whose PDF never came")
+	}
 }
 
 // settled reports whether a file has seen no event for the quick window,

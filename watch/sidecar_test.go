@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -249,5 +250,29 @@ func TestClaimedPairIsFinishedAfterACrash(t *testing.T) {
 	})
 	if got := sink.inputs(); len(got) != 1 || string(got[0].sidecar) != "type: x\n" {
 		t.Errorf("inputs = %+v, want the PDF once with its sidecar", got)
+	}
+}
+
+// A sidecar whose PDF never comes is refused after SidecarMax, with a
+// reason file, instead of waiting unseen for ever; it is never an input.
+func TestLoneSidecarIsRefusedAfterItsMaximumWait(t *testing.T) {
+	sink := &pairSink{}
+	dir := t.TempDir()
+	runFolder(t, FolderOptions{Dir: dir, Sink: sink, Settle: 200 * time.Millisecond, Rescan: time.Hour, SidecarMax: 300 * time.Millisecond})
+	time.Sleep(50 * time.Millisecond) // let the watch start
+	dropFile(t, dir, "orphan.json", sideJSON)
+	eventually(t, "orphan.json in failed/ with its reason", func() bool {
+		return exists(filepath.Join(dir, "failed", "orphan.json")) && exists(filepath.Join(dir, "failed", "orphan.json.reason.json"))
+	})
+	b, err := os.ReadFile(filepath.Join(dir, "failed", "orphan.json.reason.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf ReasonFile
+	if err := json.Unmarshal(b, &rf); err != nil || rf.Code != docbridge.MissingMetadata {
+		t.Errorf("reason file %s (%v), want code %s", b, err, docbridge.MissingMetadata)
+	}
+	if got := sink.inputs(); len(got) != 0 {
+		t.Errorf("the lone sidecar was taken as an input: %+v", got)
 	}
 }

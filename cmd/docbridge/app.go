@@ -78,7 +78,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		f, err := watch.NewFolder(watch.FolderOptions{
 			Name: fc.Name, Dir: fc.Path, Done: fc.Done, Failed: fc.Failed,
 			Settle: fc.Settle, Rescan: fc.Rescan, Poll: fc.Poll, Instance: cfg.Instance, Sink: a.pipe, Log: log,
-			SidecarGrace: fc.SidecarGrace,
+			SidecarGrace: fc.SidecarGrace, SidecarMax: fc.SidecarMax,
 		})
 		if err != nil {
 			st.Close()

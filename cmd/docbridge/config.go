@@ -121,6 +121,9 @@ type FolderConfig struct {
 	// SidecarGrace is how long a PDF waits for its sidecar before it goes
 	// alone (watch.FolderOptions.SidecarGrace); default 3s.
 	SidecarGrace time.Duration `yaml:"sidecar_grace"`
+	// SidecarMax is how long a sidecar waits for its PDF before it is
+	// refused (watch.FolderOptions.SidecarMax); default 10m.
+	SidecarMax time.Duration `yaml:"sidecar_max"`
 }
 
 // loadConfig reads and checks a configuration file. Unknown keys are
