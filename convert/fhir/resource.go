@@ -41,6 +41,7 @@ type resource struct {
 type resolver struct {
 	contained map[string]resource // by id
 	entries   map[string]resource // by fullUrl and by "Type/id"
+	ambiguous map[string]bool     // "Type/id" keys that two entries share: resolved by nobody
 }
 
 // withContained returns a resolver that also knows the contained
@@ -49,7 +50,7 @@ type resolver struct {
 func (r *resolver) withContained(contained []json.RawMessage) *resolver {
 	out := &resolver{contained: map[string]resource{}, entries: nil}
 	if r != nil {
-		out.entries = r.entries
+		out.entries, out.ambiguous = r.entries, r.ambiguous
 	}
 	for _, c := range contained {
 		var h head
@@ -68,9 +69,19 @@ func (r *resolver) addEntry(fullURL string, res resource, id string) {
 	if fullURL != "" {
 		r.entries[fullURL] = res
 	}
-	if id != "" {
-		r.entries[res.Type+"/"+id] = res
+	if id == "" {
+		return
 	}
+	key := res.Type + "/" + id
+	if _, dup := r.entries[key]; dup {
+		// Two entries of one type and id (from two servers): a relative
+		// reference to it could mean either, so it means neither.
+		if r.ambiguous == nil {
+			r.ambiguous = map[string]bool{}
+		}
+		r.ambiguous[key] = true
+	}
+	r.entries[key] = res
 }
 
 // resolve returns the resource ref names, or false when it is not in the
@@ -83,16 +94,11 @@ func (r *resolver) resolve(ref string) (resource, bool) {
 		res, found := r.contained[id]
 		return res, found
 	}
-	if res, ok := r.entries[ref]; ok {
+	// An absolute URL resolves only to the entry of that fullUrl (FHIR
+	// bundle reference rules): another server's Patient/1 is not this
+	// bundle's Patient/1.
+	if res, ok := r.entries[ref]; ok && !r.ambiguous[ref] {
 		return res, true
-	}
-	// An absolute URL: match its last two segments, Type/id.
-	if i := strings.LastIndexByte(ref, '/'); i > 0 {
-		if j := strings.LastIndexByte(ref[:i], '/'); j >= 0 {
-			if res, ok := r.entries[ref[j+1:]]; ok {
-				return res, true
-			}
-		}
 	}
 	return resource{}, false
 }
