@@ -12,19 +12,8 @@ import (
 
 // publish handles POST /DocumentReference: one document, content inline.
 func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
-	g, p := s.authorize(r)
-	if p != nil {
-		s.fail(w, r, p)
-		return
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/fhir+json" {
-		s.fail(w, r, &problem{status: http.StatusUnsupportedMediaType, code: "not-supported", diag: "Content-Type must be application/fhir+json"})
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes)
-	c, err := s.newUpload()
-	if err != nil {
-		s.fail(w, r, &problem{status: http.StatusInternalServerError, code: "exception", diag: "the simulator cannot store content"})
+	g, c, ok := s.startUpload(w, r)
+	if !ok {
 		return
 	}
 	defer c.discard()
@@ -162,6 +151,29 @@ type upload struct {
 	mem  bytes.Buffer
 	f    *os.File
 	kept bool
+}
+
+// startUpload is what every POST of a document checks first: the token,
+// the FHIR JSON Content-Type and the body limit; it then opens the upload
+// the content will stream into (the caller discards it). It answers the
+// problem itself and returns false when the request goes no further.
+func (s *Server) startUpload(w http.ResponseWriter, r *http.Request) (grant, *upload, bool) {
+	g, p := s.authorize(r)
+	if p != nil {
+		s.fail(w, r, p)
+		return g, nil, false
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/fhir+json" {
+		s.fail(w, r, &problem{status: http.StatusUnsupportedMediaType, code: "not-supported", diag: "Content-Type must be application/fhir+json"})
+		return g, nil, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes)
+	c, err := s.newUpload()
+	if err != nil {
+		s.fail(w, r, &problem{status: http.StatusInternalServerError, code: "exception", diag: "the simulator cannot store content"})
+		return g, nil, false
+	}
+	return g, c, true
 }
 
 func (s *Server) newUpload() (*upload, error) {

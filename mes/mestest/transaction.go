@@ -3,7 +3,6 @@ package mestest
 import (
 	"encoding/json"
 	"fmt"
-	"mime"
 	"net/http"
 	"regexp"
 	"slices"
@@ -36,19 +35,8 @@ var uuidURN = regexp.MustCompile(`^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-
 // transaction handles POST [base]: an ITI-65 transaction bundle of one
 // document (pdsm-iti65), processed atomically.
 func (s *Server) transaction(w http.ResponseWriter, r *http.Request) {
-	g, p := s.authorize(r)
-	if p != nil {
-		s.fail(w, r, p)
-		return
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/fhir+json" {
-		s.fail(w, r, &problem{status: http.StatusUnsupportedMediaType, code: "not-supported", diag: "Content-Type must be application/fhir+json"})
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes)
-	c, err := s.newUpload()
-	if err != nil {
-		s.fail(w, r, &problem{status: http.StatusInternalServerError, code: "exception", diag: "the simulator cannot store content"})
+	g, c, ok := s.startUpload(w, r)
+	if !ok {
 		return
 	}
 	defer c.discard()
