@@ -40,8 +40,8 @@ func forbidden(pkg, dep string) string {
 	own := strings.HasPrefix(dep, module)
 	rel := strings.TrimPrefix(dep, module)
 	under := func(p, root string) bool { return p == root || strings.HasPrefix(p, root+"/") }
-	if rel == "/internal/fhirschema" || rel == "/convert/internal/golden" {
-		return "test helpers (an embedded schema, golden files) stay out of the program: only tests import them"
+	if rel == "/internal/fhirschema" || rel == "/convert/internal/golden" || rel == "/watch/internal/testpki" {
+		return "test helpers (an embedded schema, golden files, a test PKI) stay out of the program: only tests import them"
 	}
 	switch {
 	case pkg == "":

@@ -284,10 +284,10 @@ func TestPDFLimit(t *testing.T) {
 
 func TestClientCertificates(t *testing.T) {
 	pki := newPKI(t)
-	tc := &tls.Config{Certificates: []tls.Certificate{pki.server}, ClientCAs: pki.pool, ClientAuth: tls.VerifyClientCertIfGiven}
+	tc := &tls.Config{Certificates: []tls.Certificate{pki.Server}, ClientCAs: pki.Pool, ClientAuth: tls.VerifyClientCertIfGiven}
 	_, base := start(t, Options{Sink: &fakeSink{}, TLS: tc})
-	withCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool, Certificates: []tls.Certificate{pki.client}}}}
-	withoutCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}
+	withCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.Pool, Certificates: []tls.Certificate{pki.Client}}}}
+	withoutCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.Pool}}}
 	defer withCert.CloseIdleConnections()
 	defer withoutCert.CloseIdleConnections()
 
@@ -310,9 +310,9 @@ func TestClientCertificates(t *testing.T) {
 
 func TestBearerOverTLS(t *testing.T) {
 	pki := newPKI(t)
-	tc := &tls.Config{Certificates: []tls.Certificate{pki.server}, ClientCAs: pki.pool, ClientAuth: tls.VerifyClientCertIfGiven}
+	tc := &tls.Config{Certificates: []tls.Certificate{pki.Server}, ClientCAs: pki.Pool, ClientAuth: tls.VerifyClientCertIfGiven}
 	_, base := start(t, Options{Sink: &fakeSink{}, TLS: tc, Tokens: []string{token}})
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.Pool}}}
 	defer c.CloseIdleConnections()
 	if resp, b := post(t, c, base+"/", "application/fhir+json", strings.NewReader(bundle)); resp.StatusCode != http.StatusAccepted {
 		t.Errorf("bearer over TLS: %d %s", resp.StatusCode, b)

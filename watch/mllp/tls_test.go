@@ -1,74 +1,34 @@
 package mllp
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net"
 	"testing"
 	"time"
+
+	"github.com/docbridge/docbridge/watch/internal/testpki"
 
 	"github.com/docbridge/docbridge/hl7"
 )
 
-// testPKI is a CA with a server and a client certificate, made in the test.
-type testPKI struct {
-	pool           *x509.CertPool
-	server, client tls.Certificate
-}
-
-func newPKI(t *testing.T) testPKI {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "docbridge test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	leaf := func(serial int64, name string, usage x509.ExtKeyUsage) tls.Certificate {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return testPKI{pool: pool, server: leaf(2, "docbridge", x509.ExtKeyUsageServerAuth), client: leaf(3, "lis", x509.ExtKeyUsageClientAuth)}
-}
+// newPKI is testpki.New for this package's sender.
+func newPKI(t *testing.T) testpki.PKI { return testpki.New(t, "lis") }
 
 func TestMutualTLS(t *testing.T) {
 	pki := newPKI(t)
 	sink := &fakeSink{}
 	s, _ := start(t, Options{Sink: sink, TLS: &tls.Config{
-		Certificates: []tls.Certificate{pki.server}, ClientCAs: pki.pool,
+		Certificates: []tls.Certificate{pki.Server}, ClientCAs: pki.Pool,
 		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12,
 	}})
 	dialTLS := func(certs []tls.Certificate) (*tls.Conn, error) {
-		nc, err := tls.Dial("tcp", s.Addr().String(), &tls.Config{RootCAs: pki.pool, Certificates: certs, ServerName: "127.0.0.1"})
+		nc, err := tls.Dial("tcp", s.Addr().String(), &tls.Config{RootCAs: pki.Pool, Certificates: certs, ServerName: "127.0.0.1"})
 		if err != nil {
 			return nil, err
 		}
 		return nc, nc.Handshake()
 	}
 
-	nc, err := dialTLS([]tls.Certificate{pki.client})
+	nc, err := dialTLS([]tls.Certificate{pki.Client})
 	if err != nil {
 		t.Fatalf("TLS with a client certificate: %v", err)
 	}
