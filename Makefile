@@ -44,8 +44,10 @@ bench-hl7:
 	bench/hl7/run.sh
 
 # The reliability suite: the daemon killed with SIGKILL ten times during a
-# 5,000-document flow, MES outages, 1,000 hostile inputs; it prints its
-# figures (lines starting FIGURES). CHAOS_SEED=n replays a run.
+# 5,000-document flow, MES outages, 1,000 hostile inputs, and (when
+# DOCBRIDGE_TEST_POSTGRES is set) three instances on one PostgreSQL with one
+# killed; it prints its figures (lines starting FIGURES). CHAOS_SEED=n
+# replays a run.
 chaos:
 	$(GO) test -tags chaos -count=1 -run Chaos -v -timeout 30m ./cmd/docbridge 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|FIGURES|SEED|chaos_test' ; exit $${PIPESTATUS[0]}
 
