@@ -3,7 +3,6 @@ package mestest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -157,23 +156,10 @@ type transaction struct {
 func parseBundle(body io.Reader, w io.Writer) (*transaction, *problem) {
 	sink := newB64Sink(w)
 	f := newDataFilter(body, sink, binaryDataPath)
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
 	tx := &transaction{listAt: -1, patchAt: -1, docAt: -1, binaryAt: -1}
 	tx.sub.profile = profilePDSm
-	err := dec.Decode(&tx.bundle)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("unexpected data after the resource")
-		}
-	}
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, &problem{status: http.StatusRequestEntityTooLarge, code: "too-costly",
-				diag: fmt.Sprintf("the request body is over the limit of %d bytes", mbe.Limit)}
-		}
-		return nil, &problem{status: http.StatusBadRequest, code: "structure", diag: "the body is not a valid Bundle: " + jsonError(err)}
+	if p := decodeOne(f, &tx.bundle, "Bundle"); p != nil {
+		return nil, p
 	}
 	if tx.bundle.ResourceType != "Bundle" {
 		return nil, &problem{status: http.StatusBadRequest, code: "structure", expr: "resourceType", diag: "resourceType must be Bundle"}

@@ -1,8 +1,6 @@
 package mestest
 
 import (
-	"encoding/json"
-	"errors"
 	"mime"
 	"net/http"
 	"slices"
@@ -40,15 +38,12 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var params parametersIn
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxPatchBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&params); err != nil || params.ResourceType != "Parameters" {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.fail(w, r, &problem{status: http.StatusRequestEntityTooLarge, code: "too-costly", diag: "a FHIRPath Patch is over the limit"})
-			return
-		}
-		s.fail(w, r, &problem{status: http.StatusBadRequest, code: "structure", diag: "the body is not a FHIRPath Patch Parameters resource"})
+	p = decodeOne(http.MaxBytesReader(w, r.Body, maxPatchBytes), &params, "FHIRPath Patch Parameters resource")
+	if p == nil && params.ResourceType != "Parameters" {
+		p = &problem{status: http.StatusBadRequest, code: "structure", diag: "the body is not a FHIRPath Patch Parameters resource"}
+	}
+	if p != nil {
+		s.fail(w, r, p)
 		return
 	}
 	ops, ok := patchSignatures(params.Parameter)

@@ -149,22 +149,9 @@ type submission struct {
 func parse(body io.Reader, w io.Writer) (*submission, *problem) {
 	sink := newB64Sink(w)
 	f := newDataFilter(body, sink, inlineDataPath)
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
 	sub := submission{profile: profileMESAPI}
-	err := dec.Decode(&sub.doc)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("unexpected data after the resource")
-		}
-	}
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, &problem{status: http.StatusRequestEntityTooLarge, code: "too-costly",
-				diag: fmt.Sprintf("the request body is over the limit of %d bytes", mbe.Limit)}
-		}
-		return nil, &problem{status: http.StatusBadRequest, code: "structure", diag: "the body is not a valid DocumentReference: " + jsonError(err)}
+	if p := decodeOne(f, &sub.doc, "DocumentReference"); p != nil {
+		return nil, p
 	}
 	sub.dataSeen = f.diverts
 	if len(sub.doc.Content) == 1 && sub.doc.Content[0].Attachment != nil && sub.doc.Content[0].Attachment.Data != nil {
@@ -196,4 +183,27 @@ func jsonError(err error) string {
 		return "unknown element " + strings.TrimPrefix(err.Error(), "json: unknown field ")
 	}
 	return "malformed JSON"
+}
+
+// decodeOne decodes the one resource of a request body into v, strictly
+// (no unknown element, nothing after it): 413 past the body limit, 400
+// naming what for any other fault.
+func decodeOne(r io.Reader, v any, what string) *problem {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("unexpected data after the resource")
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &problem{status: http.StatusRequestEntityTooLarge, code: "too-costly",
+			diag: fmt.Sprintf("the request body is over the limit of %d bytes", mbe.Limit)}
+	}
+	return &problem{status: http.StatusBadRequest, code: "structure", diag: "the body is not a valid " + what + ": " + jsonError(err)}
 }
