@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/docbridge/docbridge/convert/internal/ident"
+
 	"github.com/beevik/etree"
 
 	"github.com/docbridge/docbridge"
@@ -57,7 +59,7 @@ func (b *builder) patient(cd *etree.Element) {
 			}
 			continue
 		}
-		value := strings.Join(strings.Fields(id.ext), "")
+		value := ident.NormINS(id.ext)
 		switch {
 		case value == "":
 			b.errorf(docbridge.MissingINS,

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/docbridge/docbridge/convert/internal/ident"
+
 	fm "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/docbridge/docbridge"
@@ -55,7 +57,7 @@ func (b *builder) patient(subject, sourceInfo *fm.Reference, res *resolver, path
 		r := str(ref.Reference)
 		if sys, value, ok := conditional(r, "Patient"); ok {
 			if sys = mappings.SystemURI(sys); slices.Contains(insSystems, sys) {
-				found = append(found, docbridge.Patient{INS: normINS(value), INSSystem: sys})
+				found = append(found, docbridge.Patient{INS: ident.NormINS(value), INSSystem: sys})
 			}
 			continue
 		}
@@ -121,7 +123,7 @@ func insOf(id fm.Identifier) (ins, system string, ok bool) {
 	if !slices.Contains(insSystems, system) || str(id.Value) == "" {
 		return "", "", false
 	}
-	return normINS(str(id.Value)), system, true
+	return ident.NormINS(str(id.Value)), system, true
 }
 
 // readPatient reads one Patient resource as FR Core writes the INS
@@ -277,8 +279,4 @@ func (b *builder) checkPatient(path string) {
 				"the INS trait %q is missing: %s has no Patient (contained sourcePatientInfo or subject) giving %s", t.name, path, t.where)
 		}
 	}
-}
-
-func normINS(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
 }

@@ -30,7 +30,7 @@ func patient(msg *hl7.Message, add func(docbridge.Reason, docbridge.Severity, st
 	}
 	insCount := 0
 	for _, rep := range pid.Field(3).Reps() {
-		value := strings.Join(strings.Fields(rep.Comp(1).Text()), "")
+		value := ident.NormINS(rep.Comp(1).Text())
 		authority := rep.Comp(4)
 		oid := authority.Sub(2).Text()
 		switch {

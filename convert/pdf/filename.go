@@ -3,6 +3,8 @@ package pdf
 import (
 	"strings"
 
+	"github.com/docbridge/docbridge/convert/internal/ident"
+
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
 )
@@ -51,7 +53,7 @@ func (b *builder) fromFilename(fm mappings.FilenameMatch) {
 	}
 
 	pat := &d.Patient
-	if ins := normINS(v[mappings.FieldINS]); ins != "" {
+	if ins := ident.NormINS(v[mappings.FieldINS]); ins != "" {
 		pat.INS, pat.INSSystem = ins, p.INSSystem
 	}
 	pat.BirthName = strings.TrimSpace(v[mappings.FieldBirthName])

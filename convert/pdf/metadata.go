@@ -137,7 +137,7 @@ func (b *builder) integrity(s *Sidecar) {
 // sex and the birth date.
 func (b *builder) sidecarPatient(sp *Patient) {
 	p := &b.d.Patient
-	p.INS = normINS(sp.INS)
+	p.INS = ident.NormINS(sp.INS)
 	if p.INS != "" {
 		if sp.INSSystem == "" {
 			b.errorf(docbridge.MissingINS, "sidecar: patient.insSystem is missing: say which INS it is (urn:oid:1.2.250.1.213.1.4.8 for an INS-NIR, .9 NIA, .10 test, .11 demo)")
@@ -354,9 +354,6 @@ func knownFormat(m *mappings.Set, code string) bool {
 }
 
 // normINS removes the spaces an INS is often written with.
-func normINS(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
-}
 
 func orDefault(s, def string) string {
 	if s = strings.TrimSpace(s); s == "" {
