@@ -4,11 +4,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/docbridge/docbridge/convert/internal/ident"
-
 	"github.com/beevik/etree"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/ident"
 )
 
 // insRoots are the INS OIDs (spec/mes-pdsm-cda-ins.md §5.2): INS-NIR, INS-NIA,

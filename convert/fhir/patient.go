@@ -6,12 +6,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/docbridge/docbridge/convert/internal/ident"
-
 	fm "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert/internal/dates"
+	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/mappings"
 )
 

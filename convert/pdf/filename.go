@@ -3,9 +3,8 @@ package pdf
 import (
 	"strings"
 
-	"github.com/docbridge/docbridge/convert/internal/ident"
-
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/mappings"
 )
 
