@@ -11,10 +11,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/docbridge/docbridge/watch/internal/testpki"
-
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/fhirschema"
+	"github.com/docbridge/docbridge/watch/internal/testpki"
 )
 
 const token = "s3cret-token-for-tests"

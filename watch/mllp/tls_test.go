@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docbridge/docbridge/watch/internal/testpki"
-
 	"github.com/docbridge/docbridge/hl7"
+	"github.com/docbridge/docbridge/watch/internal/testpki"
 )
 
 // newPKI is testpki.New for this package's sender.
