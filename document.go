@@ -132,6 +132,13 @@ type Document struct {
 
 	Problems []Problem `json:"problems"`
 
+	// Provenance names the fields that did not come from the document
+	// itself: field name (the JSON name: "facilityType", "practiceSetting",
+	// "custodian", "authors", "confidentiality", "language", "type") →
+	// where the value came from ("profile:<name>", "index:<line>").
+	// Fields the document carried are absent.
+	Provenance map[string]string `json:"provenance,omitempty"`
+
 	// Content is the exact bytes that will be sent; Size and the hashes are
 	// computed over it. It is not part of the JSON form.
 	Content []byte `json:"-"`

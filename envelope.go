@@ -21,6 +21,12 @@ type Envelope struct {
 	// §7 fields. Nil for most inputs. It is stored with the input, at most
 	// MaxSidecar bytes, and given to the converter with the input's Origin.
 	Sidecar []byte
+
+	// Sender is the authenticated sender within the intake, when the
+	// intake knows one: the name of a FHIR bearer token or the subject of
+	// a client certificate. It selects a source profile; never patient
+	// data.
+	Sender string
 }
 
 // MaxSidecar is the size limit of Envelope.Sidecar.
@@ -32,6 +38,15 @@ const MaxSidecar = 1 << 20
 type Origin struct {
 	Name    string // Envelope.Source
 	Sidecar []byte // Envelope.Sidecar, or nil
+
+	// Intake and Sender are the envelope's, for choosing a source profile.
+	Intake string
+	Sender string
+	// Profiles are the configured source profiles; a converter selects the
+	// one for this input with Profiles.Select (an HL7 v2 converter adds
+	// MSH-3.1 and MSH-4.1 to the key) and fills what its documents leave
+	// empty, recording it in Document.Provenance.
+	Profiles Profiles
 }
 
 // Accepted is what the Sink says of an envelope it made durable.

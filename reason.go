@@ -37,6 +37,16 @@ const (
 	// PairingConflict: two or more live pairings claim the document's INS;
 	// a person must revoke the wrong one. Nothing is guessed.
 	PairingConflict Reason = "pairing-conflict"
+	// VersionConflict: a document arrives under the id of a stored one but
+	// differs from it (another patient, other content or metadata) and its
+	// source does not say it is a correction; or a replacement or deletion
+	// names a document of another patient. A person compares both versions'
+	// metadata and decides. Nothing is merged silently.
+	VersionConflict Reason = "version-conflict"
+	// ProfileInvalid: a source profile (configuration) gives a value the
+	// national value sets do not know; the operator fixes the profile and
+	// converts the input again (queue reconvert).
+	ProfileInvalid Reason = "profile-invalid"
 	// Internal is for failures of docbridge itself (disk full, store
 	// unavailable): the input is kept and the operation can be retried.
 	Internal Reason = "internal"
@@ -62,6 +72,8 @@ var reasonStates = map[Reason]State{
 	Duplicate:           Delivered,
 	PairingExpired:      Failed,
 	PairingConflict:     Review,
+	VersionConflict:     Review,
+	ProfileInvalid:      Review,
 	Internal:            Held,
 }
 
