@@ -26,6 +26,7 @@ type Input struct {
 	Reason     docbridge.Reason
 	Message    string
 	Sidecar    []byte // the envelope's sidecar; nil when it had none
+	Sender     string // the envelope's authenticated sender, or ""
 }
 
 var _ docbridge.Sink = (*Store)(nil)
@@ -90,7 +91,7 @@ func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, s
 		return Input{}, "", docbridge.Wrap(docbridge.Internal, "store input content", err)
 	}
 	in := Input{Intake: e.Intake, Source: e.Source, MessageID: e.MessageID, SHA256: sha, Size: size,
-		ReceivedAt: e.ReceivedAt, State: docbridge.Received}
+		ReceivedAt: e.ReceivedAt, State: docbridge.Received, Sender: e.Sender}
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = s.now()
 	}
@@ -112,11 +113,11 @@ func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input) (dup boo
 		sidecar = in.Sidecar
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO inputs
-	(intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at, sidecar)
-	VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?)
+	(intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at, sidecar, sender)
+	VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?)
 	ON CONFLICT (sha256) DO NOTHING
 	RETURNING id`,
-		in.Intake, in.Source, in.MessageID, in.SHA256, in.Size, nanos(in.ReceivedAt), docbridge.Received, nanos(s.now()), sidecar).Scan(&in.ID)
+		in.Intake, in.Source, in.MessageID, in.SHA256, in.Size, nanos(in.ReceivedAt), docbridge.Received, nanos(s.now()), sidecar, in.Sender).Scan(&in.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = tx.QueryRowContext(ctx, `SELECT id, state, reason, message FROM inputs WHERE sha256 = ?`, in.SHA256).
 			Scan(&in.ID, &in.State, &in.Reason, &in.Message)
@@ -133,14 +134,14 @@ func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input) (dup boo
 		InputID: in.ID, To: docbridge.Received, Message: msg}, nanos(s.now()))
 }
 
-const inputCols = `id, intake, source, message_id, sha256, size, received_at, state, reason, message, sidecar`
+const inputCols = `id, intake, source, message_id, sha256, size, received_at, state, reason, message, sidecar, sender`
 
 // scanInput reads one row of inputCols.
 func scanInput(sc interface{ Scan(...any) error }) (Input, error) {
 	var in Input
 	var received int64
 	err := sc.Scan(&in.ID, &in.Intake, &in.Source, &in.MessageID, &in.SHA256, &in.Size,
-		&received, &in.State, &in.Reason, &in.Message, &in.Sidecar)
+		&received, &in.State, &in.Reason, &in.Message, &in.Sidecar, &in.Sender)
 	in.ReceivedAt = fromNanos(received)
 	if len(in.Sidecar) == 0 {
 		in.Sidecar = nil

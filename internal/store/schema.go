@@ -156,6 +156,11 @@ CREATE INDEX pairings_mes_patient ON pairings (mes_patient);
 ALTER TABLE inputs ADD COLUMN sidecar BLOB;
 ALTER TABLE inputs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
 `,
+	// 6: the authenticated sender within the intake (Envelope.Sender), for
+	// choosing the input's source profile when it is converted again.
+	`
+ALTER TABLE inputs ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.

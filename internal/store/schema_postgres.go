@@ -136,4 +136,8 @@ CREATE INDEX pairings_mes_patient ON pairings (mes_patient);
 ALTER TABLE inputs ADD COLUMN sidecar BYTEA;
 ALTER TABLE inputs ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
 `,
+	// 6: the authenticated sender within the intake (Envelope.Sender).
+	`
+ALTER TABLE inputs ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+`,
 }
