@@ -118,6 +118,8 @@ func testStore(t *testing.T, open opener) {
 		{"Claim", testClaim},
 		{"ClaimInputs", testClaimInputs},
 		{"AcceptSidecar", testAcceptSidecar},
+		{"Versions", testVersions},
+		{"AcceptConvertedResend", testAcceptConvertedResend},
 		{"History", testHistory},
 		{"Documents", testDocuments},
 		{"Pairings", testPairings},
