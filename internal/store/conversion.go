@@ -146,7 +146,8 @@ func (s *Store) recordDocuments(ctx context.Context, tx auditTx, inputID int64, 
 	refs := make([]DocRef, len(p.docs))
 	for i, nd := range p.docs {
 		var err error
-		if refs[i], err = insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], now); err != nil {
+		correctedBy := func(id int64) string { return fmt.Sprintf("corrected by document %d of input %d", id, inputID) }
+		if refs[i], _, err = insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], now, correctedBy); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO conversions (input_id, position, doc_id, existing) VALUES (?, ?, ?, ?)`,
@@ -214,26 +215,27 @@ func checkDocument(nd NewDocument, input contentRef) (sha, meta string, err erro
 // row that is the same version (same uniqueId, content and metadata, see
 // versionDiff) with Existing set. A new version of a stored uniqueId is
 // judged by judgeVersion: the stored versions it corrects become
-// superseded ("corrected by document N of input M"), and a conflicting one
-// enters review with reason VersionConflict (unless it failed already:
-// the most severe outcome wins).
-func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocument, sha, meta string, now int64) (DocRef, error) {
+// superseded, with the message correctedBy gives for the new row's id,
+// and a conflicting one enters review with reason VersionConflict (unless
+// it failed already: the most severe outcome wins).
+func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocument, sha, meta string, now int64,
+	correctedBy func(newID int64) string) (ref DocRef, corrected []int64, err error) {
 	key, err := versionKey(nd.Doc)
 	if err != nil {
-		return DocRef{}, err
+		return DocRef{}, nil, err
 	}
 	stored, err := queryDocs(ctx, tx, `SELECT `+docCols+` FROM documents WHERE unique_id = ? ORDER BY id`, nd.Doc.UniqueID)
 	if err != nil {
-		return DocRef{}, err
+		return DocRef{}, nil, err
 	}
 	var live []DocRow
 	for _, d := range stored {
 		diff, err := versionDiff(d.Doc, nd.Doc)
 		if err != nil {
-			return DocRef{}, err
+			return DocRef{}, nil, err
 		}
 		if len(diff) == 0 {
-			return DocRef{ID: d.ID, Existing: true, State: d.State, Reason: d.Reason, Message: d.Message}, nil
+			return DocRef{ID: d.ID, Existing: true, State: d.State, Reason: d.Reason, Message: d.Message}, nil, nil
 		}
 		if d.State != docbridge.Superseded {
 			live = append(live, d)
@@ -241,12 +243,12 @@ func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocume
 	}
 	v, err := judgeVersion(nd.Doc, live)
 	if err != nil {
-		return DocRef{}, err
+		return DocRef{}, nil, err
 	}
 	if v.conflict != "" && nd.State != docbridge.Failed {
 		nd.State, nd.Reason, nd.Message = docbridge.Review, docbridge.VersionConflict, v.conflict
 	}
-	ref := DocRef{State: nd.State, Reason: nd.Reason, Message: nd.Message}
+	ref = DocRef{State: nd.State, Reason: nd.Reason, Message: nd.Message}
 	err = tx.QueryRowContext(ctx, `INSERT INTO documents
 	(input_id, unique_id, sha256, state, reason, message, attempts, next_attempt_at,
 	 pairing_id, mes_id, meta, created_at, updated_at, version_key)
@@ -260,26 +262,28 @@ func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocume
 		ref.Existing = true
 		err = tx.QueryRowContext(ctx, `SELECT id, state, reason, message FROM documents WHERE unique_id = ? AND version_key = ?`,
 			nd.Doc.UniqueID, key).Scan(&ref.ID, &ref.State, &ref.Reason, &ref.Message)
-		return ref, err
+		return ref, nil, err
 	}
 	if err != nil {
-		return ref, err
+		return ref, nil, err
 	}
-	if err := insertEvent(ctx, tx.Tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: "convert"}, now); err != nil {
-		return ref, err
+	actor := audit.ActorFrom(ctx, "convert")
+	if err := insertEvent(ctx, tx.Tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: actor}, now); err != nil {
+		return ref, nil, err
 	}
-	err = appendAudit(ctx, tx, &audit.Record{Kind: audit.DocumentCreated, Actor: "convert", DocID: ref.ID, InputID: inputID,
+	err = appendAudit(ctx, tx, &audit.Record{Kind: audit.DocumentCreated, Actor: actor, DocID: ref.ID, InputID: inputID,
 		UniqueID: nd.Doc.UniqueID, To: nd.State, Reason: nd.Reason, Message: nd.Message}, now)
 	if err != nil {
-		return ref, err
+		return ref, nil, err
 	}
 	for _, old := range v.corrects {
 		if err := transitionTx(ctx, tx, Transition{ID: old.ID, From: old.State, To: docbridge.Superseded,
-			Message: fmt.Sprintf("corrected by document %d of input %d", ref.ID, inputID), Actor: "convert"}, fromNanos(now)); err != nil {
-			return ref, fmt.Errorf("supersede document %d: %w", old.ID, err)
+			Message: correctedBy(ref.ID), Actor: actor}, fromNanos(now)); err != nil {
+			return ref, nil, fmt.Errorf("supersede document %d: %w", old.ID, err)
 		}
+		corrected = append(corrected, old.ID)
 	}
-	return ref, nil
+	return ref, corrected, nil
 }
 
 // conversionRefs returns what RecordConversion recorded for an input, with

@@ -120,6 +120,7 @@ func testStore(t *testing.T, open opener) {
 		{"AcceptSidecar", testAcceptSidecar},
 		{"Versions", testVersions},
 		{"AcceptConvertedResend", testAcceptConvertedResend},
+		{"Reconvert", testReconvert},
 		{"History", testHistory},
 		{"Documents", testDocuments},
 		{"Pairings", testPairings},
