@@ -40,8 +40,10 @@ const (
 )
 
 // resendE2E starts a daemon with an MLLP listener, the FHIR intake and the
-// drop folder, and returns it, the MLLP address and the FHIR base URL.
-func resendE2E(t *testing.T, extra string) (e *e2e, mllpAddr, fhirBase string, cmd *exec.Cmd) {
+// drop folder, and extra configuration, after making the directories dirs
+// (relative to its directory); it returns the daemon, the MLLP address and
+// the FHIR base URL.
+func resendE2E(t *testing.T, extra string, dirs ...string) (e *e2e, mllpAddr, fhirBase string, cmd *exec.Cmd) {
 	t.Helper()
 	mllpAddr, fhirAddr := freePort(t), freePort(t)
 	e = newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf(
@@ -50,7 +52,9 @@ func resendE2E(t *testing.T, extra string) (e *e2e, mllpAddr, fhirBase string, c
 	if err := os.WriteFile(filepath.Join(e.dir, "tokens"), []byte(fhirToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(filepath.Join(e.dir, "drop"), 0o750)
+	for _, d := range append(dirs, "drop") {
+		os.MkdirAll(filepath.Join(e.dir, d), 0o750)
+	}
 	cmd = e.start()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
@@ -381,5 +385,58 @@ func TestEndToEndCorrectedSidecar(t *testing.T) {
 	}
 	if n := e.sim.Count(); n != 2 {
 		t.Errorf("the simulator holds %d documents, want 2", n)
+	}
+}
+
+// TestEndToEndQueueReconvert: a CDA whose document type has no national
+// mapping stops in review (unmapped-code); `queue reconvert` with the same
+// mappings says nothing changed (exit 1); once the operator maps the code,
+// `queue reconvert` converts it again and the daemon delivers it with the
+// mapped type, the stopped version superseded.
+func TestEndToEndQueueReconvert(t *testing.T) {
+	e, _, _, cmd := resendE2E(t, "mappings: {override_dir: maps}\n", "maps")
+	cda, err := fs.ReadFile(samples.FS, "refused-unknown-type.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := "urn:oid:" + regexp.MustCompile(`<id root="([0-9.]+)"`).FindStringSubmatch(string(cda))[1]
+	drop := filepath.Join(e.dir, "drop")
+	os.WriteFile(filepath.Join(drop, ".note.xml.part"), cda, 0o600)
+	os.Rename(filepath.Join(drop, ".note.xml.part"), filepath.Join(drop, "note.xml"))
+	e.waitFor("the note in review", time.Minute, func() bool {
+		docs := docsOf(t, e, uid)
+		return len(docs) == 1 && docs[0].State == docbridge.Review && docs[0].Reason == docbridge.UnmappedCode
+	})
+
+	reconvert := func() (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"queue", "reconvert", "-c", e.cfg, "--reason", "unmapped-code"}, &out, &out)
+		return out.String(), err
+	}
+	out, err := reconvert()
+	if exitCode(err) != 1 || !strings.Contains(out, "1 input(s) to convert again (1 document(s): 1 review/unmapped-code)") ||
+		!strings.Contains(out, "the same outcome") {
+		t.Fatalf("queue reconvert before the mapping: exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+
+	local := "- valueSet: JDV_J07\n  from: {system: \"2.16.840.1.113883.6.1\", code: \"34109-9\"}\n  to:   {system: \"2.16.840.1.113883.6.1\", code: \"11502-2\"}\n"
+	if err := os.WriteFile(filepath.Join(e.dir, "maps", "local-codes.yaml"), []byte(local), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := reconvert(); err != nil || !strings.Contains(out, "converted again: document") {
+		t.Fatalf("queue reconvert after the mapping: %v\n%s", err, out)
+	}
+	e.waitFor("the note delivered", time.Minute, func() bool {
+		d, ok := simDoc(e, uid)
+		return ok && d.TypeCode == "11502-2"
+	})
+	stopDaemon(t, cmd)
+	docs := docsOf(t, e, uid)
+	if len(docs) != 2 || docs[0].State != docbridge.Superseded || docs[0].Message != fmt.Sprintf("converted again as document %d", docs[1].ID) ||
+		docs[1].State != docbridge.Delivered {
+		t.Errorf("versions: %+v; want the stopped one superseded by the delivered one", docs)
+	}
+	if out, err := reconvert(); err != nil || !strings.Contains(out, "0 input(s) to convert again") {
+		t.Errorf("queue reconvert with nothing stopped: %v\n%s", err, out)
 	}
 }
