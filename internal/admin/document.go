@@ -33,17 +33,18 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "document", map[string]any{
-		"Row":        row,
-		"Doc":        row.Doc,
-		"Intake":     in.Intake,
-		"History":    history,
-		"Review":     rv,
-		"Identity":   row.Reason == docbridge.IdentityMismatch,
-		"CanRetry":   canRetry(row),
-		"CanRelease": canRelease(row),
-		"CanDecide":  row.State == docbridge.Review,
-		"CanConfirm": canConfirm(row) && (row.Reason != docbridge.IdentityMismatch || rv.Paired),
-		"Operator":   current(r).role.may(Operator),
+		"Row":          row,
+		"Doc":          row.Doc,
+		"Intake":       in.Intake,
+		"History":      history,
+		"Review":       rv,
+		"Identity":     row.Reason == docbridge.IdentityMismatch,
+		"CanRetry":     canRetry(row),
+		"CanRelease":   canRelease(row),
+		"CanReconvert": s.canReconvert(row),
+		"CanDecide":    row.State == docbridge.Review,
+		"CanConfirm":   canConfirm(row) && (row.Reason != docbridge.IdentityMismatch || rv.Paired),
+		"Operator":     current(r).role.may(Operator),
 	})
 }
 

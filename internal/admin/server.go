@@ -59,6 +59,10 @@ type Options struct {
 	MESCheck func(ctx context.Context) error
 	// Stall sets the stall signals' thresholds.
 	Stall Stall
+	// Reconverter, when not nil, lets operators convert again the input of
+	// a document stopped for missing-metadata, unmapped-code or
+	// profile-invalid ("Convert again" on its page).
+	Reconverter Reconverter
 	// Audit records sign-ins and searches; nil records nothing.
 	Audit AuditFunc
 	Log   zerolog.Logger
