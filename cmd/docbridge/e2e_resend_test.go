@@ -312,6 +312,15 @@ func TestEndToEndResendConflict(t *testing.T) {
 		if strings.Contains(msg, otherINS) || strings.Contains(msg, "AUTRE") {
 			t.Errorf("%s: message %q quotes patient data", tc.root, msg)
 		}
+		// queue review shows both versions side by side.
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"queue", "review", "--id", fmt.Sprint(docs[1].ID), "-c", e.cfg}, &out, &out); err != nil {
+			t.Fatalf("queue review: %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), fmt.Sprintf("other version: document %d (%s", docs[0].ID, tc.first)) ||
+			!regexp.MustCompile(`patient\.ins +"`+otherINS+`|patient\.ins +"`+pairedINS).MatchString(out.String()) {
+			t.Errorf("%s: queue review does not show the versions side by side:\n%s", tc.root, out.String())
+		}
 	}
 	time.Sleep(2 * time.Second) // what would be sent by now is sent
 	stopDaemon(t, cmd)

@@ -23,6 +23,7 @@ type Store interface {
 	History(ctx context.Context, docID int64) ([]store.Event, error)
 	Transition(ctx context.Context, t store.Transition) error
 	Input(ctx context.Context, id int64) (store.Input, error)
+	OtherVersions(ctx context.Context, row store.DocRow) ([]store.OtherVersion, error)
 	Pairings(ctx context.Context) ([]docbridge.Pairing, error)
 	PairingsByINS(ctx context.Context, ins string) ([]docbridge.Pairing, error)
 	SearchDocuments(ctx context.Context, q store.Search) ([]store.Listed, error)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -58,6 +59,63 @@ func versionKey(d *docbridge.Document) (string, error) {
 // difference in any of them is reported once, as "content".
 var contentFields = map[string]bool{"size": true, "sha1": true, "sha256": true}
 
+// FieldDiff is one field in which two versions differ (named as
+// versionDiff names it) and its value in each, as compact JSON ("" when
+// absent; the content as its SHA-256 and size). The values are patient
+// data: for the person deciding (console, queue review), never for logs.
+type FieldDiff struct {
+	Field string
+	A, B  string
+}
+
+// CompareVersions returns the fields in which versions a and b differ,
+// sorted by name, each once, with their values; nil when a and b are the
+// same version. See versionDiff for what counts.
+func CompareVersions(a, b *docbridge.Document) ([]FieldDiff, error) {
+	fa, err := versionFields(a)
+	if err != nil {
+		return nil, err
+	}
+	fb, err := versionFields(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []FieldDiff
+	sameContent := a.SHA256 == b.SHA256 && a.Size == b.Size
+	for _, k := range unionKeys(fa, fb) {
+		va, vb := fa[k], fb[k]
+		switch {
+		case reflect.DeepEqual(va, vb):
+		case contentFields[k]:
+			if !slices.ContainsFunc(out, func(d FieldDiff) bool { return d.Field == "content" }) {
+				out = append(out, FieldDiff{"content", fmt.Sprintf("sha256 %s, %d bytes", a.SHA256, a.Size), fmt.Sprintf("sha256 %s, %d bytes", b.SHA256, b.Size)})
+			}
+		case (k == "creation" || k == "creationSource") && sameContent && a.Creation != "" && b.Creation != "":
+		case k == "patient":
+			pa, _ := va.(map[string]any)
+			pb, _ := vb.(map[string]any)
+			for _, pk := range unionKeys(pa, pb) {
+				if !reflect.DeepEqual(pa[pk], pb[pk]) {
+					out = append(out, FieldDiff{"patient." + pk, jsonText(pa[pk]), jsonText(pb[pk])})
+				}
+			}
+		default:
+			out = append(out, FieldDiff{k, jsonText(va), jsonText(vb)})
+		}
+	}
+	slices.SortFunc(out, func(x, y FieldDiff) int { return strings.Compare(x.Field, y.Field) })
+	return out, nil
+}
+
+// jsonText is v as compact JSON, or "" for nil.
+func jsonText(v any) string {
+	if v == nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 // versionDiff returns the names of the fields in which the versions a and b
 // differ, sorted, each once: a top-level metadata field by its JSON name,
 // a patient field as "patient.<name>" (ins, insSystem, birthName, …), the
@@ -71,41 +129,38 @@ var contentFields = map[string]bool{"size": true, "sha1": true, "sha256": true}
 // which a retransmission changes; the same bytes sent again are the same
 // document. (MSH-10, the control id, gives no metadata.)
 func versionDiff(a, b *docbridge.Document) ([]string, error) {
-	fa, err := versionFields(a)
-	if err != nil {
-		return nil, err
-	}
-	fb, err := versionFields(b)
-	if err != nil {
-		return nil, err
-	}
+	diffs, err := CompareVersions(a, b)
 	var out []string
-	add := func(name string) {
-		if !slices.Contains(out, name) {
-			out = append(out, name)
-		}
+	for _, d := range diffs {
+		out = append(out, d.Field)
 	}
-	sameContent := a.SHA256 == b.SHA256 && a.Size == b.Size
-	for _, k := range unionKeys(fa, fb) {
-		va, vb := fa[k], fb[k]
-		switch {
-		case reflect.DeepEqual(va, vb):
-		case contentFields[k]:
-			add("content")
-		case (k == "creation" || k == "creationSource") && sameContent && a.Creation != "" && b.Creation != "":
-		case k == "patient":
-			pa, _ := va.(map[string]any)
-			pb, _ := vb.(map[string]any)
-			for _, pk := range unionKeys(pa, pb) {
-				if !reflect.DeepEqual(pa[pk], pb[pk]) {
-					add("patient." + pk)
-				}
-			}
-		default:
-			add(k)
-		}
+	return out, err
+}
+
+// OtherVersion is another stored version of a document's uniqueId, and
+// how it differs from the document.
+type OtherVersion struct {
+	Row   DocRow
+	Diffs []FieldDiff // A: the document's value, B: the other version's
+}
+
+// OtherVersions returns the other versions of row's uniqueId that are not
+// superseded, oldest first, each with the fields it differs in: what a
+// person deciding a version-conflict review compares.
+func (s *Store) OtherVersions(ctx context.Context, row DocRow) ([]OtherVersion, error) {
+	rows, err := queryDocs(ctx, s.r, `SELECT `+docCols+` FROM documents WHERE unique_id = ? AND id <> ? AND state <> ? ORDER BY id`,
+		row.UniqueID, row.ID, docbridge.Superseded)
+	if err != nil {
+		return nil, fmt.Errorf("store: other versions of document %d: %w", row.ID, err)
 	}
-	slices.Sort(out)
+	out := make([]OtherVersion, len(rows))
+	for i, r := range rows {
+		d, err := CompareVersions(row.Doc, r.Doc)
+		if err != nil {
+			return nil, fmt.Errorf("store: compare document %d with %d: %w", row.ID, r.ID, err)
+		}
+		out[i] = OtherVersion{Row: r, Diffs: d}
+	}
 	return out, nil
 }
 
