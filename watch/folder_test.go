@@ -152,6 +152,27 @@ func TestTemporaryNamesAreIgnored(t *testing.T) {
 	}
 }
 
+// TestRefusedResendGoesToFailed: a file the store already holds as
+// refused (a duplicate answered Failed) goes to failed/ with its reason
+// file, never to done/.
+func TestRefusedResendGoesToFailed(t *testing.T) {
+	sink := &fakeSink{accept: func(name string, body []byte) (docbridge.Accepted, error) {
+		return docbridge.Accepted{ID: 3, Duplicate: true, State: docbridge.Failed, Reason: docbridge.INSInvalid, Message: "the INS check key is wrong"}, nil
+	}}
+	dir := startFolder(t, sink, 100*time.Millisecond)
+	os.WriteFile(filepath.Join(dir, "again.xml"), []byte("<x/>"), 0o600)
+	rpath := filepath.Join(dir, "failed", "again.xml.reason.json")
+	eventually(t, "reason file", func() bool { return exists(rpath) })
+	var rf ReasonFile
+	b, _ := os.ReadFile(rpath)
+	if err := json.Unmarshal(b, &rf); err != nil || rf.Code != docbridge.INSInvalid || rf.Input != 3 {
+		t.Errorf("reason file = %+v, %v; want ins-invalid for input 3", rf, err)
+	}
+	if exists(filepath.Join(dir, "done", "again.xml")) {
+		t.Error("the refused resend is in done/")
+	}
+}
+
 func TestRefusedFileGoesToFailedWithReason(t *testing.T) {
 	sink := &fakeSink{accept: func(name string, body []byte) (docbridge.Accepted, error) {
 		return docbridge.Accepted{ID: 7, State: docbridge.Failed, Reason: docbridge.ForbiddenConstruct, Message: "the document declares a DOCTYPE"}, nil
