@@ -241,6 +241,6 @@ func judgeVersion(d *docbridge.Document, live []DocRow) (versionVerdict, error) 
 	}
 	slices.Sort(fields)
 	return versionVerdict{conflict: fmt.Sprintf(
-		"another version of this document id is stored as document %s and differs in %s; the source did not declare a correction (replacement), so this one was not sent: compare both versions, then confirm this one or reject it",
+		"another version of this document id is stored as document %s and differs in %s; the source did not declare a correction (replacement), so this one was not sent: compare both versions, reject this one, and have the source send it as a replacement (or delete the wrong one)",
 		strings.Join(ids, ", "), strings.Join(fields, ", "))}, nil
 }
