@@ -52,8 +52,8 @@ type Converted struct {
 // and those of RecordConversion (or of FailInput for a Refusal). When
 // convert returns an error, or its conversion cannot be recorded, the
 // input alone is committed, in Received, and Converted.Deferred says why.
-// convert is not called for bytes stored before, nor for inputs Accept
-// would refuse.
+// convert is not called for an input (bytes and sidecar) stored before,
+// nor for inputs Accept would refuse.
 func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in Input) (Conversion, error)) (Converted, error) {
 	in, dir, err := s.storeInput(ctx, e)
 	if err != nil {

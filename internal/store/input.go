@@ -116,9 +116,9 @@ func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, s
 // insertInput inserts in (from storeInput) in tx with its input.accepted
 // audit record (actor "intake:"+in.Intake; the size, hash and sender's
 // message id, never the source name, which may be a file named after the
-// patient), and sets in.ID. When the same bytes are stored already it
-// inserts nothing, returns dup, and sets in.ID, in.State, in.Reason and
-// in.Message to the stored input's.
+// patient), and sets in.ID. When the same bytes and sidecar are stored
+// already it inserts nothing, returns dup, and sets in.ID, in.State,
+// in.Reason and in.Message to the stored input's.
 func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input) (dup bool, err error) {
 	var sidecar any // NULL when there is none
 	if len(in.Sidecar) > 0 {
