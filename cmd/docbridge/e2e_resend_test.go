@@ -166,7 +166,8 @@ func docsOf(t *testing.T, e *e2e, uniqueID string) []store.DocRow {
 // whose INS has a wrong check key gets AE with the same ERR, a PDF posted
 // to the FHIR intake with such a sidecar gets 422 with the same
 // OperationOutcome, a dropped CDA goes to failed/ with a reason file both
-// times. Nothing reaches MES.
+// times. The ORU sent again with its INS fixed corrects the refused
+// version and is the one document MES receives.
 func TestEndToEndResendRefused(t *testing.T) {
 	e, addr, base, cmd := resendE2E(t, "")
 
@@ -181,6 +182,11 @@ func TestEndToEndResendRefused(t *testing.T) {
 	}
 	if !strings.Contains(errs[0], string(docbridge.INSInvalid)) || errs[1] != errs[0] {
 		t.Errorf("ERR segments %q; want ins-invalid, the same both times", errs)
+	}
+	// The lab fixes the INS and sends the report again under the same ids:
+	// it corrects the refused version and is delivered.
+	if got, want := msa(mllpSend(t, addr, oruAround(t, "E2E-R2", "1.2.250.1.999.42.1.6001"))), "AA E2E-R2"; got != want {
+		t.Fatalf("corrected resend: MSA = %q, want %q", got, want)
 	}
 
 	sidecar := bytes.ReplaceAll(readRepoFile(t, "convert", "pdf", "testdata", "cr-bio.json"), []byte(pairedINS), []byte(badKeyINS))
@@ -230,9 +236,17 @@ func TestEndToEndResendRefused(t *testing.T) {
 	if done, _ := os.ReadDir(filepath.Join(drop, "done")); len(done) != 0 {
 		t.Errorf("done/ holds %d files, want none", len(done))
 	}
+	e.waitFor("the corrected report delivered", time.Minute, func() bool {
+		_, ok := simDoc(e, "urn:oid:1.2.250.1.999.42.1.6001")
+		return ok
+	})
 	stopDaemon(t, cmd)
-	if n := e.sim.Requests(); n != 0 {
-		t.Errorf("the simulator got %d requests, want none", n)
+	if got := e.sim.Documents(); len(got) != 1 {
+		t.Errorf("the simulator holds %d documents, want the corrected report only", len(got))
+	}
+	docs := docsOf(t, e, "urn:oid:1.2.250.1.999.42.1.6001")
+	if len(docs) != 2 || docs[0].State != docbridge.Superseded || docs[1].State != docbridge.Delivered {
+		t.Errorf("versions of the report: %d; want the refused one superseded by the delivered one", len(docs))
 	}
 }
 

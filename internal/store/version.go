@@ -210,16 +210,21 @@ type versionVerdict struct {
 // uniqueId (not superseded). A replacement or a deletion is declared by
 // its source: it goes on, as the delivery stage orders versions. A
 // creation that differs from stored versions corrects them when every one
-// stopped before it could reach MES (unsent) and names the same patient;
-// otherwise it is a conflict for a person, whose message names the other
-// documents and the fields that differ.
+// stopped before it could reach MES (unsent) and either failed (it was
+// refused and will never be sent) or names the same patient; otherwise it
+// is a conflict for a person, whose message names the other documents and
+// the fields that differ.
 func judgeVersion(d *docbridge.Document, live []DocRow) (versionVerdict, error) {
 	if d.Action != docbridge.Create || len(live) == 0 {
 		return versionVerdict{}, nil
 	}
 	correctable := true
 	for _, l := range live {
-		if !unsent(l) || !samePatient(l.Doc.Patient, d.Patient) {
+		// A failed version was refused (the source was told so) and will
+		// never be sent: its correction may name another patient (the
+		// INS with a wrong check key, fixed). One in review may still be
+		// confirmed and sent: only the same patient corrects it.
+		if !unsent(l) || (l.State != docbridge.Failed && !samePatient(l.Doc.Patient, d.Patient)) {
 			correctable = false
 		}
 	}

@@ -86,6 +86,8 @@ func testVersions(t *testing.T, open opener) {
 		{"fixed metadata, stored in flight", docbridge.Converted, false, otherTitle, "title"},
 		{"fixed metadata, review after an attempt", docbridge.Review, true, otherTitle, "title"},
 		{"another INS, stored in review", docbridge.Review, false, otherINS, "patient.ins"},
+		{"another INS, stored failed (refused)", docbridge.Failed, false, otherINS, "corrects"},
+		{"another INS, failed after an attempt", docbridge.Failed, true, otherINS, "patient.ins"},
 		{"another INS, stored delivered", docbridge.Delivered, true, otherINS, "patient.ins"},
 		{"other content and INS, delivered", docbridge.Delivered, true, func(d *docbridge.Document) {
 			otherINS(d)
