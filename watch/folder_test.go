@@ -248,10 +248,11 @@ func TestSameNameTwiceKeepsBoth(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "same.xml"), []byte{'a' + byte(i)}, 0o600)
 		eventually(t, "same.xml taken", func() bool { return !exists(filepath.Join(dir, "same.xml")) })
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "done"))
-	if len(entries) != 2 {
-		t.Errorf("done/ has %d files, want 2", len(entries))
-	}
+	// Claimed is not yet done: wait for both moves.
+	eventually(t, "both files in done/", func() bool {
+		entries, _ := os.ReadDir(filepath.Join(dir, "done"))
+		return len(entries) == 2
+	})
 }
 
 func TestPollingModeTakesFiles(t *testing.T) {
