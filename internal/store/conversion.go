@@ -213,7 +213,7 @@ func checkDocument(nd NewDocument, input contentRef) (sha, meta string, err erro
 
 // insertDocument inserts nd with its creation event, or returns the stored
 // row that is the same version (same uniqueId, content and metadata, see
-// versionDiff) with Existing set. A new version of a stored uniqueId is
+// sameVersion) with Existing set. A new version of a stored uniqueId is
 // judged by judgeVersion: the stored versions it corrects become
 // superseded, with the message correctedBy gives for the new row's id,
 // and a conflicting one enters review with reason VersionConflict (unless
@@ -230,11 +230,11 @@ func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocume
 	}
 	var live []DocRow
 	for _, d := range stored {
-		diff, err := versionDiff(d.Doc, nd.Doc)
+		same, err := sameVersion(d, nd.Doc)
 		if err != nil {
 			return DocRef{}, nil, err
 		}
-		if len(diff) == 0 {
+		if same {
 			return DocRef{ID: d.ID, Existing: true, State: d.State, Reason: d.Reason, Message: d.Message}, nil, nil
 		}
 		if d.State != docbridge.Superseded {

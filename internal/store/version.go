@@ -66,6 +66,11 @@ var contentFields = map[string]bool{"size": true, "sha1": true, "sha256": true}
 type FieldDiff struct {
 	Field string
 	A, B  string
+	// Profile is set when both versions took the field from a source
+	// profile (Provenance "profile:…"): the operator changed the profile,
+	// the source sent nothing different (a field from a bulk index row,
+	// "index:…", is the source's).
+	Profile bool
 }
 
 // CompareVersions returns the fields in which versions a and b differ,
@@ -88,23 +93,31 @@ func CompareVersions(a, b *docbridge.Document) ([]FieldDiff, error) {
 		case reflect.DeepEqual(va, vb):
 		case contentFields[k]:
 			if !slices.ContainsFunc(out, func(d FieldDiff) bool { return d.Field == "content" }) {
-				out = append(out, FieldDiff{"content", fmt.Sprintf("sha256 %s, %d bytes", a.SHA256, a.Size), fmt.Sprintf("sha256 %s, %d bytes", b.SHA256, b.Size)})
+				out = append(out, FieldDiff{Field: "content", A: fmt.Sprintf("sha256 %s, %d bytes", a.SHA256, a.Size), B: fmt.Sprintf("sha256 %s, %d bytes", b.SHA256, b.Size)})
 			}
 		case (k == "creation" || k == "creationSource") && sameContent && a.Creation != "" && b.Creation != "":
+		case fromProfile(a, k) && fromProfile(b, k):
+			out = append(out, FieldDiff{Field: k, A: jsonText(va), B: jsonText(vb), Profile: true})
 		case k == "patient":
 			pa, _ := va.(map[string]any)
 			pb, _ := vb.(map[string]any)
 			for _, pk := range unionKeys(pa, pb) {
 				if !reflect.DeepEqual(pa[pk], pb[pk]) {
-					out = append(out, FieldDiff{"patient." + pk, jsonText(pa[pk]), jsonText(pb[pk])})
+					out = append(out, FieldDiff{Field: "patient." + pk, A: jsonText(pa[pk]), B: jsonText(pb[pk])})
 				}
 			}
 		default:
-			out = append(out, FieldDiff{k, jsonText(va), jsonText(vb)})
+			out = append(out, FieldDiff{Field: k, A: jsonText(va), B: jsonText(vb)})
 		}
 	}
 	slices.SortFunc(out, func(x, y FieldDiff) int { return strings.Compare(x.Field, y.Field) })
 	return out, nil
+}
+
+// fromProfile reports whether d's field (its JSON name) was filled by a
+// source profile, not by the source (Document.Provenance).
+func fromProfile(d *docbridge.Document, field string) bool {
+	return strings.HasPrefix(d.Provenance[field], "profile:")
 }
 
 // jsonText is v as compact JSON, or "" for nil.
@@ -162,6 +175,27 @@ func (s *Store) OtherVersions(ctx context.Context, row DocRow) ([]OtherVersion, 
 		out[i] = OtherVersion{Row: r, Diffs: d}
 	}
 	return out, nil
+}
+
+// sameVersion reports whether new is the same version as stored version
+// d: no difference (versionDiff), or — when d moved on (neither unsent nor
+// superseded) — differences only in fields both took from a source
+// profile, so that a message sent again after the operator changed a
+// profile stays a harmless duplicate. A stopped version differing only
+// there is corrected: that is what converting again after fixing the
+// profile does.
+func sameVersion(d DocRow, new *docbridge.Document) (bool, error) {
+	diffs, err := CompareVersions(d.Doc, new)
+	if err != nil {
+		return false, err
+	}
+	movedOn := !unsent(d) && d.State != docbridge.Superseded
+	for _, f := range diffs {
+		if !f.Profile || !movedOn {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // unionKeys returns the keys of a and b, sorted, each once.

@@ -29,6 +29,14 @@ func TestVersionDiff(t *testing.T) {
 			d.Creation, d.CreationSource = "2026-03-29T08:00:00+01:00", "20260329080000"
 		}, nil},
 		{"creation that was missing", func(d *docbridge.Document) {}, []string{"creation"}},
+		{"a value both took from a profile", func(d *docbridge.Document) {
+			d.FacilityType = docbridge.Coding{System: "urn:oid:1.2.250.1.71.4.2.4", Code: "SA07"}
+			d.Provenance = map[string]string{"facilityType": "profile:lab"}
+		}, []string{"facilityType"}},
+		{"a value from an index row", func(d *docbridge.Document) {
+			d.Title = "Autre"
+			d.Provenance = map[string]string{"title": "index:4"}
+		}, []string{"title"}},
 		{"INS", func(d *docbridge.Document) { d.Patient.INS = "179035121518912" }, []string{"patient.ins"}},
 		{"another patient", func(d *docbridge.Document) {
 			d.Patient.BirthName, d.Patient.FirstNames, d.Patient.Sex = "AUTRE", []string{"Paul"}, "M"
@@ -43,8 +51,14 @@ func TestVersionDiff(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := newDoc("urn:oid:1.9", "content"), newDoc("urn:oid:1.9", "content")
-			if tc.name == "creation that was missing" {
+			switch tc.name {
+			case "creation that was missing":
 				a.Creation = ""
+			case "a value both took from a profile":
+				a.FacilityType = docbridge.Coding{System: "urn:oid:1.2.250.1.71.4.2.4", Code: "SA25"}
+				a.Provenance = map[string]string{"facilityType": "profile:lab"}
+			case "a value from an index row":
+				a.Provenance = map[string]string{"title": "index:4"}
 			}
 			tc.change(b)
 			got, err := versionDiff(a, b)
@@ -65,6 +79,10 @@ func testVersions(t *testing.T, open opener) {
 	const uid = "urn:oid:1.2.250.1.999.5"
 	otherINS := func(d *docbridge.Document) { d.Patient.INS = "179035121518912" }
 	otherTitle := func(d *docbridge.Document) { d.Title = "Compte rendu corrigé" }
+	otherProfile := func(d *docbridge.Document) {
+		d.FacilityType = docbridge.Coding{System: "urn:oid:1.2.250.1.71.4.2.4", Code: "SA07"}
+		d.Provenance = map[string]string{"facilityType": "profile:lab"}
+	}
 	tests := []struct {
 		name string
 		// stored is the state the first version is moved to (converted:
@@ -89,6 +107,8 @@ func testVersions(t *testing.T, open opener) {
 		{"another INS, stored failed (refused)", docbridge.Failed, false, otherINS, "corrects"},
 		{"another INS, failed after an attempt", docbridge.Failed, true, otherINS, "patient.ins"},
 		{"another INS, stored delivered", docbridge.Delivered, true, otherINS, "patient.ins"},
+		{"another profile value, stored delivered", docbridge.Delivered, true, otherProfile, "existing"},
+		{"another profile value, stored in review", docbridge.Review, false, otherProfile, "corrects"},
 		{"other content and INS, delivered", docbridge.Delivered, true, func(d *docbridge.Document) {
 			otherINS(d)
 			d.Content = []byte("report v2")
@@ -98,11 +118,15 @@ func testVersions(t *testing.T, open opener) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, Options{})
-			_, first := converted(t, s, "first", NewDocument{Doc: newDoc(uid, "report"), State: docbridge.Converted})
+			stored := newDoc(uid, "report")
+			stored.FacilityType = docbridge.Coding{System: "urn:oid:1.2.250.1.71.4.2.4", Code: "SA25"}
+			stored.Provenance = map[string]string{"facilityType": "profile:lab"}
+			_, first := converted(t, s, "first", NewDocument{Doc: stored, State: docbridge.Converted})
 			if tc.stored != docbridge.Converted {
 				transition(t, s, Transition{ID: first[0].ID, From: docbridge.Converted, To: tc.stored, Actor: "test", Attempted: tc.attempted})
 			}
 			d := newDoc(uid, "report")
+			d.FacilityType, d.Provenance = stored.FacilityType, stored.Provenance
 			tc.change(d)
 			in, refs := converted(t, s, "second", NewDocument{Doc: d, State: docbridge.Converted})
 			got, want := refs[0], DocRef{ID: refs[0].ID, State: docbridge.Converted}
