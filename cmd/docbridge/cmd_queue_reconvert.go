@@ -33,7 +33,7 @@ var actionReconvert = queueAction{name: "reconvert", eligible: store.Reconvertib
 // outcome again (the cause is not fixed).
 func runQueueReconvert(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("queue reconvert", "queue reconvert [--id N]... [--input N]... [--reason R] [--intake I] [--since T] [--until T] [--max N] [--yes] [--dry-run] -c FILE\n\n"+
-		"Converts again, with the mappings, sidecars and source profiles configured now, the inputs whose documents\n"+
+		"Converts again, with the mappings and source profiles configured now (and the input's stored sidecar), the inputs whose documents\n"+
 		"stopped for missing-metadata, unmapped-code or profile-invalid (or that were refused as a whole for one of\n"+
 		"them), once the cause is fixed. The stopped documents are superseded by their new versions, which the daemon\n"+
 		"delivers; documents that moved on are left as they are. -c is required: the conversion is the configuration's.", stderr)
