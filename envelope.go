@@ -54,12 +54,13 @@ type Accepted struct {
 	ID        int64  // the store's input id
 	SHA256    string // hex SHA-256 of the raw bytes
 	Size      int64
-	Duplicate bool // the same bytes were accepted before; nothing new was stored
+	Duplicate bool // the same bytes with the same sidecar were accepted before; nothing new was stored
 
 	// The outcome known when Accept returned. State is Received when the
 	// input is stored but not yet understood, Converted when its documents
 	// are recorded, and Failed when the input itself is refused; Reason and
-	// Message then say why, for a reason file or an HL7 AE.
+	// Message then say why, for a reason file or an HL7 AE. A Duplicate
+	// carries the stored outcome, so that a resend gets the first answer.
 	State   State
 	Reason  Reason
 	Message string

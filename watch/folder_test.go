@@ -152,6 +152,27 @@ func TestTemporaryNamesAreIgnored(t *testing.T) {
 	}
 }
 
+// TestRefusedResendGoesToFailed: a file the store already holds as
+// refused (a duplicate answered Failed) goes to failed/ with its reason
+// file, never to done/.
+func TestRefusedResendGoesToFailed(t *testing.T) {
+	sink := &fakeSink{accept: func(name string, body []byte) (docbridge.Accepted, error) {
+		return docbridge.Accepted{ID: 3, Duplicate: true, State: docbridge.Failed, Reason: docbridge.INSInvalid, Message: "the INS check key is wrong"}, nil
+	}}
+	dir := startFolder(t, sink, 100*time.Millisecond)
+	os.WriteFile(filepath.Join(dir, "again.xml"), []byte("<x/>"), 0o600)
+	rpath := filepath.Join(dir, "failed", "again.xml.reason.json")
+	eventually(t, "reason file", func() bool { return exists(rpath) })
+	var rf ReasonFile
+	b, _ := os.ReadFile(rpath)
+	if err := json.Unmarshal(b, &rf); err != nil || rf.Code != docbridge.INSInvalid || rf.Input != 3 {
+		t.Errorf("reason file = %+v, %v; want ins-invalid for input 3", rf, err)
+	}
+	if exists(filepath.Join(dir, "done", "again.xml")) {
+		t.Error("the refused resend is in done/")
+	}
+}
+
 func TestRefusedFileGoesToFailedWithReason(t *testing.T) {
 	sink := &fakeSink{accept: func(name string, body []byte) (docbridge.Accepted, error) {
 		return docbridge.Accepted{ID: 7, State: docbridge.Failed, Reason: docbridge.ForbiddenConstruct, Message: "the document declares a DOCTYPE"}, nil
@@ -227,10 +248,11 @@ func TestSameNameTwiceKeepsBoth(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "same.xml"), []byte{'a' + byte(i)}, 0o600)
 		eventually(t, "same.xml taken", func() bool { return !exists(filepath.Join(dir, "same.xml")) })
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "done"))
-	if len(entries) != 2 {
-		t.Errorf("done/ has %d files, want 2", len(entries))
-	}
+	// Claimed is not yet done: wait for both moves.
+	eventually(t, "both files in done/", func() bool {
+		entries, _ := os.ReadDir(filepath.Join(dir, "done"))
+		return len(entries) == 2
+	})
 }
 
 func TestPollingModeTakesFiles(t *testing.T) {

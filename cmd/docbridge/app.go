@@ -90,7 +90,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		st.Close()
 		return nil, err
 	}
-	if a.admin, err = newAdminServer(cfg, st, metrics, log); err != nil {
+	if a.admin, err = newAdminServer(cfg, st, a.pipe, metrics, log); err != nil {
 		st.Close()
 		return nil, err
 	}

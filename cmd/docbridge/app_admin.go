@@ -46,7 +46,7 @@ func mesHTTPClient(cfg *Config, m *admin.Metrics) (*http.Client, error) {
 // newAdminServer builds the console of cfg.Admin, or returns nil when
 // admin.addr is empty. Console sign-ins and searches are audited in the
 // store's audit trail.
-func newAdminServer(cfg *Config, st *store.Store, m *admin.Metrics, log zerolog.Logger) (*admin.Server, error) {
+func newAdminServer(cfg *Config, st *store.Store, rc admin.Reconverter, m *admin.Metrics, log zerolog.Logger) (*admin.Server, error) {
 	ac := cfg.Admin
 	if ac.Addr == "" {
 		return nil, nil
@@ -58,7 +58,7 @@ func newAdminServer(cfg *Config, st *store.Store, m *admin.Metrics, log zerolog.
 	o := admin.Options{
 		Store: st, Users: users, TrustedHeader: ac.TrustedHeader, TrustedProxies: ac.proxies(),
 		Addr: ac.Addr, TLSCert: ac.TLS.Cert, TLSKey: ac.TLS.Key, SessionTTL: ac.SessionTTL,
-		Metrics: m, Stall: stallOf(cfg), Log: log.With().Str("component", "admin").Logger(),
+		Metrics: m, Stall: stallOf(cfg), Log: log.With().Str("component", "admin").Logger(), Reconverter: rc,
 		Audit: func(ctx context.Context, actor string, docID int64, msg string) error {
 			return st.RecordAdmin(audit.WithActor(ctx, actor), docID, msg)
 		},

@@ -22,14 +22,16 @@ func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return runQueueAction(ctx, actionRelease, args[1:], os.Stdin, stdout, stderr)
 		case "review":
 			return runQueueReview(ctx, args[1:], stdout, stderr)
+		case "reconvert":
+			return runQueueReconvert(ctx, args[1:], os.Stdin, stdout, stderr)
 		}
 	}
 	if len(args) == 0 || args[0] != "list" {
-		fmt.Fprintln(stderr, "Usage: docbridge queue list|retry|release|review [flags]   (--help on each)")
+		fmt.Fprintln(stderr, "Usage: docbridge queue list|retry|release|review|reconvert [flags]   (--help on each)")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
-		return usageErrorf("queue needs a subcommand: list, retry, release or review")
+		return usageErrorf("queue needs a subcommand: list, retry, release, review or reconvert")
 	}
 	fs := newFlags("queue list", "queue list [--state S] [--reason R] [--json] (-c FILE | --data DIR)", stderr)
 	sf := addStoreFlags(fs)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/store"
 )
@@ -76,10 +77,34 @@ func runQueueReview(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
+// showVersions prints, side by side, the fields in which the other stored
+// versions of row's uniqueId differ from it (a version-conflict review).
+func showVersions(ctx context.Context, st *store.Store, row store.DocRow, w io.Writer) error {
+	others, err := st.OtherVersions(ctx, row)
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		fmt.Fprintf(w, "\nother version: document %d (%s, input %d)\n", o.Row.ID, o.Row.State, o.Row.InputID)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "FIELD\tTHIS DOCUMENT (%d)\tDOCUMENT %d\n", row.ID, o.Row.ID)
+		for _, d := range o.Diffs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Field, orDash(d.A), orDash(d.B))
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
 // showReview prints what a person deciding needs: reason, message, the
 // candidate pairing and the diff. It shows patient data to the operator.
 func showReview(ctx context.Context, st *store.Store, row store.DocRow, w io.Writer) error {
 	fmt.Fprintf(w, "document %d  %s  %s/%s\n%s\n", row.ID, row.UniqueID, row.State, orDash(string(row.Reason)), row.Message)
+	if row.Reason == docbridge.VersionConflict {
+		if err := showVersions(ctx, st, row, w); err != nil {
+			return err
+		}
+	}
 	c, err := identity.CandidateFor(ctx, st, row.Doc)
 	if err != nil {
 		return err

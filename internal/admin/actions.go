@@ -100,6 +100,10 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	}
 	id := row.ID
 	action := r.PathValue("action")
+	if action == "reconvert" {
+		s.reconvert(w, r, row)
+		return
+	}
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	t, err := s.plan(ctx, row, action, note, r.PostFormValue("fingerprint"))
 	var ref *errRefused

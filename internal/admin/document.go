@@ -10,6 +10,7 @@ import (
 
 // documentPage shows one document: its normalised metadata, its history,
 // and the actions its state allows (with the trait diff of an identity
+// review, and the other versions side by side in a version-conflict
 // review).
 func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -27,23 +28,29 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 	if err == nil && row.State == docbridge.Review && row.Doc.Patient.INS != "" {
 		rv, err = s.reviewOf(ctx, row)
 	}
+	var versions []store.OtherVersion
+	if err == nil && row.Reason == docbridge.VersionConflict {
+		versions, err = s.o.Store.OtherVersions(ctx, row)
+	}
 	if err != nil {
 		s.o.Log.Error().Err(err).Int64("doc", id).Msg("console document page")
 		s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")
 		return
 	}
 	s.render(w, r, http.StatusOK, "document", map[string]any{
-		"Row":        row,
-		"Doc":        row.Doc,
-		"Intake":     in.Intake,
-		"History":    history,
-		"Review":     rv,
-		"Identity":   row.Reason == docbridge.IdentityMismatch,
-		"CanRetry":   canRetry(row),
-		"CanRelease": canRelease(row),
-		"CanDecide":  row.State == docbridge.Review,
-		"CanConfirm": canConfirm(row) && (row.Reason != docbridge.IdentityMismatch || rv.Paired),
-		"Operator":   current(r).role.may(Operator),
+		"Row":          row,
+		"Doc":          row.Doc,
+		"Intake":       in.Intake,
+		"History":      history,
+		"Review":       rv,
+		"Identity":     row.Reason == docbridge.IdentityMismatch,
+		"Versions":     versions,
+		"CanRetry":     canRetry(row),
+		"CanRelease":   canRelease(row),
+		"CanReconvert": s.canReconvert(row),
+		"CanDecide":    row.State == docbridge.Review,
+		"CanConfirm":   canConfirm(row) && (row.Reason != docbridge.IdentityMismatch || rv.Paired),
+		"Operator":     current(r).role.may(Operator),
 	})
 }
 

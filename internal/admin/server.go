@@ -23,6 +23,7 @@ type Store interface {
 	History(ctx context.Context, docID int64) ([]store.Event, error)
 	Transition(ctx context.Context, t store.Transition) error
 	Input(ctx context.Context, id int64) (store.Input, error)
+	OtherVersions(ctx context.Context, row store.DocRow) ([]store.OtherVersion, error)
 	Pairings(ctx context.Context) ([]docbridge.Pairing, error)
 	PairingsByINS(ctx context.Context, ins string) ([]docbridge.Pairing, error)
 	SearchDocuments(ctx context.Context, q store.Search) ([]store.Listed, error)
@@ -59,6 +60,10 @@ type Options struct {
 	MESCheck func(ctx context.Context) error
 	// Stall sets the stall signals' thresholds.
 	Stall Stall
+	// Reconverter, when not nil, lets operators convert again the input of
+	// a document stopped for missing-metadata, unmapped-code or
+	// profile-invalid ("Convert again" on its page).
+	Reconverter Reconverter
 	// Audit records sign-ins and searches; nil records nothing.
 	Audit AuditFunc
 	Log   zerolog.Logger

@@ -76,9 +76,11 @@ func refused(format string, args ...any) error {
 }
 
 // unconfirmable review reasons need the source fixed: no decision can
-// supply a missing INS or trait.
+// supply a missing INS or trait, nor make a second version of a document
+// id that the source did not declare a replacement safe to send (MES
+// would take it for the version it holds, or hold two).
 var unconfirmable = map[docbridge.Reason]bool{
-	docbridge.MissingINS: true, docbridge.MissingTrait: true,
+	docbridge.MissingINS: true, docbridge.MissingTrait: true, docbridge.VersionConflict: true,
 }
 
 // CanConfirm reports whether a review with this reason may be confirmed at

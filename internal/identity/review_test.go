@@ -71,6 +71,8 @@ func TestDecide(t *testing.T) {
 		{"confirm a pairing conflict rematches", two, docbridge.Review, docbridge.PairingConflict, Confirm, "revoked p2", "", docbridge.Converted, false, false},
 		{"confirm unqualified", one, docbridge.Review, docbridge.IdentityUnqualified, Confirm, "called the lab", "", docbridge.Converted, false, false},
 		{"confirm a missing trait", one, docbridge.Review, docbridge.MissingTrait, Confirm, "ok", "", "", true, false},
+		{"confirm a version conflict", one, docbridge.Review, docbridge.VersionConflict, Confirm, "ok", "", "", true, false},
+		{"reject a version conflict", one, docbridge.Review, docbridge.VersionConflict, Reject, "wrong patient", "", docbridge.Failed, false, false},
 		{"reject", one, docbridge.Review, docbridge.IdentityMismatch, Reject, "another patient", "", docbridge.Failed, false, false},
 		{"set aside", one, docbridge.Review, docbridge.IdentityMismatch, SetAside, "waiting for the lab", "", docbridge.Review, false, false},
 		{"no note", one, docbridge.Review, docbridge.IdentityMismatch, Reject, "  ", "", "", true, false},

@@ -46,3 +46,33 @@ func TestAcceptDefersWhatItCannotConvert(t *testing.T) {
 	f.settle(t)
 	wantState(t, f.doc(t, "urn:oid:7.1"), docbridge.Delivered, "")
 }
+
+// TestAcceptResendRefused: an input refused the first time — as a whole,
+// or because every document failed — is refused again when it is sent
+// again, with the same reason and message; an accepted one is accepted
+// again.
+func TestAcceptResendRefused(t *testing.T) {
+	tests := []struct {
+		name, body string
+		state      docbridge.State
+		reason     docbridge.Reason
+	}{
+		{"refused as a whole", "bad", docbridge.Failed, docbridge.Malformed},
+		{"every document failed", "urn:oid:7.3;ins=123", docbridge.Failed, docbridge.INSInvalid},
+		{"accepted, in review", "urn:oid:7.4;type=x", docbridge.Converted, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			first := f.accept(t, tc.body)
+			if first.State != tc.state || first.Reason != tc.reason {
+				t.Fatalf("first Accept = %+v, want %s %q", first, tc.state, tc.reason)
+			}
+			again := f.accept(t, tc.body)
+			if !again.Duplicate || again.ID != first.ID || again.State != first.State ||
+				again.Reason != first.Reason || again.Message != first.Message {
+				t.Errorf("Accept again = %+v, want a duplicate of %+v with the same answer", again, first)
+			}
+		})
+	}
+}

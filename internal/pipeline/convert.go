@@ -167,28 +167,35 @@ func (c converted) refused(log zerolog.Logger) outcome {
 }
 
 // recorded logs the recorded documents (refs, one per c.docs) and returns
-// the outcome: failed with the first reason when every document failed,
-// converted otherwise.
+// their outcome (outcomeOf).
 func (c converted) recorded(log zerolog.Logger, refs []store.DocRef) outcome {
-	out := outcome{state: docbridge.Converted}
-	failed := 0
-	for i, r := range refs {
+	for _, r := range refs {
 		ev := log.Info()
-		if c.docs[i].Reason != "" {
-			ev = log.Warn().Str("reason", string(c.docs[i].Reason))
+		if r.Reason != "" {
+			ev = log.Warn().Str("reason", string(r.Reason))
 		}
 		ev.Int64("doc", r.ID).Bool("existing", r.Existing).Str("state", string(r.State)).Str("format", string(c.format)).Msg("document recorded")
-		if c.docs[i].State == docbridge.Failed {
-			failed++
-			if out.reason == "" {
-				out.reason, out.message = c.docs[i].Reason, c.docs[i].Message
-			}
+	}
+	return outcomeOf(refs)
+}
+
+// outcomeOf is what an input whose documents are refs came to, from the
+// states they were recorded in: failed, with the first failed document's
+// reason and message, when every document failed; converted otherwise. It
+// is the answer to the input's first conversion and to every resend of the
+// same input (Accept), so that what was refused is refused again.
+func outcomeOf(refs []store.DocRef) outcome {
+	out := outcome{state: docbridge.Converted}
+	for _, r := range refs {
+		if r.State != docbridge.Failed {
+			return out
+		}
+		if out.reason == "" {
+			out.reason, out.message = r.Reason, r.Message
 		}
 	}
-	if failed == len(refs) {
+	if len(refs) > 0 {
 		out.state = docbridge.Failed
-	} else {
-		out.reason, out.message = "", ""
 	}
 	return out
 }

@@ -99,7 +99,10 @@ var _ docbridge.Sink = (*Pipeline)(nil)
 // from one commit. Conversion is pure and its outcome is committed with the
 // input; if it cannot be, the input is committed alone, received, and the
 // convert stage takes it up again, so the returned Accepted may say
-// Received.
+// Received. An input accepted before (the same bytes and sidecar) is
+// answered with the stored outcome (outcomeOf its documents, or its
+// refusal): a resend of a refused input is refused again, with the same
+// reason and message.
 func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
 	var c converted
 	res, err := p.o.Store.AcceptConverted(ctx, e, func(in store.Input) (store.Conversion, error) {
@@ -115,7 +118,12 @@ func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge
 	acc := res.Accepted
 	log := p.o.Log.With().Int64("input", acc.ID).Str("intake", e.Intake).Logger()
 	if acc.Duplicate {
-		log.Info().Msg("input already accepted: same bytes, nothing new stored")
+		if acc.State == docbridge.Converted {
+			out := outcomeOf(res.Docs)
+			acc.State, acc.Reason, acc.Message = out.state, out.reason, out.message
+		}
+		log.Info().Str("state", string(acc.State)).Str("reason", string(acc.Reason)).
+			Msg("input already accepted (same bytes and sidecar): nothing new stored, answered as the first time")
 		return acc, nil
 	}
 	log.Info().Int64("bytes", acc.Size).Msg("input accepted")

@@ -20,6 +20,7 @@ type Store interface {
 	Input(ctx context.Context, id int64) (store.Input, error)
 	RecordConversion(ctx context.Context, inputID int64, docs []store.NewDocument) ([]store.DocRef, error)
 	FailInput(ctx context.Context, inputID int64, reason docbridge.Reason, msg string) error
+	Reconvert(ctx context.Context, inputID int64, conv store.Conversion) (store.Reconversion, error)
 	Due(ctx context.Context, state docbridge.State, now time.Time, limit int) ([]store.DocRow, error)
 	Claim(ctx context.Context, state docbridge.State, now time.Time, lease time.Duration, limit int) ([]store.DocRow, error)
 	Transition(ctx context.Context, t store.Transition) error

@@ -28,7 +28,9 @@ type Converted struct {
 	// reason and message.
 	docbridge.Accepted
 	// Docs has one DocRef per Conversion.Docs, in order, when State is
-	// Converted; nil otherwise.
+	// Converted; for a Duplicate in state Converted, the stored input's
+	// DocRefs, in the same order, with their current states; nil
+	// otherwise.
 	Docs []DocRef
 	// Deferred is why a new input was left in Received: the error convert
 	// returned, or why its conversion could not be recorded. The input
@@ -50,8 +52,8 @@ type Converted struct {
 // and those of RecordConversion (or of FailInput for a Refusal). When
 // convert returns an error, or its conversion cannot be recorded, the
 // input alone is committed, in Received, and Converted.Deferred says why.
-// convert is not called for bytes stored before, nor for inputs Accept
-// would refuse.
+// convert is not called for an input (bytes and sidecar) stored before,
+// nor for inputs Accept would refuse.
 func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in Input) (Conversion, error)) (Converted, error) {
 	in, dir, err := s.storeInput(ctx, e)
 	if err != nil {
@@ -59,7 +61,7 @@ func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, conv
 	}
 	var plan *conversionPlan // nil: nothing to record
 	var deferred error
-	switch known, err := s.knownInput(ctx, in.SHA256); {
+	switch known, err := s.knownInput(ctx, in); {
 	case err != nil:
 		deferred = fmt.Errorf("look the input up: %w", err)
 	case !known:
@@ -73,6 +75,9 @@ func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, conv
 	err = s.inAuditTxAfter(ctx, dirs, func(ctx context.Context, tx auditTx) error {
 		c = Converted{Deferred: deferred}
 		dup, err := s.insertInput(ctx, tx, &in)
+		if dup && err == nil && in.State == docbridge.Converted {
+			c.Docs, err = conversionRefs(ctx, tx, in.ID)
+		}
 		if err != nil || dup || plan == nil {
 			c.Duplicate = dup
 			return err
@@ -95,11 +100,12 @@ type conversionPlan struct {
 	docs    storedDocs
 }
 
-// knownInput reports whether an input with these bytes is stored (a read:
-// an input committed meanwhile is found by insertInput).
-func (s *Store) knownInput(ctx context.Context, sha string) (bool, error) {
+// knownInput reports whether an input with in's bytes and sidecar is
+// stored (a read: an input committed meanwhile is found by insertInput).
+func (s *Store) knownInput(ctx context.Context, in Input) (bool, error) {
 	var id int64
-	err := s.r.QueryRowContext(ctx, `SELECT id FROM inputs WHERE sha256 = ?`, sha).Scan(&id)
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM inputs WHERE sha256 = ? AND sidecar_sha256 = ?`,
+		in.SHA256, sidecarKey(in.Sidecar)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

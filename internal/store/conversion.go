@@ -25,8 +25,10 @@ type NewDocument struct {
 // DocRef names the row a NewDocument became.
 type DocRef struct {
 	ID       int64
-	Existing bool            // a row with the same uniqueId and SHA-256 was there already
+	Existing bool            // the same version (uniqueId, content and metadata) was stored already
 	State    docbridge.State // the row's state after the call
+	Reason   docbridge.Reason
+	Message  string
 }
 
 // querier is what *sql.DB and *sql.Tx share for reads.
@@ -45,9 +47,12 @@ type querier interface {
 // A document with ContentIsInput set is the input itself: its content is
 // already stored (the input's), nothing is written or hashed again, and its
 // SHA256 and Size must be the input's.
-// A document whose (UniqueID, SHA256) is already stored (by an earlier
-// input, or earlier in docs) is not inserted again: its DocRef has Existing
-// set and the existing row's id and state. Each new row gets an event
+// A document that is a version already stored (the same uniqueId, content
+// and metadata, by an earlier input or earlier in docs) is not inserted
+// again: its DocRef has Existing set and the existing row's id, state,
+// reason and message. A new version of a stored uniqueId may correct the
+// stored versions or stop in review as a conflict (insertDocument). Each
+// new row gets an event
 // ("" → State, actor "convert") and a document.created audit record, and
 // is due at once; the input gets an input.converted audit record.
 //
@@ -141,7 +146,8 @@ func (s *Store) recordDocuments(ctx context.Context, tx auditTx, inputID int64, 
 	refs := make([]DocRef, len(p.docs))
 	for i, nd := range p.docs {
 		var err error
-		if refs[i], err = insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], now); err != nil {
+		correctedBy := func(id int64) string { return fmt.Sprintf("corrected by document %d of input %d", id, inputID) }
+		if refs[i], _, err = insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], now, correctedBy); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO conversions (input_id, position, doc_id, existing) VALUES (?, ?, ?, ?)`,
@@ -205,38 +211,85 @@ func checkDocument(nd NewDocument, input contentRef) (sha, meta string, err erro
 	return sha, string(b), nil
 }
 
-// insertDocument inserts nd with its creation event, or returns the
-// existing row with the same (uniqueId, sha256).
-func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocument, sha, meta string, now int64) (DocRef, error) {
-	ref := DocRef{State: nd.State}
-	err := tx.QueryRowContext(ctx, `INSERT INTO documents
+// insertDocument inserts nd with its creation event, or returns the stored
+// row that is the same version (same uniqueId, content and metadata, see
+// sameVersion) with Existing set. A new version of a stored uniqueId is
+// judged by judgeVersion: the stored versions it corrects become
+// superseded, with the message correctedBy gives for the new row's id,
+// and a conflicting one enters review with reason VersionConflict (unless
+// it failed already: the most severe outcome wins).
+func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocument, sha, meta string, now int64,
+	correctedBy func(newID int64) string) (ref DocRef, corrected []int64, err error) {
+	key, err := versionKey(nd.Doc)
+	if err != nil {
+		return DocRef{}, nil, err
+	}
+	stored, err := queryDocs(ctx, tx, `SELECT `+docCols+` FROM documents WHERE unique_id = ? ORDER BY id`, nd.Doc.UniqueID)
+	if err != nil {
+		return DocRef{}, nil, err
+	}
+	var live []DocRow
+	for _, d := range stored {
+		same, err := sameVersion(d, nd.Doc)
+		if err != nil {
+			return DocRef{}, nil, err
+		}
+		if same {
+			return DocRef{ID: d.ID, Existing: true, State: d.State, Reason: d.Reason, Message: d.Message}, nil, nil
+		}
+		if d.State != docbridge.Superseded {
+			live = append(live, d)
+		}
+	}
+	v, err := judgeVersion(nd.Doc, live)
+	if err != nil {
+		return DocRef{}, nil, err
+	}
+	if v.conflict != "" && nd.State != docbridge.Failed {
+		nd.State, nd.Reason, nd.Message = docbridge.Review, docbridge.VersionConflict, v.conflict
+	}
+	ref = DocRef{State: nd.State, Reason: nd.Reason, Message: nd.Message}
+	err = tx.QueryRowContext(ctx, `INSERT INTO documents
 	(input_id, unique_id, sha256, state, reason, message, attempts, next_attempt_at,
-	 pairing_id, mes_id, meta, created_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?, ?)
-	ON CONFLICT (unique_id, sha256) DO NOTHING
+	 pairing_id, mes_id, meta, created_at, updated_at, version_key)
+	VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?, ?, ?)
+	ON CONFLICT (unique_id, version_key) DO NOTHING
 	RETURNING id`,
-		inputID, nd.Doc.UniqueID, sha, nd.State, nd.Reason, nd.Message, now, meta, now, now).Scan(&ref.ID)
+		inputID, nd.Doc.UniqueID, sha, nd.State, nd.Reason, nd.Message, now, meta, now, now, key).Scan(&ref.ID)
 	if errors.Is(err, sql.ErrNoRows) {
+		// The same version, recorded by a transaction that committed
+		// after the read above (PostgreSQL).
 		ref.Existing = true
-		err = tx.QueryRowContext(ctx, `SELECT id, state FROM documents WHERE unique_id = ? AND sha256 = ?`,
-			nd.Doc.UniqueID, sha).Scan(&ref.ID, &ref.State)
-		return ref, err
+		err = tx.QueryRowContext(ctx, `SELECT id, state, reason, message FROM documents WHERE unique_id = ? AND version_key = ?`,
+			nd.Doc.UniqueID, key).Scan(&ref.ID, &ref.State, &ref.Reason, &ref.Message)
+		return ref, nil, err
 	}
 	if err != nil {
-		return ref, err
+		return ref, nil, err
 	}
-	if err := insertEvent(ctx, tx.Tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: "convert"}, now); err != nil {
-		return ref, err
+	actor := audit.ActorFrom(ctx, "convert")
+	if err := insertEvent(ctx, tx.Tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: actor}, now); err != nil {
+		return ref, nil, err
 	}
-	err = appendAudit(ctx, tx, &audit.Record{Kind: audit.DocumentCreated, Actor: "convert", DocID: ref.ID, InputID: inputID,
+	err = appendAudit(ctx, tx, &audit.Record{Kind: audit.DocumentCreated, Actor: actor, DocID: ref.ID, InputID: inputID,
 		UniqueID: nd.Doc.UniqueID, To: nd.State, Reason: nd.Reason, Message: nd.Message}, now)
-	return ref, err
+	if err != nil {
+		return ref, nil, err
+	}
+	for _, old := range v.corrects {
+		if err := transitionTx(ctx, tx, Transition{ID: old.ID, From: old.State, To: docbridge.Superseded,
+			Message: correctedBy(ref.ID), Actor: actor}, fromNanos(now)); err != nil {
+			return ref, nil, fmt.Errorf("supersede document %d: %w", old.ID, err)
+		}
+		corrected = append(corrected, old.ID)
+	}
+	return ref, corrected, nil
 }
 
 // conversionRefs returns what RecordConversion recorded for an input, with
 // the documents' current states.
 func conversionRefs(ctx context.Context, q querier, inputID int64) ([]DocRef, error) {
-	rows, err := q.QueryContext(ctx, `SELECT c.doc_id, c.existing, d.state
+	rows, err := q.QueryContext(ctx, `SELECT c.doc_id, c.existing, d.state, d.reason, d.message
 	FROM conversions c JOIN documents d ON d.id = c.doc_id
 	WHERE c.input_id = ? ORDER BY c.position`, inputID)
 	if err != nil {
@@ -246,7 +299,7 @@ func conversionRefs(ctx context.Context, q querier, inputID int64) ([]DocRef, er
 	var refs []DocRef
 	for rows.Next() {
 		var r DocRef
-		if err := rows.Scan(&r.ID, &r.Existing, &r.State); err != nil {
+		if err := rows.Scan(&r.ID, &r.Existing, &r.State, &r.Reason, &r.Message); err != nil {
 			return nil, err
 		}
 		refs = append(refs, r)

@@ -17,7 +17,8 @@ func testRecordConversion(t *testing.T, open opener) {
 	inputID, refs := converted(t, s, "raw message",
 		NewDocument{Doc: d1, State: docbridge.Converted},
 		NewDocument{Doc: d2, State: docbridge.Review, Reason: docbridge.UnmappedCode, Message: "local code X has no mapping"})
-	wantRefs := []DocRef{{ID: refs[0].ID, State: docbridge.Converted}, {ID: refs[1].ID, State: docbridge.Review}}
+	wantRefs := []DocRef{{ID: refs[0].ID, State: docbridge.Converted},
+		{ID: refs[1].ID, State: docbridge.Review, Reason: docbridge.UnmappedCode, Message: "local code X has no mapping"}}
 	if diff := cmp.Diff(wantRefs, refs); diff != "" || refs[0].ID == refs[1].ID {
 		t.Errorf("refs (-want +got):\n%s", diff)
 	}
@@ -90,11 +91,13 @@ func testRecordConversionExisting(t *testing.T, open opener) {
 	_, first := converted(t, s, "first sending", NewDocument{Doc: newDoc("urn:oid:7.1", "report v1"), State: docbridge.Converted})
 	transition(t, s, Transition{ID: first[0].ID, From: docbridge.Converted, To: docbridge.Delivered, Actor: "deliver", MESID: "mes-1"})
 
-	// The same document sent again in another message, plus a corrected version.
+	// The same document sent again in another message, plus another
+	// version under the same id, not declared a replacement: a conflict.
 	secondInput, refs := converted(t, s, "second sending",
 		NewDocument{Doc: newDoc("urn:oid:7.1", "report v1"), State: docbridge.Converted},
 		NewDocument{Doc: newDoc("urn:oid:7.1", "report v2"), State: docbridge.Converted})
-	want := []DocRef{{ID: first[0].ID, Existing: true, State: docbridge.Delivered}, {ID: refs[1].ID, State: docbridge.Converted}}
+	want := []DocRef{{ID: first[0].ID, Existing: true, State: docbridge.Delivered},
+		{ID: refs[1].ID, State: docbridge.Review, Reason: docbridge.VersionConflict, Message: refs[1].Message}}
 	if diff := cmp.Diff(want, refs); diff != "" {
 		t.Errorf("refs (-want +got):\n%s", diff)
 	}

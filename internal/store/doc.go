@@ -53,8 +53,10 @@
 // or several — may be opened on one database. Transition is a
 // compare-and-set on the document's state, Claim leases due documents and
 // ClaimInputs received inputs, so that two workers do not take the same
-// one; Accept of the same bytes at once stores one input (the others get
-// Duplicate), and RecordConversion of one input at once records it once.
+// one; Accept of the same bytes and sidecar at once stores one input (the
+// others get Duplicate), and RecordConversion of one input at once records
+// it once. One version of a document (uniqueId, content, action and
+// metadata: version.go) is recorded once, however many inputs carry it.
 //
 // On SQLite, writes go through one database connection and are
 // serialised; reads use a separate pool and see the last committed state.

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,6 +31,16 @@ type Input struct {
 	Sender     string // the envelope's authenticated sender, or ""
 }
 
+// sidecarKey is the part of an input's identity its sidecar gives: the
+// hex SHA-256 of the sidecar, or "" for none (nil or empty).
+func sidecarKey(sidecar []byte) string {
+	if len(sidecar) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(sidecar)
+	return hex.EncodeToString(sum[:])
+}
+
 var _ docbridge.Sink = (*Store)(nil)
 
 // Accept implements docbridge.Sink. It streams e.Body to EOF into a temp
@@ -39,11 +51,11 @@ var _ docbridge.Sink = (*Store)(nil)
 // source name, which may be a file named after the patient). It returns
 // only after that commit.
 //
-// e.Sidecar is stored with the input (an empty one as none). The same
-// bytes accepted again store nothing new: Accept returns the first input's
-// id with Duplicate set. An input is known by its bytes alone, so the same
-// bytes with another sidecar (or none) are a duplicate too, and the first
-// sidecar is the one kept. An input over Options.MaxInputSize, or with a
+// e.Sidecar is stored with the input (an empty one as none). An input is
+// its bytes and its sidecar: the same bytes with the same sidecar (or both
+// without) accepted again store nothing new, and Accept returns the first
+// input's id with Duplicate set; the same bytes with another sidecar (or
+// none) are a new input. An input over Options.MaxInputSize, or with a
 // sidecar over docbridge.MaxSidecar, is refused with an *docbridge.Error
 // of reason TooLarge and leaves nothing behind. Any other failure (disk,
 // database, ctx done) is an *docbridge.Error of reason Internal wrapping
@@ -104,23 +116,24 @@ func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, s
 // insertInput inserts in (from storeInput) in tx with its input.accepted
 // audit record (actor "intake:"+in.Intake; the size, hash and sender's
 // message id, never the source name, which may be a file named after the
-// patient), and sets in.ID. When the same bytes are stored already it
-// inserts nothing, returns dup, and sets in.ID, in.State, in.Reason and
-// in.Message to the stored input's.
+// patient), and sets in.ID. When the same bytes and sidecar are stored
+// already it inserts nothing, returns dup, and sets in.ID, in.State,
+// in.Reason and in.Message to the stored input's.
 func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input) (dup bool, err error) {
 	var sidecar any // NULL when there is none
 	if len(in.Sidecar) > 0 {
 		sidecar = in.Sidecar
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO inputs
-	(intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at, sidecar, sender)
-	VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?)
-	ON CONFLICT (sha256) DO NOTHING
+	(intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at, sidecar, sender, sidecar_sha256)
+	VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?)
+	ON CONFLICT (sha256, sidecar_sha256) DO NOTHING
 	RETURNING id`,
-		in.Intake, in.Source, in.MessageID, in.SHA256, in.Size, nanos(in.ReceivedAt), docbridge.Received, nanos(s.now()), sidecar, in.Sender).Scan(&in.ID)
+		in.Intake, in.Source, in.MessageID, in.SHA256, in.Size, nanos(in.ReceivedAt), docbridge.Received, nanos(s.now()),
+		sidecar, in.Sender, sidecarKey(in.Sidecar)).Scan(&in.ID)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.QueryRowContext(ctx, `SELECT id, state, reason, message FROM inputs WHERE sha256 = ?`, in.SHA256).
-			Scan(&in.ID, &in.State, &in.Reason, &in.Message)
+		err = tx.QueryRowContext(ctx, `SELECT id, state, reason, message FROM inputs WHERE sha256 = ? AND sidecar_sha256 = ?`,
+			in.SHA256, sidecarKey(in.Sidecar)).Scan(&in.ID, &in.State, &in.Reason, &in.Message)
 		return true, err
 	}
 	if err != nil {
@@ -235,10 +248,11 @@ func (s *Store) Input(ctx context.Context, id int64) (Input, error) {
 	return in, nil
 }
 
-// InputBySHA256 returns the input whose raw bytes have this hex SHA-256,
+// InputBySHA256 returns the first input whose raw bytes have this hex
+// SHA-256 (the same bytes with another sidecar are another, later input),
 // or an error wrapping ErrNotFound. It answers "was this file taken?".
 func (s *Store) InputBySHA256(ctx context.Context, sha256 string) (Input, error) {
-	in, err := scanInput(s.r.QueryRowContext(ctx, `SELECT `+inputCols+` FROM inputs WHERE sha256 = ?`, strings.ToLower(sha256)))
+	in, err := scanInput(s.r.QueryRowContext(ctx, `SELECT `+inputCols+` FROM inputs WHERE sha256 = ? ORDER BY id LIMIT 1`, strings.ToLower(sha256)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Input{}, fmt.Errorf("store: input with sha256 %s: %w", sha256, ErrNotFound)
 	}

@@ -335,10 +335,25 @@ func testAcceptSidecar(t *testing.T, open opener) {
 		}
 	}
 
-	// The same bytes with another sidecar: a duplicate, the first sidecar kept.
-	dup, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", []byte(`{"other": true}`)))
+	// The same bytes with the same sidecar: a duplicate. With another
+	// sidecar, or none: a new input, each with its own sidecar.
+	dup, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", sidecar))
 	if err != nil || !dup.Duplicate || dup.ID != a.ID {
-		t.Fatalf("Accept(same bytes, other sidecar) = %+v, %v; want a duplicate of %d", dup, err, a.ID)
+		t.Fatalf("Accept(same bytes, same sidecar) = %+v, %v; want a duplicate of %d", dup, err, a.ID)
+	}
+	for _, sc := range [][]byte{[]byte(`{"other": true}`), nil} {
+		other, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", sc))
+		if err != nil || other.Duplicate || other.ID == a.ID {
+			t.Fatalf("Accept(same bytes, sidecar %q) = %+v, %v; want a new input", sc, other, err)
+		}
+		in, _ := s.Input(ctx, other.ID)
+		if !bytes.Equal(in.Sidecar, sc) {
+			t.Errorf("Input(%d).Sidecar = %q, want %q", other.ID, in.Sidecar, sc)
+		}
+		again, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", sc))
+		if err != nil || !again.Duplicate || again.ID != other.ID {
+			t.Errorf("Accept(same bytes, sidecar %q) again = %+v, %v; want a duplicate of %d", sc, again, err, other.ID)
+		}
 	}
 	pending, err := s.PendingInputs(ctx, 1)
 	if err != nil || len(pending) != 1 || !bytes.Equal(pending[0].Sidecar, sidecar) {

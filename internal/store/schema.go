@@ -161,6 +161,74 @@ ALTER TABLE inputs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
 	`
 ALTER TABLE inputs ADD COLUMN sender TEXT NOT NULL DEFAULT '';
 `,
+	// 7: an input is its bytes and its sidecar: inputs are unique on
+	// (sha256, sidecar_sha256), the hex SHA-256 of the sidecar ('' for
+	// none). A document version is its uniqueId and its version_key (see
+	// versionKey: content, action, replaces and metadata), no longer its
+	// uniqueId and content alone. SQLite cannot drop a UNIQUE constraint:
+	// both tables are rebuilt, with foreign keys off while the schema
+	// migrates (sqliteEngine.open). Rows stored before get placeholder
+	// keys, unique per row ('legacy-' || id): a later input or version is
+	// compared with them field by field (sameVersion), not by key.
+	`
+CREATE TABLE inputs_v7 (
+	id             INTEGER PRIMARY KEY AUTOINCREMENT,
+	intake         TEXT    NOT NULL,
+	source         TEXT    NOT NULL,
+	message_id     TEXT    NOT NULL,
+	sha256         TEXT    NOT NULL,
+	size           INTEGER NOT NULL,
+	received_at    INTEGER NOT NULL,
+	state          TEXT    NOT NULL,
+	reason         TEXT    NOT NULL,
+	message        TEXT    NOT NULL,
+	updated_at     INTEGER NOT NULL,
+	sidecar        BLOB,
+	lease_until    INTEGER NOT NULL DEFAULT 0,
+	sender         TEXT    NOT NULL DEFAULT '',
+	sidecar_sha256 TEXT    NOT NULL DEFAULT ''
+);
+INSERT INTO inputs_v7 (id, intake, source, message_id, sha256, size, received_at, state, reason, message,
+	updated_at, sidecar, lease_until, sender, sidecar_sha256)
+SELECT id, intake, source, message_id, sha256, size, received_at, state, reason, message,
+	updated_at, sidecar, lease_until, sender,
+	CASE WHEN sidecar IS NULL OR length(sidecar) = 0 THEN '' ELSE 'legacy-' || id END
+FROM inputs;
+DROP TABLE inputs;
+ALTER TABLE inputs_v7 RENAME TO inputs;
+CREATE UNIQUE INDEX inputs_key ON inputs (sha256, sidecar_sha256);
+CREATE INDEX inputs_state ON inputs (state, id);
+
+CREATE TABLE documents_v7 (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	input_id        INTEGER NOT NULL REFERENCES inputs (id),
+	unique_id       TEXT    NOT NULL,
+	sha256          TEXT    NOT NULL,
+	state           TEXT    NOT NULL,
+	reason          TEXT    NOT NULL,
+	message         TEXT    NOT NULL,
+	attempts        INTEGER NOT NULL,
+	next_attempt_at INTEGER NOT NULL,
+	pairing_id      TEXT    NOT NULL,
+	mes_id          TEXT    NOT NULL,
+	meta            TEXT    NOT NULL,
+	created_at      INTEGER NOT NULL,
+	updated_at      INTEGER NOT NULL,
+	version_key     TEXT    NOT NULL DEFAULT ''
+);
+INSERT INTO documents_v7 (id, input_id, unique_id, sha256, state, reason, message, attempts, next_attempt_at,
+	pairing_id, mes_id, meta, created_at, updated_at, version_key)
+SELECT id, input_id, unique_id, sha256, state, reason, message, attempts, next_attempt_at,
+	pairing_id, mes_id, meta, created_at, updated_at, 'legacy-' || id
+FROM documents;
+DROP TABLE documents;
+ALTER TABLE documents_v7 RENAME TO documents;
+CREATE UNIQUE INDEX documents_version ON documents (unique_id, version_key);
+CREATE INDEX documents_due ON documents (state, next_attempt_at, id);
+CREATE INDEX documents_input ON documents (input_id, id);
+CREATE INDEX documents_replaces ON documents (json_extract(meta, '$.replaces'))
+	WHERE json_extract(meta, '$.action') = 'replace';
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.

@@ -140,4 +140,17 @@ ALTER TABLE inputs ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
 	`
 ALTER TABLE inputs ADD COLUMN sender TEXT NOT NULL DEFAULT '';
 `,
+	// 7: inputs unique on (sha256, sidecar_sha256), documents on
+	// (unique_id, version_key); rows stored before get the same
+	// placeholder keys as on SQLite.
+	`
+ALTER TABLE inputs DROP CONSTRAINT inputs_sha256_key;
+ALTER TABLE inputs ADD COLUMN sidecar_sha256 TEXT NOT NULL DEFAULT '';
+UPDATE inputs SET sidecar_sha256 = 'legacy-' || id WHERE sidecar IS NOT NULL AND length(sidecar) > 0;
+CREATE UNIQUE INDEX inputs_key ON inputs (sha256, sidecar_sha256);
+ALTER TABLE documents DROP CONSTRAINT documents_unique_id_sha256_key;
+ALTER TABLE documents ADD COLUMN version_key TEXT NOT NULL DEFAULT '';
+UPDATE documents SET version_key = 'legacy-' || id;
+CREATE UNIQUE INDEX documents_version ON documents (unique_id, version_key);
+`,
 }

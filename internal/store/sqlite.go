@@ -48,11 +48,36 @@ func (e *sqliteEngine) open(ctx context.Context, s *Store) error {
 	if s.w, err = openSQLite(ctx, path, true); err != nil {
 		return err
 	}
-	if err := migrate(ctx, s); err != nil {
+	if err := migrateSQLite(ctx, s); err != nil {
 		return err
 	}
 	e.group = newGroupCommit(s.w)
 	s.r, err = openSQLite(ctx, path, false)
+	return err
+}
+
+// migrateSQLite runs migrate with foreign keys off on the writer's one
+// connection, as SQLite's procedure for rebuilding a table that others
+// reference requires (migration 7), then checks that every reference
+// still holds and turns them on again. A dangling reference fails the
+// open: the store is left as migrated, for an operator to look at.
+func migrateSQLite(ctx context.Context, s *Store) error {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return fmt.Errorf("migrate: foreign keys off: %w", err)
+	}
+	err := migrate(ctx, s)
+	if err == nil {
+		var table string
+		switch cerr := s.w.QueryRowContext(ctx, `PRAGMA foreign_key_check`).Scan(&table); {
+		case cerr == nil:
+			err = fmt.Errorf("migrate: table %s holds a reference to a row that is gone", table)
+		case !errors.Is(cerr, sql.ErrNoRows):
+			err = fmt.Errorf("migrate: check foreign keys: %w", cerr)
+		}
+	}
+	if _, ferr := s.w.ExecContext(ctx, `PRAGMA foreign_keys = ON`); ferr != nil && err == nil {
+		err = fmt.Errorf("migrate: foreign keys on: %w", ferr)
+	}
 	return err
 }
 

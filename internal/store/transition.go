@@ -42,6 +42,19 @@ func (s *Store) Transition(ctx context.Context, t Transition) error {
 		return fmt.Errorf("store: transition document %d: from %q to %q: both states are required", t.ID, t.From, t.To)
 	}
 	now := s.now()
+	err := s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
+		return transitionTx(ctx, tx, t, now)
+	})
+	if err != nil && err != ErrConflict {
+		return fmt.Errorf("store: transition document %d from %s to %s: %w", t.ID, t.From, t.To, err)
+	}
+	return err
+}
+
+// transitionTx applies t in tx at now, with its event row and audit
+// records, as Transition says; it returns ErrConflict (unwrapped) when the
+// document is not in t.From and ErrNotFound for an unknown id.
+func transitionTx(ctx context.Context, tx auditTx, t Transition, now time.Time) error {
 	next := t.NextAttempt
 	if next.IsZero() {
 		next = now
@@ -50,53 +63,47 @@ func (s *Store) Transition(ctx context.Context, t Transition) error {
 	if t.Attempted {
 		attempted = 1
 	}
-	err := s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
-		var uniqueID, pairingID string
-		var inputID int64
-		err := tx.QueryRowContext(ctx, `UPDATE documents SET
+	var uniqueID, pairingID string
+	var inputID int64
+	err := tx.QueryRowContext(ctx, `UPDATE documents SET
 	state = ?, reason = ?, message = ?, next_attempt_at = ?, attempts = attempts + ?,
 	pairing_id = CASE WHEN ? = '' THEN pairing_id ELSE ? END,
 	mes_id = CASE WHEN ? = '' THEN mes_id ELSE ? END,
 	updated_at = ?
 	WHERE id = ? AND state = ?
 	RETURNING unique_id, input_id, pairing_id`,
-			t.To, t.Reason, t.Message, nanos(next), attempted,
-			t.PairingID, t.PairingID, t.MESID, t.MESID,
-			nanos(now), t.ID, t.From).Scan(&uniqueID, &inputID, &pairingID)
+		t.To, t.Reason, t.Message, nanos(next), attempted,
+		t.PairingID, t.PairingID, t.MESID, t.MESID,
+		nanos(now), t.ID, t.From).Scan(&uniqueID, &inputID, &pairingID)
+	if errors.Is(err, sql.ErrNoRows) {
+		var st docbridge.State
+		err := tx.QueryRowContext(ctx, `SELECT state FROM documents WHERE id = ?`, t.ID).Scan(&st)
 		if errors.Is(err, sql.ErrNoRows) {
-			var st docbridge.State
-			err := tx.QueryRowContext(ctx, `SELECT state FROM documents WHERE id = ?`, t.ID).Scan(&st)
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
-			}
-			if err != nil {
-				return err
-			}
-			return ErrConflict
+			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if err := insertEvent(ctx, tx.Tx, Event{DocID: t.ID, From: t.From, To: t.To,
-			Reason: t.Reason, Message: t.Message, Actor: t.Actor}, nanos(now)); err != nil {
+		return ErrConflict
+	}
+	if err != nil {
+		return err
+	}
+	if err := insertEvent(ctx, tx.Tx, Event{DocID: t.ID, From: t.From, To: t.To,
+		Reason: t.Reason, Message: t.Message, Actor: t.Actor}, nanos(now)); err != nil {
+		return err
+	}
+	rec := audit.Record{Actor: t.Actor, DocID: t.ID, InputID: inputID, UniqueID: uniqueID, PairingID: pairingID,
+		Reason: t.Reason, Message: t.Message}
+	if t.Exchange != nil {
+		ex := rec
+		ex.Kind, ex.Exchange = audit.MESExchange, t.Exchange
+		if err := appendAudit(ctx, tx, &ex, nanos(now)); err != nil {
 			return err
 		}
-		rec := audit.Record{Actor: t.Actor, DocID: t.ID, InputID: inputID, UniqueID: uniqueID, PairingID: pairingID,
-			Reason: t.Reason, Message: t.Message}
-		if t.Exchange != nil {
-			ex := rec
-			ex.Kind, ex.Exchange = audit.MESExchange, t.Exchange
-			if err := appendAudit(ctx, tx, &ex, nanos(now)); err != nil {
-				return err
-			}
-		}
-		rec.Kind, rec.From, rec.To = audit.DocumentTransition, t.From, t.To
-		return appendAudit(ctx, tx, &rec, nanos(now))
-	})
-	if err != nil && err != ErrConflict {
-		return fmt.Errorf("store: transition document %d from %s to %s: %w", t.ID, t.From, t.To, err)
 	}
-	return err
+	rec.Kind, rec.From, rec.To = audit.DocumentTransition, t.From, t.To
+	return appendAudit(ctx, tx, &rec, nanos(now))
 }
 
 // Event is one recorded state transition. The first event of a document

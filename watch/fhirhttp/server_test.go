@@ -87,6 +87,11 @@ func TestRefusals(t *testing.T) {
 				return docbridge.Accepted{ID: 5, State: docbridge.Failed, Reason: docbridge.UnsupportedFormat, Message: "the Bundle is a searchset"}, nil
 			},
 			wantStatus: 422, wantReason: docbridge.UnsupportedFormat, wantIssue: "not-supported", wantMsg: "searchset (input 5, kept", wantStored: true},
+		{name: "resend of a refused input", path: "/DocumentReference", body: docRef,
+			reply: func(*docbridge.Envelope, []byte) (docbridge.Accepted, error) {
+				return docbridge.Accepted{ID: 5, Duplicate: true, State: docbridge.Failed, Reason: docbridge.INSInvalid, Message: "the INS check key is wrong"}, nil
+			},
+			wantStatus: 422, wantReason: docbridge.INSInvalid, wantIssue: "value", wantMsg: "check key is wrong (input 5, kept", wantStored: true},
 		{name: "malformed", path: "/", body: bundle,
 			reply: func(*docbridge.Envelope, []byte) (docbridge.Accepted, error) {
 				return docbridge.Accepted{ID: 6, State: docbridge.Failed, Reason: docbridge.Malformed, Message: "syntax error at byte 3"}, nil

@@ -145,6 +145,9 @@ func TestAcknowledgements(t *testing.T) {
 		case "unsupported":
 			return docbridge.Accepted{ID: 8, State: docbridge.Failed, Reason: docbridge.UnsupportedFormat,
 				Message: "MSH-9: ADT^A01 is a patient administration message"}, nil
+		case "resend refused":
+			return docbridge.Accepted{ID: 7, Duplicate: true, State: docbridge.Failed, Reason: docbridge.INSInvalid,
+				Message: "PID-3: the INS check key is wrong"}, nil
 		case "review":
 			return docbridge.Accepted{ID: 9, State: docbridge.Converted}, nil
 		case "store down":
@@ -162,6 +165,7 @@ func TestAcknowledgements(t *testing.T) {
 		{"ok", "AA", "", "", ""},
 		{"review", "AA", "", "", ""},
 		{"refused", "AE", "OBX^2^5^^5", "102", "malformed: OBX[2]-5.5: base64 decodes to 38 bytes of text, not a CDA document"},
+		{"resend refused", "AE", "PID^1^3", "102", "ins-invalid: PID-3: the INS check key is wrong"},
 		{"unsupported", "AE", "MSH^1^9", "200", "unsupported-format: MSH-9: ADT^A01 is a patient administration message"},
 		{"store down", "AR", "", "207", "docbridge cannot store the message now; send it again later"},
 		{"too large", "AE", "", "104", "too-large: the input is 9 bytes, over the limit of 8 bytes"},
