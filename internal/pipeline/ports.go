@@ -25,6 +25,7 @@ type Store interface {
 	Transition(ctx context.Context, t store.Transition) error
 	Documents(ctx context.Context, f store.Filter) ([]store.DocRow, error)
 	Replacing(ctx context.Context, uniqueID string) ([]store.DocRow, error)
+	DocumentsByMESID(ctx context.Context, mesID string) ([]store.DocRow, error)
 	PairingsVersion(ctx context.Context) (string, error)
 	PutPairing(ctx context.Context, p docbridge.Pairing) error
 }

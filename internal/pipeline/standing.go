@@ -1,0 +1,61 @@
+package pipeline
+
+import (
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+// standings sorts the versions a replacement or deletion names by what MES
+// may hold of them. Only a version that certainly never reached MES may be
+// retired here without telling MES; what was sent without a definite
+// answer may be at MES (its answer lost: a reset, a timeout after MES
+// committed) and is settled first.
+type standings struct {
+	// reached: some version is, or may be, at MES and nothing here will
+	// settle it (delivered; or sent without a definite answer and now in
+	// review or failed): the document goes naming it, and MES answers.
+	reached bool
+	// pending: sent without a definite answer, or possibly being sent by
+	// another instance (claimed), and still to be retried here.
+	pending []store.DocRow
+	// absent: certainly never reached MES (never sent, or refused by MES
+	// with a definite 4xx).
+	absent []store.DocRow
+}
+
+// standings classifies olds (see standings).
+func (p *Pipeline) standings(olds []store.DocRow) standings {
+	now := p.o.Now()
+	var s standings
+	for _, o := range olds {
+		switch {
+		case o.State == docbridge.Delivered:
+			s.reached = true
+		case o.State == docbridge.Superseded || o.State == docbridge.Deleted:
+			// Retired: by MES when it was sent, here when it never was.
+			if o.Attempts > 0 {
+				s.reached = true
+			} else {
+				s.absent = append(s.absent, o)
+			}
+		case o.Attempts > 0 && o.Reason == docbridge.MESRejected:
+			s.absent = append(s.absent, o)
+		case o.State == docbridge.Matched && p.o.Lease > 0 && o.NextAttempt.After(now):
+			// Claimed: another instance may be sending it right now.
+			s.pending = append(s.pending, o)
+		case o.Attempts == 0:
+			s.absent = append(s.absent, o)
+		case o.State == docbridge.Matched || o.State == docbridge.Held && retried(o.Reason):
+			s.pending = append(s.pending, o)
+		default:
+			s.reached = true
+		}
+	}
+	return s
+}
+
+// retried reports whether a held document with this reason is retried by
+// the deliver stage on its own schedule.
+func retried(r docbridge.Reason) bool {
+	return r == docbridge.MESUnavailable || r == docbridge.Internal
+}
