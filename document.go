@@ -102,8 +102,8 @@ type Document struct {
 	// the MES ids docbridge recorded when it delivered, and stops the
 	// document in review when none matches.
 	ReplacesServerID string `json:"replacesServerId,omitempty"`
-	SetID    string `json:"setId,omitempty"`
-	Version  string `json:"versionNumber,omitempty"`
+	SetID            string `json:"setId,omitempty"`
+	Version          string `json:"versionNumber,omitempty"`
 
 	Type  Coding `json:"type"`
 	Class Coding `json:"class"`
