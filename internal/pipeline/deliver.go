@@ -14,6 +14,7 @@ import (
 // while the circuit breaker lets requests through.
 func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 	busy := false
+	clear(p.settled)
 	for _, state := range []docbridge.State{docbridge.Matched, docbridge.Held} {
 		if !p.breaker.allow(p.o.Now()) {
 			return false, nil
@@ -25,6 +26,9 @@ func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 		for _, r := range rows {
 			if !p.breaker.allow(p.o.Now()) {
 				return false, nil
+			}
+			if p.settled[r.ID] {
+				continue // delivered already in this step, before a version naming it
 			}
 			if err := p.deliverAt(ctx, r, 0); err != nil {
 				return false, err

@@ -61,3 +61,12 @@ type Matcher interface {
 type Sender interface {
 	Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error)
 }
+
+// Finder asks MES whether it holds a version (current or superseded) of
+// the document uniqueID for the patient of pairing p: it settles a
+// delivery whose answer was lost when nothing here will retry it. found is
+// false when MES holds none. Errors are *docbridge.Error classified as
+// Sender's. *mes.Client implements it.
+type Finder interface {
+	Find(ctx context.Context, uniqueID string, p docbridge.Pairing) (mesID string, found bool, err error)
+}

@@ -11,10 +11,13 @@ import (
 // answer may be at MES (its answer lost: a reset, a timeout after MES
 // committed) and is settled first.
 type standings struct {
-	// reached: some version is, or may be, at MES and nothing here will
-	// settle it (delivered; or sent without a definite answer and now in
-	// review or failed): the document goes naming it, and MES answers.
+	// reached: some version is at MES (delivered, or retired after it
+	// was sent): the document goes naming it.
 	reached bool
+	// unknown: sent without a definite answer and now where nothing here
+	// retries it (review, failed, held for a pairing): only MES can say
+	// whether it holds it (Finder).
+	unknown []store.DocRow
 	// pending: sent without a definite answer, or possibly being sent by
 	// another instance (claimed), and still to be retried here.
 	pending []store.DocRow
@@ -48,7 +51,7 @@ func (p *Pipeline) standings(olds []store.DocRow) standings {
 		case o.State == docbridge.Matched || o.State == docbridge.Held && retried(o.Reason):
 			s.pending = append(s.pending, o)
 		default:
-			s.reached = true
+			s.unknown = append(s.unknown, o)
 		}
 	}
 	return s

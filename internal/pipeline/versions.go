@@ -66,6 +66,9 @@ func (p *Pipeline) planFor(ctx context.Context, r store.DocRow, depth int) (plan
 		}
 		s := p.standings(olds)
 		if len(s.pending) == 0 {
+			if len(s.unknown) > 0 {
+				p.ask(ctx, r, d, &s)
+			}
 			return p.planKnown(ctx, r, d, s)
 		}
 		if settled || depth >= maxSettleDepth {
@@ -139,6 +142,34 @@ func (p *Pipeline) planKnown(ctx context.Context, r store.DocRow, d *docbridge.D
 	return plan{send: &asNew}, nil
 }
 
+// ask settles the versions of s.unknown (all of one uniqueId: the one d
+// names) by asking MES whether it holds one: reached when it does, absent
+// when it does not. Without a Finder, or when MES cannot answer, they count
+// as reached: d goes naming them and MES answers for them.
+func (p *Pipeline) ask(ctx context.Context, r store.DocRow, d *docbridge.Document, s *standings) {
+	uniqueID := s.unknown[0].UniqueID
+	if p.o.Finder == nil {
+		s.reached = true
+		return
+	}
+	pairing, err := p.o.Matcher.Match(ctx, d)
+	var found bool
+	if err == nil {
+		_, found, err = p.o.Finder.Find(ctx, uniqueID, pairing)
+	}
+	switch {
+	case err != nil:
+		p.o.Log.Warn().Int64("doc", r.ID).Str("reason", string(docbridge.ReasonOf(err))).
+			Msg("cannot ask MES whether it holds the version this document names; sent naming it")
+		s.reached = true
+	case found:
+		s.reached = true
+	default:
+		s.absent = append(s.absent, s.unknown...)
+	}
+	s.unknown = nil
+}
+
 // settle retries now, before the document that names them, the pending
 // versions whose retry is due; the others keep their schedule.
 func (p *Pipeline) settle(ctx context.Context, pending []store.DocRow, depth int) error {
@@ -151,6 +182,7 @@ func (p *Pipeline) settle(ctx context.Context, pending []store.DocRow, depth int
 		if err := p.deliverAt(ctx, o, depth+1); err != nil {
 			return err
 		}
+		p.settled[o.ID] = true
 	}
 	return nil
 }

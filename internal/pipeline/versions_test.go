@@ -277,3 +277,54 @@ func TestDeleteOfARefusedVersion(t *testing.T) {
 		t.Errorf("requests = %s, want %s", got, want)
 	}
 }
+
+// finderFunc adapts a function to Finder.
+type finderFunc func(uniqueID string) (string, bool, error)
+
+func (f finderFunc) Find(_ context.Context, uniqueID string, _ docbridge.Pairing) (string, bool, error) {
+	return f(uniqueID)
+}
+
+// TestReplacementAsksMESAboutAnUnretriedOriginal: when the original was
+// sent without a definite answer and then given up (failed after
+// delivery.max_age), nothing here retries it: MES is asked whether it holds
+// it. Held there, the replacement names it; absent, the original is
+// superseded here and the replacement goes as a creation.
+func TestReplacementAsksMESAboutAnUnretriedOriginal(t *testing.T) {
+	down := &docbridge.Error{Reason: docbridge.MESUnavailable, Msg: "connection reset"}
+	tests := []struct {
+		name   string
+		finder Finder
+		wire   string
+		v1     docbridge.State
+	}{
+		{"MES holds it", finderFunc(func(string) (string, bool, error) { return "dr-1", true, nil }),
+			"replace urn:oid:27.2>urn:oid:27.1", docbridge.Failed},
+		{"MES does not hold it", finderFunc(func(string) (string, bool, error) { return "", false, nil }),
+			"create urn:oid:27.2", docbridge.Superseded},
+		{"MES cannot answer", finderFunc(func(string) (string, bool, error) { return "", false, down }),
+			"replace urn:oid:27.2>urn:oid:27.1", docbridge.Failed},
+		{"no finder", nil, "replace urn:oid:27.2>urn:oid:27.1", docbridge.Failed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, w := newVersionFixture(t, map[string][]error{"urn:oid:27.1": {down, down}})
+			f.p.o.MaxAge, f.p.o.Finder = time.Hour, tt.finder
+			f.pair(t)
+			f.accept(t, "urn:oid:27.1")
+			f.settle(t)
+			f.now = f.now.Add(2 * time.Hour)
+			f.settle(t)
+			wantState(t, f.doc(t, "urn:oid:27.1"), docbridge.Failed, docbridge.MESUnavailable)
+			w.log = nil
+			f.accept(t, "urn:oid:27.2;replaces=urn:oid:27.1")
+			f.settle(t)
+			if got := w.String(); got != tt.wire {
+				t.Errorf("requests = %s, want %s", got, tt.wire)
+			}
+			if got := f.doc(t, "urn:oid:27.1"); got.State != tt.v1 {
+				t.Errorf("original is %s (%s), want %s", got.State, got.Message, tt.v1)
+			}
+		})
+	}
+}
