@@ -15,6 +15,7 @@ import (
 func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 	busy := false
 	clear(p.settled)
+	clear(p.claimed)
 	for _, state := range []docbridge.State{docbridge.Matched, docbridge.Held} {
 		if !p.breaker.allow(p.o.Now()) {
 			return false, nil
@@ -22,6 +23,11 @@ func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 		rows, err := p.due(ctx, state, p.deliverBatch())
 		if err != nil {
 			return false, fmt.Errorf("list %s documents: %w", state, err)
+		}
+		if p.o.Lease > 0 {
+			for _, r := range rows {
+				p.claimed[r.ID] = true
+			}
 		}
 		for _, r := range rows {
 			if !p.breaker.allow(p.o.Now()) {

@@ -67,6 +67,7 @@ type Pipeline struct {
 	pairing string           // the pairings version last seen by match
 	expiry  time.Time        // when held documents were last checked for HoldMax
 	settled map[int64]bool   // documents the current deliver step delivered inline (settle)
+	claimed map[int64]bool   // documents the current deliver step claimed (Lease): this instance's to send
 }
 
 const (
@@ -90,7 +91,7 @@ func New(o Options) *Pipeline {
 		o.BreakerThreshold = 5
 	}
 	base, maxd := o.Backoff.bounds()
-	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd), settled: map[int64]bool{}}
+	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd), settled: map[int64]bool{}, claimed: map[int64]bool{}}
 	for i := range p.wake {
 		p.wake[i] = make(chan struct{}, 1)
 	}

@@ -43,8 +43,8 @@ func (p *Pipeline) standings(olds []store.DocRow) standings {
 			}
 		case o.Attempts > 0 && o.Reason == docbridge.MESRejected:
 			s.absent = append(s.absent, o)
-		case o.State == docbridge.Matched && p.o.Lease > 0 && o.NextAttempt.After(now):
-			// Claimed: another instance may be sending it right now.
+		case o.State == docbridge.Matched && p.o.Lease > 0 && o.NextAttempt.After(now) && !p.claimed[o.ID]:
+			// Claimed by another instance, which may be sending it now.
 			s.pending = append(s.pending, o)
 		case o.Attempts == 0:
 			s.absent = append(s.absent, o)
@@ -61,4 +61,10 @@ func (p *Pipeline) standings(olds []store.DocRow) standings {
 // the deliver stage on its own schedule.
 func retried(r docbridge.Reason) bool {
 	return r == docbridge.MESUnavailable || r == docbridge.Internal
+}
+
+// dueNow reports whether this instance may retry o now: its retry is due,
+// or this deliver step claimed it.
+func (p *Pipeline) dueNow(o store.DocRow) bool {
+	return !o.NextAttempt.After(p.o.Now()) || p.claimed[o.ID]
 }

@@ -173,9 +173,8 @@ func (p *Pipeline) ask(ctx context.Context, r store.DocRow, d *docbridge.Documen
 // settle retries now, before the document that names them, the pending
 // versions whose retry is due; the others keep their schedule.
 func (p *Pipeline) settle(ctx context.Context, pending []store.DocRow, depth int) error {
-	now := p.o.Now()
 	for _, o := range pending {
-		if o.NextAttempt.After(now) {
+		if !p.dueNow(o) {
 			continue
 		}
 		p.o.Log.Info().Int64("doc", o.ID).Msg("delivery not confirmed: retried before the version that names it")

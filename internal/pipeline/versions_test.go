@@ -328,3 +328,20 @@ func TestReplacementAsksMESAboutAnUnretriedOriginal(t *testing.T) {
 		})
 	}
 }
+
+// TestReplacementAndOriginalInOneClaim: with leases, an original this
+// instance claimed in the same step is its own to settle: the replacement
+// does not wait for the claim to end.
+func TestReplacementAndOriginalInOneClaim(t *testing.T) {
+	f, w := newVersionFixture(t, nil)
+	f.p.o.Lease = time.Minute
+	f.pair(t)
+	f.accept(t, "urn:oid:28.2;replaces=urn:oid:28.1") // first in the claim
+	f.accept(t, "urn:oid:28.1")
+	f.settle(t)
+	wantState(t, f.doc(t, "urn:oid:28.2"), docbridge.Delivered, "")
+	wantState(t, f.doc(t, "urn:oid:28.1"), docbridge.Superseded, "")
+	if got, want := w.String(), "create urn:oid:28.2"; got != want {
+		t.Errorf("requests = %s, want %s", got, want)
+	}
+}
