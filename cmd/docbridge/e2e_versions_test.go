@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,6 +133,11 @@ func TestEndToEndLostAnswerThenReplacement(t *testing.T) {
 			}
 			if got := e.sim.Count(); got != 2 {
 				t.Errorf("simulator created %d documents, want 2", got)
+			}
+			// Version 1 (answer lost), version 1 again ("already there"),
+			// version 2: nothing more.
+			if got := e.sim.Requests(); got != 3 {
+				t.Errorf("the simulator got %d document requests, want 3", got)
 			}
 			log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
 			assertNoPatientData(t, string(log))
@@ -267,5 +275,67 @@ func TestEndToEndReplacementByServerID(t *testing.T) {
 				t.Errorf("unresolved replacement rows %+v, want one replacement", r)
 			}
 		})
+	}
+}
+
+// TestEndToEndLostAnswersThenReplacements: twenty reports; MES's answers
+// to half of their first versions are lost; their replacements arrive
+// before the retries. MES ends with exactly one current version of each
+// report, the replacement, and no document was sent more than the lost
+// answers call for.
+func TestEndToEndLostAnswersThenReplacements(t *testing.T) {
+	const reports = 20
+	var n atomic.Int64
+	e := newE2EWith(t, mestest.Options{LoseAnswers: func(r *http.Request) bool {
+		return (r.Method == http.MethodPost || r.Method == http.MethodDelete) && n.Add(1) <= reports && n.Load()%2 == 1
+	}})
+	e.slowRetries()
+	cmd := e.start()
+	copyOf := func(i int) func([]byte) []byte {
+		return func(b []byte) []byte {
+			for _, id := range []string{"1.2.250.1.999.42.1.1002", "1.2.250.1.999.42.1.1004", "1.2.250.1.999.42.2.1002"} {
+				b = bytes.ReplaceAll(b, []byte(id+`"`), []byte(fmt.Sprintf("%s.%d\"", id, i)))
+			}
+			return b
+		}
+	}
+	drop := filepath.Join(e.dir, "drop")
+	os.MkdirAll(drop, 0o750)
+	put := func(sample string, i int) {
+		b, _ := fs.ReadFile(samples.FS, sample)
+		name := fmt.Sprintf("%d-%s", i, sample)
+		os.WriteFile(filepath.Join(drop, "."+name+".part"), copyOf(i)(b), 0o600)
+		os.Rename(filepath.Join(drop, "."+name+".part"), filepath.Join(drop, name))
+	}
+	for i := range reports {
+		put("cr-bio-structured.xml", i)
+	}
+	e.waitFor("every first version sent once", time.Minute, func() bool { return n.Load() >= reports })
+	for i := range reports {
+		put("cr-bio-replace.xml", i)
+	}
+	e.waitFor("every replacement delivered", 2*time.Minute, func() bool {
+		return e.delivered() == reports && e.countIn(docbridge.Superseded, "") == reports
+	})
+	stopDaemon(t, cmd)
+
+	current, superseded := 0, 0
+	for _, d := range e.sim.Documents() {
+		switch {
+		case d.Status == "current" && strings.HasPrefix(d.UniqueID, replaceID+".") && strings.HasPrefix(d.Replaces, structuredID+"."):
+			current++
+		case d.Status == "superseded" && strings.HasPrefix(d.UniqueID, structuredID+"."):
+			superseded++
+		default:
+			t.Errorf("the simulator holds %s %s (replacing %q)", d.Status, d.UniqueID, d.Replaces)
+		}
+	}
+	if current != reports || superseded != reports {
+		t.Errorf("simulator: %d current replacements and %d superseded first versions, want %d of each", current, superseded, reports)
+	}
+	want := reports + reports/2 + reports // first versions, resends of the lost ones, replacements
+	t.Logf("FIGURES lost-answers-then-replacements: reports=%d lost=%d requests=%d", reports, reports/2, e.sim.Requests())
+	if got := e.sim.Requests(); got != want {
+		t.Errorf("the simulator got %d document requests, want %d", got, want)
 	}
 }
