@@ -345,3 +345,23 @@ func TestReplacementAndOriginalInOneClaim(t *testing.T) {
 		t.Errorf("requests = %s, want %s", got, want)
 	}
 }
+
+// TestDeletionSettlesItsOriginal: a deletion of a version whose answer was
+// lost retries that version first, then deletes it at MES; never "nothing
+// to delete" while MES may hold it.
+func TestDeletionSettlesItsOriginal(t *testing.T) {
+	lost := &docbridge.Error{Reason: docbridge.MESUnavailable, Msg: "connection reset after the request was sent"}
+	f, w := newVersionFixture(t, map[string][]error{"urn:oid:29.1": {lost, errDuplicate}})
+	f.pair(t)
+	f.accept(t, "urn:oid:29.1")
+	f.settle(t)
+	f.accept(t, "urn:oid:29.1;delete")
+	f.settle(t)
+	f.now = f.now.Add(time.Hour)
+	f.settle(t)
+	if got, want := w.String(), "create urn:oid:29.1, create urn:oid:29.1, delete urn:oid:29.1"; got != want {
+		t.Errorf("requests = %s, want %s", got, want)
+	}
+	wantState(t, f.version(t, "urn:oid:29.1", docbridge.Create), docbridge.Deleted, "")
+	wantState(t, f.version(t, "urn:oid:29.1", docbridge.Delete), docbridge.Deleted, "")
+}
