@@ -16,7 +16,7 @@ type standings struct {
 	reached bool
 	// unknown: sent without a definite answer and now where nothing here
 	// retries it (review, failed, held for a pairing): only MES can say
-	// whether it holds it (Finder).
+	// whether it holds it (Finder, Pipeline.atMES).
 	unknown []store.DocRow
 	// pending: sent without a definite answer, or possibly being sent by
 	// another instance (claimed), and still to be retried here.

@@ -67,7 +67,12 @@ func (p *Pipeline) planFor(ctx context.Context, r store.DocRow, depth int) (plan
 		s := p.standings(olds)
 		if len(s.pending) == 0 {
 			if len(s.unknown) > 0 {
-				p.ask(ctx, r, d, &s)
+				// Nothing here will retry them: MES says where they are.
+				if p.atMES(ctx, r, d, s.unknown[0].UniqueID) {
+					s.reached = true
+				} else {
+					s.absent = append(s.absent, s.unknown...)
+				}
 			}
 			return p.planKnown(ctx, r, d, s)
 		}
@@ -117,9 +122,18 @@ func (p *Pipeline) namedVersions(ctx context.Context, id int64, d *docbridge.Doc
 }
 
 // planKnown plans a replacement or deletion once every version it names
-// is settled: known at MES, certainly absent, or beyond settling here.
+// is settled: at MES, or certainly absent. A replacement of a version
+// docbridge has no record of goes as a creation only when MES says it
+// holds no such version either (a late original is then retired when it
+// comes: planCreate).
 func (p *Pipeline) planKnown(ctx context.Context, r store.DocRow, d *docbridge.Document, s standings) (plan, error) {
-	if s.reached || len(s.absent) == 0 {
+	switch {
+	case s.reached:
+		return plan{send: d}, nil
+	case len(s.absent) == 0:
+		if d.Action == docbridge.Replace && !p.atMES(ctx, r, d, d.Replaces) {
+			return plan{send: asCreation(d)}, nil
+		}
 		return plan{send: d}, nil
 	}
 	to, msg := docbridge.Superseded, fmt.Sprintf("replaced by document %d before it was sent", r.ID)
@@ -137,37 +151,36 @@ func (p *Pipeline) planKnown(ctx context.Context, r store.DocRow, d *docbridge.D
 	if d.Action == docbridge.Delete {
 		return plan{instead: retirement(r, docbridge.Deleted, "the versions it deletes never reached MES: deleted here, nothing to delete at MES")}, nil
 	}
-	asNew := *d
-	asNew.Action, asNew.Replaces, asNew.ReplacesServerID = docbridge.Create, "", ""
-	return plan{send: &asNew}, nil
+	return plan{send: asCreation(d)}, nil
 }
 
-// ask settles the versions of s.unknown (all of one uniqueId: the one d
-// names) by asking MES whether it holds one: reached when it does, absent
-// when it does not. Without a Finder, or when MES cannot answer, they count
-// as reached: d goes naming them and MES answers for them.
-func (p *Pipeline) ask(ctx context.Context, r store.DocRow, d *docbridge.Document, s *standings) {
-	uniqueID := s.unknown[0].UniqueID
+// asCreation is d sent as a new document: the versions it replaces never
+// reached MES.
+func asCreation(d *docbridge.Document) *docbridge.Document {
+	c := *d
+	c.Action, c.Replaces, c.ReplacesServerID = docbridge.Create, "", ""
+	return &c
+}
+
+// atMES reports whether MES holds, or may hold, a version of uniqueID for
+// d's patient: false only when MES, asked through the Finder, answers that
+// it holds none. Without a Finder, or when MES cannot answer, it is true:
+// d then goes naming the version and MES answers for it.
+func (p *Pipeline) atMES(ctx context.Context, r store.DocRow, d *docbridge.Document, uniqueID string) bool {
 	if p.o.Finder == nil {
-		s.reached = true
-		return
+		return true
 	}
 	pairing, err := p.o.Matcher.Match(ctx, d)
 	var found bool
 	if err == nil {
 		_, found, err = p.o.Finder.Find(ctx, uniqueID, pairing)
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		p.o.Log.Warn().Int64("doc", r.ID).Str("reason", string(docbridge.ReasonOf(err))).
 			Msg("cannot ask MES whether it holds the version this document names; sent naming it")
-		s.reached = true
-	case found:
-		s.reached = true
-	default:
-		s.absent = append(s.absent, s.unknown...)
+		return true
 	}
-	s.unknown = nil
+	return found
 }
 
 // settle retries now, before the document that names them, the pending

@@ -365,3 +365,35 @@ func TestDeletionSettlesItsOriginal(t *testing.T) {
 	wantState(t, f.version(t, "urn:oid:29.1", docbridge.Create), docbridge.Deleted, "")
 	wantState(t, f.version(t, "urn:oid:29.1", docbridge.Delete), docbridge.Deleted, "")
 }
+
+// TestReplacementOfAnUnknownOriginal: a replacement of a version docbridge
+// has no record of names it when MES holds it (or cannot say), and goes as
+// a creation when MES holds none; the original, if it comes later, is
+// never sent.
+func TestReplacementOfAnUnknownOriginal(t *testing.T) {
+	tests := []struct {
+		name   string
+		finder Finder
+		wire   string
+	}{
+		{"MES holds it", finderFunc(func(string) (string, bool, error) { return "dr-1", true, nil }), "replace urn:oid:30.2>urn:oid:30.1"},
+		{"MES holds none", finderFunc(func(string) (string, bool, error) { return "", false, nil }), "create urn:oid:30.2"},
+		{"no finder", nil, "replace urn:oid:30.2>urn:oid:30.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, w := newVersionFixture(t, nil)
+			f.p.o.Finder = tt.finder
+			f.pair(t)
+			f.accept(t, "urn:oid:30.2;replaces=urn:oid:30.1")
+			f.settle(t)
+			f.accept(t, "urn:oid:30.1")
+			f.settle(t)
+			if got := w.String(); got != tt.wire {
+				t.Errorf("requests = %s, want %s", got, tt.wire)
+			}
+			wantState(t, f.doc(t, "urn:oid:30.2"), docbridge.Delivered, "")
+			wantState(t, f.doc(t, "urn:oid:30.1"), docbridge.Superseded, "")
+		})
+	}
+}
