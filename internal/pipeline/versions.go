@@ -35,13 +35,15 @@ const maxSettleDepth = 4
 //     MES ids docbridge recorded, or stops in review;
 //   - a replacement or deletion of a version whose delivery is unknown (sent
 //     without a definite answer) first settles that version — retried now
-//     when it is due (MES's "already there" makes it delivered), else
-//     waited for — and is then sent naming it;
+//     when it is due (MES's "already there" makes it delivered), waited for
+//     when its retry is later, or, when nothing here retries it any more,
+//     looked up at MES (Finder) — and is then sent naming it;
 //   - a replacement whose originals certainly never reached MES supersedes
 //     them here and goes as a creation; a deletion of such versions deletes
 //     them here and sends nothing;
-//   - otherwise the document goes as it is (a replacement or deletion of a
-//     version docbridge does not know goes as it is: MES may hold it).
+//   - a replacement of a version docbridge has no record of goes as a
+//     creation when MES holds none (Finder), else naming it;
+//   - otherwise the document goes as it is.
 //
 // depth counts the deliveries this one is nested in (settling).
 func (p *Pipeline) planFor(ctx context.Context, r store.DocRow, depth int) (plan, error) {
