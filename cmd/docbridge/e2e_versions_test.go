@@ -339,3 +339,31 @@ func TestEndToEndLostAnswersThenReplacements(t *testing.T) {
 		t.Errorf("the simulator got %d document requests, want %d", got, want)
 	}
 }
+
+// TestEndToEndReplacementBeforeItsOriginal: a replacement arrives and its
+// original never did; docbridge asks MES (the profile's search), which
+// holds no such version, so the replacement goes as a new document instead
+// of being refused. The original, arriving later, is never sent.
+func TestEndToEndReplacementBeforeItsOriginal(t *testing.T) {
+	for _, profile := range []string{mes.ProfileMESAPI, mes.ProfilePDSm} {
+		t.Run(profile, func(t *testing.T) {
+			e := newE2E(t)
+			if profile == mes.ProfilePDSm {
+				e.usePDSm()
+			}
+			cmd := e.start()
+			e.dropSample("cr-bio-replace.xml", nil)
+			e.waitFor("the replacement delivered", time.Minute, func() bool { return e.delivered() == 1 })
+			e.dropSample("cr-bio-structured.xml", nil)
+			e.waitFor("the late original retired", time.Minute, func() bool { return e.countIn(docbridge.Superseded, "") == 1 })
+			stopDaemon(t, cmd)
+
+			if d, ok := e.simDoc(replaceID); !ok || d.Status != "current" || d.Replaces != "" {
+				t.Errorf("replacement at the simulator: %+v (found %v), want current as a new document", d, ok)
+			}
+			if _, ok := e.simDoc(structuredID); ok || e.sim.Requests() != 1 {
+				t.Errorf("the late original reached the simulator (%v), or %d requests were sent, want 1", ok, e.sim.Requests())
+			}
+		})
+	}
+}
