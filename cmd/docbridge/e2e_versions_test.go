@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
+	"github.com/docbridge/docbridge/internal/store/storetest"
 	"github.com/docbridge/docbridge/mes"
 	"github.com/docbridge/docbridge/mes/mestest"
 	"github.com/docbridge/docbridge/samples"
@@ -278,19 +280,12 @@ func TestEndToEndReplacementByServerID(t *testing.T) {
 	}
 }
 
-// TestEndToEndLostAnswersThenReplacements: twenty reports; MES's answers
-// to half of their first versions are lost; their replacements arrive
-// before the retries. MES ends with exactly one current version of each
-// report, the replacement, and no document was sent more than the lost
-// answers call for.
-func TestEndToEndLostAnswersThenReplacements(t *testing.T) {
-	const reports = 20
-	var n atomic.Int64
-	e := newE2EWith(t, mestest.Options{LoseAnswers: func(r *http.Request) bool {
-		return (r.Method == http.MethodPost || r.Method == http.MethodDelete) && n.Add(1) <= reports && n.Load()%2 == 1
-	}})
-	e.slowRetries()
-	cmd := e.start()
+// lostThenReplaced drops reports first versions, half of whose answers
+// the simulator loses, then their replacements once every first version
+// was sent, and waits until the store has every replacement delivered and
+// every first version superseded.
+func (e *e2e) lostThenReplaced(reports int, sent *atomic.Int64) {
+	e.t.Helper()
 	copyOf := func(i int) func([]byte) []byte {
 		return func(b []byte) []byte {
 			for _, id := range []string{"1.2.250.1.999.42.1.1002", "1.2.250.1.999.42.1.1004", "1.2.250.1.999.42.2.1002"} {
@@ -310,15 +305,47 @@ func TestEndToEndLostAnswersThenReplacements(t *testing.T) {
 	for i := range reports {
 		put("cr-bio-structured.xml", i)
 	}
-	e.waitFor("every first version sent once", time.Minute, func() bool { return n.Load() >= reports })
+	e.waitFor("every first version sent once", time.Minute, func() bool { return sent.Load() >= int64(reports) })
 	for i := range reports {
 		put("cr-bio-replace.xml", i)
 	}
 	e.waitFor("every replacement delivered", 2*time.Minute, func() bool {
-		return e.delivered() == reports && e.countIn(docbridge.Superseded, "") == reports
+		return e.delivered() == reports && e.inState(docbridge.Superseded) == reports
 	})
-	stopDaemon(t, cmd)
+}
 
+// inState counts the daemon's documents in state, on its store (SQLite or
+// PostgreSQL).
+func (e *e2e) inState(state docbridge.State) int {
+	st, err := e.openStore()
+	if err != nil {
+		return 0
+	}
+	defer st.Close()
+	counts, err := st.Counts(context.Background())
+	if err != nil {
+		return 0
+	}
+	return counts[state]
+}
+
+// loseHalfOfFirst loses the answers to the odd ones among the first n
+// document requests, and counts them in sent.
+func loseHalfOfFirst(n int64, sent *atomic.Int64) mestest.LoseFunc {
+	return func(r *http.Request) bool {
+		if r.Method != http.MethodPost && r.Method != http.MethodDelete {
+			return false
+		}
+		k := sent.Add(1)
+		return k <= n && k%2 == 1
+	}
+}
+
+// checkOneCurrentEach checks that the simulator holds, for each report,
+// its replacement current and its first version superseded, and nothing
+// else.
+func (e *e2e) checkOneCurrentEach(reports int) {
+	e.t.Helper()
 	current, superseded := 0, 0
 	for _, d := range e.sim.Documents() {
 		switch {
@@ -327,16 +354,64 @@ func TestEndToEndLostAnswersThenReplacements(t *testing.T) {
 		case d.Status == "superseded" && strings.HasPrefix(d.UniqueID, structuredID+"."):
 			superseded++
 		default:
-			t.Errorf("the simulator holds %s %s (replacing %q)", d.Status, d.UniqueID, d.Replaces)
+			e.t.Errorf("the simulator holds %s %s (replacing %q)", d.Status, d.UniqueID, d.Replaces)
 		}
 	}
 	if current != reports || superseded != reports {
-		t.Errorf("simulator: %d current replacements and %d superseded first versions, want %d of each", current, superseded, reports)
+		e.t.Errorf("simulator: %d current replacements and %d superseded first versions, want %d of each", current, superseded, reports)
 	}
+}
+
+// TestEndToEndLostAnswersThenReplacements: twenty reports; MES's answers
+// to half of their first versions are lost; their replacements arrive
+// before the retries. MES ends with exactly one current version of each
+// report, the replacement, and no document was sent more than the lost
+// answers call for.
+func TestEndToEndLostAnswersThenReplacements(t *testing.T) {
+	const reports = 20
+	var sent atomic.Int64
+	e := newE2EWith(t, mestest.Options{LoseAnswers: loseHalfOfFirst(reports, &sent)})
+	e.slowRetries()
+	cmd := e.start()
+	e.lostThenReplaced(reports, &sent)
+	stopDaemon(t, cmd)
+	e.checkOneCurrentEach(reports)
 	want := reports + reports/2 + reports // first versions, resends of the lost ones, replacements
 	t.Logf("FIGURES lost-answers-then-replacements: reports=%d lost=%d requests=%d", reports, reports/2, e.sim.Requests())
 	if got := e.sim.Requests(); got != want {
 		t.Errorf("the simulator got %d document requests, want %d", got, want)
+	}
+}
+
+// TestEndToEndLostAnswersThenReplacementsScaleOut is the same with two
+// `docbridge serve` instances sharing one PostgreSQL store (leases): an
+// instance never supersedes or overtakes a version the other may be
+// sending. Two instances may both retry one lost version (MES answers
+// "already there" to the second), so requests are only bounded.
+func TestEndToEndLostAnswersThenReplacementsScaleOut(t *testing.T) {
+	db := storetest.Postgres(t)
+	const reports, instances = 20, 2
+	var sent atomic.Int64
+	e := newE2EOn(t, db, mestest.Options{LoseAnswers: loseHalfOfFirst(reports, &sent)}, nil, "")
+	e.slowRetries()
+	base, err := os.ReadFile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := make([]*exec.Cmd, instances)
+	for i := range instances {
+		cfg := filepath.Join(e.dir, fmt.Sprintf("docbridge-%d.yaml", i))
+		os.WriteFile(cfg, append(append([]byte{}, base...), fmt.Sprintf("instance: node%d\n", i)...), 0o600)
+		cmds[i] = startChild(t, filepath.Join(e.dir, fmt.Sprintf("daemon-%d.log", i)), "serve", "-c", cfg)
+	}
+	e.lostThenReplaced(reports, &sent)
+	for _, cmd := range cmds {
+		stopDaemon(t, cmd)
+	}
+	e.checkOneCurrentEach(reports)
+	t.Logf("FIGURES lost-answers-then-replacements scale-out: instances=%d reports=%d lost=%d requests=%d", instances, reports, reports/2, e.sim.Requests())
+	if got, most := e.sim.Requests(), 2*reports+reports; got > most {
+		t.Errorf("the simulator got %d document requests, want at most %d", got, most)
 	}
 }
 
