@@ -20,9 +20,10 @@ type Options struct {
 	Matcher   Matcher
 	Sender    Sender
 	// Finder, when not nil, is asked whether MES holds a version a
-	// replacement or deletion names when that version was sent without a
-	// definite answer and nothing here will retry it; without it such a
-	// document goes naming the version, and MES answers.
+	// replacement or deletion names, when that version was sent without a
+	// definite answer and nothing here will retry it, or when docbridge has
+	// no record of it; without it such a document goes naming the version,
+	// and MES answers.
 	Finder Finder
 	Log    zerolog.Logger
 	// Poll is how often stages look for due work when nothing woke them;

@@ -64,7 +64,8 @@ type Sender interface {
 
 // Finder asks MES whether it holds a version (current or superseded) of
 // the document uniqueID for the patient of pairing p: it settles a
-// delivery whose answer was lost when nothing here will retry it. found is
+// delivery whose answer was lost when nothing here will retry it, and
+// tells whether a version docbridge never saw is at MES. found is
 // false when MES holds none. Errors are *docbridge.Error classified as
 // Sender's. *mes.Client implements it.
 type Finder interface {
