@@ -95,8 +95,15 @@ type Document struct {
 	UniqueID string `json:"uniqueId"`
 	Action   Action `json:"action"`
 	Replaces string `json:"replaces,omitempty"`
-	SetID    string `json:"setId,omitempty"`
-	Version  string `json:"versionNumber,omitempty"`
+	// ReplacesServerID is the MES id of the replaced version when the
+	// source names it only by the id MES gave it (FHIR
+	// relatesTo.target.reference "DocumentReference/<id>"): Action is then
+	// Replace and Replaces stays empty; the pipeline resolves the id through
+	// the MES ids docbridge recorded when it delivered, and stops the
+	// document in review when none matches.
+	ReplacesServerID string `json:"replacesServerId,omitempty"`
+	SetID            string `json:"setId,omitempty"`
+	Version          string `json:"versionNumber,omitempty"`
 
 	Type  Coding `json:"type"`
 	Class Coding `json:"class"`

@@ -164,6 +164,10 @@ func checkBody(d *docbridge.Document) ([]byte, error) {
 	if d.Size < 0 {
 		return nil, docbridge.Errorf(docbridge.Internal, "document %s has a negative size", d.UniqueID)
 	}
+	if d.Action == docbridge.Replace && d.Replaces == "" && d.ReplacesServerID != "" {
+		return nil, docbridge.Errorf(docbridge.MissingMetadata,
+			"document %s names the version it replaces by its MES id only: docbridge resolves it through the MES ids it recorded when it delivers", d.UniqueID)
+	}
 	if d.Action == docbridge.Replace && d.Replaces == "" {
 		return nil, docbridge.Errorf(docbridge.MissingMetadata, "document %s replaces a version but does not say which", d.UniqueID)
 	}

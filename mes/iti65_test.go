@@ -202,6 +202,8 @@ func TestWriteBundleRefusesUnrenderable(t *testing.T) {
 	noSHA.SHA1 = "not hex"
 	replace := testDoc("urn:oid:1.2.3", nil)
 	replace.Action = docbridge.Replace
+	byServerID := testDoc("urn:oid:1.2.3", nil)
+	byServerID.Action, byServerID.ReplacesServerID = docbridge.Replace, "dr-0001"
 	bare := testDoc("urn:oid:1.2.3", nil)
 	bare.Custodian, bare.ServiceStart, bare.FacilityType, bare.Authors = nil, "", docbridge.Coding{}, nil
 	tests := []struct {
@@ -213,6 +215,7 @@ func TestWriteBundleRefusesUnrenderable(t *testing.T) {
 	}{
 		{"no valid SHA-1", noSHA, bundleOptions, docbridge.Internal, "SHA-1"},
 		{"replace without Replaces", replace, bundleOptions, docbridge.MissingMetadata, "does not say which"},
+		{"replace by MES id, unresolved", byServerID, bundleOptions, docbridge.MissingMetadata, "by its MES id only"},
 		{"PDSm elements missing", bare, bundleOptions, docbridge.MissingMetadata, "author, custodian, context.period.start (service start), context.facilityType"},
 		{"source id not an OID", testDoc("urn:oid:1.2.3", nil), mes.BundleOptions{SourceID: "lab-1"}, docbridge.Internal, "mes.source_id"},
 	}

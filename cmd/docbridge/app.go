@@ -25,6 +25,7 @@ import (
 
 var (
 	_ pipeline.Sender   = (*mes.Client)(nil)
+	_ pipeline.Finder   = (*mes.Client)(nil)
 	_ pipeline.Matcher  = (*identity.Matcher)(nil)
 	_ pipeline.Store    = (*store.Store)(nil)
 	_ identity.Pairings = (*store.Store)(nil)
@@ -59,12 +60,14 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 		st.Close()
 		return nil, usageErrorf("mes.tls: %v", err)
 	}
+	client := mes.NewClient(mesOptions(cfg, mesHTTP))
 	a.pipe = pipeline.New(pipeline.Options{
 		Store:     st,
 		Converter: newConverter(convertOptions(cfg, maps, loc)),
 		Checker:   newChecker(cfg),
 		Matcher:   &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
-		Sender:    mes.NewClient(mesOptions(cfg, mesHTTP)),
+		Sender:    client,
+		Finder:    client,
 		Observe:   metrics.Observe,
 		Log:       log,
 		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},

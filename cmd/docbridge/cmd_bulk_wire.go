@@ -106,6 +106,7 @@ func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (
 		Checker:   pipeline.Checker(b.check),
 		Matcher:   b.matcher,
 		Sender:    limitedSender{next: client, lim: bulk.NewLimiter(b.rate, b.burst)},
+		Finder:    client,
 		Log:       b.log,
 		Backoff:   pipeline.Backoff{Base: b.cfg.Delivery.RetryBase, Max: b.cfg.Delivery.RetryMax},
 		MaxAge:    b.cfg.Delivery.MaxAge,

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/docbridge/docbridge"
@@ -27,7 +28,8 @@ func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	patients := fs.String("patients", "", "pairings `file` (JSON array, tokens ignored) whose patients the simulator knows")
 	out := fs.String("pairings-out", "", "write the pairings with the simulator's tokens to this `file`")
 	data := fs.String("data", "", "keep received contents in `DIR` instead of memory")
-	faults := fs.String("faults", "", "inject faults: fail-first:N:STATUS answers STATUS to the first N document requests")
+	faults := fs.String("faults", "", "inject faults: fail-first:N:STATUS answers STATUS to the first N document requests; "+
+		"lose-first:N handles the first N document requests, then cuts the connection without answering (MES's answer lost)")
 	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file`")
 	key := fs.String("tls-key", "", "and this key `file`")
 	if err := parseFlags(fs, args); err != nil {
@@ -42,7 +44,7 @@ func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	o := mestest.Options{Codes: maps, Dir: *data}
 	if *faults != "" {
-		if o.Faults, err = parseFaults(*faults); err != nil {
+		if err := parseFaults(*faults, &o); err != nil {
 			return err
 		}
 	}
@@ -107,13 +109,22 @@ func registerPatients(sim *mestest.Server, in, out string) error {
 	return nil
 }
 
-// parseFaults reads a --faults spec: fail-first:N:STATUS.
-func parseFaults(spec string) (mestest.FaultFunc, error) {
+// parseFaults reads a --faults spec, fail-first:N:STATUS or lose-first:N,
+// into o.
+func parseFaults(spec string, o *mestest.Options) error {
 	var n, status int
-	if _, err := fmt.Sscanf(spec, "fail-first:%d:%d", &n, &status); err != nil || n < 0 || status < 400 || status > 599 {
-		return nil, usageErrorf("--faults: %q is not fail-first:N:STATUS (STATUS 400-599)", spec)
+	if strings.HasPrefix(spec, "lose-first:") {
+		if _, err := fmt.Sscanf(spec, "lose-first:%d", &n); err != nil || n < 0 || spec != fmt.Sprintf("lose-first:%d", n) {
+			return usageErrorf("--faults: %q is not lose-first:N", spec)
+		}
+		o.LoseAnswers = mestest.LoseFirst(n)
+		return nil
 	}
-	return mestest.FailFirst(n, status), nil
+	if _, err := fmt.Sscanf(spec, "fail-first:%d:%d", &n, &status); err != nil || n < 0 || status < 400 || status > 599 {
+		return usageErrorf("--faults: %q is not fail-first:N:STATUS (STATUS 400-599) or lose-first:N", spec)
+	}
+	o.Faults = mestest.FailFirst(n, status)
+	return nil
 }
 
 func sha256Hex(b []byte) string {

@@ -229,7 +229,9 @@ func idValue(id fm.Identifier) (string, bool) {
 
 // relatesTo reads a replacement: the code replaces (read raw: samply's
 // zero value is replaces) and the target's masterIdentifier, given by
-// identifier or by a reference to a DocumentReference of the Bundle.
+// identifier or by a reference to a DocumentReference of the Bundle; a
+// reference to a DocumentReference outside the Bundle names the target by
+// its server id (Document.ReplacesServerID).
 func (b *builder) relatesTo(rels []fm.DocumentReferenceRelatesTo, codes docRefCodes, bundle *resolver, path string) {
 	for i, r := range rels {
 		code := ""
@@ -246,6 +248,10 @@ func (b *builder) relatesTo(rels []fm.DocumentReferenceRelatesTo, codes docRefCo
 			}
 			target := b.replacedID(r.Target, bundle)
 			switch {
+			case target == "" && serverID(str(r.Target.Reference)) != "":
+				// Named by the id the server gave it: the pipeline resolves
+				// it through the MES ids docbridge recorded.
+				b.d.Action, b.d.ReplacesServerID = docbridge.Replace, serverID(str(r.Target.Reference))
 			case target == "":
 				b.errorf(docbridge.MissingMetadata,
 					"%s.relatesTo[%d].target names the replaced document neither by identifier (its masterIdentifier) nor by a DocumentReference of the Bundle", path, i)
@@ -259,6 +265,30 @@ func (b *builder) relatesTo(rels []fm.DocumentReferenceRelatesTo, codes docRefCo
 				"%s.relatesTo[%d].code %s is not supported (only replaces is); the document is sent as a new document", path, i, clip(code, 24))
 		}
 	}
+}
+
+// serverID returns the id in a reference to a DocumentReference a server
+// holds — "DocumentReference/<id>", relative or absolute, with or without
+// "/_history/<version>" — or "" when ref is not one.
+func serverID(ref string) string {
+	if i := strings.Index(ref, "/_history/"); i >= 0 {
+		ref = ref[:i]
+	}
+	const prefix = "DocumentReference/"
+	i := strings.LastIndex(ref, prefix)
+	if i < 0 || i > 0 && ref[i-1] != '/' {
+		return ""
+	}
+	id := ref[i+len(prefix):]
+	if id == "" || len(id) > 64 {
+		return ""
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return ""
+		}
+	}
+	return id
 }
 
 // replacedID returns the uniqueId of a relatesTo target, or "".

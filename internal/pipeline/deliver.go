@@ -14,6 +14,8 @@ import (
 // while the circuit breaker lets requests through.
 func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 	busy := false
+	clear(p.settled)
+	clear(p.claimed)
 	for _, state := range []docbridge.State{docbridge.Matched, docbridge.Held} {
 		if !p.breaker.allow(p.o.Now()) {
 			return false, nil
@@ -22,11 +24,19 @@ func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("list %s documents: %w", state, err)
 		}
+		if p.o.Lease > 0 {
+			for _, r := range rows {
+				p.claimed[r.ID] = true
+			}
+		}
 		for _, r := range rows {
 			if !p.breaker.allow(p.o.Now()) {
 				return false, nil
 			}
-			if err := p.deliver(ctx, r); err != nil {
+			if p.settled[r.ID] {
+				continue // delivered already in this step, before a version naming it
+			}
+			if err := p.deliverAt(ctx, r, 0); err != nil {
 				return false, err
 			}
 		}
@@ -48,18 +58,20 @@ func (p *Pipeline) deliverBatch() int {
 	return p.o.Batch
 }
 
-// deliver sends one document and records the outcome. The pairing is
-// looked up again just before sending: it may have been revoked, and the
-// identity is compared once more against the pairing actually used.
-func (p *Pipeline) deliver(ctx context.Context, r store.DocRow) error {
+// deliverAt sends one document and records the outcome; depth counts the
+// deliveries it is nested in (planFor settles the versions a replacement
+// names by delivering them first). The pairing is looked up again just
+// before sending: it may have been revoked, and the identity is compared
+// once more against the pairing actually used.
+func (p *Pipeline) deliverAt(ctx context.Context, r store.DocRow, depth int) error {
 	log := p.o.Log.With().Int64("doc", r.ID).Int("attempt", r.Attempts+1).Logger()
 	t := store.Transition{ID: r.ID, From: r.State, Actor: "deliver"}
-	pl, err := p.planFor(ctx, r)
+	pl, err := p.planFor(ctx, r, depth)
 	if err != nil {
 		return err
 	}
-	if pl.superseded != "" {
-		return p.retire(ctx, r, docbridge.Superseded, pl.superseded)
+	if pl.instead != nil {
+		return p.record(ctx, *pl.instead)
 	}
 	pairing, err := p.o.Matcher.Match(ctx, r.Doc)
 	if err == nil {
@@ -72,7 +84,7 @@ func (p *Pipeline) deliver(ctx context.Context, r store.DocRow) error {
 		t.Exchange = &audit.Exchange{RequestID: receipt.RequestID, Status: receipt.Status, MESID: receipt.MESID}
 		p.recordOutcome(err)
 		if err == nil {
-			if err := p.afterDelivery(ctx, r); err != nil {
+			if err := p.afterDelivery(ctx, r, pl.send); err != nil {
 				return err
 			}
 			t.To, t.MESID, t.PairingID = docbridge.Delivered, receipt.MESID, pairing.ID
@@ -117,6 +129,20 @@ func (p *Pipeline) deliver(ctx context.Context, r store.DocRow) error {
 		ev = log.Warn().Time("next", t.NextAttempt)
 	}
 	ev.Str("state", string(t.To)).Str("reason", string(t.Reason)).Str("mes_id", t.MESID).Msg("delivery")
+	return nil
+}
+
+// record applies a transition planFor chose instead of a delivery; a
+// document another worker moved meanwhile is left to it.
+func (p *Pipeline) record(ctx context.Context, t store.Transition) error {
+	if err := p.o.Store.Transition(ctx, t); err != nil && err != store.ErrConflict {
+		return fmt.Errorf("record document %d %s: %w", t.ID, t.To, err)
+	}
+	ev := p.o.Log.Info()
+	if t.To == docbridge.Review {
+		ev = p.o.Log.Warn()
+	}
+	ev.Int64("doc", t.ID).Str("state", string(t.To)).Str("reason", string(t.Reason)).Msg(t.Message)
 	return nil
 }
 

@@ -19,7 +19,13 @@ type Options struct {
 	Checker   Checker
 	Matcher   Matcher
 	Sender    Sender
-	Log       zerolog.Logger
+	// Finder, when not nil, is asked whether MES holds a version a
+	// replacement or deletion names, when that version was sent without a
+	// definite answer and nothing here will retry it, or when docbridge has
+	// no record of it; without it such a document goes naming the version,
+	// and MES answers.
+	Finder Finder
+	Log    zerolog.Logger
 	// Poll is how often stages look for due work when nothing woke them;
 	// 0 means 1 s.
 	Poll time.Duration
@@ -61,6 +67,8 @@ type Pipeline struct {
 	wake    [3]chan struct{} // convert, match, deliver
 	pairing string           // the pairings version last seen by match
 	expiry  time.Time        // when held documents were last checked for HoldMax
+	settled map[int64]bool   // documents the current deliver step delivered inline (settle)
+	claimed map[int64]bool   // documents the current deliver step claimed (Lease): this instance's to send
 }
 
 const (
@@ -84,7 +92,7 @@ func New(o Options) *Pipeline {
 		o.BreakerThreshold = 5
 	}
 	base, maxd := o.Backoff.bounds()
-	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd)}
+	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd), settled: map[int64]bool{}, claimed: map[int64]bool{}}
 	for i := range p.wake {
 		p.wake[i] = make(chan struct{}, 1)
 	}

@@ -26,6 +26,7 @@ type Store interface {
 	Transition(ctx context.Context, t store.Transition) error
 	Documents(ctx context.Context, f store.Filter) ([]store.DocRow, error)
 	Replacing(ctx context.Context, uniqueID string) ([]store.DocRow, error)
+	DocumentsByMESID(ctx context.Context, mesID string) ([]store.DocRow, error)
 	PairingsVersion(ctx context.Context) (string, error)
 	PutPairing(ctx context.Context, p docbridge.Pairing) error
 }
@@ -60,4 +61,14 @@ type Matcher interface {
 // must be safe: MES's "already there" is a Receipt with Duplicate set.
 type Sender interface {
 	Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error)
+}
+
+// Finder asks MES whether it holds a version (current or superseded) of
+// the document uniqueID for the patient of pairing p: it settles a
+// delivery whose answer was lost when nothing here will retry it, and
+// tells whether a version docbridge never saw is at MES. found is
+// false when MES holds none. Errors are *docbridge.Error classified as
+// Sender's. *mes.Client implements it.
+type Finder interface {
+	Find(ctx context.Context, uniqueID string, p docbridge.Pairing) (mesID string, found bool, err error)
 }

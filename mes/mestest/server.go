@@ -43,6 +43,23 @@ func FailFirst(n int, status int) FaultFunc {
 	}
 }
 
+// LoseFirst returns a LoseFunc that loses the answers to the first n
+// document requests (see Requests), after the simulator has handled them.
+func LoseFirst(n int) LoseFunc {
+	var seen atomic.Int64
+	return func(r *http.Request) bool {
+		return isDocumentRequest(r) && seen.Add(1) <= int64(n)
+	}
+}
+
+// LoseFunc decides, for each API request that no FaultFunc failed, whether
+// its answer is lost: the simulator handles the request in full (a
+// document is committed, deleted or superseded as it would be), then
+// aborts the connection without answering, as when a reset or a timeout
+// loses MES's answer after MES committed. It must be safe for concurrent
+// use.
+type LoseFunc func(r *http.Request) bool
+
 // Options configures a Server.
 type Options struct {
 	// Codes checks codes against their value sets; nil skips the checks.
@@ -52,6 +69,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Faults, if set, can fail requests on purpose.
 	Faults FaultFunc
+	// LoseAnswers, if set, can lose answers on purpose, after the request
+	// was handled.
+	LoseAnswers LoseFunc
 	// Dir, if set, is where document contents are kept (one file per MES
 	// id); otherwise they are kept in memory. The index is always in memory.
 	Dir string
@@ -181,7 +201,8 @@ func NewTestServer(tb testing.TB, o Options) (*Server, *httptest.Server) {
 // /oauth/ (oauth.go).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// front counts document requests and applies Options.Faults.
+// front counts document requests and applies Options.Faults and
+// Options.LoseAnswers.
 func (s *Server) front(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rid := r.Header.Get("X-Request-Id")
@@ -207,6 +228,10 @@ func (s *Server) front(next http.Handler) http.Handler {
 				s.fail(w, r, &problem{status: st, code: code, diag: "fault injected by the simulator"})
 				return
 			}
+		}
+		if s.o.LoseAnswers != nil && s.o.LoseAnswers(r) {
+			next.ServeHTTP(httptest.NewRecorder(), r)
+			panic(http.ErrAbortHandler) // the server closes the connection without an answer
 		}
 		next.ServeHTTP(w, r)
 	})
