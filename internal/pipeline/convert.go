@@ -100,7 +100,7 @@ func (p *Pipeline) convert(in store.Input) (format docbridge.Format, docs []*doc
 
 // convertInput converts one stored input and commits the result: the input
 // fails as a whole, or each of its documents enters converted — or the state
-// of its first error problem. It returns an error only when the outcome
+// of its most severe error problem (Document.Worst). It returns an error only when the outcome
 // could not be committed.
 func (p *Pipeline) convertInput(ctx context.Context, in store.Input) (outcome, error) {
 	id := in.ID
@@ -152,7 +152,7 @@ func (p *Pipeline) conversion(in store.Input) (c converted, rerr error) {
 			d.Problems = append(d.Problems, p.o.Checker(d)...)
 		}
 		c.docs[i] = store.NewDocument{Doc: d, State: docbridge.Converted}
-		if pr := d.FirstError(); pr != nil {
+		if pr := d.Worst(); pr != nil {
 			c.docs[i].State, c.docs[i].Reason, c.docs[i].Message = pr.Code.State(), pr.Code, pr.Message
 		}
 	}
@@ -167,11 +167,17 @@ func (c converted) refused(log zerolog.Logger) outcome {
 }
 
 // recorded logs the recorded documents (refs, one per c.docs) and returns
-// the outcome: failed with the first reason when every document failed,
-// converted otherwise.
+// the input's outcome: failed when any of its documents failed, with the
+// most severe reason among them (docbridge.MoreSevere; the first document
+// among equals), converted otherwise. An input is answered as one unit
+// (DESIGN.md §5): over MLLP a failed outcome is an AE, over the FHIR intake
+// a 422, in a drop folder failed/ with a reason file. When only some of its
+// documents failed, the others are kept and go on as usual (each has its
+// own id: when the sender fixes the input and sends it again, they are
+// recognised, not sent twice), and the message says so.
 func (c converted) recorded(log zerolog.Logger, refs []store.DocRef) outcome {
 	out := outcome{state: docbridge.Converted}
-	failed := 0
+	failed, worst := 0, -1
 	for i, r := range refs {
 		ev := log.Info()
 		if c.docs[i].Reason != "" {
@@ -180,15 +186,22 @@ func (c converted) recorded(log zerolog.Logger, refs []store.DocRef) outcome {
 		ev.Int64("doc", r.ID).Bool("existing", r.Existing).Str("state", string(r.State)).Str("format", string(c.format)).Msg("document recorded")
 		if c.docs[i].State == docbridge.Failed {
 			failed++
-			if out.reason == "" {
-				out.reason, out.message = c.docs[i].Reason, c.docs[i].Message
+			if worst < 0 || docbridge.MoreSevere(c.docs[i].Reason, c.docs[worst].Reason) {
+				worst = i
 			}
 		}
 	}
-	if failed == len(refs) {
-		out.state = docbridge.Failed
-	} else {
-		out.reason, out.message = "", ""
+	if failed == 0 {
+		return out
+	}
+	w := c.docs[worst]
+	out.state, out.reason, out.message = docbridge.Failed, w.Reason, w.Message
+	if failed < len(refs) {
+		kept := "the other document of the input was kept"
+		if n := len(refs) - failed; n > 1 {
+			kept = fmt.Sprintf("the %d other documents of the input were kept", n)
+		}
+		out.message = fmt.Sprintf("document %d of %d (%s) is refused: %s; %s", worst+1, len(refs), w.Doc.UniqueID, w.Message, kept)
 	}
 	return out
 }
