@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/docbridge/docbridge"
 )
@@ -47,6 +48,27 @@ func Check(p docbridge.Patient, o Options) []docbridge.Problem {
 		add(docbridge.IdentityUnqualified, "the source says the identity is "+p.IdentityStatus+", not qualified (QUAL)")
 	}
 	return out
+}
+
+// Incomplete returns nil when p has an INS of valid form (length and
+// check key) and all five strict traits, and otherwise the
+// *docbridge.Error no person's decision can settle, for the first thing
+// lacking: MissingINS, INSInvalid, or MissingTrait naming every missing
+// trait (never a value). The source must be fixed. Matching and review
+// decisions both apply it, whatever review a document comes from.
+func Incomplete(p docbridge.Patient) error {
+	if p.INS == "" {
+		return docbridge.Errorf(docbridge.MissingINS, "the document carries no INS: it cannot be matched to a pairing; fix the source and send the document again")
+	}
+	if err := checkValue(p.INS); err != nil {
+		return err
+	}
+	if missing := missingTraits(p); len(missing) > 0 {
+		return docbridge.Errorf(docbridge.MissingTrait,
+			"the strict identity traits %s are missing: the INS may not be used without all five, and no decision can supply them; fix the source and send the document again",
+			strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 func missingTraits(p docbridge.Patient) []string {

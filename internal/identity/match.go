@@ -84,14 +84,17 @@ func livePairing(ctx context.Context, ps Pairings, ins string) (docbridge.Pairin
 }
 
 // Match returns the pairing a document may be delivered to. Errors are
-// *docbridge.Error: NotPaired, PairingRevoked or PairingConflict (see
+// *docbridge.Error: first what no decision can settle, whatever review the
+// document comes from — MissingINS, INSInvalid (the value's length or check
+// key; see Incomplete), MissingTrait (naming the missing traits, never
+// values) — then NotPaired, PairingRevoked or PairingConflict (see
 // livePairing), IdentityMismatch (naming the differing traits, not their
 // values) when the traits differ and no recorded Confirmation accepts this
 // exact diff for this pairing; other errors come from the pairing or
 // decision lookup.
 func (m *Matcher) Match(ctx context.Context, d *docbridge.Document) (docbridge.Pairing, error) {
-	if d.Patient.INS == "" {
-		return docbridge.Pairing{}, docbridge.Errorf(docbridge.MissingINS, "the document carries no INS: it cannot be matched to a pairing")
+	if err := Incomplete(d.Patient); err != nil {
+		return docbridge.Pairing{}, err
 	}
 	p, err := livePairing(ctx, m.Pairings, d.Patient.INS)
 	if err != nil {
