@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // Options are the identity rules an operator chooses.
@@ -73,10 +74,10 @@ func Incomplete(p docbridge.Patient) error {
 
 func missingTraits(p docbridge.Patient) []string {
 	var out []string
-	if Normalize(p.BirthName) == "" {
+	if traits.Normalize(p.BirthName) == "" {
 		out = append(out, "birth name")
 	}
-	if Normalize(joinNames(p.FirstNames)) == "" {
+	if traits.Normalize(traits.Names(p.FirstNames)) == "" {
 		out = append(out, "birth first names")
 	}
 	if p.BirthDate == "" {
@@ -89,17 +90,6 @@ func missingTraits(p docbridge.Patient) []string {
 		out = append(out, "birthplace (INSEE code)")
 	}
 	return out
-}
-
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += " "
-		}
-		s += n
-	}
-	return s
 }
 
 // CheckDocument returns Check's problems for the document's patient, plus
@@ -126,7 +116,7 @@ func CheckDocument(d *docbridge.Document, o Options) []docbridge.Problem {
 }
 
 func insOID(system string) bool {
-	switch normalOID(system) {
+	switch traits.OID(system) {
 	case OIDNIR, OIDNIA, OIDNIRTest, OIDNIRDemo:
 		return true
 	}
