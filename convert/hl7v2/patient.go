@@ -136,17 +136,3 @@ func birthName(pid hl7.Segment, p *docbridge.Patient, add func(docbridge.Reason,
 func missingTrait(add func(docbridge.Reason, docbridge.Severity, string, ...any), trait, why string) {
 	add(docbridge.MissingTrait, docbridge.SeverityError, "the INS trait %q is missing: %s", trait, why)
 }
-
-// samePatient compares the identity PID gives with the embedded CDA's and
-// returns the problem when they differ (never the values).
-func samePatient(pid, cda docbridge.Patient) string {
-	switch {
-	case pid.INS != "" && cda.INS != "" && (pid.INS != cda.INS || pid.INSSystem != cda.INSSystem):
-		return "PID-3: the INS differs from the embedded CDA's (recordTarget/patientRole/id): the message and its document name different patients"
-	case pid.BirthDate != "" && cda.BirthDate != "" && pid.BirthDate != cda.BirthDate:
-		return "PID-7: the birth date differs from the embedded CDA's (recordTarget birthTime)"
-	case pid.Sex != "" && cda.Sex != "" && pid.Sex != cda.Sex:
-		return "PID-8: the sex differs from the embedded CDA's (administrativeGenderCode)"
-	}
-	return ""
-}

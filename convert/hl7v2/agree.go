@@ -1,0 +1,30 @@
+package hl7v2
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/traits"
+)
+
+// samePatient compares the identity PID gives with the embedded CDA's
+// recordTarget, the two sources of one document's patient, and returns the
+// problem's message when they differ, or "". Every trait both give (the
+// INS and its system, birth name, birth first names, birth date, sex,
+// birthplace) must be the same after normalisation (traits.Disagree); the
+// message names the traits, never their values. A PID that gives only the
+// first birth first name (PID-5.2, PID-5.3 empty) agrees with a CDA whose
+// list starts with it.
+func samePatient(pid, cda docbridge.Patient) string {
+	diff := traits.Disagree(pid, cda)
+	if i := slices.Index(diff, traits.FirstNames); i >= 0 && len(pid.FirstNames) == 1 && len(cda.FirstNames) > 1 &&
+		traits.Normalize(pid.FirstNames[0]) == traits.Normalize(cda.FirstNames[0]) {
+		diff = append(diff[:i], diff[i+1:]...)
+	}
+	if len(diff) == 0 {
+		return ""
+	}
+	return "PID and the embedded CDA's recordTarget give different " + strings.Join(diff, ", ") +
+		": the message and its document name different patients, or one of them is wrong; correct it at the source and send the message again"
+}
