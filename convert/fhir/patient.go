@@ -12,6 +12,7 @@ import (
 	"github.com/docbridge/docbridge/convert/internal/dates"
 	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/mappings"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // insSystems are the INS identifier systems (spec/mes-pdsm-cda-ins.md
@@ -38,8 +39,8 @@ var inseeCode = regexp.MustCompile(inseeCodeSyntaxStr)
 // conditional reference Patient?identifier=<INS system>|<INS>, a logical
 // reference by identifier, or a Patient of the input) and the identity of
 // the Patient resources the input holds for it — the subject's, and
-// sourcePatientInfo's, which MHD makes a contained Patient. Two different
-// INS are IdentityMismatch. Missing INS and traits are recorded as the
+// sourcePatientInfo's, which MHD makes a contained Patient. Two of them
+// that give different INS or traits (traits.Disagree) are IdentityMismatch. Missing INS and traits are recorded as the
 // CDA converter does.
 func (b *builder) patient(subject, sourceInfo *fm.Reference, res *resolver, path string) {
 	p := &b.d.Patient
@@ -65,29 +66,15 @@ func (b *builder) patient(subject, sourceInfo *fm.Reference, res *resolver, path
 		}
 	}
 	for _, f := range found {
-		switch {
-		case f.INS == "":
-		case p.INS == "":
-			p.INS, p.INSSystem = f.INS, f.INSSystem
-		case p.INS != f.INS || p.INSSystem != f.INSSystem:
-			if !b.hasProblem(docbridge.IdentityMismatch) {
-				b.errorf(docbridge.IdentityMismatch,
-					"%s names two different INS (subject and sourcePatientInfo): docbridge cannot tell which one identifies the patient", path)
-			}
+		if diff := traits.Disagree(*p, f); len(diff) > 0 && !b.hasProblem(docbridge.IdentityMismatch) {
+			// Two descriptions of the patient that disagree: nothing is
+			// guessed (DESIGN.md §9).
+			b.errorf(docbridge.IdentityMismatch,
+				"%s describes the patient twice (subject and sourcePatientInfo) with different %s: docbridge cannot tell which is right",
+				path, strings.Join(diff, ", "))
 		}
-		for _, t := range []struct{ name, have, got string }{
-			{"birth name", p.BirthName, f.BirthName},
-			{"birth date", p.BirthDate, f.BirthDate},
-			{"sex", p.Sex, f.Sex},
-			{"birthplace", p.BirthPlace, f.BirthPlace},
-			{"first names", strings.Join(p.FirstNames, " "), strings.Join(f.FirstNames, " ")},
-		} {
-			if t.have != "" && t.got != "" && !strings.EqualFold(t.have, t.got) && !b.hasProblem(docbridge.IdentityMismatch) {
-				// Two descriptions of the patient that disagree: nothing
-				// is guessed (DESIGN.md §9).
-				b.errorf(docbridge.IdentityMismatch,
-					"%s describes the patient twice (subject and sourcePatientInfo) with different %s: docbridge cannot tell which is right", path, t.name)
-			}
+		if p.INS == "" {
+			p.INS, p.INSSystem = f.INS, f.INSSystem
 		}
 		if p.BirthName == "" {
 			p.BirthName = f.BirthName
