@@ -174,7 +174,8 @@ func (c converted) refused(log zerolog.Logger) outcome {
 // a 422, in a drop folder failed/ with a reason file. When only some of its
 // documents failed, the others are kept and go on as usual (each has its
 // own id: when the sender fixes the input and sends it again, they are
-// recognised, not sent twice), and the message says so.
+// recognised, not sent twice), and the message, after the refused
+// document's own, says so.
 func (c converted) recorded(log zerolog.Logger, refs []store.DocRef) outcome {
 	out := outcome{state: docbridge.Converted}
 	failed, worst := 0, -1
@@ -197,11 +198,13 @@ func (c converted) recorded(log zerolog.Logger, refs []store.DocRef) outcome {
 	w := c.docs[worst]
 	out.state, out.reason, out.message = docbridge.Failed, w.Reason, w.Message
 	if failed < len(refs) {
-		kept := "the other document of the input was kept"
+		kept := "the other one was kept"
 		if n := len(refs) - failed; n > 1 {
-			kept = fmt.Sprintf("the %d other documents of the input were kept", n)
+			kept = fmt.Sprintf("the %d others were kept", n)
 		}
-		out.message = fmt.Sprintf("document %d of %d (%s) is refused: %s; %s", worst+1, len(refs), w.Doc.UniqueID, w.Message, kept)
+		// The document's own message comes first: it may start with the
+		// place to fix (an HL7 location the MLLP intake puts in ERR-2).
+		out.message = fmt.Sprintf("%s (document %d of %d, %s, is refused; %s)", w.Message, worst+1, len(refs), w.Doc.UniqueID, kept)
 	}
 	return out
 }
