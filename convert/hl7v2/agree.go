@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/traits"
 )
 
@@ -27,4 +28,35 @@ func samePatient(pid, cda docbridge.Patient) string {
 	}
 	return "PID and the embedded CDA's recordTarget give different " + strings.Join(diff, ", ") +
 		": the message and its document name different patients, or one of them is wrong; correct it at the source and send the message again"
+}
+
+// repeatedTraits returns the traits that repetitions of PID give twice
+// with different values (traits.Disagree): the birth name and first names
+// of each PID-5 repetition of name type L (XPN.7), the INSEE code of each
+// PID-11 repetition of address type BDL (XAD.7). patient reads the first
+// of each; a second one that disagrees is a second source of the trait.
+func repeatedTraits(pid hl7.Segment) []string {
+	var seen []docbridge.Patient
+	for _, rep := range pid.Field(5).Reps() {
+		if strings.EqualFold(rep.Comp(7).Text(), "L") {
+			seen = append(seen, docbridge.Patient{BirthName: rep.Comp(1).Sub(1).Text(),
+				FirstNames: strings.FieldsFunc(rep.Comp(3).Text(), func(r rune) bool { return r == ' ' || r == ',' })})
+		}
+	}
+	for _, rep := range pid.Field(11).Reps() {
+		if strings.EqualFold(rep.Comp(7).Text(), "BDL") {
+			seen = append(seen, docbridge.Patient{BirthPlace: strings.Join(strings.Fields(rep.Comp(9).Text()), "")})
+		}
+	}
+	var out []string
+	for i := range seen {
+		for j := i + 1; j < len(seen); j++ {
+			for _, t := range traits.Disagree(seen[i], seen[j]) {
+				if !slices.Contains(out, t) {
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -2,10 +2,12 @@ package hl7v2
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/hl7"
 )
 
 // TestPIDAndCDAAgree (issue 15 case 8): PID and the embedded CDA's
@@ -31,6 +33,9 @@ func TestPIDAndCDAAgree(t *testing.T) {
 		{"other first names", "CAMILLE MARIE-ANNE", "CAMILLE MARIE", []string{"firstNames"}},
 		{"another birthplace", "BDL^^75056", "BDL^^69123", []string{"birthPlace"}},
 		{"another sex and birth date", "19850417|F", "19850418|M", []string{"birthDate", "sex"}},
+		// PID disagreeing with itself, the CDA agreeing with its first
+		// birthplace.
+		{"PID repeats another birthplace", "BDL^^75056", "BDL^^75056~^^^^^^BDL^^69123", []string{"birthPlace"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,12 +67,59 @@ func TestPIDAndCDAAgree(t *testing.T) {
 				t.Fatalf("problems %+v, want one identity-mismatch error", docs[0].Problems)
 			}
 			m := got[0].Message
-			if !strings.Contains(m, "PID") || !strings.Contains(m, "recordTarget") || !strings.Contains(m, "different "+strings.Join(tt.want, ", ")+":") {
-				t.Errorf("message %q, want PID, recordTarget and exactly %v", m, tt.want)
+			if !strings.Contains(m, "PID") || !strings.Contains(m, "different "+strings.Join(tt.want, ", ")+":") {
+				t.Errorf("message %q, want PID and exactly %v", m, tt.want)
 			}
 			for _, secret := range []string{"192036912304577", "285047505612322", "AUTRE", "JEANNE", "1985", "69123", "75056"} {
 				if strings.Contains(m, secret) {
 					t.Errorf("message %q quotes a value (%s)", m, secret)
+				}
+			}
+		})
+	}
+}
+
+// TestPIDRepeatsAgree: PID-5 repetitions of name type L and PID-11
+// repetitions of address type BDL are each a source of the birth
+// identity; two that differ are identity-mismatch, never first-wins.
+func TestPIDRepeatsAgree(t *testing.T) {
+	tests := []struct {
+		name, names, addrs string
+		want               string // the traits named; "" for no problem
+	}{
+		{"one of each", "DOCBRIDGE-TEST^CAMILLE^CAMILLE MARIE-ANNE^^^^L", "~^^^^^^BDL^^75056", ""},
+		{"a used name besides", "DOCBRIDGE-TEST^CAMILLE^CAMILLE MARIE-ANNE^^^^L~DUPONT^CAMILLE^^^^^D", "~^^^^^^BDL^^75056", ""},
+		{"the same birth name twice, written otherwise", "DOCBRIDGE-TEST^CAMILLE^CAMILLE MARIE-ANNE^^^^L~Docbridge Test^Camille^^^^^L", "^^^^^^BDL^^75056", ""},
+		{"two birth names", "DOCBRIDGE-TEST^CAMILLE^CAMILLE MARIE-ANNE^^^^L~AUTRE^CAMILLE^CAMILLE MARIE-ANNE^^^^L", "^^^^^^BDL^^75056", "birthName"},
+		{"two lists of first names", "DOCBRIDGE-TEST^CAMILLE^CAMILLE MARIE-ANNE^^^^L~DOCBRIDGE-TEST^CAMILLE^CAMILLE^^^^L", "^^^^^^BDL^^75056", "firstNames"},
+		{"two birthplaces", "DOCBRIDGE-TEST^CAMILLE^CAMILLE MARIE-ANNE^^^^L", "^^^^^^BDL^^75056~^^^^^^BDL^^69123", "birthPlace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := "MSH|^~\\&|LIS|LAB|DB|MES|20250114093500||ORU^R01|C1|P|2.5\r" +
+				"PID|1||285047505612322^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.10&ISO^INS||" + tt.names + "||19850417|F|||" + tt.addrs + "\r"
+			msg, err := hl7.Parse([]byte(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			p := patient(msg, func(code docbridge.Reason, sev docbridge.Severity, format string, args ...any) {
+				if code == docbridge.IdentityMismatch && sev == docbridge.SeverityError {
+					got = append(got, fmt.Sprintf(format, args...))
+				}
+			})
+			switch {
+			case tt.want == "" && len(got) > 0:
+				t.Errorf("problems %q, want none", got)
+			case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], "different "+tt.want+":")):
+				t.Errorf("problems %q, want one naming exactly %s", got, tt.want)
+			}
+			if p.BirthName == "" || p.BirthPlace == "" {
+				t.Errorf("patient %+v: the first of each is still read", p)
+			}
+			for _, m := range got {
+				if strings.Contains(m, "AUTRE") || strings.Contains(m, "69123") {
+					t.Errorf("message %q quotes a value", m)
 				}
 			}
 		})

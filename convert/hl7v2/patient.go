@@ -86,6 +86,10 @@ func patient(msg *hl7.Message, add func(docbridge.Reason, docbridge.Severity, st
 	if p.BirthPlace == "" {
 		missingTrait(add, "birthplace (INSEE code)", "PID-11 has no repetition of address type BDL (XAD.7) with an INSEE code (XAD.9)")
 	}
+	if diff := repeatedTraits(pid); len(diff) > 0 {
+		add(docbridge.IdentityMismatch, docbridge.SeverityError,
+			"PID-5 (name type L) or PID-11 (address type BDL) is repeated with different %s: docbridge cannot tell which is the patient's", strings.Join(diff, ", "))
+	}
 	p.IdentityStatus = strings.ToUpper(pid.Field(32).Comp(1).Text())
 	return p
 }
