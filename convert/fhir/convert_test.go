@@ -129,6 +129,9 @@ func TestTwoPatientDescriptionsMustAgree(t *testing.T) {
 		{"other first names", "name", name("DOCBRIDGE-TEST", "CAMILLE"), docbridge.IdentityMismatch, "firstNames"},
 		{"other INS", "identifier", ins("192036912304577"), docbridge.IdentityMismatch, "ins"},
 		{"other birthplace", "extension", place("69123"), docbridge.IdentityMismatch, "birthPlace"},
+		{"two official names, the same", "name", append(name("DOCBRIDGE-TEST", "CAMILLE MARIE-ANNE"), name("Docbridge Test", "Camille Marie-Anne")...), "", ""},
+		{"two official names that differ", "name", append(name("DOCBRIDGE-TEST", "CAMILLE MARIE-ANNE"), name("AUTRE", "CAMILLE MARIE-ANNE")...),
+			docbridge.IdentityMismatch, "birthName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -179,9 +179,18 @@ func (b *builder) readPatient(raw json.RawMessage, path string) docbridge.Patien
 func (b *builder) names(names []fm.HumanName, out *docbridge.Patient, path string) {
 	var official *fm.HumanName
 	for i := range names {
-		if names[i].Use != nil && *names[i].Use == fm.NameUseOfficial {
+		if names[i].Use == nil || *names[i].Use != fm.NameUseOfficial {
+			continue
+		}
+		if official == nil {
 			official = &names[i]
-			break
+			continue
+		}
+		// A second official name is a second source of the birth
+		// identity: it must agree (DESIGN.md §9).
+		if diff := traits.Disagree(birthIdentity(official), birthIdentity(&names[i])); len(diff) > 0 {
+			b.errorf(docbridge.IdentityMismatch, "%s: a Patient has two official names with different %s: docbridge cannot tell which is the birth identity",
+				path, strings.Join(diff, ", "))
 		}
 	}
 	if official == nil {
@@ -192,12 +201,8 @@ func (b *builder) names(names []fm.HumanName, out *docbridge.Patient, path strin
 			return
 		}
 	}
-	out.BirthName = str(official.Family)
-	for _, e := range official.Extension {
-		if e.Url == extBirthListGiven {
-			out.FirstNames = strings.Fields(str(e.ValueString))
-		}
-	}
+	id := birthIdentity(official)
+	out.BirthName, out.FirstNames = id.BirthName, id.FirstNames
 	if len(out.FirstNames) == 0 {
 		for _, g := range official.Given {
 			out.FirstNames = append(out.FirstNames, strings.Fields(g)...)
@@ -207,6 +212,18 @@ func (b *builder) names(names []fm.HumanName, out *docbridge.Patient, path strin
 				"%s: the official name has no birth-list-given-name extension (the full list of birth first names); its given names were used", path)
 		}
 	}
+}
+
+// birthIdentity reads the birth name (family) and the birth first names
+// (the birth-list-given-name extension) of a name.
+func birthIdentity(n *fm.HumanName) docbridge.Patient {
+	p := docbridge.Patient{BirthName: str(n.Family)}
+	for _, e := range n.Extension {
+		if e.Url == extBirthListGiven {
+			p.FirstNames = strings.Fields(str(e.ValueString))
+		}
+	}
+	return p
 }
 
 // birthPlace reads the INSEE code of a birth place address: its
