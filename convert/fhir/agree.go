@@ -2,7 +2,10 @@ package fhir
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
+
+	fm "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert/cda"
@@ -32,5 +35,30 @@ func (c *conv) agreeWithCDA(b *builder, path string) {
 		b.errorf(docbridge.IdentityMismatch,
 			"%s (subject, sourcePatientInfo) and the CDA it carries (recordTarget) give different %s: the resource and its document name different patients, or one of them is wrong; correct it at the source",
 			path, strings.Join(diff, ", "))
+	}
+}
+
+// agreeWithSubmission checks the documents of an ITI-65 Bundle against the
+// subject of one of its Lists (the SubmissionSet, a Folder), a second
+// source of their patient: every trait both give must be the same
+// (traits.Disagree), else the document has an IdentityMismatch problem
+// naming the List and the traits. path names the List's entry. A List
+// that cannot be read, or has no subject, is left alone: Lists are not
+// kept.
+func (c *conv) agreeWithSubmission(docs []*docbridge.Document, raw json.RawMessage, res *resolver, path string) {
+	l, err := fm.UnmarshalList(raw)
+	if err != nil || l.Subject == nil {
+		return
+	}
+	for _, d := range docs {
+		b := &builder{m: c.m, loc: c.loc, d: d}
+		for _, s := range b.referenced(l.Subject, res, path+".resource.subject") {
+			if diff := traits.Disagree(d.Patient, s); len(diff) > 0 {
+				b.errorf(docbridge.IdentityMismatch,
+					"%s.resource.subject (the submission's List) and the DocumentReference give different %s: the submission and its document name different patients; correct it at the source",
+					path, strings.Join(diff, ", "))
+				break
+			}
+		}
 	}
 }

@@ -78,3 +78,59 @@ func TestDocumentReferenceAndItsCDAAgree(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmissionSubjectAgrees: the subject of an ITI-65 Bundle's
+// SubmissionSet List is a second source of its documents' patient.
+func TestSubmissionSubjectAgrees(t *testing.T) {
+	base, err := os.ReadFile(filepath.Join("testdata", "iti65-replace.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		subject any // the List's subject; nil keeps the Bundle's
+		want    string
+	}{
+		{"the Bundle's Patient", nil, ""},
+		{"no subject", "drop", ""},
+		{"the same INS by conditional reference", map[string]any{"reference": "Patient?identifier=urn:oid:1.2.250.1.213.1.4.10|285047505612322"}, ""},
+		{"another INS by conditional reference", map[string]any{"reference": "Patient?identifier=urn:oid:1.2.250.1.213.1.4.10|192036912304577"}, "ins"},
+		{"another INS by identifier", map[string]any{"identifier": map[string]any{"system": "urn:oid:1.2.250.1.213.1.4.10", "value": "192036912304577"}}, "ins"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var bundle map[string]any
+			if err := json.Unmarshal(base, &bundle); err != nil {
+				t.Fatal(err)
+			}
+			list := bundle["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)
+			if list["resourceType"] != "List" {
+				t.Fatal("entry 0 of the test Bundle is not its List")
+			}
+			switch tt.subject {
+			case nil:
+			case "drop":
+				delete(list, "subject")
+			default:
+				list["subject"] = tt.subject
+			}
+			in, _ := json.Marshal(bundle)
+			docs, err := Convert(in, testOptions(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range docs[0].Problems {
+				if p.Code == docbridge.IdentityMismatch && p.Severity == docbridge.SeverityError {
+					got = append(got, p.Message)
+				}
+			}
+			switch {
+			case tt.want == "" && len(got) > 0:
+				t.Errorf("problems %q, want no identity-mismatch", got)
+			case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], "different "+tt.want+":") || !strings.Contains(got[0], "List")):
+				t.Errorf("problems %q, want one naming the List and exactly %s", got, tt.want)
+			}
+		})
+	}
+}

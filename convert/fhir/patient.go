@@ -46,24 +46,7 @@ func (b *builder) patient(subject, sourceInfo *fm.Reference, res *resolver, path
 	p := &b.d.Patient
 	var found []docbridge.Patient
 	for _, ref := range []*fm.Reference{sourceInfo, subject} {
-		if ref == nil {
-			continue
-		}
-		if ref.Identifier != nil {
-			if ins, sys, ok := insOf(*ref.Identifier); ok {
-				found = append(found, docbridge.Patient{INS: ins, INSSystem: sys})
-			}
-		}
-		r := str(ref.Reference)
-		if sys, value, ok := conditional(r, "Patient"); ok {
-			if sys = mappings.SystemURI(sys); slices.Contains(insSystems, sys) {
-				found = append(found, docbridge.Patient{INS: ident.NormINS(value), INSSystem: sys})
-			}
-			continue
-		}
-		if pr, ok := res.resolve(r); ok && pr.Type == "Patient" {
-			found = append(found, b.readPatient(pr.Raw, path))
-		}
+		found = append(found, b.referenced(ref, res, path)...)
 	}
 	for _, f := range found {
 		if diff := traits.Disagree(*p, f); len(diff) > 0 && !b.hasProblem(docbridge.IdentityMismatch) {
@@ -101,6 +84,33 @@ func (b *builder) patient(subject, sourceInfo *fm.Reference, res *resolver, path
 		}
 	}
 	b.checkPatient(path)
+}
+
+// referenced reads what a reference to a patient says of them: the INS of
+// its identifier, of a conditional reference Patient?identifier=<INS
+// system>|<INS>, or the identity of the Patient of the input it resolves
+// to. It returns nothing for a nil reference.
+func (b *builder) referenced(ref *fm.Reference, res *resolver, path string) []docbridge.Patient {
+	if ref == nil {
+		return nil
+	}
+	var found []docbridge.Patient
+	if ref.Identifier != nil {
+		if ins, sys, ok := insOf(*ref.Identifier); ok {
+			found = append(found, docbridge.Patient{INS: ins, INSSystem: sys})
+		}
+	}
+	r := str(ref.Reference)
+	if sys, value, ok := conditional(r, "Patient"); ok {
+		if sys = mappings.SystemURI(sys); slices.Contains(insSystems, sys) {
+			found = append(found, docbridge.Patient{INS: ident.NormINS(value), INSSystem: sys})
+		}
+		return found
+	}
+	if pr, ok := res.resolve(r); ok && pr.Type == "Patient" {
+		found = append(found, b.readPatient(pr.Raw, path))
+	}
+	return found
 }
 
 // insOf reads an identifier as an INS when its system is an INS OID.
