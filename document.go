@@ -164,7 +164,9 @@ func (d *Document) AddProblem(code Reason, sev Severity, format string, args ...
 	d.Problems = append(d.Problems, Problem{Code: code, Severity: sev, Message: sprintf(format, args...)})
 }
 
-// FirstError returns the first error-severity problem, or nil.
+// FirstError returns the first error-severity problem in the order the
+// problems were found, or nil: whether the document may go on at all. It
+// does not decide a state: Worst does (DESIGN.md §5).
 func (d *Document) FirstError() *Problem {
 	for i := range d.Problems {
 		if d.Problems[i].Severity == SeverityError {

@@ -58,8 +58,9 @@ type Accepted struct {
 
 	// The outcome known when Accept returned. State is Received when the
 	// input is stored but not yet understood, Converted when its documents
-	// are recorded, and Failed when the input itself is refused; Reason and
-	// Message then say why, for a reason file or an HL7 AE. A Duplicate
+	// are recorded, and Failed when the input itself, or any of its
+	// documents, is refused (the most severe outcome wins: MoreSevere);
+	// Reason and Message then say why, for a reason file or an HL7 AE. A Duplicate
 	// carries the stored outcome, so that a resend gets the first answer.
 	State   State
 	Reason  Reason

@@ -178,7 +178,7 @@ func hasErrors(in inspection) bool {
 		return true
 	}
 	for _, d := range in.Documents {
-		if d.FirstError() != nil {
+		if d.Worst() != nil {
 			return true
 		}
 	}

@@ -32,9 +32,9 @@ const ContentType = "text/xml"
 // MaxSize and MaxDepth); Internal when m is nil or the default zone cannot
 // be loaded. Otherwise the error is nil and everything wrong with the document
 // — missing or unmapped metadata, a missing INS or trait — is a Problem on it
-// (Document.FirstError tells whether it may go on). Convert does not check
-// the INS check key (internal/identity does). Problem messages name the
-// element to fix and never carry patient data.
+// (Document.Worst says whether it may go on, and where it stops). Convert
+// does not check the INS check key (internal/identity does). Problem
+// messages name the element to fix and never carry patient data.
 func Convert(raw []byte, m *mappings.Set, loc *time.Location) ([]*docbridge.Document, error) {
 	xdoc, err := parse(raw)
 	if err != nil {

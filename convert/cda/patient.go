@@ -8,6 +8,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert/internal/ident"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // insRoots are the INS OIDs (spec/mes-pdsm-cda-ins.md §5.2): INS-NIR, INS-NIA,
@@ -121,7 +122,8 @@ func (b *builder) patient(cd *etree.Element) {
 // names reads the birth name and the birth first names from patient/name.
 //
 // The birth identity is the name element that has a family[@qualifier='BR']
-// (a patient may have several names: used, search, …), else the first name.
+// (a patient may have several names: used, search, …), else the first name;
+// a second, different family[@qualifier='BR'] is IdentityMismatch.
 // Birth name: that family; failing one, the family of a patient with a single
 // family element, which has no qualifier (with a warning). First names: the
 // given elements of that name without qualifier, split on spaces (the full
@@ -135,8 +137,15 @@ func (b *builder) names(pat *etree.Element) {
 	for _, n := range names {
 		for _, f := range children(n, "family") {
 			families = append(families, f)
-			if birth == nil && hasQualifier(f, "BR") && text(f) != "" {
+			switch {
+			case !hasQualifier(f, "BR") || text(f) == "":
+			case birth == nil:
 				birth, p.BirthName = n, text(f)
+			case len(traits.Disagree(docbridge.Patient{BirthName: p.BirthName}, docbridge.Patient{BirthName: text(f)})) > 0 &&
+				!b.hasProblem(docbridge.IdentityMismatch):
+				// Two birth names: nothing is guessed (DESIGN.md §9).
+				b.errorf(docbridge.IdentityMismatch,
+					"recordTarget/patientRole/patient/name gives two different birth names (family qualifier BR): docbridge cannot tell which is the patient's")
 			}
 		}
 	}

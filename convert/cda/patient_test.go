@@ -57,6 +57,8 @@ func TestPatient(t *testing.T) {
 			with(func(p *docbridge.Patient) {
 				p.LocalIDs = append([]docbridge.Identifier{{System: "urn:oid:1.2.250.1.213.1.4.8", Value: "192036912304577"}}, p.LocalIDs...)
 			}), []string{"error identity-mismatch"}},
+		{"the same birth name in two names, written otherwise", []edit{{nameBlock, nameBlock + `<name><family qualifier="BR">Docbridge Test</family></name>`}}, full, []string{}},
+		{"two different birth names", []edit{{nameBlock, nameBlock + `<name><family qualifier="BR">AUTRE</family></name>`}}, full, []string{"error identity-mismatch"}},
 		{"unqualified single family", []edit{{nameBlock, `<name><family>DOCBRIDGE-TEST</family><given>CAMILLE MARIE-ANNE</given></name>`}},
 			full, []string{"warning missing-trait"}},
 		{"no BR family among several", []edit{{`<family qualifier="BR">DOCBRIDGE-TEST</family>`, `<family>DOCBRIDGE-TEST</family>`}},

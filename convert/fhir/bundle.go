@@ -37,7 +37,8 @@ type entryMethods struct {
 // transaction converts an ITI-65 Provide Document Bundle: one document per
 // DocumentReference created by the transaction (POST, status current),
 // each with the bytes of the Binary its attachment.url names. The
-// SubmissionSet List and the Folders are not kept; DocumentReferences the
+// SubmissionSet List and the Folders are not kept, but their subject must
+// name the documents' patient (agreeWithSubmission); DocumentReferences the
 // transaction updates (the superseded version of a replacement) are read
 // only to resolve relatesTo. A Bundle without a new DocumentReference, an
 // entry whose content is not in the Bundle, or two documents with one
@@ -101,6 +102,11 @@ func (c *conv) transaction(raw []byte) ([]*docbridge.Document, error) {
 	if len(docs) == 0 {
 		return nil, docbridge.Errorf(docbridge.UnsupportedFormat,
 			"the transaction Bundle creates no DocumentReference: there is no document to publish (an ITI-65 Bundle holds a SubmissionSet List, DocumentReferences and their Binary)")
+	}
+	for i, h := range heads {
+		if h.ResourceType == "List" {
+			c.agreeWithSubmission(docs, bundle.Entry[i].Resource, res, fmt.Sprintf("Bundle.entry[%d]", i))
+		}
 	}
 	for _, d := range docs {
 		for _, w := range warnings {

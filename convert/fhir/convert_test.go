@@ -103,14 +103,35 @@ func TestTwoPatientDescriptionsMustAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	name := func(family, list string) []any {
+		return []any{map[string]any{"use": "official", "family": family, "given": []any{"CAMILLE"}, "extension": []any{map[string]any{
+			"url": "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-birth-list-given-name", "valueString": list}}}}
+	}
+	ins := func(value string) []any {
+		return []any{map[string]any{"system": "urn:oid:1.2.250.1.213.1.4.10", "value": value}}
+	}
+	place := func(code string) []any {
+		return []any{map[string]any{"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueAddress": map[string]any{
+			"extension": []any{map[string]any{"url": "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code",
+				"valueCoding": map[string]any{"system": "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-CommuneOM", "code": code}}}}}}
+	}
 	tests := []struct {
 		name, field string
 		value       any
 		want        docbridge.Reason
+		trait       string // named in the message
 	}{
-		{"same description", "", nil, ""},
-		{"other birth date", "birthDate", "1985-04-18", docbridge.IdentityMismatch},
-		{"other sex", "gender", "male", docbridge.IdentityMismatch},
+		{"same description", "", nil, "", ""},
+		{"same description, written otherwise", "name", name("Docbridge Test", "Camille Marie Anne"), "", ""},
+		{"other birth date", "birthDate", "1985-04-18", docbridge.IdentityMismatch, "birthDate"},
+		{"other sex", "gender", "male", docbridge.IdentityMismatch, "sex"},
+		{"other birth name", "name", name("AUTRE", "CAMILLE MARIE-ANNE"), docbridge.IdentityMismatch, "birthName"},
+		{"other first names", "name", name("DOCBRIDGE-TEST", "CAMILLE"), docbridge.IdentityMismatch, "firstNames"},
+		{"other INS", "identifier", ins("192036912304577"), docbridge.IdentityMismatch, "ins"},
+		{"other birthplace", "extension", place("69123"), docbridge.IdentityMismatch, "birthPlace"},
+		{"two official names, the same", "name", append(name("DOCBRIDGE-TEST", "CAMILLE MARIE-ANNE"), name("Docbridge Test", "Camille Marie-Anne")...), "", ""},
+		{"two official names that differ", "name", append(name("DOCBRIDGE-TEST", "CAMILLE MARIE-ANNE"), name("AUTRE", "CAMILLE MARIE-ANNE")...),
+			docbridge.IdentityMismatch, "birthName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,11 +161,15 @@ func TestTwoPatientDescriptionsMustAgree(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got docbridge.Reason
-			if pr := docs[0].FirstError(); pr != nil {
+			pr := docs[0].Worst()
+			if pr != nil {
 				got = pr.Code
 			}
 			if got != tt.want {
-				t.Errorf("first error %q (%+v), want %q", got, docs[0].FirstError(), tt.want)
+				t.Fatalf("worst problem %q (%+v), want %q", got, pr, tt.want)
+			}
+			if tt.trait != "" && !strings.Contains(pr.Message, "different "+tt.trait+":") {
+				t.Errorf("message %q, want it to name %s only", pr.Message, tt.trait)
 			}
 		})
 	}

@@ -98,6 +98,7 @@ func (c *conv) documentReference(raw json.RawMessage, bundle *resolver, path str
 		b.d.ServiceStop = b.serviceTime(str(ctx.Period.End), path+".context.period.end")
 	}
 	b.patient(dr.Subject, ctx.SourcePatientInfo, res, path)
+	c.agreeWithCDA(b, path)
 	b.authors(dr.Author, res, path)
 	if dr.Authenticator != nil {
 		if a, ok := b.party(dr.Authenticator, res); ok {

@@ -12,6 +12,7 @@ import (
 	"github.com/docbridge/docbridge/convert/internal/dates"
 	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/mappings"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // insSystems are the INS identifier systems (spec/mes-pdsm-cda-ins.md
@@ -38,56 +39,25 @@ var inseeCode = regexp.MustCompile(inseeCodeSyntaxStr)
 // conditional reference Patient?identifier=<INS system>|<INS>, a logical
 // reference by identifier, or a Patient of the input) and the identity of
 // the Patient resources the input holds for it — the subject's, and
-// sourcePatientInfo's, which MHD makes a contained Patient. Two different
-// INS are IdentityMismatch. Missing INS and traits are recorded as the
+// sourcePatientInfo's, which MHD makes a contained Patient. Two of them
+// that give different INS or traits (traits.Disagree) are IdentityMismatch. Missing INS and traits are recorded as the
 // CDA converter does.
 func (b *builder) patient(subject, sourceInfo *fm.Reference, res *resolver, path string) {
 	p := &b.d.Patient
 	var found []docbridge.Patient
 	for _, ref := range []*fm.Reference{sourceInfo, subject} {
-		if ref == nil {
-			continue
-		}
-		if ref.Identifier != nil {
-			if ins, sys, ok := insOf(*ref.Identifier); ok {
-				found = append(found, docbridge.Patient{INS: ins, INSSystem: sys})
-			}
-		}
-		r := str(ref.Reference)
-		if sys, value, ok := conditional(r, "Patient"); ok {
-			if sys = mappings.SystemURI(sys); slices.Contains(insSystems, sys) {
-				found = append(found, docbridge.Patient{INS: ident.NormINS(value), INSSystem: sys})
-			}
-			continue
-		}
-		if pr, ok := res.resolve(r); ok && pr.Type == "Patient" {
-			found = append(found, b.readPatient(pr.Raw, path))
-		}
+		found = append(found, b.referenced(ref, res, path)...)
 	}
 	for _, f := range found {
-		switch {
-		case f.INS == "":
-		case p.INS == "":
-			p.INS, p.INSSystem = f.INS, f.INSSystem
-		case p.INS != f.INS || p.INSSystem != f.INSSystem:
-			if !b.hasProblem(docbridge.IdentityMismatch) {
-				b.errorf(docbridge.IdentityMismatch,
-					"%s names two different INS (subject and sourcePatientInfo): docbridge cannot tell which one identifies the patient", path)
-			}
+		if diff := traits.Disagree(*p, f); len(diff) > 0 && !b.hasProblem(docbridge.IdentityMismatch) {
+			// Two descriptions of the patient that disagree: nothing is
+			// guessed (DESIGN.md §9).
+			b.errorf(docbridge.IdentityMismatch,
+				"%s describes the patient twice (subject and sourcePatientInfo) with different %s: docbridge cannot tell which is right",
+				path, strings.Join(diff, ", "))
 		}
-		for _, t := range []struct{ name, have, got string }{
-			{"birth name", p.BirthName, f.BirthName},
-			{"birth date", p.BirthDate, f.BirthDate},
-			{"sex", p.Sex, f.Sex},
-			{"birthplace", p.BirthPlace, f.BirthPlace},
-			{"first names", strings.Join(p.FirstNames, " "), strings.Join(f.FirstNames, " ")},
-		} {
-			if t.have != "" && t.got != "" && !strings.EqualFold(t.have, t.got) && !b.hasProblem(docbridge.IdentityMismatch) {
-				// Two descriptions of the patient that disagree: nothing
-				// is guessed (DESIGN.md §9).
-				b.errorf(docbridge.IdentityMismatch,
-					"%s describes the patient twice (subject and sourcePatientInfo) with different %s: docbridge cannot tell which is right", path, t.name)
-			}
+		if p.INS == "" {
+			p.INS, p.INSSystem = f.INS, f.INSSystem
 		}
 		if p.BirthName == "" {
 			p.BirthName = f.BirthName
@@ -114,6 +84,33 @@ func (b *builder) patient(subject, sourceInfo *fm.Reference, res *resolver, path
 		}
 	}
 	b.checkPatient(path)
+}
+
+// referenced reads what a reference to a patient says of them: the INS of
+// its identifier, of a conditional reference Patient?identifier=<INS
+// system>|<INS>, or the identity of the Patient of the input it resolves
+// to. It returns nothing for a nil reference.
+func (b *builder) referenced(ref *fm.Reference, res *resolver, path string) []docbridge.Patient {
+	if ref == nil {
+		return nil
+	}
+	var found []docbridge.Patient
+	if ref.Identifier != nil {
+		if ins, sys, ok := insOf(*ref.Identifier); ok {
+			found = append(found, docbridge.Patient{INS: ins, INSSystem: sys})
+		}
+	}
+	r := str(ref.Reference)
+	if sys, value, ok := conditional(r, "Patient"); ok {
+		if sys = mappings.SystemURI(sys); slices.Contains(insSystems, sys) {
+			found = append(found, docbridge.Patient{INS: ident.NormINS(value), INSSystem: sys})
+		}
+		return found
+	}
+	if pr, ok := res.resolve(r); ok && pr.Type == "Patient" {
+		found = append(found, b.readPatient(pr.Raw, path))
+	}
+	return found
 }
 
 // insOf reads an identifier as an INS when its system is an INS OID.
@@ -192,9 +189,18 @@ func (b *builder) readPatient(raw json.RawMessage, path string) docbridge.Patien
 func (b *builder) names(names []fm.HumanName, out *docbridge.Patient, path string) {
 	var official *fm.HumanName
 	for i := range names {
-		if names[i].Use != nil && *names[i].Use == fm.NameUseOfficial {
+		if names[i].Use == nil || *names[i].Use != fm.NameUseOfficial {
+			continue
+		}
+		if official == nil {
 			official = &names[i]
-			break
+			continue
+		}
+		// A second official name is a second source of the birth
+		// identity: it must agree (DESIGN.md §9).
+		if diff := traits.Disagree(birthIdentity(official), birthIdentity(&names[i])); len(diff) > 0 {
+			b.errorf(docbridge.IdentityMismatch, "%s: a Patient has two official names with different %s: docbridge cannot tell which is the birth identity",
+				path, strings.Join(diff, ", "))
 		}
 	}
 	if official == nil {
@@ -205,12 +211,8 @@ func (b *builder) names(names []fm.HumanName, out *docbridge.Patient, path strin
 			return
 		}
 	}
-	out.BirthName = str(official.Family)
-	for _, e := range official.Extension {
-		if e.Url == extBirthListGiven {
-			out.FirstNames = strings.Fields(str(e.ValueString))
-		}
-	}
+	id := birthIdentity(official)
+	out.BirthName, out.FirstNames = id.BirthName, id.FirstNames
 	if len(out.FirstNames) == 0 {
 		for _, g := range official.Given {
 			out.FirstNames = append(out.FirstNames, strings.Fields(g)...)
@@ -220,6 +222,18 @@ func (b *builder) names(names []fm.HumanName, out *docbridge.Patient, path strin
 				"%s: the official name has no birth-list-given-name extension (the full list of birth first names); its given names were used", path)
 		}
 	}
+}
+
+// birthIdentity reads the birth name (family) and the birth first names
+// (the birth-list-given-name extension) of a name.
+func birthIdentity(n *fm.HumanName) docbridge.Patient {
+	p := docbridge.Patient{BirthName: str(n.Family)}
+	for _, e := range n.Extension {
+		if e.Url == extBirthListGiven {
+			p.FirstNames = strings.Fields(str(e.ValueString))
+		}
+	}
+	return p
 }
 
 // birthPlace reads the INSEE code of a birth place address: its

@@ -54,14 +54,20 @@ func (c *conv) documents() ([]*docbridge.Document, error) {
 
 // fromCDA converts an embedded CDA with convert/cda and applies what the
 // message says: the action, and the patient of PID, which must be the
-// CDA's.
+// CDA's and agree with itself.
 func (c *conv) fromCDA(d docOBX, raw []byte, act docbridge.Action) (*docbridge.Document, error) {
 	docs, err := cda.Convert(raw, c.m, c.loc)
 	if err != nil {
 		return nil, errorAt(docbridge.ReasonOf(err), d.at(5, 5), "the embedded CDA is refused: %s", docbridge.MessageOf(err))
 	}
 	doc := docs[0]
-	pid := patient(c.msg, func(docbridge.Reason, docbridge.Severity, string, ...any) {})
+	// PID's own problems are the CDA's to report, but for PID disagreeing
+	// with itself (two INS, repeated birth identities).
+	pid := patient(c.msg, func(code docbridge.Reason, sev docbridge.Severity, format string, args ...any) {
+		if code == docbridge.IdentityMismatch && sev == docbridge.SeverityError {
+			doc.AddProblem(code, sev, format, args...)
+		}
+	})
 	if msg := samePatient(pid, doc.Patient); msg != "" {
 		doc.AddProblem(docbridge.IdentityMismatch, docbridge.SeverityError, "%s", msg)
 	}

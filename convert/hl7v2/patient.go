@@ -86,6 +86,10 @@ func patient(msg *hl7.Message, add func(docbridge.Reason, docbridge.Severity, st
 	if p.BirthPlace == "" {
 		missingTrait(add, "birthplace (INSEE code)", "PID-11 has no repetition of address type BDL (XAD.7) with an INSEE code (XAD.9)")
 	}
+	if diff := repeatedTraits(pid); len(diff) > 0 {
+		add(docbridge.IdentityMismatch, docbridge.SeverityError,
+			"PID-5 (name type L) or PID-11 (address type BDL) is repeated with different %s: docbridge cannot tell which is the patient's", strings.Join(diff, ", "))
+	}
 	p.IdentityStatus = strings.ToUpper(pid.Field(32).Comp(1).Text())
 	return p
 }
@@ -135,18 +139,4 @@ func birthName(pid hl7.Segment, p *docbridge.Patient, add func(docbridge.Reason,
 
 func missingTrait(add func(docbridge.Reason, docbridge.Severity, string, ...any), trait, why string) {
 	add(docbridge.MissingTrait, docbridge.SeverityError, "the INS trait %q is missing: %s", trait, why)
-}
-
-// samePatient compares the identity PID gives with the embedded CDA's and
-// returns the problem when they differ (never the values).
-func samePatient(pid, cda docbridge.Patient) string {
-	switch {
-	case pid.INS != "" && cda.INS != "" && (pid.INS != cda.INS || pid.INSSystem != cda.INSSystem):
-		return "PID-3: the INS differs from the embedded CDA's (recordTarget/patientRole/id): the message and its document name different patients"
-	case pid.BirthDate != "" && cda.BirthDate != "" && pid.BirthDate != cda.BirthDate:
-		return "PID-7: the birth date differs from the embedded CDA's (recordTarget birthTime)"
-	case pid.Sex != "" && cda.Sex != "" && pid.Sex != cda.Sex:
-		return "PID-8: the sex differs from the embedded CDA's (administrativeGenderCode)"
-	}
-	return ""
 }

@@ -28,7 +28,9 @@ type Options struct {
 // Convert reads a PDF of size bytes from r, checks it, and returns it as
 // one document whose metadata come from origin: from its sidecar when it
 // has one (see Sidecar), else from its file name through the first
-// matching pattern of o.Mappings (see mappings.FilenamePattern). The PDF is
+// matching pattern of o.Mappings (see mappings.FilenamePattern). When it
+// has both, the patient's identity the file name gives must agree with the
+// sidecar's, or the document has an IdentityMismatch problem. The PDF is
 // sent as it is: the document has ContentIsInput set and no Content; its
 // Size, SHA1 and SHA256 are computed in one streaming pass over r, and no
 // more than a 64 KiB buffer of the PDF is held at a time. A PDF up to
@@ -77,9 +79,13 @@ func Convert(r io.ReaderAt, size int64, origin docbridge.Origin, o Options) ([]*
 		Authors: []docbridge.Author{}, Problems: []docbridge.Problem{},
 	}
 	b := &builder{m: o.Mappings, loc: loc, d: d}
-	if side != nil {
+	switch {
+	case side != nil:
 		b.fromSidecar(side)
-	} else {
+		if named {
+			b.agree(match)
+		}
+	default:
 		b.fromFilename(match)
 	}
 	if d.Format == "" {

@@ -51,15 +51,7 @@ func (b *builder) fromFilename(fm mappings.FilenameMatch) {
 			clip(p.Name, 40), mappings.FilenamePatternsFile)
 	}
 
-	pat := &d.Patient
-	if ins := ident.NormINS(v[mappings.FieldINS]); ins != "" {
-		pat.INS, pat.INSSystem = ins, p.INSSystem
-	}
-	pat.BirthName = strings.TrimSpace(v[mappings.FieldBirthName])
-	pat.FirstNames = strings.FieldsFunc(v[mappings.FieldFirstNames], func(r rune) bool { return r == ' ' || r == '+' })
-	b.birthDate(v[mappings.FieldBirthDate], where+": birthDate")
-	b.sex(v[mappings.FieldSex], where+": sex")
-	pat.BirthPlace = strings.ToUpper(v[mappings.FieldBirthPlace])
+	b.namePatient(fm, where)
 	b.checkPatient(func(string) string { return where + " does not give it" })
 
 	if p.Author != nil {
@@ -75,4 +67,19 @@ func (b *builder) fromFilename(fm mappings.FilenameMatch) {
 	} else {
 		b.warnf(docbridge.MissingMetadata, "the pattern %s gives no custodian: the document has no custodian", clip(p.Name, 40))
 	}
+}
+
+// namePatient fills the document's patient with what the file name gives
+// through its pattern: the INS (with the pattern's insSystem) and the
+// traits the pattern has fields for. where names the pattern in problems.
+func (b *builder) namePatient(fm mappings.FilenameMatch, where string) {
+	pat, v := &b.d.Patient, fm.Values
+	if ins := ident.NormINS(v[mappings.FieldINS]); ins != "" {
+		pat.INS, pat.INSSystem = ins, fm.Pattern.INSSystem
+	}
+	pat.BirthName = strings.TrimSpace(v[mappings.FieldBirthName])
+	pat.FirstNames = strings.FieldsFunc(v[mappings.FieldFirstNames], func(r rune) bool { return r == ' ' || r == '+' })
+	b.birthDate(v[mappings.FieldBirthDate], where+": birthDate")
+	b.sex(v[mappings.FieldSex], where+": sex")
+	pat.BirthPlace = strings.ToUpper(v[mappings.FieldBirthPlace])
 }

@@ -29,7 +29,7 @@ func canRetry(r store.DocRow) bool {
 func canRelease(r store.DocRow) bool { return r.State == docbridge.Held }
 
 // canConfirm reports whether a review of r may be confirmed at all.
-func canConfirm(r store.DocRow) bool { return identity.CanConfirm(r.State, r.Reason) }
+func canConfirm(r store.DocRow) bool { return identity.CanConfirm(r.State, r.Reason, r.Doc) }
 
 // review is what a person deciding an identity review is shown (shared
 // with `docbridge queue review`).

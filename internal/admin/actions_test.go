@@ -40,6 +40,10 @@ func TestReviewDecisions(t *testing.T) {
 		{"confirm without a note refused", docbridge.IdentityMismatch, otherDate(), "confirm", "", "page", http.StatusConflict, docbridge.Review, docbridge.IdentityMismatch, "test"},
 		{"confirm unmapped code", docbridge.UnmappedCode, camille, "confirm", "type checked", "", http.StatusSeeOther, docbridge.Converted, "", "review confirmed: type checked"},
 		{"missing trait cannot be confirmed", docbridge.MissingTrait, camille, "confirm", "fine", "", http.StatusConflict, docbridge.Review, docbridge.MissingTrait, "test"},
+		// Issue 15 case 6: whatever the review, a document lacking its
+		// traits is never confirmed.
+		{"unmapped code without the traits cannot be confirmed", docbridge.UnmappedCode, docbridge.Patient{INS: camille.INS, INSSystem: camille.INSSystem},
+			"confirm", "type checked", "", http.StatusConflict, docbridge.Review, docbridge.UnmappedCode, "test"},
 		{"reject", docbridge.IdentityMismatch, otherDate(), "reject", "not the same person", "", http.StatusSeeOther, docbridge.Failed, docbridge.IdentityMismatch, "review rejected: not the same person"},
 		{"set aside", docbridge.IdentityMismatch, otherDate(), "aside", "calling the lab", "", http.StatusSeeOther, docbridge.Review, docbridge.IdentityMismatch, "review set aside: calling the lab"},
 		{"retry does not apply to a review", docbridge.IdentityMismatch, otherDate(), "retry", "", "", http.StatusConflict, docbridge.Review, docbridge.IdentityMismatch, "test"},
@@ -85,6 +89,27 @@ func TestReviewPageShowsDiff(t *testing.T) {
 	}
 	if strings.Contains(page, `id="confirm"`) {
 		t.Error("a viewer is offered the confirm button")
+	}
+}
+
+// TestNoConfirmButtonForAnIncompleteIdentity: an operator is not offered
+// to confirm a review of a document that lacks a trait, whatever its
+// reason; a complete one in the same review is.
+func TestNoConfirmButtonForAnIncompleteIdentity(t *testing.T) {
+	f := newFixture(t)
+	f.pair(camille)
+	noPlace := camille
+	noPlace.BirthPlace = ""
+	otto := f.signIn("otto")
+	for i, tt := range []struct {
+		p    docbridge.Patient
+		want bool
+	}{{camille, true}, {noPlace, false}} {
+		id := f.addDoc("urn:oid:1.2.3.2"+itoa(int64(i)), tt.p, docbridge.Review, docbridge.UnmappedCode)
+		_, page := otto.get("/documents/" + itoa(id))
+		if got := strings.Contains(page, `id="confirm"`); got != tt.want {
+			t.Errorf("patient %d: confirm button shown = %t, want %t", i, got, tt.want)
+		}
 	}
 }
 

@@ -85,7 +85,7 @@ func (e *engine) evaluate(ctx context.Context, rel string, raw []byte, origin do
 		d.Content = nil
 		d.Problems = append(d.Problems, e.o.Check(d)...)
 		it := Item{Path: rel, Format: format, Doc: d}
-		if pr := d.FirstError(); pr != nil {
+		if pr := d.Worst(); pr != nil {
 			it.Outcome, it.Reason, it.Message = outcomeOfState(pr.Code.State()), pr.Code, pr.Message
 			out = append(out, it)
 			continue

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // Options are the identity rules an operator chooses.
@@ -49,12 +51,33 @@ func Check(p docbridge.Patient, o Options) []docbridge.Problem {
 	return out
 }
 
+// Incomplete returns nil when p has an INS of valid form (length and
+// check key) and all five strict traits, and otherwise the
+// *docbridge.Error no person's decision can settle, for the first thing
+// lacking: MissingINS, INSInvalid, or MissingTrait naming every missing
+// trait (never a value). The source must be fixed. Matching and review
+// decisions both apply it, whatever review a document comes from.
+func Incomplete(p docbridge.Patient) error {
+	if p.INS == "" {
+		return docbridge.Errorf(docbridge.MissingINS, "the document carries no INS: it cannot be matched to a pairing; fix the source and send the document again")
+	}
+	if err := checkValue(p.INS); err != nil {
+		return err
+	}
+	if missing := missingTraits(p); len(missing) > 0 {
+		return docbridge.Errorf(docbridge.MissingTrait,
+			"the strict identity traits %s are missing: the INS may not be used without all five, and no decision can supply them; fix the source and send the document again",
+			strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 func missingTraits(p docbridge.Patient) []string {
 	var out []string
-	if Normalize(p.BirthName) == "" {
+	if traits.Normalize(p.BirthName) == "" {
 		out = append(out, "birth name")
 	}
-	if Normalize(joinNames(p.FirstNames)) == "" {
+	if traits.Normalize(traits.Names(p.FirstNames)) == "" {
 		out = append(out, "birth first names")
 	}
 	if p.BirthDate == "" {
@@ -67,17 +90,6 @@ func missingTraits(p docbridge.Patient) []string {
 		out = append(out, "birthplace (INSEE code)")
 	}
 	return out
-}
-
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += " "
-		}
-		s += n
-	}
-	return s
 }
 
 // CheckDocument returns Check's problems for the document's patient, plus
@@ -104,7 +116,7 @@ func CheckDocument(d *docbridge.Document, o Options) []docbridge.Problem {
 }
 
 func insOID(system string) bool {
-	switch normalOID(system) {
+	switch traits.OID(system) {
 	case OIDNIR, OIDNIA, OIDNIRTest, OIDNIRDemo:
 		return true
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // Identity-vigilance decisions.
@@ -53,7 +54,7 @@ func Fingerprint(d *docbridge.Document, p docbridge.Pairing) string {
 	mac := hmac.New(sha256.New, []byte(strings.ToLower(d.SHA256)))
 	fmt.Fprintf(mac, "pairing\x00%s\n", p.ID)
 	for _, df := range Compare(d.Patient, p.Patient) {
-		fmt.Fprintf(mac, "%s\x00%s\x00%s\n", df.Trait, Normalize(df.Document), Normalize(df.Paired))
+		fmt.Fprintf(mac, "%s\x00%s\x00%s\n", df.Trait, traits.Normalize(df.Document), traits.Normalize(df.Paired))
 	}
 	return hex.EncodeToString(mac.Sum(nil))[:32]
 }

@@ -40,22 +40,6 @@ func TestCheckINS(t *testing.T) {
 	}
 }
 
-func TestNormalize(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Marie-Anne d’Arc", "MARIE ANNE D ARC"},
-		{"  éLODIE   Ç ", "ELODIE C"},
-		{"O'NEIL", "O NEIL"},
-		{"DOCBRIDGE-TEST", "DOCBRIDGE TEST"},
-		{"", ""},
-		{"--", ""},
-	}
-	for _, tt := range tests {
-		if got := Normalize(tt.in); got != tt.want {
-			t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 var camille = docbridge.Patient{
 	INS: "285047505612322", INSSystem: "urn:oid:1.2.250.1.213.1.4.10",
 	BirthName: "DOCBRIDGE-TEST", FirstNames: []string{"CAMILLE", "MARIE-ANNE"},

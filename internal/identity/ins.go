@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // INS OIDs (spec §5.2), as "urn:oid:" URIs.
@@ -38,11 +39,11 @@ func CheckINS(ins, system string, env Environment) error {
 }
 
 func checkSystem(system string, env Environment) error {
-	switch normalOID(system) {
+	switch traits.OID(system) {
 	case OIDNIR, OIDNIA:
 	case OIDNIRTest, OIDNIRDemo:
 		if env != Test {
-			return docbridge.Errorf(docbridge.INSTestOID, "the INS uses a test or demo OID (%s), refused in production", normalOID(system))
+			return docbridge.Errorf(docbridge.INSTestOID, "the INS uses a test or demo OID (%s), refused in production", traits.OID(system))
 		}
 	default:
 		return docbridge.Errorf(docbridge.INSInvalid, "the INS system %q is not an INS OID (NIR 1.2.250.1.213.1.4.8 or NIA …4.9)", system)
@@ -89,12 +90,4 @@ func digits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// normalOID returns an OID system as "urn:oid:…", whichever way it was written.
-func normalOID(system string) string {
-	if system == "" || strings.HasPrefix(system, "urn:oid:") {
-		return system
-	}
-	return "urn:oid:" + system
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // Diff is one strict trait that differs between a document and a pairing.
@@ -17,21 +18,13 @@ type Diff struct {
 }
 
 // Compare returns the strict traits (and INS) on which doc and paired differ
-// after normalisation, in a fixed order. An empty result is an exact match.
+// after normalisation (traits.Compare), in a fixed order. An empty result
+// is an exact match.
 func Compare(doc, paired docbridge.Patient) []Diff {
 	var out []Diff
-	cmp := func(trait, a, b string) {
-		if Normalize(a) != Normalize(b) {
-			out = append(out, Diff{Trait: trait, Document: a, Paired: b})
-		}
+	for _, d := range traits.Compare(doc, paired) {
+		out = append(out, Diff{Trait: d.Trait, Document: d.A, Paired: d.B})
 	}
-	cmp("ins", doc.INS, paired.INS)
-	cmp("insSystem", normalOID(doc.INSSystem), normalOID(paired.INSSystem))
-	cmp("birthName", doc.BirthName, paired.BirthName)
-	cmp("firstNames", joinNames(doc.FirstNames), joinNames(paired.FirstNames))
-	cmp("birthDate", doc.BirthDate, paired.BirthDate)
-	cmp("sex", doc.Sex, paired.Sex)
-	cmp("birthPlace", doc.BirthPlace, paired.BirthPlace)
 	return out
 }
 
@@ -84,14 +77,17 @@ func livePairing(ctx context.Context, ps Pairings, ins string) (docbridge.Pairin
 }
 
 // Match returns the pairing a document may be delivered to. Errors are
-// *docbridge.Error: NotPaired, PairingRevoked or PairingConflict (see
+// *docbridge.Error: first what no decision can settle, whatever review the
+// document comes from — MissingINS, INSInvalid (the value's length or check
+// key; see Incomplete), MissingTrait (naming the missing traits, never
+// values) — then NotPaired, PairingRevoked or PairingConflict (see
 // livePairing), IdentityMismatch (naming the differing traits, not their
 // values) when the traits differ and no recorded Confirmation accepts this
 // exact diff for this pairing; other errors come from the pairing or
 // decision lookup.
 func (m *Matcher) Match(ctx context.Context, d *docbridge.Document) (docbridge.Pairing, error) {
-	if d.Patient.INS == "" {
-		return docbridge.Pairing{}, docbridge.Errorf(docbridge.MissingINS, "the document carries no INS: it cannot be matched to a pairing")
+	if err := Incomplete(d.Patient); err != nil {
+		return docbridge.Pairing{}, err
 	}
 	p, err := livePairing(ctx, m.Pairings, d.Patient.INS)
 	if err != nil {

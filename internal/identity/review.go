@@ -83,17 +83,20 @@ var unconfirmable = map[docbridge.Reason]bool{
 	docbridge.MissingINS: true, docbridge.MissingTrait: true, docbridge.VersionConflict: true,
 }
 
-// CanConfirm reports whether a review with this reason may be confirmed at
-// all (whatever the pairing).
-func CanConfirm(state docbridge.State, reason docbridge.Reason) bool {
-	return state == docbridge.Review && !unconfirmable[reason]
+// CanConfirm reports whether document d, in state with this review
+// reason, may be confirmed at all (whatever the pairing): it must be in
+// review for a reason a person can settle, and its identity must be
+// complete (see Incomplete) whatever the reason of its review.
+func CanConfirm(state docbridge.State, reason docbridge.Reason, d *docbridge.Document) bool {
+	return state == docbridge.Review && !unconfirmable[reason] && d != nil && Incomplete(d.Patient) == nil
 }
 
 // Decide returns the Outcome of action on document d, in state with
 // reason, decided by a person with this note, who was shown the diff
 // whose fingerprint is seen (for an identity-mismatch confirmation). It
 // returns a *RefusedError when the decision does not apply: the document
-// is not in review, the note is empty, the reason cannot be confirmed, no
+// is not in review, the note is empty, the reason cannot be confirmed, the
+// document's identity is incomplete whatever its review (Incomplete), no
 // single live pairing claims the INS any more, or the diff changed since
 // it was shown. Other errors come from the pairing lookup.
 func Decide(ctx context.Context, ps Pairings, state docbridge.State, reason docbridge.Reason, d *docbridge.Document, action Action, note, seen string) (Outcome, error) {
@@ -113,8 +116,12 @@ func Decide(ctx context.Context, ps Pairings, state docbridge.State, reason docb
 	default:
 		return Outcome{}, refused("Unknown decision %q (confirm, reject, aside).", action)
 	}
-	if !CanConfirm(state, reason) {
+	if unconfirmable[reason] {
 		return Outcome{}, refused("A %s review cannot be confirmed: fix the document at its source, or reject it.", reason)
+	}
+	if err := Incomplete(d.Patient); err != nil {
+		return Outcome{}, refused("The document cannot be confirmed, whatever its review: %s (%s). Reject it, or fix it at its source.",
+			docbridge.MessageOf(err), docbridge.ReasonOf(err))
 	}
 	out := Outcome{To: docbridge.Converted, Message: "review confirmed: " + note}
 	if reason != docbridge.IdentityMismatch {

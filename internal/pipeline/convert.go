@@ -100,7 +100,7 @@ func (p *Pipeline) convert(in store.Input) (format docbridge.Format, docs []*doc
 
 // convertInput converts one stored input and commits the result: the input
 // fails as a whole, or each of its documents enters converted — or the state
-// of its first error problem. It returns an error only when the outcome
+// of its most severe error problem (Document.Worst). It returns an error only when the outcome
 // could not be committed.
 func (p *Pipeline) convertInput(ctx context.Context, in store.Input) (outcome, error) {
 	id := in.ID
@@ -152,7 +152,7 @@ func (p *Pipeline) conversion(in store.Input) (c converted, rerr error) {
 			d.Problems = append(d.Problems, p.o.Checker(d)...)
 		}
 		c.docs[i] = store.NewDocument{Doc: d, State: docbridge.Converted}
-		if pr := d.FirstError(); pr != nil {
+		if pr := d.Worst(); pr != nil {
 			c.docs[i].State, c.docs[i].Reason, c.docs[i].Message = pr.Code.State(), pr.Code, pr.Message
 		}
 	}
@@ -180,22 +180,42 @@ func (c converted) recorded(log zerolog.Logger, refs []store.DocRef) outcome {
 }
 
 // outcomeOf is what an input whose documents are refs came to, from the
-// states they were recorded in: failed, with the first failed document's
-// reason and message, when every document failed; converted otherwise. It
-// is the answer to the input's first conversion and to every resend of the
-// same input (Accept), so that what was refused is refused again.
+// states they were recorded in: failed when any of its documents failed,
+// with the most severe reason among them (docbridge.MoreSevere; the first
+// document among equals), converted otherwise. An input is answered as one
+// unit (DESIGN.md §5): over MLLP a failed outcome is an AE, over the FHIR
+// intake a 422, in a drop folder failed/ with a reason file. When only some
+// of its documents failed, the others are kept and go on as usual (each has
+// its own id: when the sender fixes the input and sends it again, they are
+// recognised, not sent twice), and the message, after the refused
+// document's own, says so. It is the answer to the input's first
+// conversion and to every resend of the same input (Accept), so that what
+// was refused is refused again, with the same words.
 func outcomeOf(refs []store.DocRef) outcome {
 	out := outcome{state: docbridge.Converted}
-	for _, r := range refs {
+	failed, worst := 0, -1
+	for i, r := range refs {
 		if r.State != docbridge.Failed {
-			return out
+			continue
 		}
-		if out.reason == "" {
-			out.reason, out.message = r.Reason, r.Message
+		failed++
+		if worst < 0 || docbridge.MoreSevere(r.Reason, refs[worst].Reason) {
+			worst = i
 		}
 	}
-	if len(refs) > 0 {
-		out.state = docbridge.Failed
+	if failed == 0 {
+		return out
+	}
+	w := refs[worst]
+	out.state, out.reason, out.message = docbridge.Failed, w.Reason, w.Message
+	if failed < len(refs) {
+		kept := "the other one was kept"
+		if n := len(refs) - failed; n > 1 {
+			kept = fmt.Sprintf("the %d others were kept", n)
+		}
+		// The document's own message comes first: it may start with the
+		// place to fix (an HL7 location the MLLP intake puts in ERR-2).
+		out.message = fmt.Sprintf("%s (document %d of %d is refused; %s)", w.Message, worst+1, len(refs), kept)
 	}
 	return out
 }
