@@ -22,13 +22,15 @@ const loincOID = "2.16.840.1.113883.6.1"
 // segments: uniqueId from TXA-12 (MDM) or OBR-3 (ORU; derived from the
 // sending facility when it has no OID), type from OBX-3 (else TXA-2,
 // OBR-4), creation from TXA-4 (else OBR-7, OBX-14, MSH-7), the patient from
-// PID, authors from TXA-9, TXA-5 or OBR-32. The facility type and practice
-// setting cannot be derived from HL7 v2: they are MissingMetadata problems
-// (the document goes to review).
+// PID, authors from TXA-9, TXA-5 or OBR-32. What HL7 v2 cannot carry (the
+// facility type, practice setting, custodian, confidentiality, language)
+// and a type or author the message does not give are left empty: the
+// source profile of the sender fills them, and what is still missing is
+// decided after it (convert.ConvertOrigin).
 func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.Document, error) {
 	sum1, sum256 := sha1.Sum(raw), sha256.Sum256(raw)
 	doc := &docbridge.Document{
-		Action: act, Language: "fr-FR", Confidentiality: "N", ContentType: PDFContentType,
+		Action: act, ContentType: PDFContentType,
 		Size: int64(len(raw)), SHA1: hex.EncodeToString(sum1[:]), SHA256: hex.EncodeToString(sum256[:]),
 		Authors: []docbridge.Author{}, Problems: []docbridge.Problem{}, Content: raw,
 	}
@@ -72,7 +74,7 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 	if doc.Title == "" {
 		doc.Title = doc.Type.Display
 	}
-	if doc.Title == "" {
+	if doc.Title == "" && !doc.Type.IsZero() { // a profile's type gives its display as the title
 		errf(docbridge.MissingMetadata, "%s: the document has no title (OBX-3.2)", d.at(3, 2))
 	}
 
@@ -95,8 +97,6 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 	} else {
 		errf(docbridge.UnmappedCode, "no format code is known for application/pdf (ASS_12)")
 	}
-	errf(docbridge.MissingMetadata, "the facility type (JDV_J02) cannot be derived from an HL7 v2 message carrying a bare PDF; send the PDF inside a CDA level 1")
-	errf(docbridge.MissingMetadata, "the practice setting (JDV_J04) cannot be derived from an HL7 v2 message carrying a bare PDF; send the PDF inside a CDA level 1")
 
 	doc.Patient = patient(c.msg, doc.AddProblem)
 	for _, v := range []hl7.Value{txa.Field(9), txa.Field(5)} {
@@ -114,9 +114,6 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 			doc.Authors = append(doc.Authors, a)
 		}
 	}
-	if len(doc.Authors) == 0 {
-		errf(docbridge.MissingMetadata, "TXA-9, TXA-5 and OBR-32 name no author of the document")
-	}
 	return doc, nil
 }
 
@@ -125,8 +122,7 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 func (c *conv) typeAndClass(doc *docbridge.Document, v hl7.Value) {
 	code, display, system := v.Comp(1).Text(), v.Comp(2).Text(), v.Comp(3).Text()
 	if code == "" {
-		doc.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError, "OBX-3, TXA-2 and OBR-4 give no document type")
-		return
+		return // the source profile may give it
 	}
 	if strings.EqualFold(system, "LN") || system == "" {
 		system = loincOID
