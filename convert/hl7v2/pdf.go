@@ -21,7 +21,8 @@ const loincOID = "2.16.840.1.113883.6.1"
 // fromPDF builds a document around a PDF payload from the message's
 // segments: uniqueId from TXA-12 (MDM) or OBR-3 (ORU; derived from the
 // sending facility when it has no OID), type from OBX-3 (else TXA-2,
-// OBR-4), creation from TXA-4 (else OBR-7, OBX-14, MSH-7), the patient from
+// OBR-4), creation from TXA-4 (else OBR-7, OBX-14, MSH-7), the service
+// start from OBR-7 (else TXA-4), the patient from
 // PID, authors from TXA-9, TXA-5 or OBR-32. What HL7 v2 cannot carry (the
 // facility type, practice setting, custodian, confidentiality, language)
 // and a type or author the message does not give are left empty: the
@@ -90,6 +91,14 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 		errf(docbridge.MissingMetadata, "TXA-4, OBR-7, OBX-14 and MSH-7 give no valid creation time")
 	} else {
 		doc.Creation, doc.CreationSource = t.Value, t.Source
+	}
+
+	// Service start: the observation (OBR-7), else the act (TXA-4).
+	for _, v := range []hl7.Value{obr.Field(7), txa.Field(4)} {
+		if t, err := parseDTM(v.Comp(1).Text(), c.loc); err == nil && !v.IsEmpty() {
+			doc.ServiceStart = t.Value
+			break
+		}
 	}
 
 	if f, ok := c.m.FormatForMediaType(PDFContentType); ok {
