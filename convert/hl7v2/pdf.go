@@ -20,8 +20,8 @@ const loincOID = "2.16.840.1.113883.6.1"
 
 // fromPDF builds a document around a PDF payload from the message's
 // segments: uniqueId from TXA-12 (MDM) or OBR-3 (ORU; derived from the
-// sending facility when it has no OID), type from OBX-3 (else TXA-2,
-// OBR-4), creation from TXA-4 (else OBR-7, OBX-14, MSH-7), the service
+// sending facility when it has no OID), type from the first of OBX-3,
+// TXA-2 and OBR-4 that maps to JDV_J07 (local codes included), creation from TXA-4 (else OBR-7, OBX-14, MSH-7), the service
 // start from OBR-7 (else TXA-4), the patient from
 // PID, authors from TXA-9, TXA-5 or OBR-32. What HL7 v2 cannot carry (the
 // facility type, practice setting, custodian, confidentiality, language)
@@ -62,13 +62,20 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 		}
 	}
 
-	// Type and class.
-	code := d.seg.Field(3)
-	if code.Comp(1).IsEmpty() && hasTXA {
-		code = txa.Field(2)
-	}
-	if code.Comp(1).IsEmpty() && hasOBR {
-		code = obr.Field(4)
+	// Type and class: the first of OBX-3, TXA-2 and OBR-4 that JDV_J07 or
+	// a local code of local-codes.yaml gives, else the first one given.
+	var code hl7.Value
+	for _, v := range []hl7.Value{d.seg.Field(3), txa.Field(2), obr.Field(4)} {
+		if v.Comp(1).IsEmpty() {
+			continue
+		}
+		if code.Comp(1).IsEmpty() {
+			code = v
+		}
+		if _, ok := c.typeOf(v); ok {
+			code = v
+			break
+		}
 	}
 	c.typeAndClass(doc, code)
 	doc.Title = d.seg.Field(3).Comp(2).Text()
@@ -126,17 +133,29 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 	return doc, nil
 }
 
-// typeAndClass maps a CE/CWE document type through JDV_J07 and derives the
-// class (ASS_X04).
+// typeOf maps a CE/CWE document type through JDV_J07: a national code
+// (CE.3 "LN" or empty for LOINC), or a local code that local-codes.yaml
+// maps, its system written as CE.3 gives it ("L", "99LAB", an OID).
+func (c *conv) typeOf(v hl7.Value) (docbridge.Coding, bool) {
+	return c.m.Lookup(mappings.TypeCodes, typeSystem(v), v.Comp(1).Text())
+}
+
+// typeSystem is the code system of a CE/CWE document type.
+func typeSystem(v hl7.Value) string {
+	if system := v.Comp(3).Text(); system != "" && !strings.EqualFold(system, "LN") {
+		return system
+	}
+	return loincOID
+}
+
+// typeAndClass maps a CE/CWE document type through JDV_J07 (typeOf) and
+// derives the class (ASS_X04).
 func (c *conv) typeAndClass(doc *docbridge.Document, v hl7.Value) {
-	code, display, system := v.Comp(1).Text(), v.Comp(2).Text(), v.Comp(3).Text()
+	code, display, system := v.Comp(1).Text(), v.Comp(2).Text(), typeSystem(v)
 	if code == "" {
 		return // the source profile may give it
 	}
-	if strings.EqualFold(system, "LN") || system == "" {
-		system = loincOID
-	}
-	t, ok := c.m.Lookup(mappings.TypeCodes, system, code)
+	t, ok := c.typeOf(v)
 	if !ok {
 		doc.Type = docbridge.Coding{System: mappings.SystemURI(system), Code: code, Display: display}
 		doc.AddProblem(docbridge.UnmappedCode, docbridge.SeverityError,
