@@ -55,10 +55,14 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 		errf(docbridge.MissingMetadata, "TXA-12 and OBR-3 are empty: the PDF document has no identifier")
 	}
 	if act == docbridge.Replace {
-		if parent, ok := uniqueID(txa.Field(13)); hasTXA && ok {
+		switch parent, ok := uniqueID(txa.Field(13)); {
+		case hasTXA && ok:
 			doc.Replaces = parent
-		} else {
+		case hasTXA:
 			errf(docbridge.MissingMetadata, "TXA-13: a replacement PDF must name the document it replaces (TXA-13, MDM^T10)")
+		default:
+			errf(docbridge.MissingMetadata,
+				"a corrected ORU^R01 (ORC-1 RO, OBX-11 C) carrying a bare PDF does not say which version it replaces: send the correction as MDM^T10 with its id in TXA-12 and the replaced id in TXA-13, or the PDF inside a CDA with relatedDocument RPLC")
 		}
 	}
 
