@@ -73,3 +73,28 @@ func TestBarePDFType(t *testing.T) {
 		})
 	}
 }
+
+// TestBarePDFORUCorrection: a corrected ORU^R01 carrying a bare PDF names
+// no replaced version; it stops for review with a sentence saying how to
+// send it, rather than being sent as a second live version.
+func TestBarePDFORUCorrection(t *testing.T) {
+	pdf := base64.StdEncoding.EncodeToString([]byte("%PDF-1.4\n%%EOF\n"))
+	raw := []byte(strings.Join([]string{
+		"MSH|^~\\&|LIS|LAB|DB|MES|20250114093500||ORU^R01^ORU_R01|C1|P|2.5|||||FRA|UNICODE UTF-8",
+		"PID|1||285047505612322^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.10&ISO^INS||DOCBRIDGE-TEST^CAMILLE^CAMILLE MARIE-ANNE^^^^L||19850417|F|||~^^^^^^BDL^^75056",
+		"ORC|RO",
+		"OBR|1||9001^^1.2.250.1.999.42.1^ISO|11502-2^CR^LN|||20250114093000",
+		"OBX|1|ED|11502-2^CR d'examens biologiques^LN||^application^pdf^Base64^" + pdf + "||||||C",
+	}, "\r") + "\r")
+	docs, err := Convert(raw, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := docs[0]
+	if d.Action != docbridge.Replace {
+		t.Errorf("action = %s, want replace", d.Action)
+	}
+	if p := d.FirstError(); p == nil || p.Code != docbridge.MissingMetadata || !strings.Contains(p.Message, "MDM^T10") {
+		t.Errorf("first error = %+v, want missing-metadata saying to send MDM^T10", p)
+	}
+}
