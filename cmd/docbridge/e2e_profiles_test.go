@@ -164,10 +164,19 @@ func testProfilesBarePDF(t *testing.T, profile string) {
 
 // TestEndToEndProfilesFHIRDocument posts a FHIR document Bundle, which has
 // no element for the practice setting, with a named token: the sender's
-// profile gives it and the document reaches MES.
+// profile gives it and the document reaches MES, through both profiles.
 func TestEndToEndProfilesFHIRDocument(t *testing.T) {
+	for _, profile := range []string{mes.ProfileMESAPI, mes.ProfilePDSm} {
+		t.Run(profile, func(t *testing.T) { testProfilesFHIRDocument(t, profile) })
+	}
+}
+
+func testProfilesFHIRDocument(t *testing.T, profile string) {
 	addr := freePort(t)
 	e := newE2EServer(t, mestest.Options{}, nil, "fhir: {addr: "+addr+", tokens_file: tokens}\n"+clinicProfileYAML)
+	if profile == mes.ProfilePDSm {
+		e.usePDSm()
+	}
 	if err := os.WriteFile(filepath.Join(e.dir, "tokens"), []byte("clinic-a "+fhirToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +204,7 @@ func TestEndToEndProfilesFHIRDocument(t *testing.T) {
 	})
 	found := false
 	for _, d := range e.sim.Documents() {
-		found = found || d.ContentType == "application/fhir+json" && d.Status == "current"
+		found = found || d.ContentType == "application/fhir+json" && d.Status == "current" && d.Profile == profile
 	}
 	if !found {
 		t.Errorf("the simulator holds no current FHIR document: %+v", e.sim.Documents())
