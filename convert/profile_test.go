@@ -304,3 +304,53 @@ func TestRequiredAfterProfile(t *testing.T) {
 		})
 	}
 }
+
+// TestProfileFillsDocumentReference: an ITI-105 DocumentReference without
+// context.facilityType and context.practiceSetting, nor format, stops for
+// them alone; its sender's profile gives them, and the format comes from
+// its content type.
+func TestProfileFillsDocumentReference(t *testing.T) {
+	var dr map[string]any
+	if err := json.Unmarshal(readFile(t, "fhir", "testdata", "iti105-pdf.json"), &dr); err != nil {
+		t.Fatal(err)
+	}
+	ctx := dr["context"].(map[string]any)
+	delete(ctx, "facilityType")
+	delete(ctx, "practiceSetting")
+	for _, c := range dr["content"].([]any) {
+		delete(c.(map[string]any), "format")
+	}
+	raw, err := json.Marshal(dr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Mappings: golden.Mappings(t), Location: time.UTC}
+	conv := func(origin docbridge.Origin) *docbridge.Document {
+		_, docs, err := ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return docs[0]
+	}
+	var missing []string
+	for _, p := range conv(docbridge.Origin{Intake: "fhir", Sender: "clinic-a"}).Problems {
+		if p.Severity == docbridge.SeverityError {
+			missing = append(missing, string(p.Code)+": "+p.Message)
+		}
+	}
+	if len(missing) != 2 || !strings.Contains(missing[0], "JDV_J02") || !strings.Contains(missing[1], "context.practiceSetting") {
+		t.Errorf("errors without a profile = %q, want the facility type and the practice setting", missing)
+	}
+	p := labProfile()
+	p.When = docbridge.ProfileSelector{Intake: "fhir", Sender: "clinic-a"}
+	d := conv(docbridge.Origin{Intake: "fhir", Sender: "clinic-a", Profiles: docbridge.Profiles{p}})
+	if e := d.FirstError(); e != nil {
+		t.Errorf("first error with the profile = %+v, want none", e)
+	}
+	if got, want := d.PracticeSetting.Code, "AMBULATOIRE"; got != want || d.Provenance[fieldPracticeSetting] != "profile:lab" {
+		t.Errorf("practice setting = %q from %q, want %q from profile:lab", got, d.Provenance[fieldPracticeSetting], want)
+	}
+	if got, want := d.Format, "urn:ihe:iti:xds-sd:pdf:2008"; got != want {
+		t.Errorf("format = %q, want %q", got, want)
+	}
+}
