@@ -13,6 +13,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert/internal/golden"
+	"github.com/docbridge/docbridge/mappings"
 )
 
 // labProfile is a complete profile for the HL7 v2 test messages' lab.
@@ -352,5 +353,30 @@ func TestProfileFillsDocumentReference(t *testing.T) {
 	}
 	if got, want := d.Format, "urn:ihe:iti:xds-sd:pdf:2008"; got != want {
 		t.Errorf("format = %q, want %q", got, want)
+	}
+}
+
+// TestProfileLocalDocumentType: a profile's document_type may be a local
+// code that local-codes.yaml translates; the document gets the national
+// type, its class and its display as title.
+func TestProfileLocalDocumentType(t *testing.T) {
+	dir := t.TempDir()
+	local := "- valueSet: JDV_J07\n  from: {system: 1.2.250.1.999.1, code: CRBIO}\n  to: {system: 2.16.840.1.113883.6.1, code: 11502-2}\n"
+	if err := os.WriteFile(filepath.Join(dir, mappings.LocalCodesFile), []byte(local), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := mappings.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := docbridge.Profile{Name: "lab", DocumentType: "CRBIO"}
+	if err := CheckProfile(p, m); err != nil {
+		t.Fatalf("CheckProfile: %v", err)
+	}
+	d := &docbridge.Document{}
+	applyProfile(d, &p, m)
+	if d.Type.Code != "11502-2" || d.Class.Code != "10" || d.Title == "" || d.Provenance[fieldType] != "profile:lab" {
+		t.Errorf("document = type %+v class %+v title %q provenance %v; want 11502-2, class 10, its display, profile:lab",
+			d.Type, d.Class, d.Title, d.Provenance)
 	}
 }
