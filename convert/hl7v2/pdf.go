@@ -23,7 +23,8 @@ const loincOID = "2.16.840.1.113883.6.1"
 // sending facility when it has no OID), type from the first of OBX-3,
 // TXA-2 and OBR-4 that maps to JDV_J07 (local codes included), creation from TXA-4 (else OBR-7, OBX-14, MSH-7), the service
 // start from OBR-7 (else TXA-4), the patient from
-// PID, authors from TXA-9, TXA-5 or OBR-32. What HL7 v2 cannot carry (the
+// PID, authors from TXA-9, TXA-5, OBR-32 or TXA-22, the legal
+// authenticator from TXA-22. What HL7 v2 cannot carry (the
 // facility type, practice setting, custodian, confidentiality, language)
 // and a type or author the message does not give are left empty: the
 // source profile of the sender fills them, and what is still missing is
@@ -132,6 +133,17 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 	if len(doc.Authors) == 0 && hasOBR {
 		if a, ok := cnnAuthor(obr.Field(32).Comp(1)); ok {
 			doc.Authors = append(doc.Authors, a)
+		}
+	}
+	// TXA-22 (authentication person, a PPN: an XCN and a time) is the
+	// legal authenticator, and the author when nothing else names one.
+	for _, r := range txa.Field(22).Reps() {
+		if a, ok := xcnAuthor(r); ok {
+			doc.LegalAuthenticator = &a
+			if len(doc.Authors) == 0 {
+				doc.Authors = append(doc.Authors, a)
+			}
+			break
 		}
 	}
 	return doc, nil

@@ -98,3 +98,38 @@ func TestBarePDFORUCorrection(t *testing.T) {
 		t.Errorf("first error = %+v, want missing-metadata saying to send MDM^T10", p)
 	}
 }
+
+// TestBarePDFAuthenticator: TXA-22 is the legal authenticator, and the
+// author when TXA-9, TXA-5 and OBR-32 name none.
+func TestBarePDFAuthenticator(t *testing.T) {
+	pdf := base64.StdEncoding.EncodeToString([]byte("%PDF-1.4\n%%EOF\n"))
+	msg := func(txa9 string) []byte {
+		return []byte(strings.Join([]string{
+			"MSH|^~\\&|LIS|LAB|DB|MES|20250114093500||MDM^T02^MDM_T02|C1|P|2.6|||||FRA|UNICODE UTF-8",
+			"PID|1||285047505612322^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.10&ISO^INS||DOCBRIDGE-TEST^CAMILLE^CAMILLE MARIE-ANNE^^^^L||19850417|F|||~^^^^^^BDL^^75056",
+			"TXA|1|11502-2^CR^LN|TEXT|20250114093000+0100|||||" + txa9 + "|||9001^^1.2.250.1.999.42.1^ISO|||||AU|||||" +
+				"899700000022^SIGNATAIRE^Paul^^^^^^ASIP-SANTE-PS&1.2.250.1.71.4.2.1&ISO",
+			"OBX|1|ED|11502-2^CR^LN||^application^pdf^Base64^" + pdf + "||||||F",
+		}, "\r") + "\r")
+	}
+	for _, tt := range []struct {
+		name, txa9, wantAuthor string
+	}{
+		{"TXA-9 and TXA-22", "899700000011^EXEMPLE^Claire^^^^^^ASIP-SANTE-PS&1.2.250.1.71.4.2.1&ISO", "899700000011"},
+		{"TXA-22 alone", "", "899700000022"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			docs, err := Convert(msg(tt.txa9), testOptions(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := docs[0]
+			if d.LegalAuthenticator == nil || d.LegalAuthenticator.ID != "899700000022" || d.LegalAuthenticator.System != "urn:oid:1.2.250.1.71.4.2.1" {
+				t.Errorf("legal authenticator = %+v, want 899700000022 (RPPS)", d.LegalAuthenticator)
+			}
+			if len(d.Authors) != 1 || d.Authors[0].ID != tt.wantAuthor {
+				t.Errorf("authors = %+v, want %s", d.Authors, tt.wantAuthor)
+			}
+		})
+	}
+}
