@@ -43,7 +43,17 @@ type Options struct {
 // convert/fhir (up to fhir.MaxSize). A bare PDF needs its origin (its
 // sidecar or its file name) for metadata, which raw alone does not give:
 // Convert refuses it with MissingMetadata; use ConvertOrigin.
+//
+// Whether a document lacks a field a source profile can fill (type,
+// facility type, practice setting, author, custodian, confidentiality,
+// language) is decided here, once, after the profile is applied: see
+// ConvertOrigin. Convert applies no profile.
 func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, error) {
+	return convertRaw(raw, docbridge.Origin{}, o)
+}
+
+// convertRaw is Convert with the source profiles of origin applied.
+func convertRaw(raw []byte, origin docbridge.Origin, o Options) (docbridge.Format, []*docbridge.Document, error) {
 	if err := checkSize(int64(len(raw)), o); err != nil {
 		return "", nil, err
 	}
@@ -54,27 +64,35 @@ func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, er
 	if o.Mappings == nil {
 		return f, nil, noMappings()
 	}
+	var docs []*docbridge.Document
+	key := profileKey(origin)
 	switch f {
 	case docbridge.FormatCDA:
-		docs, err := cda.Convert(raw, o.Mappings, o.Location)
+		docs, err = cda.Convert(raw, o.Mappings, o.Location)
 		for _, d := range docs {
 			d.ContentIsInput = true // the CDA file is sent as it is
 		}
-		return f, docs, err
 	case docbridge.FormatFHIR:
-		docs, err := fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location})
-		return f, docs, err
+		docs, err = fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location})
 	case docbridge.FormatHL7v2:
-		docs, err := hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets})
-		return f, docs, err
+		docs, err = hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets})
+		key.SendingApplication, key.SendingFacility = hl7v2.Sender(raw)
 	case docbridge.FormatPDF:
-		docs, err := pdf.Convert(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{}, o.pdf())
+		docs, err = pdf.Convert(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{}, o.pdf())
 		for _, d := range docs {
 			d.Content = raw
 		}
-		return f, docs, err
+	default:
+		return f, nil, docbridge.Errorf(docbridge.UnsupportedFormat, "no converter handles the format %q", f)
 	}
-	return f, nil, docbridge.Errorf(docbridge.UnsupportedFormat, "no converter handles the format %q", f)
+	complete(f, docs, key, origin.Profiles, o)
+	return f, docs, err
+}
+
+// profileKey is what origin says of an input's source, for choosing its
+// source profile.
+func profileKey(origin docbridge.Origin) docbridge.ProfileKey {
+	return docbridge.ProfileKey{Intake: origin.Intake, Sender: origin.Sender}
 }
 
 // streamHead is how much of an input ConvertStream and ConvertOrigin read
@@ -102,6 +120,15 @@ func ConvertStream(r io.ReaderAt, size int64, o Options) (docbridge.Format, []*d
 // Other inputs are ConvertStream's; a sidecar that came with one of them is
 // ignored, with a warning on each document.
 //
+// The source profile of the input is origin.Profiles.Select of its intake,
+// its sender and, for HL7 v2, its MSH-3.1 and MSH-4.1. It fills only what
+// each document leaves empty, translated through o.Mappings, and records
+// each filled field in Document.Provenance ("profile:<name>"); a profile
+// value the value sets do not know is a ProfileInvalid problem. What is
+// still missing after that is a MissingMetadata problem (a warning with
+// the national default for the language and confidentiality of a document
+// that is not a CDA, and for a missing custodian).
+//
 // ConvertOrigin is pure but for reading r. Errors are Convert's, plus
 // Internal when r cannot be read.
 func ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin, o Options) (docbridge.Format, []*docbridge.Document, error) {
@@ -121,9 +148,11 @@ func ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin, o Options
 		return f, nil, noMappings()
 	case f == docbridge.FormatPDF:
 		docs, err := pdf.Convert(r, size, origin, o.pdf())
+		complete(f, docs, profileKey(origin), origin.Profiles, o)
 		return f, docs, err
 	case f == docbridge.FormatCDA:
 		docs, err := cda.ConvertStream(r, size, o.Mappings, o.Location)
+		complete(f, docs, profileKey(origin), origin.Profiles, o)
 		return f, sidecarIgnored(docs, origin), err
 	case f == docbridge.FormatFHIR && size > fhir.MaxSize:
 		return f, nil, docbridge.Errorf(docbridge.TooLarge,
@@ -136,7 +165,7 @@ func ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin, o Options
 			return "", nil, docbridge.Wrap(docbridge.Internal, "read the stored input", err)
 		}
 	}
-	f, docs, err := Convert(raw, o)
+	f, docs, err := convertRaw(raw, origin, o)
 	return f, sidecarIgnored(docs, origin), err
 }
 

@@ -12,4 +12,14 @@
 // functions: no I/O but reading the given reader, no clock, no globals.
 // Every error they return is an *docbridge.Error whose reason is from the
 // vocabulary of DESIGN.md §5 and whose message carries no patient data.
+//
+// Source profiles (DESIGN.md §3): ConvertOrigin applies the profile that
+// origin.Profiles selects for the input (its intake, its sender, and for
+// HL7 v2 its MSH-3.1 and MSH-4.1) to every document, filling only what the
+// document leaves empty and recording it in Document.Provenance. The
+// converters leave the fields a profile can fill empty when the source does
+// not carry them; whether one is missing is decided here, once, after the
+// profile (require.go). CheckProfile and ParseProfile (LoadProfileFile)
+// check a profile against the value sets. LoadProfileFile is the one
+// function here that reads a file: the one a caller names.
 package convert

@@ -60,7 +60,7 @@ func TestConvertOrigin(t *testing.T) {
 		{"pdf with sidecar", bytes.NewReader(pdfBytes), int64(len(pdfBytes)), docbridge.Origin{Name: "x.pdf", Sidecar: sidecar}, o,
 			docbridge.FormatPDF, 1, "", ""},
 		{"pdf named by pattern", bytes.NewReader(pdfBytes), int64(len(pdfBytes)), docbridge.Origin{Name: "285047505612322_11502-2_20250301.pdf"}, o,
-			docbridge.FormatPDF, 1, "", "cannot be derived from a file name"},
+			docbridge.FormatPDF, 1, "", "the file name pattern's) and no source profile applies"},
 		{"pdf without metadata", bytes.NewReader(pdfBytes), int64(len(pdfBytes)), docbridge.Origin{Name: "scan.pdf"}, o,
 			docbridge.FormatPDF, 0, docbridge.MissingMetadata, "sidecar"},
 		{"pdf over the limit", bytes.NewReader(pdfBytes), int64(len(pdfBytes)), docbridge.Origin{Sidecar: sidecar}, Options{Mappings: m, MaxSize: 100},

@@ -81,7 +81,7 @@ func formatSystem(code string) string {
 	switch {
 	case strings.HasPrefix(code, "urn:ihe:"):
 		return systemIHEFormat
-	case strings.HasPrefix(code, "urn:asip:"), strings.HasPrefix(code, "urn:ans:"):
+	case strings.HasPrefix(code, "urn:asip:"), strings.HasPrefix(code, "urn:ans:"), strings.HasPrefix(code, "urn:asipSante:"):
 		return systemASIPFormat
 	}
 	return ""

@@ -7,7 +7,8 @@ import "embed"
 
 // FS holds the sample documents (*.xml, the HL7 v2 messages *.hl7, a
 // FHIR DocumentReference *.json, a PDF with its sidecar *.pdf + *.json),
-// pairings.json and expected.json.
+// pairings.json, expected.json and the example configuration
+// docbridge.yaml (whose source profiles the demo applies).
 //
-//go:embed *.xml *.hl7 *.json *.pdf
+//go:embed *.xml *.hl7 *.json *.pdf docbridge.yaml
 var FS embed.FS

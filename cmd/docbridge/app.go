@@ -64,6 +64,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 	a.pipe = pipeline.New(pipeline.Options{
 		Store:     st,
 		Converter: newConverter(convertOptions(cfg, maps, loc)),
+		Profiles:  cfg.Profiles,
 		Checker:   newChecker(cfg),
 		Matcher:   &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
 		Sender:    client,
@@ -114,6 +115,9 @@ func openBase(ctx context.Context, cfg *Config, log zerolog.Logger) (*mappings.S
 	maps, err := mappings.Load(cfg.Mappings.OverrideDir)
 	if err != nil {
 		return nil, nil, nil, usageErrorf("mappings: %v", err)
+	}
+	if err := cfg.checkProfileCodes(maps); err != nil {
+		return nil, nil, nil, usageErrorf("%v", err)
 	}
 	loc, err := time.LoadLocation(cfg.TimeZone)
 	if err != nil {

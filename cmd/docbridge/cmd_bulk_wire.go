@@ -86,8 +86,11 @@ func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, err
 func (b *bulkApp) Close() error { return b.st.Close() }
 
 // convert is the dry run's converter: the pipeline's, with the file's
-// origin (its name and a PDF's sidecar) as the daemon gives a stored one.
+// origin (its name and a PDF's sidecar) as the daemon gives a stored one,
+// and the configuration's source profiles for the bulk intake, as the
+// real run's pipeline applies them.
 func (b *bulkApp) convert(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
+	origin.Intake, origin.Profiles = bulk.Intake, b.cfg.Profiles
 	return convert.ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, b.co)
 }
 
@@ -103,6 +106,7 @@ func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (
 	pipe := pipeline.New(pipeline.Options{
 		Store:     b.st,
 		Converter: newConverter(b.co),
+		Profiles:  b.cfg.Profiles,
 		Checker:   pipeline.Checker(b.check),
 		Matcher:   b.matcher,
 		Sender:    limitedSender{next: client, lim: bulk.NewLimiter(b.rate, b.burst)},

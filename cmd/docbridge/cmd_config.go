@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/mappings"
@@ -51,9 +52,11 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // machine, each problem starting with its field.
 func environmentProblems(cfg *Config) []string {
 	var out []string
-	if cfg.Mappings.OverrideDir != "" {
-		if _, err := mappings.Load(cfg.Mappings.OverrideDir); err != nil {
-			out = append(out, fmt.Sprintf("mappings.override_dir: %v", err))
+	if maps, err := mappings.Load(cfg.Mappings.OverrideDir); err != nil {
+		out = append(out, fmt.Sprintf("mappings.override_dir: %v", err))
+	} else if err := cfg.checkProfileCodes(maps); err != nil {
+		for _, e := range strings.Split(err.Error(), "\n") {
+			out = append(out, e)
 		}
 	}
 	if err := writableDir(cfg.Data); err != nil {

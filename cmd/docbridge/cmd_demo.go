@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/docbridge/docbridge"
@@ -76,6 +77,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Folders: []FolderConfig{{Name: "demo", Path: filepath.Join(dir, "drop"), Settle: 500 * time.Millisecond}},
 	}
 	cfg.Delivery.RetryBase = 200 * time.Millisecond
+	if cfg.Profiles, err = sampleProfiles(); err != nil {
+		return err
+	}
 	password, err := demoConsole(cfg, *console)
 	if err != nil {
 		return err
@@ -143,6 +147,22 @@ func pairDemoPatients(ctx context.Context, st *store.Store, sim *mestest.Server)
 		}
 	}
 	return nil
+}
+
+// sampleProfiles are the source profiles of the example configuration
+// samples/docbridge.yaml: the demo lab's, for its bare-PDF ORU^R01.
+func sampleProfiles() (docbridge.Profiles, error) {
+	b, err := fs.ReadFile(samples.FS, "docbridge.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("read sample docbridge.yaml: %w", err)
+	}
+	var c struct {
+		Profiles docbridge.Profiles `yaml:"profiles"`
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("sample docbridge.yaml: %w", err)
+	}
+	return c.Profiles, nil
 }
 
 func readSampleJSON(name string, v any) error {

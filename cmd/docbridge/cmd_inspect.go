@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/docbridge/docbridge"
@@ -30,13 +33,18 @@ type inspection struct {
 }
 
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("inspect", "inspect [--json] [--env ENV] [-c FILE] FILE...\n       docbridge inspect --wire PROFILE FILE", stderr)
+	fs := newFlags("inspect", "inspect [--json] [--env ENV] [-c FILE [--intake NAME] [--sender NAME]] FILE...\n       docbridge inspect --wire PROFILE FILE", stderr)
 	asJSON := fs.Bool("json", false, "print the normalised documents as JSON, one object per file")
 	wire := fs.String("wire", "", "print the exact request body of `PROFILE` (mes-api or pdsm-iti65) instead; without -c, pdsm-iti65 uses the placeholder source id 2.25.0")
 	env := fs.String("env", "", "INS environment: production or test (default: the config's, else production)")
-	cfgPath := fs.String("c", "", "configuration `file` (for environment, time zone and mapping overrides)")
+	cfgPath := fs.String("c", "", "configuration `file` (for environment, time zone, mapping overrides and source profiles)")
+	intake := fs.String("intake", "", "apply the source profiles the intake `NAME` of the configuration would apply (needs -c)")
+	sender := fs.String("sender", "", "with --intake, the authenticated sender `NAME` (a FHIR token's name or certificate's common name)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if (*intake != "" || *sender != "") && *cfgPath == "" {
+		return usageErrorf("--intake and --sender choose among the configuration's profiles: give -c FILE")
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -63,6 +71,14 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usageErrorf("timezone: %v", err)
 	}
+	if err := cfg.checkProfileCodes(maps); err != nil {
+		return usageErrorf("%v", err)
+	}
+	if *intake != "" && !slices.Contains(cfg.intakeNames(), *intake) {
+		return usageErrorf("--intake: %q names no intake of %s (%s)", *intake, *cfgPath, strings.Join(cfg.intakeNames(), ", "))
+	}
+	// What the intake would give the converter besides the file.
+	from := docbridge.Origin{Intake: *intake, Sender: *sender, Profiles: cfg.Profiles}
 	o := convertOptions(cfg, maps, loc)
 	ido := identityOptions(cfg)
 	if *wire != "" {
@@ -72,11 +88,11 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if fs.NArg() != 1 {
 			return usageErrorf("--wire takes exactly one FILE")
 		}
-		return inspectWire(fs.Arg(0), *wire, cfg.MES.SourceID, o, stdout)
+		return inspectWire(fs.Arg(0), from, *wire, cfg.MES.SourceID, o, stdout)
 	}
 	problems := false
 	for _, path := range fs.Args() {
-		in := inspectFile(path, o, ido)
+		in := inspectFile(path, from, o, ido)
 		problems = problems || hasErrors(in)
 		if *asJSON {
 			b, _ := json.MarshalIndent(in, "", "  ")
@@ -92,11 +108,12 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // inspectFile converts one file with its origin, as the daemon converts a
-// dropped one, and adds the identity problems the pipeline would find
-// before any pairing is involved.
-func inspectFile(path string, o convert.Options, ido identity.Options) inspection {
+// dropped one (from gives the intake, sender and source profiles), and
+// adds the identity problems the pipeline would find before any pairing
+// is involved.
+func inspectFile(path string, from docbridge.Origin, o convert.Options, ido identity.Options) inspection {
 	in := inspection{File: path, Documents: []*docbridge.Document{}, Problems: []docbridge.Problem{}}
-	src, err := openInput(path)
+	src, err := openInput(path, from)
 	if err != nil {
 		in.Problems = append(in.Problems, docbridge.Problem{Code: docbridge.ReasonOf(err), Severity: docbridge.SeverityError, Message: docbridge.MessageOf(err)})
 		return in
@@ -129,11 +146,12 @@ type input struct {
 	sidecar string // the sidecar's path, "" for none
 }
 
-// openInput opens the file at path and reads its sidecar. Its errors are
+// openInput opens the file at path and reads its sidecar; its origin is
+// from's with the file's name and sidecar. Its errors are
 // *docbridge.Error: Malformed when the file or its sidecar cannot be read
 // or the sidecar is empty, TooLarge when the sidecar is over
 // docbridge.MaxSidecar.
-func openInput(path string) (*input, error) {
+func openInput(path string, from docbridge.Origin) (*input, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, docbridge.Errorf(docbridge.Malformed, "cannot read the file: %v", err)
@@ -146,7 +164,8 @@ func openInput(path string) (*input, error) {
 		f.Close()
 		return nil, docbridge.Errorf(docbridge.Malformed, "cannot read the file: %v", err)
 	}
-	in := &input{f: f, size: fi.Size(), origin: docbridge.Origin{Name: filepath.Base(path)}}
+	from.Name, from.Sidecar = filepath.Base(path), nil
+	in := &input{f: f, size: fi.Size(), origin: from}
 	if in.sidecar = bulk.DropSidecar(path); in.sidecar != "" {
 		b, err := bulk.ReadSidecar(in.sidecar)
 		if err != nil {
@@ -200,6 +219,9 @@ func printInspection(w io.Writer, in inspection) {
 		fmt.Fprintf(w, "  %s  %s\n", d.UniqueID, d.Action)
 		fmt.Fprintf(w, "    type %s %q  class %s  format %s\n", orDash(d.Type.Code), d.Type.Display, orDash(d.Class.Code), orDash(d.Format))
 		fmt.Fprintf(w, "    created %s  %s  %d bytes  sha1 %s\n", orDash(d.Creation), d.ContentType, d.Size, d.SHA1)
+		for _, f := range slices.Sorted(maps.Keys(d.Provenance)) {
+			fmt.Fprintf(w, "    %s from %s\n", f, d.Provenance[f])
+		}
 		if len(d.Problems) == 0 {
 			fmt.Fprintln(w, "    no problems")
 		}
@@ -222,8 +244,8 @@ func orDash(s string) string {
 // when empty) and the current time as submission time. The file is
 // converted with its origin, as inspectFile does, and a document that is
 // the whole input is streamed from the file.
-func inspectWire(path, profile, sourceID string, o convert.Options, stdout io.Writer) error {
-	src, err := openInput(path)
+func inspectWire(path string, from docbridge.Origin, profile, sourceID string, o convert.Options, stdout io.Writer) error {
+	src, err := openInput(path, from)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

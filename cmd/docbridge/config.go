@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/hl7"
 )
 
@@ -80,6 +81,8 @@ type Config struct {
 	MLLP []MLLPConfig `yaml:"mllp"`
 	// FHIR is the FHIR intake (fhirhttp.go).
 	FHIR FHIRConfig `yaml:"fhir"`
+	// Profiles are the source profiles (config_profiles.go).
+	Profiles docbridge.Profiles `yaml:"profiles"`
 }
 
 // LogConfig chooses the log level and format.
@@ -269,5 +272,6 @@ func (c *Config) check() error {
 	errs = append(errs, c.Audit.check()...)
 	errs = append(errs, c.checkMLLP()...)
 	errs = append(errs, c.checkFHIR()...)
+	errs = append(errs, c.checkProfiles()...)
 	return errors.Join(errs...)
 }

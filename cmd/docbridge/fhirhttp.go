@@ -29,7 +29,9 @@ type FHIRConfig struct {
 	Name string `yaml:"name"`
 	// Addr is the host:port to listen on, e.g. 0.0.0.0:8444.
 	Addr string `yaml:"addr"`
-	// TokensFile holds the accepted bearer tokens, one per line (blank
+	// TokensFile holds the accepted bearer tokens, one per line, each
+	// "token" or "name token" (the name selects source profiles through
+	// profiles[].when.sender; blank
 	// lines and # comments are skipped). Keep it readable by docbridge only.
 	TokensFile string `yaml:"tokens_file"`
 	// TLS makes the endpoint HTTPS; with ClientCA, a client certificate

@@ -105,14 +105,14 @@ func coded(e *etree.Element) (code, system, display string, ok bool) {
 	return code, attr(e, "codeSystem"), attr(e, "displayName"), code != ""
 }
 
-// lookup maps the coded element e through value set vs. When e is missing it
-// records MissingMetadata naming what; when its code is not in vs it records
-// UnmappedCode and returns the source coding as it is (system as a URI).
-// ok reports a mapped code.
+// lookup maps the coded element e through value set vs. When e is missing
+// it returns a zero coding and no problem: whether the field is required is
+// decided after the source profile is applied (convert.ConvertOrigin).
+// When its code is not in vs it records UnmappedCode and returns the
+// source coding as it is (system as a URI). ok reports a mapped code.
 func (b *builder) lookup(e *etree.Element, vs, path, what string) (docbridge.Coding, bool) {
 	code, system, display, ok := coded(e)
 	if !ok {
-		b.errorf(docbridge.MissingMetadata, "%s is missing: the %s (%s) cannot be derived", path, what, vs)
 		return docbridge.Coding{}, false
 	}
 	if c, ok := b.m.Lookup(vs, system, code); ok {

@@ -87,11 +87,7 @@ func (b *builder) descriptive(cd *etree.Element) {
 
 	conf := child(cd, "confidentialityCode")
 	code, system, _, ok := coded(conf)
-	switch {
-	case !ok:
-		b.errorf(docbridge.MissingMetadata,
-			"ClinicalDocument/confidentialityCode is missing: the confidentiality (JDV_J08) cannot be derived")
-	default:
+	if ok { // a missing one is decided after the source profile
 		b.d.Confidentiality = code
 		if system == "" {
 			system = confidentialitySystem
@@ -103,11 +99,7 @@ func (b *builder) descriptive(cd *etree.Element) {
 		}
 	}
 
-	b.d.Language = attr(child(cd, "languageCode"), "code")
-	if b.d.Language == "" {
-		b.errorf(docbridge.MissingMetadata,
-			"ClinicalDocument/languageCode/@code is missing: the document language cannot be derived")
-	}
+	b.d.Language = attr(child(cd, "languageCode"), "code") // "" is decided after the source profile
 }
 
 // relations reads relatedDocument: an RPLC parent makes the document a

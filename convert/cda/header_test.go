@@ -61,7 +61,10 @@ func TestUniqueID(t *testing.T) {
 	}
 }
 
-// TestMissingMetadata removes each required header element in turn.
+// TestMissingMetadata removes each required header element in turn. The
+// fields a source profile can fill (type, confidentiality, language,
+// facility type, practice setting, author) are decided by convert after
+// the profile: see convert's TestRequiredAfterProfile.
 func TestMissingMetadata(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -69,26 +72,16 @@ func TestMissingMetadata(t *testing.T) {
 		want    docbridge.Reason
 		element string
 	}{
-		{"code", []edit{{`<code code="11502-2" displayName="CR d'examens biologiques" codeSystem="2.16.840.1.113883.6.1"/>`, ``}},
-			docbridge.MissingMetadata, "ClinicalDocument/code"},
 		{"title", []edit{{`<title>Compte rendu d'examens biologiques</title>`, `<title> </title>`}},
 			docbridge.MissingMetadata, "ClinicalDocument/title"},
 		{"effectiveTime", []edit{{`<effectiveTime value="20250114093000+0100"/>`, ``}},
 			docbridge.MissingMetadata, "ClinicalDocument/effectiveTime"},
 		{"effectiveTime invalid", []edit{{`<effectiveTime value="20250114093000+0100"/>`, `<effectiveTime value="2025-01-14"/>`}},
 			docbridge.MissingMetadata, "ClinicalDocument/effectiveTime"},
-		{"confidentialityCode", []edit{{`<confidentialityCode code="N" displayName="Normal" codeSystem="2.16.840.1.113883.5.25"/>`, ``}},
-			docbridge.MissingMetadata, "ClinicalDocument/confidentialityCode"},
 		{"confidentialityCode unknown", []edit{{`<confidentialityCode code="N"`, `<confidentialityCode code="X"`}},
 			docbridge.UnmappedCode, "ClinicalDocument/confidentialityCode"},
-		{"languageCode", []edit{{`<languageCode code="fr-FR"/>`, ``}},
-			docbridge.MissingMetadata, "ClinicalDocument/languageCode"},
-		{"facility", []edit{{`<code code="SA25" displayName="Laboratoire de biologie médicale" codeSystem="1.2.250.1.71.4.2.4"/>`, ``}},
-			docbridge.MissingMetadata, "healthCareFacility/code"},
 		{"facility unknown", []edit{{`<code code="SA25"`, `<code code="SA99"`}},
 			docbridge.UnmappedCode, "healthCareFacility/code"},
-		{"practice setting", []edit{{`<standardIndustryClassCode code="AMBULATOIRE" displayName="Ambulatoire" codeSystem="1.2.250.1.213.1.1.4.9"/>`, ``}},
-			docbridge.MissingMetadata, "standardIndustryClassCode"},
 		{"type unknown", []edit{{`<code code="11502-2"`, `<code code="34109-9"`}},
 			docbridge.UnmappedCode, "ClinicalDocument/code"},
 		{"media type", []edit{{`<text mediaType="application/pdf" representation="B64">`, `<text representation="B64">`}},
@@ -99,8 +92,6 @@ func TestMissingMetadata(t *testing.T) {
 			{`<text mediaType="application/pdf" representation="B64">`, `<text mediaType="application/pdf"><reference value="cr.pdf"/></text><foo>`},
 			{"</text>\n    </nonXMLBody>", "</foo>\n    </nonXMLBody>"}},
 			docbridge.UnsupportedFormat, "reference"},
-		{"author", []edit{{`<assignedAuthor>`, `<assignedAuthorX>`}, {`</assignedAuthor>`, `</assignedAuthorX>`}},
-			docbridge.MissingMetadata, "author"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

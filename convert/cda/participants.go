@@ -37,10 +37,6 @@ func (b *builder) participants(cd *etree.Element) {
 		a.Organization = organization(child(aa, "representedOrganization"))
 		b.d.Authors = append(b.d.Authors, a)
 	}
-	if len(b.d.Authors) == 0 {
-		b.errorf(docbridge.MissingMetadata,
-			"ClinicalDocument/author/assignedAuthor is missing: the document has no author")
-	}
 
 	if ae := find(cd, "legalAuthenticator", "assignedEntity"); ae != nil {
 		a := person(ae)
@@ -48,11 +44,8 @@ func (b *builder) participants(cd *etree.Element) {
 		b.d.LegalAuthenticator = &a
 	}
 
+	// No author or custodian is decided after the source profile.
 	b.d.Custodian = organization(find(cd, "custodian", "assignedCustodian", "representedCustodianOrganization"))
-	if b.d.Custodian == nil {
-		b.warnf(docbridge.MissingMetadata,
-			"custodian/assignedCustodian/representedCustodianOrganization is missing or has no id or name: the document has no custodian")
-	}
 }
 
 // person reads the id and the person name of an assignedAuthor or

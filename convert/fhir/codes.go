@@ -26,11 +26,12 @@ func codings(cc *fm.CodeableConcept) []docbridge.Coding {
 // lookup returns the national coding of the first coding of cc that value
 // set vs holds (or that local-codes.yaml maps into it). When none does it
 // records UnmappedCode and returns the first coding as the source gave it;
-// when cc has no coding it records MissingMetadata.
+// when cc has no coding it returns a zero coding and no problem: whether
+// the field is required is decided after the source profile is applied
+// (convert.ConvertOrigin).
 func (b *builder) lookup(cc *fm.CodeableConcept, vs, path, what string) (docbridge.Coding, bool) {
 	cs := codings(cc)
 	if len(cs) == 0 {
-		b.errorf(docbridge.MissingMetadata, "%s is missing: the %s (%s) cannot be derived", path, what, vs)
 		return docbridge.Coding{}, false
 	}
 	for _, c := range cs {
@@ -75,8 +76,8 @@ func (b *builder) typeAndClass(typ *fm.CodeableConcept, category []fm.CodeableCo
 // securityLabels reads confidentiality and visibility codes (JDV_J08): the
 // HL7 v3 code (N, R, V) is the confidentiality, TRE_A07 codes are security
 // labels. A code N, R or V in another system is read as the HL7 v3 code,
-// with a warning (a PDSm example writes N in TRE_A07). No label gives N,
-// with a warning.
+// with a warning (a PDSm example writes N in TRE_A07). No label leaves the
+// confidentiality to the source profile (or the national default).
 func (b *builder) securityLabels(labels []fm.CodeableConcept, path string) {
 	for i := range labels {
 		for _, c := range codings(&labels[i]) {
@@ -96,10 +97,6 @@ func (b *builder) securityLabels(labels []fm.CodeableConcept, path string) {
 				b.errorf(docbridge.UnmappedCode, "%s.securityLabel %q (system %s) is not in JDV_J08", path, clip(c.Code, 32), orNotGiven(sys))
 			}
 		}
-	}
-	if b.d.Confidentiality == "" {
-		b.d.Confidentiality = "N"
-		b.warnf(docbridge.MissingMetadata, "%s gives no HL7 v3 confidentiality code: N (normal) is sent", path)
 	}
 }
 

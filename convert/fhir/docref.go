@@ -81,10 +81,6 @@ func (c *conv) documentReference(raw json.RawMessage, bundle *resolver, path str
 	b.title(str(att.Title), str(dr.Description), path)
 	b.creation(str(att.Creation), str(dr.Date), path)
 	b.d.Language = str(att.Language)
-	if b.d.Language == "" {
-		b.d.Language = "fr-FR"
-		b.warnf(docbridge.MissingMetadata, "%s.content.attachment.language is missing: fr-FR is sent", path)
-	}
 	b.securityLabels(dr.SecurityLabel, path)
 	b.format(dr.Content[0].Format, b.d.ContentType, path+".content")
 	ctx := dr.Context
@@ -106,9 +102,6 @@ func (c *conv) documentReference(raw json.RawMessage, bundle *resolver, path str
 		}
 	}
 	b.d.Custodian = b.organization(dr.Custodian, res)
-	if b.d.Custodian == nil {
-		b.warnf(docbridge.MissingMetadata, "%s.custodian is missing or not in the input: the document has no custodian", path)
-	}
 	return d, nil
 }
 

@@ -32,9 +32,10 @@ type compositionCodes struct {
 // Composition first): the Bundle is the content, sent as it is, and the
 // metadata come from the Composition and the entries it references. The
 // uniqueId is Bundle.identifier (the document's identity), else
-// Composition.identifier. FHIR has no place for the practice setting: it
-// is a MissingMetadata problem; the facility type is read from the
-// custodian's Organization.type when one is a JDV_J02 code. A Composition
+// Composition.identifier. FHIR has no place for the practice setting: the
+// source profile gives it (convert.ConvertOrigin); the facility type is
+// read from the custodian's Organization.type when one is a JDV_J02 code.
+// The format code is documentFormat's. A Composition
 // that is preliminary or entered-in-error refuses the input.
 func (c *conv) document(raw []byte) ([]*docbridge.Document, error) {
 	bundle, err := fm.UnmarshalBundle(raw)
@@ -124,24 +125,11 @@ func (c *conv) document(raw []byte) ([]*docbridge.Document, error) {
 	if d.Language == "" {
 		d.Language = str(bundle.Language)
 	}
-	if d.Language == "" {
-		d.Language = "fr-FR"
-		b.warnf(docbridge.MissingMetadata, "%s.language is missing: fr-FR is sent", path)
-	}
 	d.Confidentiality = str(comp.Confidentiality)
-	switch {
-	case d.Confidentiality == "":
-		d.Confidentiality = "N"
-		b.warnf(docbridge.MissingMetadata, "%s.confidentiality is missing: N (normal) is sent", path)
-	case !b.m.Contains(mappings.Confidentiality, mappings.HL7Confidentiality, d.Confidentiality):
+	if d.Confidentiality != "" && !b.m.Contains(mappings.Confidentiality, mappings.HL7Confidentiality, d.Confidentiality) {
 		b.errorf(docbridge.UnmappedCode, "%s.confidentiality %q is not an HL7 v3 code of JDV_J08 (N, R, V)", path, clip(d.Confidentiality, 16))
 	}
-	if f, ok := b.m.FormatForMediaType(DocumentContentType); ok {
-		d.Format = f.Code
-	} else {
-		b.errorf(docbridge.UnmappedCode,
-			"JDV_J10 has no formatCode for a FHIR document and ASS_12 maps none to %s: map one in a mappings override, or send the document as a DocumentReference with a PDF or CDA content", DocumentContentType)
-	}
+	b.documentFormat()
 	for _, t := range organizationTypes(comp.Custodian, res) {
 		for _, cd := range codings(&t) {
 			if c, ok := b.m.Lookup(mappings.FacilityTypes, cd.System, cd.Code); ok && d.FacilityType.IsZero() {
@@ -149,12 +137,6 @@ func (c *conv) document(raw []byte) ([]*docbridge.Document, error) {
 			}
 		}
 	}
-	if d.FacilityType.IsZero() {
-		b.errorf(docbridge.MissingMetadata,
-			"the healthcare facility type (JDV_J02) cannot be derived: docbridge reads it from the type (TRE_R02) of the Organization %s.custodian names", path)
-	}
-	b.errorf(docbridge.MissingMetadata,
-		"the practice setting (JDV_J04) cannot be derived from a FHIR document, which has no element for it: send the document as a DocumentReference (ITI-105) with context.practiceSetting")
 	for _, ev := range comp.Event {
 		if ev.Period != nil && d.ServiceStart == "" {
 			d.ServiceStart = b.serviceTime(str(ev.Period.Start), path+".event.period.start")
@@ -172,8 +154,29 @@ func (c *conv) document(raw []byte) ([]*docbridge.Document, error) {
 		}
 	}
 	d.Custodian = b.organization(comp.Custodian, res)
-	if d.Custodian == nil {
-		b.warnf(docbridge.MissingMetadata, "%s.custodian is missing or not in the Bundle: the document has no custodian", path)
-	}
 	return []*docbridge.Document{d}, nil
+}
+
+// documentFormatCode is the formatCode of a FHIR document: JDV_J10 (and
+// JDV_J60 for the DMP) has no code for a FHIR Bundle, and the only one
+// that fits is TRE_A06's "Document non référencé IHE ou CI-SIS" — a
+// document of no IHE or CI-SIS content model, which a FHIR document Bundle
+// is. (urn:ihe:iti:xds:2017:mimeTypeSufficient, used by the PDSm
+// examples for non-CDA content, is in neither value set.)
+const documentFormatCode = "urn:asipSante:modelesHorsProfils:2011"
+
+// documentFormat sets the formatCode of a FHIR document: the one an
+// operator's ASS_12 override maps application/fhir+json to, else
+// documentFormatCode.
+func (b *builder) documentFormat() {
+	if f, ok := b.m.FormatForMediaType(DocumentContentType); ok {
+		b.d.Format = f.Code
+		return
+	}
+	if b.m.Contains(mappings.FormatCodes, mappings.ANSFormatSystem, documentFormatCode) {
+		b.d.Format = documentFormatCode
+		return
+	}
+	b.errorf(docbridge.UnmappedCode,
+		"JDV_J10 has no formatCode for a FHIR document (neither %s nor an ASS_12 entry for %s): map one in a mappings override", documentFormatCode, DocumentContentType)
 }

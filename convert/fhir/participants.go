@@ -16,7 +16,7 @@ const idNatPS = "urn:oid:1.2.250.1.71.4.2.1"
 // authors reads the author references: a Practitioner, PractitionerRole,
 // Organization or Device of the input, or a logical reference by
 // identifier. An author that cannot be read is a warning; no author at all
-// is MissingMetadata.
+// is decided after the source profile.
 func (b *builder) authors(refs []fm.Reference, res *resolver, path string) {
 	for i := range refs {
 		a, ok := b.party(&refs[i], res)
@@ -26,9 +26,6 @@ func (b *builder) authors(refs []fm.Reference, res *resolver, path string) {
 			continue
 		}
 		b.d.Authors = append(b.d.Authors, a)
-	}
-	if len(b.d.Authors) == 0 {
-		b.errorf(docbridge.MissingMetadata, "%s names no author docbridge can read: the document has no author", path)
 	}
 }
 

@@ -137,3 +137,16 @@ func ref(id string, seq, f, comp int) string {
 func errorAt(reason docbridge.Reason, at string, format string, args ...any) error {
 	return docbridge.Errorf(reason, "%s: %s", at, fmt.Sprintf(format, args...))
 }
+
+// Sender returns the sending application and facility of an HL7 v2
+// message (MSH-3.1, MSH-4.1; bare or in one MLLP frame), which choose its
+// source profile; "" for what the message does not give or cannot be
+// read.
+func Sender(raw []byte) (application, facility string) {
+	body, _ := hl7.Unframe(raw)
+	h, err := hl7.ParseHeader(body)
+	if err != nil {
+		return "", ""
+	}
+	return h.SendingApplication.Comp(1).Text(), h.SendingFacility.Comp(1).Text()
+}

@@ -20,15 +20,19 @@ const loincOID = "2.16.840.1.113883.6.1"
 
 // fromPDF builds a document around a PDF payload from the message's
 // segments: uniqueId from TXA-12 (MDM) or OBR-3 (ORU; derived from the
-// sending facility when it has no OID), type from OBX-3 (else TXA-2,
-// OBR-4), creation from TXA-4 (else OBR-7, OBX-14, MSH-7), the patient from
-// PID, authors from TXA-9, TXA-5 or OBR-32. The facility type and practice
-// setting cannot be derived from HL7 v2: they are MissingMetadata problems
-// (the document goes to review).
+// sending facility when it has no OID), type from the first of OBX-3,
+// TXA-2 and OBR-4 that maps to JDV_J07 (local codes included), creation from TXA-4 (else OBR-7, OBX-14, MSH-7), the service
+// start from OBR-7 (else TXA-4), the patient from
+// PID, authors from TXA-9, TXA-5, OBR-32 or TXA-22, the legal
+// authenticator from TXA-22. What HL7 v2 cannot carry (the
+// facility type, practice setting, custodian, confidentiality, language)
+// and a type or author the message does not give are left empty: the
+// source profile of the sender fills them, and what is still missing is
+// decided after it (convert.ConvertOrigin).
 func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.Document, error) {
 	sum1, sum256 := sha1.Sum(raw), sha256.Sum256(raw)
 	doc := &docbridge.Document{
-		Action: act, Language: "fr-FR", Confidentiality: "N", ContentType: PDFContentType,
+		Action: act, ContentType: PDFContentType,
 		Size: int64(len(raw)), SHA1: hex.EncodeToString(sum1[:]), SHA256: hex.EncodeToString(sum256[:]),
 		Authors: []docbridge.Author{}, Problems: []docbridge.Problem{}, Content: raw,
 	}
@@ -52,27 +56,38 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 		errf(docbridge.MissingMetadata, "TXA-12 and OBR-3 are empty: the PDF document has no identifier")
 	}
 	if act == docbridge.Replace {
-		if parent, ok := uniqueID(txa.Field(13)); hasTXA && ok {
+		switch parent, ok := uniqueID(txa.Field(13)); {
+		case hasTXA && ok:
 			doc.Replaces = parent
-		} else {
+		case hasTXA:
 			errf(docbridge.MissingMetadata, "TXA-13: a replacement PDF must name the document it replaces (TXA-13, MDM^T10)")
+		default:
+			errf(docbridge.MissingMetadata,
+				"a corrected ORU^R01 (ORC-1 RO, OBX-11 C) carrying a bare PDF does not say which version it replaces: send the correction as MDM^T10 with its id in TXA-12 and the replaced id in TXA-13, or the PDF inside a CDA with relatedDocument RPLC")
 		}
 	}
 
-	// Type and class.
-	code := d.seg.Field(3)
-	if code.Comp(1).IsEmpty() && hasTXA {
-		code = txa.Field(2)
-	}
-	if code.Comp(1).IsEmpty() && hasOBR {
-		code = obr.Field(4)
+	// Type and class: the first of OBX-3, TXA-2 and OBR-4 that JDV_J07 or
+	// a local code of local-codes.yaml gives, else the first one given.
+	var code hl7.Value
+	for _, v := range []hl7.Value{d.seg.Field(3), txa.Field(2), obr.Field(4)} {
+		if v.Comp(1).IsEmpty() {
+			continue
+		}
+		if code.Comp(1).IsEmpty() {
+			code = v
+		}
+		if _, ok := c.typeOf(v); ok {
+			code = v
+			break
+		}
 	}
 	c.typeAndClass(doc, code)
 	doc.Title = d.seg.Field(3).Comp(2).Text()
 	if doc.Title == "" {
 		doc.Title = doc.Type.Display
 	}
-	if doc.Title == "" {
+	if doc.Title == "" && !doc.Type.IsZero() { // a profile's type gives its display as the title
 		errf(docbridge.MissingMetadata, "%s: the document has no title (OBX-3.2)", d.at(3, 2))
 	}
 
@@ -90,13 +105,19 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 		doc.Creation, doc.CreationSource = t.Value, t.Source
 	}
 
+	// Service start: the observation (OBR-7), else the act (TXA-4).
+	for _, v := range []hl7.Value{obr.Field(7), txa.Field(4)} {
+		if t, err := parseDTM(v.Comp(1).Text(), c.loc); err == nil && !v.IsEmpty() {
+			doc.ServiceStart = t.Value
+			break
+		}
+	}
+
 	if f, ok := c.m.FormatForMediaType(PDFContentType); ok {
 		doc.Format = f.Code
 	} else {
 		errf(docbridge.UnmappedCode, "no format code is known for application/pdf (ASS_12)")
 	}
-	errf(docbridge.MissingMetadata, "the facility type (JDV_J02) cannot be derived from an HL7 v2 message carrying a bare PDF; send the PDF inside a CDA level 1")
-	errf(docbridge.MissingMetadata, "the practice setting (JDV_J04) cannot be derived from an HL7 v2 message carrying a bare PDF; send the PDF inside a CDA level 1")
 
 	doc.Patient = patient(c.msg, doc.AddProblem)
 	for _, v := range []hl7.Value{txa.Field(9), txa.Field(5)} {
@@ -114,24 +135,43 @@ func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.D
 			doc.Authors = append(doc.Authors, a)
 		}
 	}
-	if len(doc.Authors) == 0 {
-		errf(docbridge.MissingMetadata, "TXA-9, TXA-5 and OBR-32 name no author of the document")
+	// TXA-22 (authentication person, a PPN: an XCN and a time) is the
+	// legal authenticator, and the author when nothing else names one.
+	for _, r := range txa.Field(22).Reps() {
+		if a, ok := xcnAuthor(r); ok {
+			doc.LegalAuthenticator = &a
+			if len(doc.Authors) == 0 {
+				doc.Authors = append(doc.Authors, a)
+			}
+			break
+		}
 	}
 	return doc, nil
 }
 
-// typeAndClass maps a CE/CWE document type through JDV_J07 and derives the
-// class (ASS_X04).
+// typeOf maps a CE/CWE document type through JDV_J07: a national code
+// (CE.3 "LN" or empty for LOINC), or a local code that local-codes.yaml
+// maps, its system written as CE.3 gives it ("L", "99LAB", an OID).
+func (c *conv) typeOf(v hl7.Value) (docbridge.Coding, bool) {
+	return c.m.Lookup(mappings.TypeCodes, typeSystem(v), v.Comp(1).Text())
+}
+
+// typeSystem is the code system of a CE/CWE document type.
+func typeSystem(v hl7.Value) string {
+	if system := v.Comp(3).Text(); system != "" && !strings.EqualFold(system, "LN") {
+		return system
+	}
+	return loincOID
+}
+
+// typeAndClass maps a CE/CWE document type through JDV_J07 (typeOf) and
+// derives the class (ASS_X04).
 func (c *conv) typeAndClass(doc *docbridge.Document, v hl7.Value) {
-	code, display, system := v.Comp(1).Text(), v.Comp(2).Text(), v.Comp(3).Text()
+	code, display, system := v.Comp(1).Text(), v.Comp(2).Text(), typeSystem(v)
 	if code == "" {
-		doc.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError, "OBX-3, TXA-2 and OBR-4 give no document type")
-		return
+		return // the source profile may give it
 	}
-	if strings.EqualFold(system, "LN") || system == "" {
-		system = loincOID
-	}
-	t, ok := c.m.Lookup(mappings.TypeCodes, system, code)
+	t, ok := c.typeOf(v)
 	if !ok {
 		doc.Type = docbridge.Coding{System: mappings.SystemURI(system), Code: code, Display: display}
 		doc.AddProblem(docbridge.UnmappedCode, docbridge.SeverityError,

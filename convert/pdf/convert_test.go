@@ -56,7 +56,7 @@ func TestConvert(t *testing.T) {
 		{"PDF/A required, not declared", bytes.NewReader(plain), int64(len(plain)), docbridge.Origin{Name: "x.pdf", Sidecar: side}, strict,
 			docbridge.UnsupportedFormat, "PDF/A"},
 		{"pattern in a Windows path", bytes.NewReader(plain), int64(len(plain)),
-			docbridge.Origin{Name: `C:\export\285047505612322_11502-2_20250301.pdf`}, o, docbridge.MissingMetadata, ""},
+			docbridge.Origin{Name: `C:\export\285047505612322_11502-2_20250301.pdf`}, o, docbridge.MissingTrait, ""}, // the facility type is decided by convert
 		{"no metadata", bytes.NewReader(plain), int64(len(plain)), docbridge.Origin{Name: "scan0001.pdf"}, o,
 			docbridge.MissingMetadata, "matches no pattern"},
 		{"no header", strings.NewReader("hello %%EOF"), 11, docbridge.Origin{Sidecar: side}, o, docbridge.Malformed, "not a PDF"},

@@ -24,48 +24,27 @@ func (b *builder) fromFilename(fm mappings.FilenameMatch) {
 	}
 	if code := v[mappings.FieldType]; code != "" {
 		b.typeAndClass(p.TypeSystem, code, "", where+": type")
-	} else {
-		b.errorf(docbridge.MissingMetadata, "%s gives no document type ({type}): the document type (JDV_J07) cannot be derived", where)
 	}
-	d.Title = d.Type.Display
-	if d.Title == "" {
-		b.errorf(docbridge.MissingMetadata, "%s gives no known document type: the document has no title", where)
-	}
+	d.Title = d.Type.Display // a profile's type gives its display as the title
 	if date := v[mappings.FieldDate]; date != "" {
 		b.creation(date, where+": date")
 	} else {
 		b.errorf(docbridge.MissingMetadata, "%s gives no date ({date}): the creation time cannot be derived", where)
 	}
-	d.Language = orDefault(p.Language, defaultLanguage)
-	b.confidentiality(orDefault(p.Confidentiality, defaultConfidentiality), "the pattern's confidentiality")
-
+	// What the pattern does not give is left empty for the source profile.
+	d.Language = p.Language
+	b.confidentiality(p.Confidentiality, "the pattern's confidentiality")
 	d.FacilityType, d.PracticeSetting = p.FacilityType, p.PracticeSetting
-	if d.FacilityType.IsZero() {
-		b.errorf(docbridge.MissingMetadata,
-			"the healthcare facility type (JDV_J02) cannot be derived from a file name: set facilityType in pattern %s of %s, or send a sidecar",
-			clip(p.Name, 40), mappings.FilenamePatternsFile)
-	}
-	if d.PracticeSetting.IsZero() {
-		b.errorf(docbridge.MissingMetadata,
-			"the practice setting (JDV_J04) cannot be derived from a file name: set practiceSetting in pattern %s of %s, or send a sidecar",
-			clip(p.Name, 40), mappings.FilenamePatternsFile)
-	}
 
 	b.namePatient(fm, where)
 	b.checkPatient(func(string) string { return where + " does not give it" })
 
 	if p.Author != nil {
 		d.Authors = append(d.Authors, *p.Author)
-	} else {
-		b.errorf(docbridge.MissingMetadata,
-			"the author cannot be derived from a file name: set author in pattern %s of %s, or send a sidecar",
-			clip(p.Name, 40), mappings.FilenamePatternsFile)
 	}
 	if p.Custodian != nil {
 		c := *p.Custodian
 		d.Custodian = &c
-	} else {
-		b.warnf(docbridge.MissingMetadata, "the pattern %s gives no custodian: the document has no custodian", clip(p.Name, 40))
 	}
 }
 

@@ -9,20 +9,15 @@ import (
 	"github.com/docbridge/docbridge/mappings"
 )
 
-// The defaults of a PDF's metadata that neither its sidecar nor its
-// filename pattern gives.
-const (
-	defaultLanguage        = "fr-FR"
-	defaultConfidentiality = "N"
-)
-
-// fromSidecar fills the document from a sidecar (see Sidecar).
+// fromSidecar fills the document from a sidecar (see Sidecar). The fields
+// a source profile can fill (type, facility type, practice setting,
+// authors, custodian, confidentiality, language) are left empty when the
+// sidecar does not give them: what is still missing after the profile is
+// decided by convert.ConvertOrigin.
 func (b *builder) fromSidecar(s *Sidecar) {
 	d := b.d
 	b.identity(s)
-	if s.Type == nil || s.Type.Code == "" {
-		b.errorf(docbridge.MissingMetadata, "sidecar: type is missing: the document type (JDV_J07) cannot be derived")
-	} else {
+	if s.Type != nil && s.Type.Code != "" {
 		b.typeAndClass(b.system(mappings.TypeCodes, s.Type.System, s.Type.Code), s.Type.Code, s.Type.Display, "sidecar: type")
 		if s.Class != nil && s.Class.Code != "" && d.Class.Code != "" && s.Class.Code != d.Class.Code {
 			b.warnf(docbridge.UnmappedCode,
@@ -32,15 +27,16 @@ func (b *builder) fromSidecar(s *Sidecar) {
 	d.Title = strings.TrimSpace(s.Title)
 	if d.Title == "" {
 		d.Title = d.Type.Display
-		if d.Title != "" {
+		switch {
+		case d.Title != "":
 			b.warnf(docbridge.MissingMetadata, "sidecar: title is missing: the type's display name is used")
-		} else {
+		case !d.Type.IsZero():
 			b.errorf(docbridge.MissingMetadata, "sidecar: title is missing: the document has no title")
 		}
 	}
 	b.creation(s.Creation, "sidecar: creation")
-	d.Language = orDefault(s.Language, defaultLanguage)
-	b.confidentiality(orDefault(s.Confidential, defaultConfidentiality), "sidecar: confidentiality")
+	d.Language = strings.TrimSpace(s.Language)
+	b.confidentiality(s.Confidential, "sidecar: confidentiality")
 	for i, l := range s.SecurityLabels {
 		if c, ok := b.m.Lookup(mappings.Confidentiality, l.System, l.Code); ok && c.System != mappings.HL7Confidentiality {
 			d.SecurityLabels = append(d.SecurityLabels, c)
@@ -71,17 +67,11 @@ func (b *builder) fromSidecar(s *Sidecar) {
 	for _, a := range s.Authors {
 		d.Authors = append(d.Authors, author(a))
 	}
-	if len(d.Authors) == 0 {
-		b.errorf(docbridge.MissingMetadata, "sidecar: authors is missing: the document has no author")
-	}
 	if s.LegalAuth != nil {
 		a := author(*s.LegalAuth)
 		d.LegalAuthenticator = &a
 	}
 	d.Custodian = organization(s.Custodian)
-	if d.Custodian == nil {
-		b.warnf(docbridge.MissingMetadata, "sidecar: custodian is missing: the document has no custodian")
-	}
 }
 
 // identity reads uniqueId, action, replaces, setId and versionNumber.
@@ -178,10 +168,10 @@ func (b *builder) typeAndClass(system, code, display, where string) {
 	}
 }
 
-// context maps a facility type or practice setting through its value set.
+// context maps a facility type or practice setting through its value set;
+// a missing one is a zero coding (see fromSidecar).
 func (b *builder) context(c *Coding, vs, where, what string) docbridge.Coding {
 	if c == nil || c.Code == "" {
-		b.errorf(docbridge.MissingMetadata, "%s is missing: the %s (%s) cannot be derived", where, what, vs)
 		return docbridge.Coding{}
 	}
 	if got, ok := b.m.Lookup(vs, b.system(vs, c.System, c.Code), c.Code); ok {
@@ -214,8 +204,13 @@ func (b *builder) system(vs, system, code string) string {
 	return found
 }
 
-// confidentiality checks an HL7 v3 confidentiality code against JDV_J08.
+// confidentiality checks an HL7 v3 confidentiality code against JDV_J08;
+// "" leaves it empty (see fromSidecar).
 func (b *builder) confidentiality(code, where string) {
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return
+	}
 	b.d.Confidentiality = code
 	if !b.m.Contains(mappings.Confidentiality, mappings.HL7Confidentiality, code) {
 		b.errorf(docbridge.UnmappedCode, "%s %q is not an HL7 v3 confidentiality code of JDV_J08 (N, R, V)", where, clip(code, 32))

@@ -78,7 +78,7 @@ func (p *Pipeline) convert(in store.Input) (format docbridge.Format, docs []*doc
 		defer rc.Close()
 		if ra, ok := rc.(io.ReaderAt); ok {
 			if origin {
-				format, docs, err = oc.ConvertOrigin(ra, in.Size, docbridge.Origin{Name: in.Source, Sidecar: in.Sidecar})
+				format, docs, err = oc.ConvertOrigin(ra, in.Size, p.origin(in))
 			} else {
 				format, docs, err = sc.ConvertStream(ra, in.Size)
 			}
@@ -96,6 +96,12 @@ func (p *Pipeline) convert(in store.Input) (format docbridge.Format, docs []*doc
 	}
 	format, docs, err = p.o.Converter.Convert(raw)
 	return format, docs, err, nil
+}
+
+// origin is what is known of a stored input besides its bytes, with the
+// source profiles that may apply to it (Options.Profiles).
+func (p *Pipeline) origin(in store.Input) docbridge.Origin {
+	return docbridge.Origin{Name: in.Source, Sidecar: in.Sidecar, Intake: in.Intake, Sender: in.Sender, Profiles: p.o.Profiles}
 }
 
 // convertInput converts one stored input and commits the result: the input

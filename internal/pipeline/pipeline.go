@@ -54,6 +54,11 @@ type Options struct {
 	Lease time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Profiles are the source profiles given to an OriginConverter with
+	// each input's intake and sender (docbridge.Origin), for every
+	// conversion: a first one and any later one, so that a changed
+	// profile applies when an input is converted again.
+	Profiles docbridge.Profiles
 	// Observe, when not nil, is called after each delivery is recorded
 	// (see Event); it must not block.
 	Observe func(ev Event)

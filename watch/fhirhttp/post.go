@@ -46,7 +46,7 @@ func (s *Server) postFHIR(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.accept(w, r, &docbridge.Envelope{
-		Intake: s.o.Name, Source: peer(r), MessageID: requestID(r), ReceivedAt: s.o.Now(), Body: br,
+		Intake: s.o.Name, Source: peer(r), MessageID: requestID(r), ReceivedAt: s.o.Now(), Body: br, Sender: senderOf(r),
 	}, body)
 }
 
@@ -101,7 +101,7 @@ func (s *Server) postPDF(w http.ResponseWriter, r *http.Request) {
 			file := &limited{r: part, max: s.o.MaxPDFBytes}
 			s.accept(w, r, &docbridge.Envelope{
 				Intake: s.o.Name, Source: fileName(part.FileName()), MessageID: requestID(r),
-				ReceivedAt: s.o.Now(), Body: file, Sidecar: sidecar,
+				ReceivedAt: s.o.Now(), Body: file, Sidecar: sidecar, Sender: senderOf(r),
 			}, file)
 			return
 		default:

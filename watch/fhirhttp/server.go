@@ -36,8 +36,11 @@ type Options struct {
 	// ClientAuth of VerifyClientCertIfGiven or stronger, a verified client
 	// certificate authenticates a request.
 	TLS *tls.Config
-	// Tokens are the accepted bearer tokens. At least one token or client
-	// certificates must be configured: the intake is never open.
+	// Tokens are the accepted bearer tokens, each "token" or "name token":
+	// a named token's name is the Envelope.Sender of what it posts (a
+	// client certificate's is its subject's common name). At least one
+	// token or client certificates must be configured: the intake is never
+	// open.
 	Tokens []string
 	// Sink stores and converts what is posted; required.
 	Sink docbridge.Sink
@@ -163,11 +166,13 @@ func (s *Server) Run(ctx context.Context) error {
 //
 // Every error is an OperationOutcome.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if why := s.auth.check(r); why != "" {
+	sender, why := s.auth.check(r)
+	if why != "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="docbridge"`)
 		fail(w, http.StatusUnauthorized, "", "login", why)
 		return
 	}
+	r = authenticated(r, sender)
 	path := r.URL.Path
 	switch {
 	case path == "/" || path == "/Bundle" || path == "/DocumentReference":
