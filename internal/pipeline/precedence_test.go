@@ -54,7 +54,7 @@ func TestMostSevereProblemWins(t *testing.T) {
 		{"unmapped type, no traits: missing-trait", "urn:oid:8.2;type=x;notraits", docbridge.Converted, "", "",
 			map[string]docbridge.State{"urn:oid:8.2": docbridge.Review}, map[string]docbridge.Reason{"urn:oid:8.2": docbridge.MissingTrait}},
 		{"one of two documents refused: the input is refused, the other kept", "urn:oid:8.3|urn:oid:8.4;meta;ins=285047505612399",
-			docbridge.Failed, docbridge.INSInvalid, "(document 2 of 2, urn:oid:8.4, is refused; the other one was kept)",
+			docbridge.Failed, docbridge.INSInvalid, "(document 2 of 2 is refused; the other one was kept)",
 			map[string]docbridge.State{"urn:oid:8.3": docbridge.Converted, "urn:oid:8.4": docbridge.Failed},
 			map[string]docbridge.Reason{"urn:oid:8.4": docbridge.INSInvalid}},
 		{"two documents in review: not a refusal", "urn:oid:8.5;meta|urn:oid:8.6;type=x", docbridge.Converted, "", "",
