@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -34,6 +35,8 @@ type bulkApp struct {
 	matcher *identity.Matcher
 	rate    float64
 	burst   int
+	// profile is the run's practice profile (--profile), nil for none.
+	profile *docbridge.Profile
 }
 
 func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, error) {
@@ -75,20 +78,71 @@ func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, err
 	if err != nil {
 		return nil, err
 	}
+	var prof *docbridge.Profile
+	if *f.profile != "" {
+		if prof, err = loadBulkProfile(*f.profile, maps); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	return &bulkApp{
 		cfg: cfg, log: log, st: st, co: convertOptions(cfg, maps, loc), check: bulk.Checker(newChecker(cfg)),
 		matcher: &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
-		rate:    *f.rate, burst: *f.burst,
+		rate:    *f.rate, burst: *f.burst, profile: prof,
 	}, nil
+}
+
+// invitation is what the invitations show: the pairing endpoint of the
+// configuration (pairing.public_url + "/start"), the service's name and
+// the practice of the profile.
+func (b *bulkApp) invitation() bulk.Invitation {
+	inv := bulk.Invitation{Service: b.cfg.Pairing.ServiceName}
+	if u := b.cfg.Pairing.PublicURL; u != "" {
+		inv.PairingURL = strings.TrimSuffix(u, "/") + "/start"
+	}
+	if b.profile != nil && b.profile.Custodian != nil {
+		inv.Practice = b.profile.Custodian.Name
+	}
+	return inv
+}
+
+// profiles is the run's profile as the origin's list of profiles: the
+// converters fill from it what a file leaves empty.
+func (b *bulkApp) profiles() docbridge.Profiles {
+	if b.profile == nil {
+		return nil
+	}
+	return docbridge.Profiles{*b.profile}
 }
 
 // Close closes the store.
 func (b *bulkApp) Close() error { return b.st.Close() }
 
 // convert is the dry run's converter: the pipeline's, with the file's
-// origin (its name and a PDF's sidecar) as the daemon gives a stored one.
+// origin (its name, a PDF's sidecar, the run's profile) as the run's
+// pipeline gives a stored one.
 func (b *bulkApp) convert(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
 	return convert.ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, b.co)
+}
+
+// profiledConverter is the run's pipeline converter: the daemon's, with
+// the run's profile added to the origin of every input the bulk intake
+// stored (its Source starts "bulk:"), so that the pipeline converts each
+// file as the dry run did. Other inputs the store holds keep their origin.
+type profiledConverter struct {
+	converter
+	profiles docbridge.Profiles
+}
+
+var _ pipeline.OriginConverter = profiledConverter{}
+
+// ConvertOrigin converts with origin.Profiles set to the run's profile.
+func (c profiledConverter) ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
+	if strings.HasPrefix(origin.Name, bulk.Intake+":") {
+		origin.Intake = bulk.Intake
+		origin.Profiles = c.profiles
+	}
+	return c.converter.ConvertOrigin(r, size, origin)
 }
 
 // run runs the pipeline's stages while bulk.Run feeds it, and stops them
@@ -102,7 +156,7 @@ func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (
 	client := mes.NewClient(mesOptions(b.cfg, hc))
 	pipe := pipeline.New(pipeline.Options{
 		Store:     b.st,
-		Converter: newConverter(b.co),
+		Converter: profiledConverter{converter: converter{b.co}, profiles: b.profiles()},
 		Checker:   pipeline.Checker(b.check),
 		Matcher:   b.matcher,
 		Sender:    limitedSender{next: client, lim: bulk.NewLimiter(b.rate, b.burst)},

@@ -82,6 +82,12 @@ func (b *builder) fromSidecar(s *Sidecar) {
 	if d.Custodian == nil {
 		b.warnf(docbridge.MissingMetadata, "sidecar: custodian is missing: the document has no custodian")
 	}
+	for field, from := range s.Provenance {
+		if d.Provenance == nil {
+			d.Provenance = map[string]string{}
+		}
+		d.Provenance[field] = from
+	}
 }
 
 // identity reads uniqueId, action, replaces, setId and versionNumber.

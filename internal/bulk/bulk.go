@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -38,8 +39,17 @@ type Matcher interface {
 type Options struct {
 	Root string // the archive directory
 	// Index is the CSV index; "" means Root/index.csv when it exists, and
-	// "-" means none.
-	Index string
+	// "-" means none. IndexCharset is its character set: CharsetAuto
+	// (""), CharsetUTF8 or CharsetWindows1252.
+	Index        string
+	IndexCharset string
+	// Profile is the run's practice profile, nil for none: it fills the
+	// sidecars the index gives PDFs (see rowSidecar) and goes to the
+	// converter as the origin's only profile for every other file.
+	Profile *docbridge.Profile
+	// Invitation says what the invitations of the patients without a
+	// pairing show (see WriteInvitationsHTML).
+	Invitation Invitation
 	// ScratchDir is where the temporary database goes (it holds patient
 	// data); "" means the system's temporary directory.
 	ScratchDir  string
@@ -57,9 +67,10 @@ type Options struct {
 // Result is a finished dry run or run: its Summary, and the detail rows a
 // report streams. The caller must Close it.
 type Result struct {
-	Summary *Summary
-	s       *scratch
-	err     error // of the last Refusals or Invitees
+	Summary    *Summary
+	invitation Invitation
+	s          *scratch
+	err        error // of the last Refusals, Documents or Invitees
 }
 
 // Close removes the temporary database.
@@ -111,13 +122,13 @@ func (e *engine) loadIndex(ctx context.Context) error {
 	}
 	f, err := os.Open(e.index)
 	if err != nil {
-		return fmt.Errorf("open index: %w", err)
+		return &IndexError{Msg: "the index cannot be opened: " + ioCause(err)}
 	}
 	defer f.Close()
 	is := &IndexSummary{File: e.index}
 	e.sum.Index = is
 	name := filepath.Base(e.index)
-	err = ReadIndex(f, func(r IndexRow) error {
+	err = ReadIndex(f, e.o.IndexCharset, func(r IndexRow) error {
 		is.Rows++
 		if len(r.Problems) == 0 && e.o.Check != nil {
 			for _, p := range e.o.Check(&docbridge.Document{Patient: r.Patient}) {
@@ -128,7 +139,7 @@ func (e *engine) loadIndex(ctx context.Context) error {
 			}
 		}
 		if len(r.Problems) == 0 {
-			ok, err := e.s.addIndexRow(ctx, r)
+			ok, err := e.s.addIndexRow(ctx, r, rowSidecar(r, e.o.Profile))
 			if err != nil || ok {
 				return err
 			}
@@ -205,10 +216,14 @@ func (e *engine) read(ctx context.Context, en entry) ([]byte, *Item, error) {
 }
 
 // origin is what the converter knows of a file besides its bytes: its
-// base name and, for a PDF, its sidecar's bytes. A sidecar that cannot be
-// taken (too large, empty, unreadable) comes back as the file's item.
-func origin(en entry) (docbridge.Origin, *Item) {
-	o := docbridge.Origin{Name: path.Base(en.rel)}
+// base name, the run's profile and, for a PDF, its sidecar file's bytes. A
+// sidecar that cannot be taken (too large, empty, unreadable) comes back
+// as the file's item.
+func (e *engine) origin(en entry) (docbridge.Origin, *Item) {
+	o := docbridge.Origin{Name: path.Base(en.rel), Intake: Intake}
+	if e.o.Profile != nil {
+		o.Profiles = docbridge.Profiles{*e.o.Profile}
+	}
 	side := sidecarOf(en.abs)
 	if side == "" {
 		return o, nil
@@ -233,6 +248,14 @@ func (e *engine) record(ctx context.Context, it Item, idxINS string) error {
 	if it.Doc == nil {
 		return nil
 	}
+	prov := ""
+	if len(it.Doc.Provenance) > 0 {
+		b, _ := json.Marshal(it.Doc.Provenance) // a map of strings always encodes
+		prov = string(b)
+	}
+	if err := e.s.addDocument(ctx, it.Path, it.Doc.UniqueID, it.Outcome, it.Reason, prov); err != nil {
+		return err
+	}
 	if idxINS != "" && it.Doc.Patient.INS != "" && idxINS != it.Doc.Patient.INS {
 		e.sum.mu.Lock()
 		e.sum.Index.INSDisagree++
@@ -244,20 +267,28 @@ func (e *engine) record(ctx context.Context, it Item, idxINS string) error {
 	return nil
 }
 
-// joinIndex marks the file's index row as joined and returns its INS.
-func (e *engine) joinIndex(ctx context.Context, rel string) (string, error) {
+// joined is a file's row of the index: its INS, its line (0 when the file
+// has none) and the sidecar it gives a PDF (see rowSidecar).
+type joined struct {
+	ins     string
+	line    int
+	sidecar []byte
+}
+
+// joinIndex marks the file's index row as joined and returns it.
+func (e *engine) joinIndex(ctx context.Context, rel string) (joined, error) {
 	if e.sum.Index == nil {
-		return "", nil
+		return joined{}, nil
 	}
-	ins, ok, err := e.s.markIndexed(ctx, rel)
+	j, err := e.s.markIndexed(ctx, rel)
 	e.sum.mu.Lock()
-	if ok {
+	if j.line > 0 {
 		e.sum.Index.Joined++
 	} else {
 		e.sum.Index.FilesWithoutRow++
 	}
 	e.sum.mu.Unlock()
-	return ins, err
+	return j, err
 }
 
 // finish lists the index rows no file joined, counts patients and closes
@@ -283,5 +314,5 @@ func (e *engine) finish(ctx context.Context) (*Result, error) {
 	}
 	p.Unpaired = p.Total - p.Paired
 	e.sum.finish(time.Now().UTC())
-	return &Result{Summary: e.sum, s: e.s}, nil
+	return &Result{Summary: e.sum, invitation: e.o.Invitation, s: e.s}, nil
 }

@@ -78,34 +78,26 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 		return nil, err
 	}
 	err := e.each(ctx, func(ctx context.Context, en entry) error {
-		idxINS, err := e.joinIndex(ctx, en.rel)
-		if err != nil {
-			return err
-		}
-		raw, it, err := e.read(ctx, en)
+		t, it, err := e.take(ctx, en)
 		if err != nil || it != nil {
 			if it != nil {
-				err = e.s.addFile(ctx, *it, 0, idxINS)
+				err = e.s.addFile(ctx, *it, 0, t.row.ins)
 			}
 			return err
 		}
-		org, it := origin(en)
-		if it != nil {
-			return e.s.addFile(ctx, *it, 0, idxINS)
-		}
 		it = &Item{Path: en.rel}
 		if o.Detect != nil {
-			it.Format = o.Detect(raw)
+			it.Format = o.Detect(t.raw)
 		}
 		acc, err := o.Sink.Accept(ctx, &docbridge.Envelope{
-			Intake: Intake, Source: source(en.rel), ReceivedAt: time.Now().UTC(), Body: bytes.NewReader(raw), Sidecar: org.Sidecar,
+			Intake: Intake, Source: source(en.rel), ReceivedAt: time.Now().UTC(), Body: bytes.NewReader(t.raw), Sidecar: t.org.Sidecar,
 		})
 		if docbridge.ReasonOf(err) == docbridge.TooLarge {
 			it.Outcome, it.Reason, it.Message = Failed, docbridge.TooLarge, docbridge.MessageOf(err)
 		} else if err != nil {
 			return fmt.Errorf("accept a file of the archive: %w", err)
 		}
-		return e.s.addFile(ctx, *it, acc.ID, idxINS)
+		return e.s.addFile(ctx, *it, acc.ID, t.row.ins)
 	})
 	if err != nil {
 		return nil, err
