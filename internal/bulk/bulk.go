@@ -239,6 +239,9 @@ func (e *engine) origin(en entry) (docbridge.Origin, *Item) {
 // record counts an item in the summary and keeps its detail rows; idxINS
 // is the INS of the file's index row ("" when none).
 func (e *engine) record(ctx context.Context, it Item, idxINS string) error {
+	if e.sum.Index != nil && idxINS == "" && it.Doc == nil && it.Reason == docbridge.MissingMetadata && isPDFName(it.Path) {
+		it.Message += "; the index has no row for it either: add its row to the index (or a sidecar beside it), then run the same command again"
+	}
 	e.sum.add(it)
 	if it.Outcome.Listed() {
 		if err := e.s.addRefusal(ctx, it.Path, it.Outcome, it.Reason, it.Message); err != nil {

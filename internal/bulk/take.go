@@ -82,4 +82,3 @@ func (e *engine) sidecarAgainstRow(rel string, t taken) *Item {
 	}
 	return nil
 }
-
