@@ -97,6 +97,11 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 		} else if err != nil {
 			return fmt.Errorf("accept a file of the archive: %w", err)
 		}
+		if acc.Duplicate {
+			if it.Message, err = e.sameInput(ctx, o.Store, acc.ID, t.org.Sidecar); err != nil {
+				return err
+			}
+		}
 		return e.s.addFile(ctx, *it, acc.ID, t.row.ins)
 	})
 	if err != nil {
@@ -111,6 +116,22 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 		return nil, err
 	}
 	return e.finish(ctx)
+}
+
+// sameInput explains, for a file the store took as an input it already
+// held, why its outcome may differ from the dry run's: the stored input
+// came with another sidecar (or none) than the one this run gives, so it
+// keeps its earlier conversion. It returns "" when the sidecars agree.
+func (e *engine) sameInput(ctx context.Context, st Store, id int64, sidecar []byte) (string, error) {
+	in, err := st.Input(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("read input %d: %w", id, err)
+	}
+	if bytes.Equal(in.Sidecar, sidecar) {
+		return "", nil
+	}
+	return "the store already held this file's bytes with another sidecar (or none): it took the file as that input, " +
+		"which keeps its earlier outcome, where the dry run converted it with its sidecar or index row of today", nil
 }
 
 // source is the envelope's Source of the file at rel: "bulk:", a hash of
@@ -235,6 +256,14 @@ func (e *engine) finalPass(ctx context.Context, st Store) error {
 	}
 }
 
+// joinNote appends a note to a message.
+func joinNote(msg, note string) string {
+	if note == "" {
+		return msg
+	}
+	return msg + " (" + note + ")"
+}
+
 // finalItems are the items of one file: its own outcome when it never
 // reached the store, else its input's refusal or its documents' states.
 func finalItems(ctx context.Context, st Store, it Item, inputID int64) ([]Item, error) {
@@ -245,9 +274,10 @@ func finalItems(ctx context.Context, st Store, it Item, inputID int64) ([]Item, 
 	if err != nil {
 		return nil, fmt.Errorf("read input %d: %w", inputID, err)
 	}
+	note := it.Message // why the outcome may differ from the dry run's (see sameInput)
 	switch in.State {
 	case docbridge.Failed:
-		it.Outcome, it.Reason, it.Message = Failed, in.Reason, in.Message
+		it.Outcome, it.Reason, it.Message = Failed, in.Reason, joinNote(in.Message, note)
 		return []Item{it}, nil
 	case docbridge.Received:
 		it.Outcome = Pending
@@ -261,8 +291,9 @@ func finalItems(ctx context.Context, st Store, it Item, inputID int64) ([]Item, 
 	for _, r := range rows {
 		d := it
 		d.Doc, d.Outcome, d.Reason = r.Doc, outcomeOfState(r.State), r.Reason
+		d.Message = note
 		if r.State != docbridge.Delivered {
-			d.Message = r.Message
+			d.Message = joinNote(r.Message, note)
 		}
 		out = append(out, d)
 	}

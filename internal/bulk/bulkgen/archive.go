@@ -30,7 +30,7 @@ type ArchiveOptions struct {
 	// accents. Otherwise: English headers, ',', ISO dates, UTF-8, the test
 	// INS OID.
 	French bool
-	// Withhold leaves every Withhold-th PDF (0: none) out of index.csv;
+	// Withhold leaves every Withhold-th pair of PDFs (0: none) out of index.csv;
 	// CompleteIndex, when not "", receives the index with every row, in
 	// the same form and with the same lines for the rows index.csv has.
 	Withhold      int
@@ -97,7 +97,8 @@ func GenerateArchive(o ArchiveOptions) (ArchiveManifest, error) {
 			m.AllUnpairedPatients[p.INS] = true
 		}
 		row := archiveRow(rel, p, year, i, o.French)
-		if o.Withhold > 0 && i%o.Withhold == o.Withhold-1 {
+		// Pairs of files, so that both paired and unpaired patients lose rows.
+		if o.Withhold > 0 && (i/2)%o.Withhold == o.Withhold-1 {
 			m.Withheld++
 			if paired {
 				m.WithheldPaired++
