@@ -98,7 +98,7 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer b.Close()
 	o := bulk.Options{
-		Root: dir, Index: *f.index, IndexCharset: charset, Profile: b.profile,
+		Root: dir, Index: *f.index, IndexCharset: charset, Profile: b.profile, ProfileFile: *f.profile,
 		ScratchDir: filepath.Join(b.cfg.Data, "bulk-scratch"), Concurrency: *f.concurrency,
 		Convert: b.convert, Check: b.check, Match: b.matcher,
 		Progress: stderr, Terminal: writerIsTerminal(stderr), ProgressEvery: *f.every,

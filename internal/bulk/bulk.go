@@ -47,6 +47,9 @@ type Options struct {
 	// sidecars the index gives PDFs (see rowSidecar) and goes to the
 	// converter as the origin's only profile for every other file.
 	Profile *docbridge.Profile
+	// ProfileFile is the file Profile was read from: when it lies in the
+	// archive, it is not an input.
+	ProfileFile string
 	// Invitation says what the invitations of the patients without a
 	// pairing show (see WriteInvitationsHTML).
 	Invitation Invitation
@@ -79,7 +82,8 @@ func (r *Result) Close() error { return r.s.Close() }
 // engine is the state of one DryRun or Run.
 type engine struct {
 	o     Options
-	index string // resolved index path, "" for none
+	index string   // resolved index path, "" for none
+	skip  []string // the run's own files: the index, the profile
 	s     *scratch
 	sum   *Summary
 	prog  *progress
@@ -106,6 +110,12 @@ func newEngine(ctx context.Context, o Options, mode string) (*engine, error) {
 		}
 	case exists(filepath.Join(root, "index.csv")):
 		e.index = filepath.Join(root, "index.csv")
+	}
+	e.skip = []string{e.index}
+	if o.ProfileFile != "" {
+		if p, err := filepath.Abs(o.ProfileFile); err == nil {
+			e.skip = append(e.skip, p)
+		}
 	}
 	if e.s, err = openScratch(ctx, o.ScratchDir); err != nil {
 		return nil, err
@@ -157,7 +167,7 @@ func (e *engine) loadIndex(ctx context.Context) error {
 // each walks the archive and calls fn for every file on o.Concurrency
 // workers, counting progress.
 func (e *engine) each(ctx context.Context, fn func(ctx context.Context, en entry) error) error {
-	total, err := countFiles(ctx, e.o.Root, e.index)
+	total, err := countFiles(ctx, e.o.Root, e.skip)
 	if err != nil {
 		return fmt.Errorf("walk archive: %w", err)
 	}
@@ -167,7 +177,7 @@ func (e *engine) each(ctx context.Context, fn func(ctx context.Context, en entry
 	work := make(chan entry, e.o.Concurrency)
 	g.Go(func() error {
 		defer close(work)
-		return walk(gctx, e.o.Root, e.index, func() { e.sum.mu.Lock(); e.sum.Sidecars++; e.sum.mu.Unlock() }, func(en entry) error {
+		return walk(gctx, e.o.Root, e.skip, func() { e.sum.mu.Lock(); e.sum.Sidecars++; e.sum.mu.Unlock() }, func(en entry) error {
 			select {
 			case work <- en:
 				return nil

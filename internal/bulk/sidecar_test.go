@@ -85,7 +85,7 @@ func TestSidecarRule(t *testing.T) {
 		}
 	}
 	var walked []string
-	err := walk(context.Background(), dir, "", nil, func(en entry) error { walked = append(walked, en.rel); return nil })
+	err := walk(context.Background(), dir, nil, nil, func(en entry) error { walked = append(walked, en.rel); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
