@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docbridge/docbridge/mappings"
+)
+
+func TestLoadBulkProfile(t *testing.T) {
+	maps, err := mappings.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample, err := os.ReadFile("../../samples/archive/practice-profile.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, yaml string
+		wantErr    string // "" for none; else a part of the usage error
+	}{
+		{"the sample", string(sample), ""},
+		{"empty", "", ""},
+		{"a name", "name: x\nfacility_type: SA07\n", "name and when"},
+		{"a selector", "when: {intake: drop}\n", "name and when"},
+		{"unknown field", "facility: SA07\n", "facility"},
+		{"bad facility type", "facility_type: SA99\n", `facility_type "SA99" is not a code of JDV_J02`},
+		{"bad setting", "practice_setting: CABINET\n", "practice_setting"},
+		{"bad specialty", "author: {id: \"810000000001\", name: Dr X, specialty: SM54}\n", "author.specialty"},
+		{"custodian without id", "custodian: {name: Cabinet}\n", "custodian needs an id"},
+		{"local document type", "document_type: CR-CONSULT\n", "document_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "practice-profile.yaml")
+			os.WriteFile(f, []byte(tt.yaml), 0o600)
+			p, err := loadBulkProfile(f, maps)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("loadBulkProfile: %v", err)
+				}
+				if got, want := p.Name, "practice-profile"; got != want {
+					t.Errorf("Name = %q, want %q (named after the file)", got, want)
+				}
+				return
+			}
+			if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("loadBulkProfile error = %v (exit %d), want a usage error with %q", err, exitCode(err), tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestBulkIndexUsageErrors checks that an index the command cannot take
+// as a whole is a usage error (exit 2) that says what to do.
+func TestBulkIndexUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "archive")
+	writeTree(t, archive, map[string]string{"a.pdf": "%PDF-1.4\n"})
+	tests := []struct {
+		name, index string
+		args        []string
+		want        []string
+	}{
+		{"missing columns", "fichier;ins;sexe\n", nil,
+			[]string{"birth_name", "first_names", "birth_date", "birth_place", "type_code", "creation", "ins_system", "author_name"}},
+		{"windows-1252 named utf-8", "fichier;nom_naissance\n\xc9\n", []string{"--index-charset", "utf-8"}, []string{"--index-charset windows-1252"}},
+		{"not text", "file,ins\n\x81\x00\n", nil, []string{"--index-charset"}},
+		{"unknown charset", "file\n", []string{"--index-charset", "latin9"}, []string{"utf-8 or windows-1252"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			idx := filepath.Join(dir, "index.csv")
+			os.WriteFile(idx, []byte(tt.index), 0o600)
+			var out, errb bytes.Buffer
+			args := append([]string{"bulk", archive, "--data", filepath.Join(dir, "data"), "--environment", "test", "--dry-run", "--index", idx}, tt.args...)
+			err := run(context.Background(), args, &out, &errb)
+			if exitCode(err) != 2 {
+				t.Fatalf("bulk: %v (exit %d), want a usage error\n%s", err, exitCode(err), errb.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
