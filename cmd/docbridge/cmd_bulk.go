@@ -189,6 +189,9 @@ func printBulkSummary(w io.Writer, s *bulk.Summary, where string) {
 	if ix := s.Index; ix != nil {
 		fmt.Fprintf(w, "index: %d rows, %d invalid, %d files without a row, %d rows without a file\n", ix.Rows, ix.Invalid, ix.FilesWithoutRow, ix.RowsWithoutFile)
 	}
+	if s.Disagreements > 0 {
+		fmt.Fprintf(w, "%d items ended otherwise than the dry run said when the run took their file: the report says why for each\n", s.Disagreements)
+	}
 	if s.Mode == "run" && !s.Complete {
 		fmt.Fprintln(w, "not every document had settled when the wait ended: run the same command again to continue")
 	}

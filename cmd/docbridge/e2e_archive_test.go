@@ -286,6 +286,9 @@ func testArchive(t *testing.T, n int, french bool) {
 	if diff := cmp.Diff(dry.Summary.Patients, real.Summary.Patients); diff != "" {
 		t.Errorf("run 1 patients disagree with dry run 1 (-dry +run):\n%s", diff)
 	}
+	if got := real.Summary.Disagreements; got != 0 {
+		t.Errorf("run 1 counts %d disagreements with its own dry-run rules, want 0", got)
+	}
 	e.checkSimulator("run 1", m.Paired-m.WithheldPaired)
 	e.checkInvitations("run-1", m.UnpairedPatients)
 	checkProvenance(t, real, french)
@@ -320,6 +323,9 @@ func testArchive(t *testing.T, n int, french bool) {
 			t.Errorf("run 2: the PDFs whose row was added were taken as the inputs run 1 refused: the store keys inputs by their body only (h1: body + sidecar)")
 		}
 		// Where they disagree, the report says why.
+		if got, want := real.Summary.Disagreements, outcomes(real)["failed "+string(docbridge.MissingMetadata)]; got != want {
+			t.Errorf("run 2 counts %d disagreements, want %d", got, want)
+		}
 		for _, f := range real.Refusals {
 			if f.Outcome == bulk.Failed && !strings.Contains(f.Message, "the store already held this file's bytes") {
 				t.Errorf("run 2: %s %s refused without saying why the dry run disagrees: %s", f.Outcome, f.Reason, f.Message)

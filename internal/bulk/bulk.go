@@ -266,7 +266,7 @@ func (e *engine) record(ctx context.Context, it Item, idxINS string) error {
 		b, _ := json.Marshal(it.Doc.Provenance) // a map of strings always encodes
 		prov = string(b)
 	}
-	if err := e.s.addDocument(ctx, it.Path, it.Doc.UniqueID, it.Outcome, it.Reason, prov); err != nil {
+	if err := e.s.addDocument(ctx, it, prov); err != nil {
 		return err
 	}
 	if idxINS != "" && it.Doc.Patient.INS != "" && idxINS != it.Doc.Patient.INS {

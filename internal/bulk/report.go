@@ -84,13 +84,16 @@ func (r *Result) Invitees(ctx context.Context) iter.Seq[Invitee] {
 	}
 }
 
-// DocumentRow is one document of a report: where it ends and which of its
-// fields did not come from the file (Document.Provenance).
+// DocumentRow is one document of a report: where it ends (with the
+// message of its reason, and why the run disagrees with the dry run when
+// it does) and which of its fields did not come from the file
+// (Document.Provenance).
 type DocumentRow struct {
 	Path       string            `json:"path"`
 	UniqueID   string            `json:"uniqueId"`
 	Outcome    Outcome           `json:"outcome"`
 	Reason     docbridge.Reason  `json:"reason,omitempty"`
+	Message    string            `json:"message,omitempty"`
 	Provenance map[string]string `json:"provenance,omitempty"`
 }
 
@@ -98,7 +101,7 @@ type DocumentRow struct {
 // sequence and is returned by Err.
 func (r *Result) Documents(ctx context.Context) iter.Seq[DocumentRow] {
 	return func(yield func(DocumentRow) bool) {
-		rows, err := r.s.db.QueryContext(ctx, `SELECT path, unique_id, outcome, reason, provenance FROM documents ORDER BY path, id`)
+		rows, err := r.s.db.QueryContext(ctx, `SELECT path, unique_id, outcome, reason, message, provenance FROM documents ORDER BY path, id`)
 		if err != nil {
 			r.err = fmt.Errorf("scratch: list documents: %w", err)
 			return
@@ -107,7 +110,7 @@ func (r *Result) Documents(ctx context.Context) iter.Seq[DocumentRow] {
 		for rows.Next() {
 			var d DocumentRow
 			var prov string
-			if err := rows.Scan(&d.Path, &d.UniqueID, &d.Outcome, &d.Reason, &prov); err != nil {
+			if err := rows.Scan(&d.Path, &d.UniqueID, &d.Outcome, &d.Reason, &d.Message, &prov); err != nil {
 				r.err = fmt.Errorf("scratch: list documents: %w", err)
 				return
 			}

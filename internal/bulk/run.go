@@ -85,6 +85,9 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 			}
 			return err
 		}
+		if err := e.predict(ctx, en.rel, t); err != nil {
+			return err
+		}
 		it = &Item{Path: en.rel}
 		if o.Detect != nil {
 			it.Format = o.Detect(t.raw)
@@ -118,6 +121,11 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 	return e.finish(ctx)
 }
 
+// storedWithOtherSidecar is the note of a file the store took as an input
+// it held with another sidecar.
+const storedWithOtherSidecar = "the store already held this file's bytes with another sidecar (or none): it took the file as that input, " +
+	"which keeps its earlier outcome, where the dry run converted it with its sidecar or index row of today"
+
 // sameInput explains, for a file the store took as an input it already
 // held, why its outcome may differ from the dry run's: the stored input
 // came with another sidecar (or none) than the one this run gives, so it
@@ -130,8 +138,7 @@ func (e *engine) sameInput(ctx context.Context, st Store, id int64, sidecar []by
 	if bytes.Equal(in.Sidecar, sidecar) {
 		return "", nil
 	}
-	return "the store already held this file's bytes with another sidecar (or none): it took the file as that input, " +
-		"which keeps its earlier outcome, where the dry run converted it with its sidecar or index row of today", nil
+	return storedWithOtherSidecar, nil
 }
 
 // source is the envelope's Source of the file at rel: "bulk:", a hash of
@@ -241,6 +248,10 @@ func (e *engine) finalPass(ctx context.Context, st Store) error {
 		if len(page) == 0 {
 			return nil
 		}
+		preds, err := e.s.predictions(ctx, last, page[len(page)-1].id)
+		if err != nil {
+			return err
+		}
 		for _, f := range page {
 			last = f.id
 			items, err := finalItems(ctx, st, f.it, f.input)
@@ -248,6 +259,7 @@ func (e *engine) finalPass(ctx context.Context, st Store) error {
 				return err
 			}
 			for _, it := range items {
+				e.checkAgreement(&it, preds)
 				if err := e.record(ctx, it, f.idxINS); err != nil {
 					return err
 				}

@@ -35,13 +35,14 @@ const commitEvery = 2000
 
 // The hot statements, prepared once on the scratch's one connection.
 const (
-	qFirstSeen   = `INSERT INTO shas (sha) VALUES (?) ON CONFLICT DO NOTHING`
-	qAddFile     = `INSERT INTO files (path, input_id, idx_ins, format, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	qAddIndexRow = `INSERT INTO idx (file, line, ins, sidecar, seen) VALUES (?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`
-	qMarkIndexed = `UPDATE idx SET seen = 1 WHERE file = ? RETURNING ins, line, sidecar`
-	qAddDocument = `INSERT INTO documents (path, unique_id, outcome, reason, provenance) VALUES (?, ?, ?, ?, ?)`
-	qAddRefusal  = `INSERT INTO refusals (path, outcome, reason, message) VALUES (?, ?, ?, ?)`
-	qAddPatient  = `INSERT INTO patients (ins, ins_system, birth_name, first_names, birth_date, sex, birth_place, paired, docs)
+	qFirstSeen     = `INSERT INTO shas (sha) VALUES (?) ON CONFLICT DO NOTHING`
+	qAddFile       = `INSERT INTO files (path, input_id, idx_ins, format, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qAddIndexRow   = `INSERT INTO idx (file, line, ins, sidecar, seen) VALUES (?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`
+	qMarkIndexed   = `UPDATE idx SET seen = 1 WHERE file = ? RETURNING ins, line, sidecar`
+	qAddPrediction = `INSERT INTO predicted (path, unique_id, outcome, reason) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qAddDocument   = `INSERT INTO documents (path, unique_id, outcome, reason, message, provenance) VALUES (?, ?, ?, ?, ?, ?)`
+	qAddRefusal    = `INSERT INTO refusals (path, outcome, reason, message) VALUES (?, ?, ?, ?)`
+	qAddPatient    = `INSERT INTO patients (ins, ins_system, birth_name, first_names, birth_date, sex, birth_place, paired, docs)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
 	ON CONFLICT (ins) DO UPDATE SET docs = docs + 1, paired = MAX(paired, excluded.paired)`
 )
@@ -52,8 +53,10 @@ CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT NOT NULL, input_id INTEGER
 CREATE TABLE shas (sha TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE idx (file TEXT PRIMARY KEY, line INTEGER NOT NULL, ins TEXT NOT NULL, sidecar BLOB NOT NULL,
 	seen INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE predicted (path TEXT NOT NULL, unique_id TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL,
+	PRIMARY KEY (path, unique_id)) WITHOUT ROWID;
 CREATE TABLE documents (id INTEGER PRIMARY KEY, path TEXT NOT NULL, unique_id TEXT NOT NULL, outcome TEXT NOT NULL,
-	reason TEXT NOT NULL, provenance TEXT NOT NULL);
+	reason TEXT NOT NULL, message TEXT NOT NULL, provenance TEXT NOT NULL);
 CREATE TABLE patients (ins TEXT PRIMARY KEY, ins_system TEXT NOT NULL, birth_name TEXT NOT NULL,
 	first_names TEXT NOT NULL, birth_date TEXT NOT NULL, sex TEXT NOT NULL, birth_place TEXT NOT NULL,
 	paired INTEGER NOT NULL, docs INTEGER NOT NULL) WITHOUT ROWID;
@@ -93,7 +96,7 @@ func openScratch(ctx context.Context, parent string) (*scratch, error) {
 		s.Close()
 		return nil, fmt.Errorf("create scratch schema: %w", err)
 	}
-	for _, q := range []string{qFirstSeen, qAddFile, qAddIndexRow, qMarkIndexed, qAddRefusal, qAddPatient, qAddDocument} {
+	for _, q := range []string{qFirstSeen, qAddFile, qAddIndexRow, qMarkIndexed, qAddRefusal, qAddPatient, qAddDocument, qAddPrediction} {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			s.Close()
@@ -240,10 +243,44 @@ func (s *scratch) markIndexed(ctx context.Context, file string) (joined, error) 
 	return j, nil
 }
 
+// addPrediction keeps what the dry run's rules said of a document of the
+// run (see agree.go).
+func (s *scratch) addPrediction(ctx context.Context, path, uniqueID string, o Outcome, r docbridge.Reason) error {
+	_, err := s.exec(ctx, qAddPrediction, path, uniqueID, o, r)
+	return err
+}
+
+// predictions reads the predictions of the files with ids in (after,
+// upto]; the caller flushes first.
+func (s *scratch) predictions(ctx context.Context, after, upto int64) (map[string]prediction, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT p.path, p.unique_id, p.outcome, p.reason FROM predicted p
+	WHERE p.path IN (SELECT path FROM files WHERE id > ? AND id <= ?)`, after, upto)
+	if err != nil {
+		return nil, fmt.Errorf("scratch: read predictions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]prediction{}
+	for rows.Next() {
+		var path, uid string
+		var p prediction
+		if err := rows.Scan(&path, &uid, &p.outcome, &p.reason); err != nil {
+			return nil, fmt.Errorf("scratch: read predictions: %w", err)
+		}
+		out[predKey(path, uid)] = p
+		if _, ok := out[predKey(path, anyDocument)]; !ok {
+			out[predKey(path, anyDocument)] = p
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("scratch: read predictions: %w", err)
+	}
+	return out, nil
+}
+
 // addDocument lists a document of the report with where its fields came
 // from (provenance as JSON, "" when all came from the file).
-func (s *scratch) addDocument(ctx context.Context, path, uniqueID string, o Outcome, r docbridge.Reason, provenance string) error {
-	_, err := s.exec(ctx, qAddDocument, path, uniqueID, o, r, provenance)
+func (s *scratch) addDocument(ctx context.Context, it Item, provenance string) error {
+	_, err := s.exec(ctx, qAddDocument, it.Path, it.Doc.UniqueID, it.Outcome, it.Reason, it.Message, provenance)
 	return err
 }
 
