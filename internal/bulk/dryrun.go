@@ -48,6 +48,7 @@ func (e *engine) dryRun(ctx context.Context) (*Result, error) {
 			if it.Outcome == "" {
 				return fmt.Errorf("match a document: %s", it.Message)
 			}
+			it.Message = joinNote(it.Message, t.note)
 			if err := e.record(ctx, it, t.row.ins); err != nil {
 				return err
 			}

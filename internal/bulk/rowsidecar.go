@@ -149,12 +149,15 @@ func systemOf(id, system string) string {
 	return system
 }
 
-// rowPatient reads back the patient of a sidecar rowSidecar wrote.
-func rowPatient(sidecar []byte) docbridge.Patient {
-	var s struct {
-		Patient sidePatient `json:"patient"`
-	}
-	json.Unmarshal(sidecar, &s)
+// readRowSidecar reads back a sidecar rowSidecar wrote.
+func readRowSidecar(b []byte) sidecarJSON {
+	var s sidecarJSON
+	json.Unmarshal(b, &s) // rowSidecar's own output
+	return s
+}
+
+// patient is the sidecar's patient.
+func (s sidecarJSON) patient() docbridge.Patient {
 	p := s.Patient
 	return docbridge.Patient{INS: p.INS, INSSystem: p.INSSystem, BirthName: p.BirthName, FirstNames: p.FirstNames,
 		BirthDate: p.BirthDate, Sex: p.Sex, BirthPlace: p.BirthPlace}

@@ -146,11 +146,14 @@ func TestDryRunIndexFillsPDFs(t *testing.T) {
 		"a/agree.json":    string(side),
 		"a/disagree.pdf":  pdf + "%disagree\n",
 		"a/disagree.json": other,
+		"a/date.pdf":      pdf + "%date\n",
+		"a/date.json":     string(side),
 		"a/nothing.pdf":   pdf + "%nothing\n",
 		"practice.yaml":   "facility_type: SA07\n",
 		"index.csv": "fichier;ins;oid_ins;nom_naissance;prenoms;date_naissance;sexe;lieu_naissance;code_type;date_creation\n" +
 			"a\\row.pdf;285047505612322;1.2.250.1.213.1.4.10;DOCBRIDGE-TEST;CAMILLE MARIE-ANNE;17/04/1985;F;75056;11488-4;15/03/2019\n" +
-			"a\\agree.pdf;285047505612322;1.2.250.1.213.1.4.10;Docbridge-Test;Camille Marie-Anne;17/04/1985;F;75056;11488-4;15/03/2019\n" +
+			"a\\agree.pdf;285047505612322;1.2.250.1.213.1.4.10;Docbridge-Test;Camille Marie-Anne;17/04/1985;F;75056;11502-2;01/03/2025\n" +
+			"a\\date.pdf;285047505612322;1.2.250.1.213.1.4.10;DOCBRIDGE-TEST;CAMILLE MARIE-ANNE;17/04/1985;F;75056;11488-4;15/03/2019\n" +
 			"a\\disagree.pdf;285047505612322;1.2.250.1.213.1.4.10;DOCBRIDGE-TEST;CAMILLE MARIE-ANNE;17/04/1985;F;75056;11488-4;15/03/2019\n",
 	})
 	io := identity.Options{Environment: identity.Environment("test")}
@@ -173,6 +176,9 @@ func TestDryRunIndexFillsPDFs(t *testing.T) {
 	}
 	for d := range res.Documents(context.Background()) {
 		got[d.Path] = string(d.Outcome) + " " + string(d.Reason) + " patient from " + orDash(d.Provenance["patient"])
+		if d.Message != "" && d.Message != "no pairing" {
+			got[d.Path] += ": " + strings.TrimPrefix(d.Message, "no pairing ")
+		}
 	}
 	if err := res.Err(); err != nil {
 		t.Fatal(err)
@@ -180,13 +186,14 @@ func TestDryRunIndexFillsPDFs(t *testing.T) {
 	want := map[string]string{
 		"a/row.pdf":      "held not-paired patient from index:2",
 		"a/agree.pdf":    "held not-paired patient from -",
+		"a/date.pdf":     "held not-paired patient from -: (the sidecar file and line 4 of the index differ on the type and creation date: the sidecar file's is used)",
 		"a/disagree.pdf": "review identity-mismatch",
 		"a/nothing.pdf":  "failed missing-metadata",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
-	if got, want := res.Summary.Files, 4; got != want {
+	if got, want := res.Summary.Files, 5; got != want {
 		t.Errorf("files = %d, want %d (the index, the profile and the sidecars are not inputs)", got, want)
 	}
 }

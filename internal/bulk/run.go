@@ -100,10 +100,13 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 		} else if err != nil {
 			return fmt.Errorf("accept a file of the archive: %w", err)
 		}
+		it.Message = t.note
 		if acc.Duplicate {
-			if it.Message, err = e.sameInput(ctx, o.Store, acc.ID, t.org.Sidecar); err != nil {
+			same, err := e.sameInput(ctx, o.Store, acc.ID, t.org.Sidecar)
+			if err != nil {
 				return err
 			}
+			it.Message = joinNote(it.Message, same)
 		}
 		return e.s.addFile(ctx, *it, acc.ID, t.row.ins)
 	})
@@ -270,8 +273,11 @@ func (e *engine) finalPass(ctx context.Context, st Store) error {
 
 // joinNote appends a note to a message.
 func joinNote(msg, note string) string {
-	if note == "" {
+	switch {
+	case note == "":
 		return msg
+	case msg == "":
+		return note
 	}
 	return msg + " (" + note + ")"
 }
