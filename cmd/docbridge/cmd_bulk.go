@@ -50,8 +50,8 @@ every document has settled, then reports. Running it again continues where it st
 converts again the files whose sidecar or index row changed, and sends nothing twice.
 
 Reports (0600, they hold patient data): --report FILE writes FILE as .html, .json or .csv
-and FILE-invitations.csv and FILE-invitations.html beside it; --report-dir DIR writes
-report.html, report.json, report.csv, invitations.csv and invitations.html (one printable
+and FILE-invitations.csv, .html and .pdf beside it; --report-dir DIR writes report.html,
+report.json, report.csv, invitations.csv, invitations.html and invitations.pdf (one printable
 letter per patient without a pairing, with the pairing link of pairing.public_url and its QR
 code); by default they go to DATA/bulk-reports/MODE-TIME/.
 Exit status: 0 when everything goes (or would go) through or waits for a pairing, 1 when

@@ -236,7 +236,7 @@ func (r *Result) WriteInvitations(ctx context.Context, w io.Writer) error {
 
 // WriteReport writes the report to file in the format of its extension
 // (.html, .json or .csv) and the invitations beside it
-// (NAME-invitations.csv, NAME-invitations.html). Both are written 0600: they hold patient data.
+// (NAME-invitations.csv, .html and .pdf). Both are written 0600: they hold patient data.
 func (r *Result) WriteReport(ctx context.Context, file string) error {
 	var write func(context.Context, io.Writer) error
 	switch strings.ToLower(filepath.Ext(file)) {
@@ -256,14 +256,18 @@ func (r *Result) WriteReport(ctx context.Context, file string) error {
 	if err := writeFile(inv+".csv", func(w io.Writer) error { return r.WriteInvitations(ctx, w) }); err != nil {
 		return err
 	}
-	return writeFile(inv+".html", func(w io.Writer) error { return r.WriteInvitationsHTML(ctx, w) })
+	if err := writeFile(inv+".html", func(w io.Writer) error { return r.WriteInvitationsHTML(ctx, w) }); err != nil {
+		return err
+	}
+	return writeFile(inv+".pdf", func(w io.Writer) error { return r.WriteInvitationsPDF(ctx, w) })
 }
 
 // ReportFiles are the files WriteReportDir writes.
-var ReportFiles = []string{"report.html", "report.json", "report.csv", "invitations.csv", "invitations.html"}
+var ReportFiles = []string{"report.html", "report.json", "report.csv", "invitations.csv", "invitations.html", "invitations.pdf"}
 
 // WriteReportDir writes report.html, report.json, report.csv,
-// invitations.csv and invitations.html into dir (created 0700), each 0600.
+// invitations.csv, invitations.html and invitations.pdf into dir (created
+// 0700), each 0600.
 func (r *Result) WriteReportDir(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create report directory: %w", err)
@@ -272,7 +276,7 @@ func (r *Result) WriteReportDir(ctx context.Context, dir string) error {
 		name  string
 		write func(context.Context, io.Writer) error
 	}{{"report.html", r.WriteHTML}, {"report.json", r.WriteJSON}, {"report.csv", r.WriteCSV}, {"invitations.csv", r.WriteInvitations},
-		{"invitations.html", r.WriteInvitationsHTML}} {
+		{"invitations.html", r.WriteInvitationsHTML}, {"invitations.pdf", r.WriteInvitationsPDF}} {
 		if err := writeFile(filepath.Join(dir, f.name), func(w io.Writer) error { return f.write(ctx, w) }); err != nil {
 			return err
 		}
