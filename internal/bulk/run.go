@@ -46,10 +46,15 @@ type RunOptions struct {
 // document accepted through the bulk intake has settled (delivered, held
 // for a pairing, in review, failed) or o.Wait passes, then reads the final
 // state of each file's documents from the store. A PDF goes with its
-// sidecar as Envelope.Sidecar, and every file with its base name at the
-// end of Envelope.Source, so that the pipeline converts it with the origin
-// the dry run gives it; a PDF whose sidecar cannot be taken is refused or
-// unreadable as in the dry run, and never reaches the Sink.
+// sidecar (its sidecar file, or the one its index row gives) as
+// Envelope.Sidecar, and every file with its base name at the end of
+// Envelope.Source, so that the pipeline converts it with the origin the
+// dry run gives it (the caller's pipeline adds the run's profile); a PDF
+// whose sidecar cannot be taken, or whose sidecar file and index row name
+// the patient differently, ends as in the dry run and never reaches the
+// Sink. Each file is first evaluated by the dry run's rules (with
+// o.Check and o.Match, when given), and each document that ends otherwise
+// says why (see agree.go).
 //
 // It is safe to repeat: the Sink stores identical bytes once, so a run
 // after an interruption (Ctrl-C, a crash, a reboot) takes the files already
@@ -100,9 +105,9 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 		} else if err != nil {
 			return fmt.Errorf("accept a file of the archive: %w", err)
 		}
-		it.Message = t.note
+		it.Message = joinNote(it.Message, t.note)
 		if acc.Duplicate {
-			same, err := e.sameInput(ctx, o.Store, acc.ID, t.org.Sidecar)
+			same, err := sameInput(ctx, o.Store, acc.ID, t.org.Sidecar)
 			if err != nil {
 				return err
 			}
@@ -133,7 +138,7 @@ const storedWithOtherSidecar = "the store already held this file's bytes with an
 // held, why its outcome may differ from the dry run's: the stored input
 // came with another sidecar (or none) than the one this run gives, so it
 // keeps its earlier conversion. It returns "" when the sidecars agree.
-func (e *engine) sameInput(ctx context.Context, st Store, id int64, sidecar []byte) (string, error) {
+func sameInput(ctx context.Context, st Store, id int64, sidecar []byte) (string, error) {
 	in, err := st.Input(ctx, id)
 	if err != nil {
 		return "", fmt.Errorf("read input %d: %w", id, err)
