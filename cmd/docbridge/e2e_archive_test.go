@@ -51,7 +51,7 @@ author:
   specialty: G15_10/SM54
 `
 
-const pairingLink = "https://cabinet.example/docbridge/start"
+const pairingLink = "https://cabinet.example/docbridge/start" // pairing.public_url + /start
 
 // archiveEnv is a generated practice archive (PDFs and an index only), a
 // simulator holding its paired patients, and a configuration whose store
@@ -362,4 +362,53 @@ func checkProvenance(t *testing.T, r archiveReport, french bool) {
 			t.Fatalf("document %s: provenance of authors = %q", d.Path, a)
 		}
 	}
+}
+
+// TestSampleArchive runs the README's example, samples/archive, as a dry
+// run with its practice profile: the paired sample patient's two PDFs
+// would be delivered, the other patient's one is held and invited, and
+// every document says where its metadata came from.
+func TestSampleArchive(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "docbridge.yaml")
+	os.WriteFile(cfg, []byte("environment: test\ndata: data\nmes: {base_url: \"http://127.0.0.1:1\"}\npairing: {public_url: \"https://cabinet.example/docbridge\"}\n"), 0o600)
+	var ps []docbridge.Pairing
+	b, _ := os.ReadFile("../../samples/pairings.json")
+	if err := json.Unmarshal(b, &ps); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ps {
+		ps[i].AccessToken = "sample-token"
+	}
+	b, _ = json.Marshal(ps)
+	pf := filepath.Join(dir, "pairings.json")
+	os.WriteFile(pf, b, 0o600)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"pair", "import", "-c", cfg, pf}, &out, &out); err != nil {
+		t.Fatalf("pair import: %v\n%s", err, out.String())
+	}
+	rep := filepath.Join(dir, "dry")
+	err := run(context.Background(), []string{"bulk", "../../samples/archive", "-c", cfg, "--dry-run", "--report-dir", rep,
+		"--profile", "../../samples/archive/practice-profile.yaml", "--progress-every", "1h"}, &out, &out)
+	if err != nil {
+		t.Fatalf("bulk: %v\n%s", err, out.String())
+	}
+	b, err = os.ReadFile(filepath.Join(rep, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r archiveReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"delivered ": 2, "held " + string(docbridge.NotPaired): 1}
+	if diff := cmp.Diff(want, outcomes(r)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s\n%s", diff, out.String())
+	}
+	if r.Summary.Files != 3 {
+		t.Errorf("files = %d, want 3 (the index and the profile are not inputs)", r.Summary.Files)
+	}
+	checkProvenance(t, r, true)
+	e := &archiveEnv{t: t, dir: dir}
+	e.checkInvitations("dry", map[string]bool{"192036912304577": true})
 }
