@@ -204,3 +204,30 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// TestRowSidecarLocalType checks that a row's local type code, in its
+// type_system, is translated by the operator's local-codes.yaml.
+func TestRowSidecarLocalType(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"local-codes.yaml": `- valueSet: JDV_J07
+  from: {system: "1.2.250.1.999.1", code: "CONSULT"}
+  to:   {system: "2.16.840.1.113883.6.1", code: "11488-4"}
+`})
+	maps, err := mappings.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := IndexRow{Line: 3, Patient: samplePatient, Type: docbridge.Coding{System: "1.2.250.1.999.1", Code: "CONSULT"}, Creation: "2019-03-15"}
+	pdf := samplePDF(t)
+	_, docs, err := convert.ConvertOrigin(bytes.NewReader(pdf), int64(len(pdf)), docbridge.Origin{Name: "a.pdf", Sidecar: rowSidecar(row, practice)},
+		convert.Options{Mappings: maps})
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("convert = %d documents, %v", len(docs), err)
+	}
+	if got, want := docs[0].Type.Code, "11488-4"; got != want {
+		t.Errorf("type = %q, want %q (the local code translated)", got, want)
+	}
+	if pr := docs[0].FirstError(); pr != nil {
+		t.Errorf("first error = %+v, want none", pr)
+	}
+}
