@@ -106,13 +106,17 @@ func (b *bulkApp) invitation() bulk.Invitation {
 	return inv
 }
 
-// profiles is the run's profile as the origin's list of profiles: the
-// converters fill from it what a file leaves empty.
+// profiles is the run's profile as the origin's list of profiles, selected
+// for the bulk intake and listed first, so that it wins over any other
+// profile as specific: the converters fill from it what a file leaves
+// empty.
 func (b *bulkApp) profiles() docbridge.Profiles {
 	if b.profile == nil {
 		return nil
 	}
-	return docbridge.Profiles{*b.profile}
+	p := *b.profile
+	p.When = docbridge.ProfileSelector{Intake: bulk.Intake}
+	return docbridge.Profiles{p}
 }
 
 // Close closes the store.
