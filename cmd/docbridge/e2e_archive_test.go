@@ -25,9 +25,13 @@ import (
 )
 
 // archiveDocs is the size of the generated practice archives:
-// $DOCBRIDGE_ARCHIVE_DOCS, default 2,000 (issue 16's size).
+// $DOCBRIDGE_ARCHIVE_DOCS, default 2,000 (issue 16's size), 200 with
+// -short.
 func archiveDocs(t *testing.T) int {
 	n := 2000
+	if testing.Short() {
+		n = 200
+	}
 	if s := os.Getenv("DOCBRIDGE_ARCHIVE_DOCS"); s != "" {
 		v, err := strconv.Atoi(s)
 		if err != nil || v < 20 {
