@@ -27,6 +27,11 @@ func loadBulkProfile(file string, m *mappings.Set) (*docbridge.Profile, error) {
 	if err != nil {
 		return nil, usageErrorf("bulk --profile: %v", err)
 	}
+	return parseBulkProfile(b, file, m)
+}
+
+// parseBulkProfile is loadBulkProfile of the bytes b of file.
+func parseBulkProfile(b []byte, file string, m *mappings.Set) (*docbridge.Profile, error) {
 	var p docbridge.Profile
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

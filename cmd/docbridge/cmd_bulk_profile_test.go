@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
 )
 
@@ -54,6 +55,26 @@ func TestLoadBulkProfile(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzParseBulkProfile(f *testing.F) {
+	maps, err := mappings.Load("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	sample, _ := os.ReadFile("../../samples/archive/practice-profile.yaml")
+	f.Add(sample)
+	f.Add([]byte("name: x\nwhen: {intake: drop}\n"))
+	f.Add([]byte("author: [1, 2]\ncustodian: 3\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := parseBulkProfile(b, "practice-profile.yaml", maps)
+		switch {
+		case err != nil && exitCode(err) != 2:
+			t.Fatalf("error %v is not a usage error", err)
+		case err == nil && (p.Name != "practice-profile" || p.When != (docbridge.ProfileSelector{})):
+			t.Fatalf("profile %+v: want the file's name and no selector", p)
+		}
+	})
 }
 
 // TestBulkIndexUsageErrors checks that an index the command cannot take
