@@ -103,6 +103,7 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Convert: b.convert, Check: b.check, Match: b.matcher,
 		Progress: stderr, Terminal: writerIsTerminal(stderr), ProgressEvery: *f.every,
 		Invitation: b.invitation(),
+		CodeSystem: func(vs, code string) string { return memberSystem(b.co.Mappings, vs, code) },
 	}
 	var res *bulk.Result
 	if *f.dryRun {

@@ -79,3 +79,20 @@ func memberCode(m *mappings.Set, vs, code string) bool {
 	}
 	return false
 }
+
+// memberSystem returns the code system of the member code of the value
+// set vs, "" when it has none (or when the code is ambiguous, its system
+// cannot be told).
+func memberSystem(m *mappings.Set, vs, code string) string {
+	found := ""
+	for _, c := range m.Members(vs) {
+		if c.Code != code {
+			continue
+		}
+		if found != "" && found != c.System {
+			return ""
+		}
+		found = c.System
+	}
+	return found
+}

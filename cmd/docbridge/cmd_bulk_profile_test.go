@@ -77,6 +77,21 @@ func FuzzParseBulkProfile(f *testing.F) {
 	})
 }
 
+// TestMemberSystem checks the code system the run gives the profile
+// author's specialty in the sidecars it writes.
+func TestMemberSystem(t *testing.T) {
+	maps, err := mappings.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := memberSystem(maps, mappings.AuthorSpecialty, "G15_10/SM54"), "urn:oid:1.2.250.1.213.1.1.4.5"; got != want {
+		t.Errorf("memberSystem(JDV_J01, G15_10/SM54) = %q, want %q", got, want)
+	}
+	if got := memberSystem(maps, mappings.AuthorSpecialty, "NOPE"); got != "" {
+		t.Errorf("memberSystem of an unknown code = %q, want none", got)
+	}
+}
+
 // TestBulkIndexUsageErrors checks that an index the command cannot take
 // as a whole is a usage error (exit 2) that says what to do.
 func TestBulkIndexUsageErrors(t *testing.T) {

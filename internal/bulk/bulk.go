@@ -50,6 +50,10 @@ type Options struct {
 	// ProfileFile is the file Profile was read from: when it lies in the
 	// archive, it is not an input.
 	ProfileFile string
+	// CodeSystem returns the code system of a code of a national value set
+	// ("JDV_J01"), "" when unknown; nil leaves the profile author's
+	// specialty without its system.
+	CodeSystem func(valueSet, code string) string
 	// Invitation says what the invitations of the patients without a
 	// pairing show (see WriteInvitationsHTML).
 	Invitation Invitation
@@ -149,7 +153,7 @@ func (e *engine) loadIndex(ctx context.Context) error {
 			}
 		}
 		if len(r.Problems) == 0 {
-			ok, err := e.s.addIndexRow(ctx, r, rowSidecar(r, e.o.Profile))
+			ok, err := e.s.addIndexRow(ctx, r, rowSidecar(r, e.o.Profile, e.o.CodeSystem))
 			if err != nil || ok {
 				return err
 			}

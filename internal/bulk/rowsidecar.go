@@ -23,6 +23,9 @@ import (
 // what an index cannot (facility type, practice setting, custodian,
 // confidentiality, language) and the document type when the row has none.
 
+// specialtyValueSet is the value set of an author's specialty.
+const specialtyValueSet = "JDV_J01"
+
 // rpps is the OID of the national health professional identifiers (RPPS
 // numbers prefixed with 8, ADELI with 0).
 const rpps = "urn:oid:1.2.250.1.71.4.2.1"
@@ -73,8 +76,10 @@ type sidecarJSON struct {
 }
 
 // rowSidecar returns the sidecar a PDF takes from its index row r and the
-// run's profile p (nil for none), as JSON.
-func rowSidecar(r IndexRow, p *docbridge.Profile) []byte {
+// run's profile p (nil for none), as JSON. codeSystem, when not nil, gives
+// the code system of the profile author's specialty (a JDV_J01 code), which
+// the converter does not look up.
+func rowSidecar(r IndexRow, p *docbridge.Profile, codeSystem func(valueSet, code string) string) []byte {
 	idx := "index:" + strconv.Itoa(r.Line)
 	prof := ""
 	if p != nil {
@@ -122,8 +127,11 @@ func rowSidecar(r IndexRow, p *docbridge.Profile) []byte {
 		s.Provenance["authors"] = idx
 	case p != nil && p.Author != nil && (p.Author.ID != "" || p.Author.Name != ""):
 		a := sideAuthor{ID: p.Author.ID, System: systemOf(p.Author.ID, rpps), Name: p.Author.Name, Organization: custodian}
-		if p.Author.Specialty != "" {
-			a.Specialty = &sideCoding{Code: p.Author.Specialty}
+		if c := p.Author.Specialty; c != "" {
+			a.Specialty = &sideCoding{Code: c}
+			if codeSystem != nil {
+				a.Specialty.System = codeSystem(specialtyValueSet, c)
+			}
 		}
 		s.Authors = []sideAuthor{a}
 		s.Provenance["authors"] = prof

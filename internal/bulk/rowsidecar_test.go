@@ -28,6 +28,14 @@ var practice = &docbridge.Profile{
 var samplePatient = docbridge.Patient{INS: "285047505612322", INSSystem: "urn:oid:1.2.250.1.213.1.4.10", BirthName: "DOCBRIDGE-TEST",
 	FirstNames: []string{"CAMILLE", "MARIE-ANNE"}, BirthDate: "1985-04-17", Sex: "F", BirthPlace: "75056"}
 
+// specialtySystem is the code system of the test profile's specialty.
+func specialtySystem(vs, code string) string {
+	if vs == "JDV_J01" && code == "G15_10/SM54" {
+		return "urn:oid:1.2.250.1.213.1.1.4.5"
+	}
+	return ""
+}
+
 func realConverter(t *testing.T) Converter {
 	t.Helper()
 	maps, err := mappings.Load("")
@@ -82,8 +90,8 @@ func TestRowSidecar(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			side := rowSidecar(tt.row, tt.profile)
-			if !bytes.Equal(side, rowSidecar(tt.row, tt.profile)) {
+			side := rowSidecar(tt.row, tt.profile, specialtySystem)
+			if !bytes.Equal(side, rowSidecar(tt.row, tt.profile, specialtySystem)) {
 				t.Fatal("rowSidecar is not deterministic")
 			}
 			_, docs, err := conv(samplePDF(t), docbridge.Origin{Name: "a.pdf", Sidecar: side})
@@ -111,7 +119,10 @@ func TestRowSidecar(t *testing.T) {
 			}
 			if tt.author != "" {
 				if len(d.Authors) != 1 || d.Authors[0].ID != tt.author {
-					t.Errorf("authors = %+v, want one with id %s", d.Authors, tt.author)
+					t.Fatalf("authors = %+v, want one with id %s", d.Authors, tt.author)
+				}
+				if a := d.Authors[0]; a.ID == practice.Author.ID && (a.Specialty == nil || a.Specialty.System != "urn:oid:1.2.250.1.213.1.1.4.5") {
+					t.Errorf("the profile author's specialty = %+v, want G15_10/SM54 in its system", a.Specialty)
 				}
 				if d.FacilityType.Code != "SA07" || d.PracticeSetting.Code != "AMBULATOIRE" || d.Custodian == nil || d.Custodian.ID != "1999999902" {
 					t.Errorf("facility %v, setting %v, custodian %+v: want the profile's", d.FacilityType, d.PracticeSetting, d.Custodian)
@@ -121,7 +132,7 @@ func TestRowSidecar(t *testing.T) {
 	}
 	changed := row
 	changed.Title = "Consultation (corrigé)"
-	if bytes.Equal(rowSidecar(row, practice), rowSidecar(changed, practice)) {
+	if bytes.Equal(rowSidecar(row, practice, nil), rowSidecar(changed, practice, nil)) {
 		t.Error("a changed row gives the same sidecar: a rerun would not see it")
 	}
 }
@@ -219,7 +230,7 @@ func TestRowSidecarLocalType(t *testing.T) {
 	}
 	row := IndexRow{Line: 3, Patient: samplePatient, Type: docbridge.Coding{System: "1.2.250.1.999.1", Code: "CONSULT"}, Creation: "2019-03-15"}
 	pdf := samplePDF(t)
-	_, docs, err := convert.ConvertOrigin(bytes.NewReader(pdf), int64(len(pdf)), docbridge.Origin{Name: "a.pdf", Sidecar: rowSidecar(row, practice)},
+	_, docs, err := convert.ConvertOrigin(bytes.NewReader(pdf), int64(len(pdf)), docbridge.Origin{Name: "a.pdf", Sidecar: rowSidecar(row, practice, nil)},
 		convert.Options{Mappings: maps})
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("convert = %d documents, %v", len(docs), err)
