@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,6 +99,9 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer b.Close()
+	if why := invitationLinkProblem(b.invitation().PairingURL); why != "" {
+		fmt.Fprintf(stderr, "docbridge bulk: warning: %s\n", why)
+	}
 	o := bulk.Options{
 		Root: dir, Index: *f.index, IndexCharset: charset, Profile: b.profile, ProfileFile: *f.profile,
 		ScratchDir: filepath.Join(b.cfg.Data, "bulk-scratch"), Concurrency: *f.concurrency,
@@ -136,6 +141,24 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errProblems
 	}
 	return nil
+}
+
+// invitationLinkProblem says why the invitations' pairing link will not
+// work for patients ("" when it may): none configured, or a loopback
+// address only this machine reaches.
+func invitationLinkProblem(link string) string {
+	if link == "" {
+		return "no pairing.public_url: the invitations carry no pairing link and ask patients to contact the practice"
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return "pairing.public_url is not a URL: the invitations' link will not work"
+	}
+	h := u.Hostname()
+	if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return "pairing.public_url names this machine only (" + h + "): set it to the address patients' browsers use, or the invitations' link will not work"
+	}
+	return ""
 }
 
 // parseInterspersed parses flags before and after the one positional

@@ -92,6 +92,19 @@ func TestMemberSystem(t *testing.T) {
 	}
 }
 
+func TestInvitationLinkProblem(t *testing.T) {
+	for link, want := range map[string]string{
+		"https://cabinet.example/docbridge/start": "",
+		"http://127.0.0.1:8444/start":             "this machine only",
+		"http://localhost/start":                  "this machine only",
+		"":                                        "no pairing.public_url",
+	} {
+		if got := invitationLinkProblem(link); (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("invitationLinkProblem(%q) = %q, want %q", link, got, want)
+		}
+	}
+}
+
 // TestBulkIndexUsageErrors checks that an index the command cannot take
 // as a whole is a usage error (exit 2) that says what to do.
 func TestBulkIndexUsageErrors(t *testing.T) {
