@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +23,8 @@ type bulkFlags struct {
 	report      *string
 	reportDir   *string
 	index       *string
+	charset     *string
+	profile     *string
 	mes         *string
 	environment *string
 	rate        *float64
@@ -32,18 +36,26 @@ type bulkFlags struct {
 }
 
 const bulkSynopsis = `bulk DIR [--dry-run] [--report FILE | --report-dir DIR] [-c FILE | --data DIR [--mes URL] [--environment test]]
-              [--index FILE] [--rate N] [--concurrency N] [--wait D]
+              [--index FILE [--index-charset utf-8|windows-1252]] [--profile FILE]
+              [--rate N] [--concurrency N] [--wait D]
 
 Backfills a whole archive: every file under DIR, recursively. A PDF takes its metadata from
-its sidecar (X.json, X.yaml or X.yml beside X.pdf, else X.pdf.json, X.pdf.yaml or X.pdf.yml)
-or from its file name. --dry-run says what would happen and sends nothing; without it, each
-file goes through the durable pipeline and the command waits until every document has
-settled, then reports. Running it again after an interruption continues where it stopped;
-nothing is sent twice.
+its sidecar (X.json, X.yaml or X.yml beside X.pdf, else X.pdf.json, X.pdf.yaml or X.pdf.yml),
+else from its row of the CSV index (DIR/index.csv by default: file, ins, birth_name,
+first_names, birth_date, sex, birth_place, type_code, creation; optional ins_system,
+type_system, title, author_id, author_name; French names accepted), else from its file name.
+--profile FILE gives, in YAML, what the practice's files cannot say (facility_type,
+practice_setting, custodian, author, confidentiality, language, document_type); it never
+overrides what a file or its index row says. --dry-run says what would happen and sends
+nothing; without it, each file goes through the durable pipeline and the command waits until
+every document has settled, then reports. Running it again continues where it stopped,
+converts again the files whose sidecar or index row changed, and sends nothing twice.
 
 Reports (0600, they hold patient data): --report FILE writes FILE as .html, .json or .csv
-and FILE-invitations.csv beside it; --report-dir DIR writes report.html, report.json,
-report.csv and invitations.csv; by default they go to DATA/bulk-reports/MODE-TIME/.
+and FILE-invitations.csv, .html and .pdf beside it; --report-dir DIR writes report.html,
+report.json, report.csv, invitations.csv, invitations.html and invitations.pdf (one printable
+letter per patient without a pairing, with the pairing link of pairing.public_url and its QR
+code); by default they go to DATA/bulk-reports/MODE-TIME/.
 Exit status: 0 when everything goes (or would go) through or waits for a pairing, 1 when
 something is refused, unreadable, in review or still pending, 2 on a usage error.`
 
@@ -56,6 +68,8 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		report:      fset.String("report", "", "write the report to `FILE` (.html, .json or .csv) and FILE-invitations.csv"),
 		reportDir:   fset.String("report-dir", "", "write report.html, report.json, report.csv and invitations.csv into `DIR`"),
 		index:       fset.String("index", "", "the CSV index `FILE` (default DIR/index.csv when present; - for none)"),
+		charset:     fset.String("index-charset", "", "the index's character set: utf-8 or windows-1252 (default: detect)"),
+		profile:     fset.String("profile", "", "the practice profile `FILE` (YAML): physician and practice for every document of the run"),
 		mes:         fset.String("mes", "", "the MES Documents API base `URL` (overrides the configuration's)"),
 		environment: fset.String("environment", "", "production or test (with --data; default production)"),
 		rate:        fset.Float64("rate", 5, "deliver at most `N` documents per second to MES (0: no limit)"),
@@ -76,15 +90,25 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *f.report != "" && *f.reportDir != "" {
 		return usageErrorf("bulk: give --report or --report-dir, not both")
 	}
+	charset, err := bulk.ParseCharset(*f.charset)
+	if err != nil {
+		return usageErrorf("bulk: %v", err)
+	}
 	b, err := openBulk(ctx, f, stderr)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
+	if why := invitationLinkProblem(b.invitation().PairingURL); why != "" {
+		fmt.Fprintf(stderr, "docbridge bulk: warning: %s\n", why)
+	}
 	o := bulk.Options{
-		Root: dir, Index: *f.index, ScratchDir: filepath.Join(b.cfg.Data, "bulk-scratch"), Concurrency: *f.concurrency,
+		Root: dir, Index: *f.index, IndexCharset: charset, Profile: b.profile, ProfileFile: *f.profile,
+		ScratchDir: filepath.Join(b.cfg.Data, "bulk-scratch"), Concurrency: *f.concurrency,
 		Convert: b.convert, Check: b.check, Match: b.matcher,
 		Progress: stderr, Terminal: writerIsTerminal(stderr), ProgressEvery: *f.every,
+		Invitation: b.invitation(),
+		CodeSystem: func(vs, code string) string { return memberSystem(b.co.Mappings, vs, code) },
 	}
 	var res *bulk.Result
 	if *f.dryRun {
@@ -100,6 +124,10 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return errProblems
 	}
+	var ie *bulk.IndexError
+	if errors.As(err, &ie) {
+		return usageErrorf("bulk %s: index: %s", dir, ie.Msg)
+	}
 	if err != nil {
 		return fmt.Errorf("bulk %s: %w", dir, err)
 	}
@@ -113,6 +141,24 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errProblems
 	}
 	return nil
+}
+
+// invitationLinkProblem says why the invitations' pairing link will not
+// work for patients ("" when it may): none configured, or a loopback
+// address only this machine reaches.
+func invitationLinkProblem(link string) string {
+	if link == "" {
+		return "no pairing.public_url: the invitations carry no pairing link and ask patients to contact the practice"
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return "pairing.public_url is not a URL: the invitations' link will not work"
+	}
+	h := u.Hostname()
+	if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return "pairing.public_url names this machine only (" + h + "): set it to the address patients' browsers use, or the invitations' link will not work"
+	}
+	return ""
 }
 
 // parseInterspersed parses flags before and after the one positional
@@ -166,6 +212,9 @@ func printBulkSummary(w io.Writer, s *bulk.Summary, where string) {
 	fmt.Fprintf(w, "patients: %d with a pairing, %d without (invitations)\n", s.Patients.Paired, s.Patients.Unpaired)
 	if ix := s.Index; ix != nil {
 		fmt.Fprintf(w, "index: %d rows, %d invalid, %d files without a row, %d rows without a file\n", ix.Rows, ix.Invalid, ix.FilesWithoutRow, ix.RowsWithoutFile)
+	}
+	if s.Disagreements > 0 {
+		fmt.Fprintf(w, "%d items ended otherwise than the dry run said when the run took their file: the report says why for each\n", s.Disagreements)
 	}
 	if s.Mode == "run" && !s.Complete {
 		fmt.Fprintln(w, "not every document had settled when the wait ended: run the same command again to continue")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -34,6 +35,8 @@ type bulkApp struct {
 	matcher *identity.Matcher
 	rate    float64
 	burst   int
+	// profile is the run's practice profile (--profile), nil for none.
+	profile *docbridge.Profile
 }
 
 func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, error) {
@@ -75,22 +78,55 @@ func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, err
 	if err != nil {
 		return nil, err
 	}
+	var prof *docbridge.Profile
+	if *f.profile != "" {
+		if prof, err = loadBulkProfile(*f.profile, maps); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	return &bulkApp{
 		cfg: cfg, log: log, st: st, co: convertOptions(cfg, maps, loc), check: bulk.Checker(newChecker(cfg)),
 		matcher: &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
-		rate:    *f.rate, burst: *f.burst,
+		rate:    *f.rate, burst: *f.burst, profile: prof,
 	}, nil
+}
+
+// invitation is what the invitations show: the pairing endpoint of the
+// configuration (pairing.public_url + "/start"), the service's name and
+// the practice of the profile.
+func (b *bulkApp) invitation() bulk.Invitation {
+	inv := bulk.Invitation{Service: b.cfg.Pairing.ServiceName}
+	if u := b.cfg.Pairing.PublicURL; u != "" {
+		inv.PairingURL = strings.TrimSuffix(u, "/") + "/start"
+	}
+	if b.profile != nil && b.profile.Custodian != nil {
+		inv.Practice = b.profile.Custodian.Name
+	}
+	return inv
+}
+
+// profiles are the source profiles of the run: the run's profile
+// (--profile), selected for the bulk intake and listed first so that it
+// wins over a configured profile as specific, then the configuration's.
+// The converters fill from the chosen one what a file leaves empty.
+func (b *bulkApp) profiles() docbridge.Profiles {
+	if b.profile == nil {
+		return b.cfg.Profiles
+	}
+	p := *b.profile
+	p.When = docbridge.ProfileSelector{Intake: bulk.Intake}
+	return append(docbridge.Profiles{p}, b.cfg.Profiles...)
 }
 
 // Close closes the store.
 func (b *bulkApp) Close() error { return b.st.Close() }
 
 // convert is the dry run's converter: the pipeline's, with the file's
-// origin (its name and a PDF's sidecar) as the daemon gives a stored one,
-// and the configuration's source profiles for the bulk intake, as the
-// real run's pipeline applies them.
+// origin (its name, a PDF's sidecar) and the source profiles of the bulk
+// intake (profiles), as the run's pipeline gives a stored one.
 func (b *bulkApp) convert(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
-	origin.Intake, origin.Profiles = bulk.Intake, b.cfg.Profiles
+	origin.Intake, origin.Profiles = bulk.Intake, b.profiles()
 	return convert.ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, b.co)
 }
 
@@ -106,7 +142,7 @@ func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (
 	pipe := pipeline.New(pipeline.Options{
 		Store:     b.st,
 		Converter: newConverter(b.co),
-		Profiles:  b.cfg.Profiles,
+		Profiles:  b.profiles(),
 		Checker:   pipeline.Checker(b.check),
 		Matcher:   b.matcher,
 		Sender:    limitedSender{next: client, lim: bulk.NewLimiter(b.rate, b.burst)},

@@ -72,6 +72,12 @@ func (b *builder) fromSidecar(s *Sidecar) {
 		d.LegalAuthenticator = &a
 	}
 	d.Custodian = organization(s.Custodian)
+	for field, from := range s.Provenance {
+		if d.Provenance == nil {
+			d.Provenance = map[string]string{}
+		}
+		d.Provenance[field] = from
+	}
 }
 
 // identity reads uniqueId, action, replaces, setId and versionNumber.

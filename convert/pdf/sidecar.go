@@ -59,6 +59,10 @@ type Sidecar struct {
 	Authors        []Author      `json:"authors" yaml:"authors"`
 	LegalAuth      *Author       `json:"legalAuthenticator" yaml:"legalAuthenticator"`
 	Custodian      *Organization `json:"custodian" yaml:"custodian"`
+	// Provenance names the fields of this sidecar that a tool filled from
+	// another source (a bulk run writes "index:<line>" and
+	// "profile:<name>"); it is copied into Document.Provenance.
+	Provenance map[string]string `json:"provenance" yaml:"provenance"`
 }
 
 // Coding is a coding of a sidecar: an object or a bare code.

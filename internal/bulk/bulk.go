@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -38,8 +39,24 @@ type Matcher interface {
 type Options struct {
 	Root string // the archive directory
 	// Index is the CSV index; "" means Root/index.csv when it exists, and
-	// "-" means none.
-	Index string
+	// "-" means none. IndexCharset is its character set: CharsetAuto
+	// (""), CharsetUTF8 or CharsetWindows1252.
+	Index        string
+	IndexCharset string
+	// Profile is the run's practice profile, nil for none: it fills the
+	// sidecars the index gives PDFs (see rowSidecar) and goes to the
+	// converter as the origin's only profile for every other file.
+	Profile *docbridge.Profile
+	// ProfileFile is the file Profile was read from: when it lies in the
+	// archive, it is not an input.
+	ProfileFile string
+	// CodeSystem returns the code system of a code of a national value set
+	// ("JDV_J01"), "" when unknown; nil leaves the profile author's
+	// specialty without its system.
+	CodeSystem func(valueSet, code string) string
+	// Invitation says what the invitations of the patients without a
+	// pairing show (see WriteInvitationsHTML).
+	Invitation Invitation
 	// ScratchDir is where the temporary database goes (it holds patient
 	// data); "" means the system's temporary directory.
 	ScratchDir  string
@@ -57,9 +74,10 @@ type Options struct {
 // Result is a finished dry run or run: its Summary, and the detail rows a
 // report streams. The caller must Close it.
 type Result struct {
-	Summary *Summary
-	s       *scratch
-	err     error // of the last Refusals or Invitees
+	Summary    *Summary
+	invitation Invitation
+	s          *scratch
+	err        error // of the last Refusals, Documents or Invitees
 }
 
 // Close removes the temporary database.
@@ -68,7 +86,8 @@ func (r *Result) Close() error { return r.s.Close() }
 // engine is the state of one DryRun or Run.
 type engine struct {
 	o     Options
-	index string // resolved index path, "" for none
+	index string   // resolved index path, "" for none
+	skip  []string // the run's own files: the index, the profile
 	s     *scratch
 	sum   *Summary
 	prog  *progress
@@ -96,6 +115,12 @@ func newEngine(ctx context.Context, o Options, mode string) (*engine, error) {
 	case exists(filepath.Join(root, "index.csv")):
 		e.index = filepath.Join(root, "index.csv")
 	}
+	e.skip = []string{e.index}
+	if o.ProfileFile != "" {
+		if p, err := filepath.Abs(o.ProfileFile); err == nil {
+			e.skip = append(e.skip, p)
+		}
+	}
 	if e.s, err = openScratch(ctx, o.ScratchDir); err != nil {
 		return nil, err
 	}
@@ -111,13 +136,13 @@ func (e *engine) loadIndex(ctx context.Context) error {
 	}
 	f, err := os.Open(e.index)
 	if err != nil {
-		return fmt.Errorf("open index: %w", err)
+		return &IndexError{Msg: "the index cannot be opened: " + ioCause(err)}
 	}
 	defer f.Close()
 	is := &IndexSummary{File: e.index}
 	e.sum.Index = is
 	name := filepath.Base(e.index)
-	err = ReadIndex(f, func(r IndexRow) error {
+	err = ReadIndex(f, e.o.IndexCharset, func(r IndexRow) error {
 		is.Rows++
 		if len(r.Problems) == 0 && e.o.Check != nil {
 			for _, p := range e.o.Check(&docbridge.Document{Patient: r.Patient}) {
@@ -128,7 +153,7 @@ func (e *engine) loadIndex(ctx context.Context) error {
 			}
 		}
 		if len(r.Problems) == 0 {
-			ok, err := e.s.addIndexRow(ctx, r)
+			ok, err := e.s.addIndexRow(ctx, r, rowSidecar(r, e.o.Profile, e.o.CodeSystem))
 			if err != nil || ok {
 				return err
 			}
@@ -146,7 +171,7 @@ func (e *engine) loadIndex(ctx context.Context) error {
 // each walks the archive and calls fn for every file on o.Concurrency
 // workers, counting progress.
 func (e *engine) each(ctx context.Context, fn func(ctx context.Context, en entry) error) error {
-	total, err := countFiles(ctx, e.o.Root, e.index)
+	total, err := countFiles(ctx, e.o.Root, e.skip)
 	if err != nil {
 		return fmt.Errorf("walk archive: %w", err)
 	}
@@ -156,7 +181,7 @@ func (e *engine) each(ctx context.Context, fn func(ctx context.Context, en entry
 	work := make(chan entry, e.o.Concurrency)
 	g.Go(func() error {
 		defer close(work)
-		return walk(gctx, e.o.Root, e.index, func() { e.sum.mu.Lock(); e.sum.Sidecars++; e.sum.mu.Unlock() }, func(en entry) error {
+		return walk(gctx, e.o.Root, e.skip, func() { e.sum.mu.Lock(); e.sum.Sidecars++; e.sum.mu.Unlock() }, func(en entry) error {
 			select {
 			case work <- en:
 				return nil
@@ -205,10 +230,14 @@ func (e *engine) read(ctx context.Context, en entry) ([]byte, *Item, error) {
 }
 
 // origin is what the converter knows of a file besides its bytes: its
-// base name and, for a PDF, its sidecar's bytes. A sidecar that cannot be
-// taken (too large, empty, unreadable) comes back as the file's item.
-func origin(en entry) (docbridge.Origin, *Item) {
-	o := docbridge.Origin{Name: path.Base(en.rel)}
+// base name, the run's profile and, for a PDF, its sidecar file's bytes. A
+// sidecar that cannot be taken (too large, empty, unreadable) comes back
+// as the file's item.
+func (e *engine) origin(en entry) (docbridge.Origin, *Item) {
+	o := docbridge.Origin{Name: path.Base(en.rel), Intake: Intake}
+	if e.o.Profile != nil {
+		o.Profiles = docbridge.Profiles{*e.o.Profile}
+	}
 	side := sidecarOf(en.abs)
 	if side == "" {
 		return o, nil
@@ -224,6 +253,9 @@ func origin(en entry) (docbridge.Origin, *Item) {
 // record counts an item in the summary and keeps its detail rows; idxINS
 // is the INS of the file's index row ("" when none).
 func (e *engine) record(ctx context.Context, it Item, idxINS string) error {
+	if e.sum.Index != nil && idxINS == "" && it.Doc == nil && it.Reason == docbridge.MissingMetadata && isPDFName(it.Path) {
+		it.Message += "; the index has no row for it either: add its row to the index (or a sidecar beside it), then run the same command again"
+	}
 	e.sum.add(it)
 	if it.Outcome.Listed() {
 		if err := e.s.addRefusal(ctx, it.Path, it.Outcome, it.Reason, it.Message); err != nil {
@@ -232,6 +264,14 @@ func (e *engine) record(ctx context.Context, it Item, idxINS string) error {
 	}
 	if it.Doc == nil {
 		return nil
+	}
+	prov := ""
+	if len(it.Doc.Provenance) > 0 {
+		b, _ := json.Marshal(it.Doc.Provenance) // a map of strings always encodes
+		prov = string(b)
+	}
+	if err := e.s.addDocument(ctx, it, prov); err != nil {
+		return err
 	}
 	if idxINS != "" && it.Doc.Patient.INS != "" && idxINS != it.Doc.Patient.INS {
 		e.sum.mu.Lock()
@@ -244,20 +284,28 @@ func (e *engine) record(ctx context.Context, it Item, idxINS string) error {
 	return nil
 }
 
-// joinIndex marks the file's index row as joined and returns its INS.
-func (e *engine) joinIndex(ctx context.Context, rel string) (string, error) {
+// joined is a file's row of the index: its INS, its line (0 when the file
+// has none) and the sidecar it gives a PDF (see rowSidecar).
+type joined struct {
+	ins     string
+	line    int
+	sidecar []byte
+}
+
+// joinIndex marks the file's index row as joined and returns it.
+func (e *engine) joinIndex(ctx context.Context, rel string) (joined, error) {
 	if e.sum.Index == nil {
-		return "", nil
+		return joined{}, nil
 	}
-	ins, ok, err := e.s.markIndexed(ctx, rel)
+	j, err := e.s.markIndexed(ctx, rel)
 	e.sum.mu.Lock()
-	if ok {
+	if j.line > 0 {
 		e.sum.Index.Joined++
 	} else {
 		e.sum.Index.FilesWithoutRow++
 	}
 	e.sum.mu.Unlock()
-	return ins, err
+	return j, err
 }
 
 // finish lists the index rows no file joined, counts patients and closes
@@ -283,5 +331,5 @@ func (e *engine) finish(ctx context.Context) (*Result, error) {
 	}
 	p.Unpaired = p.Total - p.Paired
 	e.sum.finish(time.Now().UTC())
-	return &Result{Summary: e.sum, s: e.s}, nil
+	return &Result{Summary: e.sum, invitation: e.o.Invitation, s: e.s}, nil
 }

@@ -6,7 +6,9 @@
 // PDF or anything else, which is refused with its reason. A file that
 // cannot be read (a dangling link, an I/O error, no permission) is an
 // Unreadable outcome in the report, never skipped. An optional CSV index
-// (see ReadIndex) is validated and joined to the files.
+// (see ReadIndex: English or French headers, ',' or ';', UTF-8 or
+// Windows-1252) is validated and joined to the files; the index file and
+// the profile file are not inputs.
 //
 // A PDF is converted with its origin, as the daemon converts a dropped
 // one: its base name (for mappings' filename patterns) and its sidecar.
@@ -17,17 +19,23 @@
 // or X.pdf.yml. The sidecar a PDF takes is not an input of its own (it is
 // counted in Summary.Sidecars); any other candidate is. A sidecar over
 // docbridge.MaxSidecar or empty fails its PDF (too-large, malformed); one
-// that cannot be read makes its PDF unreadable. A PDF with neither sidecar
-// nor a name a pattern matches fails with missing-metadata. The CSV index
-// does not stand in for a sidecar: its columns (patient and type) lack
-// what a PDF needs besides (creation, facility type, practice setting,
-// author).
+// that cannot be read makes its PDF unreadable. A PDF without a sidecar
+// file but with a row in the index takes the row, with the run's practice
+// profile (Options.Profile), as its sidecar (see rowSidecar), which the
+// run stores with the input as Envelope.Sidecar. A PDF with both keeps its
+// sidecar file, unless the two name the patient differently: it then
+// stops in review (identity-mismatch) before conversion. A PDF with
+// neither sidecar, row nor a name a pattern matches fails with
+// missing-metadata. Every file is converted with the run's profile as its
+// origin's only profile.
 //
 // DryRun converts, checks and matches every file against the store's
 // pairings without writing to the store or contacting MES, and says what
 // would happen. Run hands each file to a docbridge.Sink (the durable
-// pipeline), which deduplicates identical bytes: running it again after an
-// interruption continues where it stopped and sends nothing twice. Run then
+// pipeline), which deduplicates identical inputs: running it again after
+// an interruption continues where it stopped and sends nothing twice, and
+// a file whose sidecar or index row changed is a new input, converted
+// again. Run then
 // waits until every document has settled and reads the final states from
 // the store.
 //

@@ -37,26 +37,19 @@ func (e *engine) dryRun(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	err := e.each(ctx, func(ctx context.Context, en entry) error {
-		idxINS, err := e.joinIndex(ctx, en.rel)
-		if err != nil {
-			return err
-		}
-		raw, it, err := e.read(ctx, en)
+		t, it, err := e.take(ctx, en)
 		if err != nil || it != nil {
 			if it != nil {
-				err = e.record(ctx, *it, idxINS)
+				err = e.record(ctx, *it, t.row.ins)
 			}
 			return err
 		}
-		org, it := origin(en)
-		if it != nil {
-			return e.record(ctx, *it, idxINS)
-		}
-		for _, it := range e.evaluate(ctx, en.rel, raw, org) {
+		for _, it := range e.evaluate(ctx, en.rel, t.raw, t.org) {
 			if it.Outcome == "" {
 				return fmt.Errorf("match a document: %s", it.Message)
 			}
-			if err := e.record(ctx, it, idxINS); err != nil {
+			it.Message = joinNote(it.Message, t.note)
+			if err := e.record(ctx, it, t.row.ins); err != nil {
 				return err
 			}
 		}

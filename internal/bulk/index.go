@@ -14,56 +14,84 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
-// The CSV index, for archives exported by practice software, maps each file
-// to its patient and document type. Its first line is a header naming the
-// columns, in any order; columns it does not know are ignored. The
-// delimiter is ',' or ';' (as the header uses); the file is UTF-8, with or
-// without a byte order mark.
+// The CSV index, as practice software exports an archive, gives each file
+// its patient and its metadata. Its first line is a header naming the
+// columns, in any order, in English or French (headers compare without
+// case, accents or spaces: "Nom de naissance" is nom_naissance is
+// birth_name); columns it does not know are ignored. The delimiter is ','
+// or ';' (as the header uses); the file is UTF-8, with or without a byte
+// order mark, or Windows-1252 (detected, or named by the caller).
 //
-//	file         the file's path relative to the archive root ('/' or '\')   required
-//	ins          the patient's INS (15 digits)                                required column
-//	ins_system   the INS OID, with or without "urn:oid:"                      required column
-//	birth_name   birth name                                                   required column
-//	first_names  birth first names, space-separated                           required column
-//	birth_date   YYYY-MM-DD (or DD/MM/YYYY)                                   required column
-//	sex          M, F or U                                                    required column
-//	birth_place  INSEE code of the birthplace                                 required column
-//	type_code    the document type code (LOINC)                               required column
-//	type_system  the type's code system; default http://loinc.org             optional
+//	file         fichier          the file's path relative to the archive root ('/' or '\')   required
+//	ins          ins              the patient's INS (15 characters)                            required
+//	ins_system   oid_ins          the INS OID, with or without "urn:oid:"; default NIR          optional
+//	birth_name   nom_naissance    birth name                                                   required
+//	first_names  prenoms          birth first names, space-separated                           required
+//	birth_date   date_naissance   YYYY-MM-DD or DD/MM/YYYY                                     required
+//	sex          sexe             M, F or U                                                    required
+//	birth_place  lieu_naissance   INSEE code of the birthplace (code_insee_naissance)          required
+//	type_code    code_type        the document type: a JDV_J07 code or a local code            required
+//	type_system  systeme_type     the type's code system; default http://loinc.org             optional
+//	creation     date_creation    YYYY-MM-DD, DD/MM/YYYY, either with a time, or ISO 8601      required
+//	title        titre            the document's title                                         optional
+//	author_id    auteur_rpps      the author's RPPS id (else the profile's author)             optional
+//	author_name  auteur_nom       the author's name                                            optional
 //
-// The index is validated, joined to the files (files without a row, rows
-// without a file) and cross-checked against the INS each document
-// carries. It fills no metadata: CDA, HL7 v2 and FHIR carry their own, and
-// a PDF takes its metadata from its sidecar or its file name only — a row
-// gives its patient and type, not the creation time, facility type,
-// practice setting and author a PDF needs besides.
+// A required column's cell may still be empty: what the document then
+// lacks becomes its problem (missing-trait, missing-metadata). The row of a
+// PDF without a sidecar file becomes its sidecar (see rowSidecar); the row
+// of any other file is cross-checked against what the file says.
 
-// IndexColumns are the required columns of the CSV index, in the order
-// docbridge writes them.
-var IndexColumns = []string{"file", "ins", "ins_system", "birth_name", "first_names", "birth_date", "sex", "birth_place", "type_code"}
+// DefaultINSSystem is the INS OID of a row that gives none: the NIR's.
+const DefaultINSSystem = "urn:oid:1.2.250.1.213.1.4.8"
 
 // IndexRow is one row of the CSV index. Problems lists what is wrong with
 // it (no patient data in them); a row with problems is not joined.
 type IndexRow struct {
-	Line     int    // 1-based line of the row in the file
-	File     string // cleaned, slash-separated, relative
-	Patient  docbridge.Patient
-	Type     docbridge.Coding
-	Problems []string
+	Line       int    // 1-based line of the row in the file
+	File       string // cleaned, slash-separated, relative
+	Patient    docbridge.Patient
+	Type       docbridge.Coding
+	Creation   string // ISO 8601: a date, or a date and time (offset only when the index gives one)
+	Title      string
+	AuthorID   string
+	AuthorName string
+	Problems   []string
 }
 
 var (
-	isoDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-	frDate  = regexp.MustCompile(`^(\d{2})/(\d{2})/(\d{4})$`)
+	isoDate   = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	frDate    = regexp.MustCompile(`^(\d{2})/(\d{2})/(\d{4})$`)
+	isoTime   = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$`)
+	frTime    = regexp.MustCompile(`^(\d{2})/(\d{2})/(\d{4})[ T](\d{2}):(\d{2})(?::(\d{2}))?$`)
+	utf8BOM   = []byte{0xEF, 0xBB, 0xBF}
+	errNoData = errors.New("the index is empty: its first line must be the header")
 )
 
 // ReadIndex reads a CSV index from r and calls fn for each data row, in
-// order, problems included. It returns an error wrapping the cause when the
-// header lacks a required column or the CSV cannot be read, or fn's error.
-// It holds one row at a time.
-func ReadIndex(r io.Reader, fn func(IndexRow) error) error {
-	br := bufio.NewReader(r)
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+// order, problems included. charset is CharsetAuto, CharsetUTF8 or
+// CharsetWindows1252; for the first two, r is read once to check (or
+// detect) the character set, then again from its start. It returns an
+// *IndexError when the index as a whole cannot be taken (the header lacks
+// a required column, the character set is not the one given or cannot be
+// detected), an error wrapping the cause when r or the CSV cannot be read,
+// or fn's error. It holds one row at a time.
+func ReadIndex(r io.ReadSeeker, charset string, fn func(IndexRow) error) error {
+	if charset != CharsetWindows1252 {
+		got, err := detectCharset(r)
+		if err != nil {
+			return err
+		}
+		if charset == CharsetUTF8 && got != CharsetUTF8 {
+			return &IndexError{Msg: "the index is not valid UTF-8 (it reads as Windows-1252): give --index-charset windows-1252, or leave it out to detect"}
+		}
+		charset = got
+		if _, err := r.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("read index: %w", err)
+		}
+	}
+	br := bufio.NewReader(decodeIndex(r, charset))
+	if b, _ := br.Peek(3); bytes.Equal(b, utf8BOM) {
 		br.Discard(3)
 	}
 	first, _ := br.Peek(4096)
@@ -77,22 +105,17 @@ func ReadIndex(r io.Reader, fn func(IndexRow) error) error {
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
-	if err != nil {
+	switch {
+	case errors.Is(err, io.EOF):
+		return &IndexError{Msg: errNoData.Error()}
+	case err != nil:
 		return fmt.Errorf("read index header: %w", err)
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
+	col, err := indexHeader(header)
+	if err != nil {
+		return err
 	}
-	var missing []string
-	for _, c := range IndexColumns {
-		if _, ok := col[c]; !ok {
-			missing = append(missing, c)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("read index header: missing column(s) %s", strings.Join(missing, ", "))
-	}
+	width := len(header)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -102,14 +125,14 @@ func ReadIndex(r io.Reader, fn func(IndexRow) error) error {
 			return fmt.Errorf("read index: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
-		if err := fn(parseRow(line, rec, col)); err != nil {
+		if err := fn(parseRow(line, rec, col, width)); err != nil {
 			return err
 		}
 	}
 }
 
 // parseRow checks one record; it keeps no reference to rec.
-func parseRow(line int, rec []string, col map[string]int) IndexRow {
+func parseRow(line int, rec []string, col map[string]int, width int) IndexRow {
 	get := func(name string) string {
 		i, ok := col[name]
 		if !ok || i >= len(rec) {
@@ -119,8 +142,8 @@ func parseRow(line int, rec []string, col map[string]int) IndexRow {
 	}
 	row := IndexRow{Line: line}
 	bad := func(format string, args ...any) { row.Problems = append(row.Problems, fmt.Sprintf(format, args...)) }
-	if len(rec) < len(col) {
-		bad("the row has %d fields, the header %d", len(rec), len(col))
+	if len(rec) < width {
+		bad("the row has %d fields, the header %d", len(rec), width)
 	}
 	f := strings.ReplaceAll(get("file"), `\`, "/")
 	switch {
@@ -137,10 +160,13 @@ func parseRow(line int, rec []string, col map[string]int) IndexRow {
 	row.File = f
 	p := docbridge.Patient{INS: get("ins"), BirthName: get("birth_name"), FirstNames: strings.Fields(get("first_names")),
 		Sex: strings.ToUpper(get("sex")), BirthPlace: get("birth_place")}
-	if sys := get("ins_system"); sys != "" && !strings.HasPrefix(sys, "urn:oid:") {
-		p.INSSystem = "urn:oid:" + sys
-	} else {
+	switch sys := get("ins_system"); {
+	case sys == "":
+		p.INSSystem = DefaultINSSystem
+	case strings.HasPrefix(sys, "urn:oid:"):
 		p.INSSystem = sys
+	default:
+		p.INSSystem = "urn:oid:" + sys
 	}
 	switch d := get("birth_date"); {
 	case d == "" || isoDate.MatchString(d):
@@ -161,5 +187,33 @@ func parseRow(line int, rec []string, col map[string]int) IndexRow {
 	if row.Type.System == "" {
 		row.Type.System = "http://loinc.org"
 	}
+	var ok bool
+	if row.Creation, ok = isoCreation(get("creation")); !ok {
+		bad("creation is not a date (YYYY-MM-DD or DD/MM/YYYY, with an optional time HH:MM[:SS])")
+	}
+	row.Title, row.AuthorID, row.AuthorName = get("title"), get("author_id"), get("author_name")
 	return row
+}
+
+// isoCreation writes a creation date or time of the index in ISO 8601; it
+// reports false for a value in no accepted form. An empty value stays
+// empty.
+func isoCreation(s string) (string, bool) {
+	switch {
+	case s == "", isoDate.MatchString(s):
+		return s, true
+	case isoTime.MatchString(s):
+		return strings.Replace(s, " ", "T", 1), true
+	case frDate.MatchString(s):
+		m := frDate.FindStringSubmatch(s)
+		return m[3] + "-" + m[2] + "-" + m[1], true
+	case frTime.MatchString(s):
+		m := frTime.FindStringSubmatch(s)
+		sec := m[6]
+		if sec == "" {
+			sec = "00"
+		}
+		return fmt.Sprintf("%s-%s-%sT%s:%s:%s", m[3], m[2], m[1], m[4], m[5], sec), true
+	}
+	return "", false
 }

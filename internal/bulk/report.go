@@ -84,6 +84,49 @@ func (r *Result) Invitees(ctx context.Context) iter.Seq[Invitee] {
 	}
 }
 
+// DocumentRow is one document of a report: where it ends (with the
+// message of its reason, and why the run disagrees with the dry run when
+// it does) and which of its fields did not come from the file
+// (Document.Provenance).
+type DocumentRow struct {
+	Path       string            `json:"path"`
+	UniqueID   string            `json:"uniqueId"`
+	Outcome    Outcome           `json:"outcome"`
+	Reason     docbridge.Reason  `json:"reason,omitempty"`
+	Message    string            `json:"message,omitempty"`
+	Provenance map[string]string `json:"provenance,omitempty"`
+}
+
+// Documents streams the documents, by path. A read error stops the
+// sequence and is returned by Err.
+func (r *Result) Documents(ctx context.Context) iter.Seq[DocumentRow] {
+	return func(yield func(DocumentRow) bool) {
+		rows, err := r.s.db.QueryContext(ctx, `SELECT path, unique_id, outcome, reason, message, provenance FROM documents ORDER BY path, id`)
+		if err != nil {
+			r.err = fmt.Errorf("scratch: list documents: %w", err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d DocumentRow
+			var prov string
+			if err := rows.Scan(&d.Path, &d.UniqueID, &d.Outcome, &d.Reason, &d.Message, &prov); err != nil {
+				r.err = fmt.Errorf("scratch: list documents: %w", err)
+				return
+			}
+			if prov != "" {
+				json.Unmarshal([]byte(prov), &d.Provenance) // written by record from a map of strings
+			}
+			if !yield(d) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			r.err = fmt.Errorf("scratch: list documents: %w", err)
+		}
+	}
+}
+
 // Err returns the first error met by Refusals or Invitees, and clears it.
 func (r *Result) Err() error {
 	err := r.err
@@ -91,7 +134,8 @@ func (r *Result) Err() error {
 	return err
 }
 
-// WriteJSON writes {"summary": …, "refusals": [...]}, streaming the refusals.
+// WriteJSON writes {"summary": …, "refusals": [...], "documents": [...]},
+// streaming the refusals and the documents (with their provenance).
 func (r *Result) WriteJSON(ctx context.Context, w io.Writer) error {
 	sum, err := json.MarshalIndent(r.Summary, "  ", "  ")
 	if err != nil {
@@ -101,6 +145,15 @@ func (r *Result) WriteJSON(ctx context.Context, w io.Writer) error {
 	sep := "\n    "
 	for f := range r.Refusals(ctx) {
 		b, _ := json.Marshal(f)
+		if _, err := fmt.Fprintf(w, "%s%s", sep, b); err != nil {
+			return err
+		}
+		sep = ",\n    "
+	}
+	io.WriteString(w, "\n  ],\n  \"documents\": [")
+	sep = "\n    "
+	for d := range r.Documents(ctx) {
+		b, _ := json.Marshal(d)
 		if _, err := fmt.Fprintf(w, "%s%s", sep, b); err != nil {
 			return err
 		}
@@ -182,8 +235,8 @@ func (r *Result) WriteInvitations(ctx context.Context, w io.Writer) error {
 }
 
 // WriteReport writes the report to file in the format of its extension
-// (.html, .json or .csv) and the invitation list beside it
-// (NAME-invitations.csv). Both are written 0600: they hold patient data.
+// (.html, .json or .csv) and the invitations beside it
+// (NAME-invitations.csv, .html and .pdf). Both are written 0600: they hold patient data.
 func (r *Result) WriteReport(ctx context.Context, file string) error {
 	var write func(context.Context, io.Writer) error
 	switch strings.ToLower(filepath.Ext(file)) {
@@ -199,15 +252,22 @@ func (r *Result) WriteReport(ctx context.Context, file string) error {
 	if err := writeFile(file, func(w io.Writer) error { return write(ctx, w) }); err != nil {
 		return err
 	}
-	inv := strings.TrimSuffix(file, filepath.Ext(file)) + "-invitations.csv"
-	return writeFile(inv, func(w io.Writer) error { return r.WriteInvitations(ctx, w) })
+	inv := strings.TrimSuffix(file, filepath.Ext(file)) + "-invitations"
+	if err := writeFile(inv+".csv", func(w io.Writer) error { return r.WriteInvitations(ctx, w) }); err != nil {
+		return err
+	}
+	if err := writeFile(inv+".html", func(w io.Writer) error { return r.WriteInvitationsHTML(ctx, w) }); err != nil {
+		return err
+	}
+	return writeFile(inv+".pdf", func(w io.Writer) error { return r.WriteInvitationsPDF(ctx, w) })
 }
 
 // ReportFiles are the files WriteReportDir writes.
-var ReportFiles = []string{"report.html", "report.json", "report.csv", "invitations.csv"}
+var ReportFiles = []string{"report.html", "report.json", "report.csv", "invitations.csv", "invitations.html", "invitations.pdf"}
 
-// WriteReportDir writes report.html, report.json, report.csv and
-// invitations.csv into dir (created 0700), each 0600.
+// WriteReportDir writes report.html, report.json, report.csv,
+// invitations.csv, invitations.html and invitations.pdf into dir (created
+// 0700), each 0600.
 func (r *Result) WriteReportDir(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create report directory: %w", err)
@@ -215,7 +275,8 @@ func (r *Result) WriteReportDir(ctx context.Context, dir string) error {
 	for _, f := range []struct {
 		name  string
 		write func(context.Context, io.Writer) error
-	}{{"report.html", r.WriteHTML}, {"report.json", r.WriteJSON}, {"report.csv", r.WriteCSV}, {"invitations.csv", r.WriteInvitations}} {
+	}{{"report.html", r.WriteHTML}, {"report.json", r.WriteJSON}, {"report.csv", r.WriteCSV}, {"invitations.csv", r.WriteInvitations},
+		{"invitations.html", r.WriteInvitationsHTML}, {"invitations.pdf", r.WriteInvitationsPDF}} {
 		if err := writeFile(filepath.Join(dir, f.name), func(w io.Writer) error { return f.write(ctx, w) }); err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 	"sort"
 )
 
-//go:embed templates/report.html.tmpl
+//go:embed templates/report.html.tmpl templates/invitations.html.tmpl
 var templates embed.FS
 
 var reportTemplate = template.Must(template.ParseFS(templates, "templates/report.html.tmpl"))
@@ -90,9 +90,11 @@ func (r *Result) WriteHTML(ctx context.Context, w io.Writer) error {
 		Outcomes, Reasons     chart
 		Types, Years, Formats []keyN
 		Refusals              iter.Seq[Refusal]
+		Documents             iter.Seq[DocumentRow]
 	}{
 		S: s, Outcomes: newChart("outcomes", stringCounts(s.Outcomes)), Reasons: newChart("reasons", stringCounts(s.Reasons)),
 		Types: listOf(s.Types), Years: listOf(s.Years), Formats: listOf(s.Formats), Refusals: r.Refusals(ctx),
+		Documents: r.Documents(ctx),
 	}
 	if err := reportTemplate.Execute(w, data); err != nil {
 		return err

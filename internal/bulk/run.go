@@ -46,10 +46,15 @@ type RunOptions struct {
 // document accepted through the bulk intake has settled (delivered, held
 // for a pairing, in review, failed) or o.Wait passes, then reads the final
 // state of each file's documents from the store. A PDF goes with its
-// sidecar as Envelope.Sidecar, and every file with its base name at the
-// end of Envelope.Source, so that the pipeline converts it with the origin
-// the dry run gives it; a PDF whose sidecar cannot be taken is refused or
-// unreadable as in the dry run, and never reaches the Sink.
+// sidecar (its sidecar file, or the one its index row gives) as
+// Envelope.Sidecar, and every file with its base name at the end of
+// Envelope.Source, so that the pipeline converts it with the origin the
+// dry run gives it (the caller's pipeline adds the run's profile); a PDF
+// whose sidecar cannot be taken, or whose sidecar file and index row name
+// the patient differently, ends as in the dry run and never reaches the
+// Sink. Each file is first evaluated by the dry run's rules (with
+// o.Check and o.Match, when given), and each document that ends otherwise
+// says why (see agree.go).
 //
 // It is safe to repeat: the Sink stores identical bytes once, so a run
 // after an interruption (Ctrl-C, a crash, a reboot) takes the files already
@@ -78,34 +83,37 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 		return nil, err
 	}
 	err := e.each(ctx, func(ctx context.Context, en entry) error {
-		idxINS, err := e.joinIndex(ctx, en.rel)
-		if err != nil {
-			return err
-		}
-		raw, it, err := e.read(ctx, en)
+		t, it, err := e.take(ctx, en)
 		if err != nil || it != nil {
 			if it != nil {
-				err = e.s.addFile(ctx, *it, 0, idxINS)
+				err = e.s.addFile(ctx, *it, 0, t.row.ins)
 			}
 			return err
 		}
-		org, it := origin(en)
-		if it != nil {
-			return e.s.addFile(ctx, *it, 0, idxINS)
+		if err := e.predict(ctx, en.rel, t); err != nil {
+			return err
 		}
 		it = &Item{Path: en.rel}
 		if o.Detect != nil {
-			it.Format = o.Detect(raw)
+			it.Format = o.Detect(t.raw)
 		}
 		acc, err := o.Sink.Accept(ctx, &docbridge.Envelope{
-			Intake: Intake, Source: source(en.rel), ReceivedAt: time.Now().UTC(), Body: bytes.NewReader(raw), Sidecar: org.Sidecar,
+			Intake: Intake, Source: source(en.rel), ReceivedAt: time.Now().UTC(), Body: bytes.NewReader(t.raw), Sidecar: t.org.Sidecar,
 		})
 		if docbridge.ReasonOf(err) == docbridge.TooLarge {
 			it.Outcome, it.Reason, it.Message = Failed, docbridge.TooLarge, docbridge.MessageOf(err)
 		} else if err != nil {
 			return fmt.Errorf("accept a file of the archive: %w", err)
 		}
-		return e.s.addFile(ctx, *it, acc.ID, idxINS)
+		it.Message = joinNote(it.Message, t.note)
+		if acc.Duplicate {
+			same, err := sameInput(ctx, o.Store, acc.ID, t.org.Sidecar)
+			if err != nil {
+				return err
+			}
+			it.Message = joinNote(it.Message, same)
+		}
+		return e.s.addFile(ctx, *it, acc.ID, t.row.ins)
 	})
 	if err != nil {
 		return nil, err
@@ -119,6 +127,26 @@ func (e *engine) run(ctx context.Context, o RunOptions) (*Result, error) {
 		return nil, err
 	}
 	return e.finish(ctx)
+}
+
+// storedWithOtherSidecar is the note of a file the store took as an input
+// it held with another sidecar.
+const storedWithOtherSidecar = "the store already held this file's bytes with another sidecar (or none): it took the file as that input, " +
+	"which keeps its earlier outcome, where the dry run converted it with its sidecar or index row of today"
+
+// sameInput explains, for a file the store took as an input it already
+// held, why its outcome may differ from the dry run's: the stored input
+// came with another sidecar (or none) than the one this run gives, so it
+// keeps its earlier conversion. It returns "" when the sidecars agree.
+func sameInput(ctx context.Context, st Store, id int64, sidecar []byte) (string, error) {
+	in, err := st.Input(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("read input %d: %w", id, err)
+	}
+	if bytes.Equal(in.Sidecar, sidecar) {
+		return "", nil
+	}
+	return storedWithOtherSidecar, nil
 }
 
 // source is the envelope's Source of the file at rel: "bulk:", a hash of
@@ -228,6 +256,10 @@ func (e *engine) finalPass(ctx context.Context, st Store) error {
 		if len(page) == 0 {
 			return nil
 		}
+		preds, err := e.s.predictions(ctx, last, page[len(page)-1].id)
+		if err != nil {
+			return err
+		}
 		for _, f := range page {
 			last = f.id
 			items, err := finalItems(ctx, st, f.it, f.input)
@@ -235,12 +267,24 @@ func (e *engine) finalPass(ctx context.Context, st Store) error {
 				return err
 			}
 			for _, it := range items {
+				e.checkAgreement(&it, preds)
 				if err := e.record(ctx, it, f.idxINS); err != nil {
 					return err
 				}
 			}
 		}
 	}
+}
+
+// joinNote appends a note to a message.
+func joinNote(msg, note string) string {
+	switch {
+	case note == "":
+		return msg
+	case msg == "":
+		return note
+	}
+	return msg + " (" + note + ")"
 }
 
 // finalItems are the items of one file: its own outcome when it never
@@ -253,9 +297,10 @@ func finalItems(ctx context.Context, st Store, it Item, inputID int64) ([]Item, 
 	if err != nil {
 		return nil, fmt.Errorf("read input %d: %w", inputID, err)
 	}
+	note := it.Message // why the outcome may differ from the dry run's (see sameInput)
 	switch in.State {
 	case docbridge.Failed:
-		it.Outcome, it.Reason, it.Message = Failed, in.Reason, in.Message
+		it.Outcome, it.Reason, it.Message = Failed, in.Reason, joinNote(in.Message, note)
 		return []Item{it}, nil
 	case docbridge.Received:
 		it.Outcome = Pending
@@ -269,8 +314,9 @@ func finalItems(ctx context.Context, st Store, it Item, inputID int64) ([]Item, 
 	for _, r := range rows {
 		d := it
 		d.Doc, d.Outcome, d.Reason = r.Doc, outcomeOfState(r.State), r.Reason
+		d.Message = note
 		if r.State != docbridge.Delivered {
-			d.Message = r.Message
+			d.Message = joinNote(r.Message, note)
 		}
 		out = append(out, d)
 	}

@@ -35,12 +35,14 @@ const commitEvery = 2000
 
 // The hot statements, prepared once on the scratch's one connection.
 const (
-	qFirstSeen   = `INSERT INTO shas (sha) VALUES (?) ON CONFLICT DO NOTHING`
-	qAddFile     = `INSERT INTO files (path, input_id, idx_ins, format, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	qAddIndexRow = `INSERT INTO idx (file, line, ins, seen) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING`
-	qMarkIndexed = `UPDATE idx SET seen = 1 WHERE file = ? RETURNING ins`
-	qAddRefusal  = `INSERT INTO refusals (path, outcome, reason, message) VALUES (?, ?, ?, ?)`
-	qAddPatient  = `INSERT INTO patients (ins, ins_system, birth_name, first_names, birth_date, sex, birth_place, paired, docs)
+	qFirstSeen     = `INSERT INTO shas (sha) VALUES (?) ON CONFLICT DO NOTHING`
+	qAddFile       = `INSERT INTO files (path, input_id, idx_ins, format, outcome, reason, message) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qAddIndexRow   = `INSERT INTO idx (file, line, ins, sidecar, seen) VALUES (?, ?, ?, ?, 0) ON CONFLICT DO NOTHING`
+	qMarkIndexed   = `UPDATE idx SET seen = 1 WHERE file = ? RETURNING ins, line, sidecar`
+	qAddPrediction = `INSERT INTO predicted (path, unique_id, outcome, reason) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qAddDocument   = `INSERT INTO documents (path, unique_id, outcome, reason, message, provenance) VALUES (?, ?, ?, ?, ?, ?)`
+	qAddRefusal    = `INSERT INTO refusals (path, outcome, reason, message) VALUES (?, ?, ?, ?)`
+	qAddPatient    = `INSERT INTO patients (ins, ins_system, birth_name, first_names, birth_date, sex, birth_place, paired, docs)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
 	ON CONFLICT (ins) DO UPDATE SET docs = docs + 1, paired = MAX(paired, excluded.paired)`
 )
@@ -49,7 +51,12 @@ const scratchSchema = `
 CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT NOT NULL, input_id INTEGER NOT NULL, idx_ins TEXT NOT NULL,
 	format TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL);
 CREATE TABLE shas (sha TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE idx (file TEXT PRIMARY KEY, line INTEGER NOT NULL, ins TEXT NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE idx (file TEXT PRIMARY KEY, line INTEGER NOT NULL, ins TEXT NOT NULL, sidecar BLOB NOT NULL,
+	seen INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE predicted (path TEXT NOT NULL, unique_id TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL,
+	PRIMARY KEY (path, unique_id)) WITHOUT ROWID;
+CREATE TABLE documents (id INTEGER PRIMARY KEY, path TEXT NOT NULL, unique_id TEXT NOT NULL, outcome TEXT NOT NULL,
+	reason TEXT NOT NULL, message TEXT NOT NULL, provenance TEXT NOT NULL);
 CREATE TABLE patients (ins TEXT PRIMARY KEY, ins_system TEXT NOT NULL, birth_name TEXT NOT NULL,
 	first_names TEXT NOT NULL, birth_date TEXT NOT NULL, sex TEXT NOT NULL, birth_place TEXT NOT NULL,
 	paired INTEGER NOT NULL, docs INTEGER NOT NULL) WITHOUT ROWID;
@@ -89,7 +96,7 @@ func openScratch(ctx context.Context, parent string) (*scratch, error) {
 		s.Close()
 		return nil, fmt.Errorf("create scratch schema: %w", err)
 	}
-	for _, q := range []string{qFirstSeen, qAddFile, qAddIndexRow, qMarkIndexed, qAddRefusal, qAddPatient} {
+	for _, q := range []string{qFirstSeen, qAddFile, qAddIndexRow, qMarkIndexed, qAddRefusal, qAddPatient, qAddDocument, qAddPrediction} {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			s.Close()
@@ -206,10 +213,10 @@ func (s *scratch) addFile(ctx context.Context, it Item, inputID int64, idxINS st
 	return err
 }
 
-// addIndexRow records a valid row of the CSV index; it reports false when
-// the file was listed before.
-func (s *scratch) addIndexRow(ctx context.Context, r IndexRow) (bool, error) {
-	res, err := s.exec(ctx, qAddIndexRow, r.File, r.Line, r.Patient.INS)
+// addIndexRow records a valid row of the CSV index with the sidecar it
+// gives a PDF; it reports false when the file was listed before.
+func (s *scratch) addIndexRow(ctx context.Context, r IndexRow, sidecar []byte) (bool, error) {
+	res, err := s.exec(ctx, qAddIndexRow, r.File, r.Line, r.Patient.INS, sidecar)
 	if err != nil {
 		return false, err
 	}
@@ -217,23 +224,64 @@ func (s *scratch) addIndexRow(ctx context.Context, r IndexRow) (bool, error) {
 	return n == 1, err
 }
 
-// markIndexed marks the index row of file as joined and returns its INS,
-// and whether there is a row.
-func (s *scratch) markIndexed(ctx context.Context, file string) (string, bool, error) {
+// markIndexed marks the index row of file as joined and returns it; the
+// row's line is 0 when there is none.
+func (s *scratch) markIndexed(ctx context.Context, file string) (joined, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.beginLocked(ctx); err != nil {
-		return "", false, err
+		return joined{}, err
 	}
-	var ins string
-	err := s.tx.StmtContext(ctx, s.stmts[qMarkIndexed]).QueryRowContext(ctx, file).Scan(&ins)
+	var j joined
+	err := s.tx.StmtContext(ctx, s.stmts[qMarkIndexed]).QueryRowContext(ctx, file).Scan(&j.ins, &j.line, &j.sidecar)
 	if err == sql.ErrNoRows {
-		return "", false, nil
+		return joined{}, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("scratch: join index: %w", err)
+		return joined{}, fmt.Errorf("scratch: join index: %w", err)
 	}
-	return ins, true, nil
+	return j, nil
+}
+
+// addPrediction keeps what the dry run's rules said of a document of the
+// run (see agree.go).
+func (s *scratch) addPrediction(ctx context.Context, path, uniqueID string, o Outcome, r docbridge.Reason) error {
+	_, err := s.exec(ctx, qAddPrediction, path, uniqueID, o, r)
+	return err
+}
+
+// predictions reads the predictions of the files with ids in (after,
+// upto]; the caller flushes first.
+func (s *scratch) predictions(ctx context.Context, after, upto int64) (map[string]prediction, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT p.path, p.unique_id, p.outcome, p.reason FROM predicted p
+	WHERE p.path IN (SELECT path FROM files WHERE id > ? AND id <= ?)`, after, upto)
+	if err != nil {
+		return nil, fmt.Errorf("scratch: read predictions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]prediction{}
+	for rows.Next() {
+		var path, uid string
+		var p prediction
+		if err := rows.Scan(&path, &uid, &p.outcome, &p.reason); err != nil {
+			return nil, fmt.Errorf("scratch: read predictions: %w", err)
+		}
+		out[predKey(path, uid)] = p
+		if _, ok := out[predKey(path, anyDocument)]; !ok {
+			out[predKey(path, anyDocument)] = p
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("scratch: read predictions: %w", err)
+	}
+	return out, nil
+}
+
+// addDocument lists a document of the report with where its fields came
+// from (provenance as JSON, "" when all came from the file).
+func (s *scratch) addDocument(ctx context.Context, it Item, provenance string) error {
+	_, err := s.exec(ctx, qAddDocument, it.Path, it.Doc.UniqueID, it.Outcome, it.Reason, it.Message, provenance)
+	return err
 }
 
 // addRefusal lists an item in the report's refusals.
@@ -253,6 +301,9 @@ func (s *scratch) addPatient(ctx context.Context, p docbridge.Patient, isPaired 
 // resetResults empties the refusals and patients (before a final pass).
 func (s *scratch) resetResults(ctx context.Context) error {
 	if _, err := s.exec(ctx, `DELETE FROM refusals WHERE outcome NOT IN (?, ?)`, IndexInvalid, IndexExtra); err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, `DELETE FROM documents`); err != nil {
 		return err
 	}
 	_, err := s.exec(ctx, `DELETE FROM patients`)

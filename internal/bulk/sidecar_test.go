@@ -85,7 +85,7 @@ func TestSidecarRule(t *testing.T) {
 		}
 	}
 	var walked []string
-	err := walk(context.Background(), dir, "", nil, func(en entry) error { walked = append(walked, en.rel); return nil })
+	err := walk(context.Background(), dir, nil, nil, func(en entry) error { walked = append(walked, en.rel); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,12 +155,12 @@ func TestDryRunOrigin(t *testing.T) {
 	}
 	defer res.Close()
 	want := map[string]docbridge.Origin{
-		"pdf x":          {Name: "x.pdf", Sidecar: []byte(`{"title": "x"}`)},
-		"pdf y":          {Name: "y.pdf", Sidecar: []byte("title: y")},
-		"pdf z":          {Name: "z.pdf"},
-		"pdf w":          {Name: "w.pdf", Sidecar: []byte(`{"title": "w"}`)},
-		"second sidecar": {Name: "w.yaml"}, // the second candidate is an input
-		"xml note":       {Name: "note.xml"},
+		"pdf x":          {Name: "x.pdf", Intake: Intake, Sidecar: []byte(`{"title": "x"}`)},
+		"pdf y":          {Name: "y.pdf", Intake: Intake, Sidecar: []byte("title: y")},
+		"pdf z":          {Name: "z.pdf", Intake: Intake},
+		"pdf w":          {Name: "w.pdf", Intake: Intake, Sidecar: []byte(`{"title": "w"}`)},
+		"second sidecar": {Name: "w.yaml", Intake: Intake}, // the second candidate is an input
+		"xml note":       {Name: "note.xml", Intake: Intake},
 	}
 	if diff := cmp.Diff(want, rec.seen); diff != "" {
 		t.Errorf("origins given to the converter (-want +got):\n%s", diff)

@@ -24,6 +24,10 @@ type Summary struct {
 	// Complete is false when a run stopped waiting (--wait) before every
 	// document settled: the pending ones are counted as pending.
 	Complete bool `json:"complete"`
+	// Disagreements counts the items of a run that ended otherwise than
+	// the dry run's rules said when the run took their file; each one's
+	// message says why.
+	Disagreements int `json:"disagreements"`
 
 	Files    int `json:"files"`    // files walked (the index and sidecars aside)
 	Sidecars int `json:"sidecars"` // PDF sidecars joined to their PDF

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // entry is one file of the archive to take.
@@ -15,11 +16,12 @@ type entry struct {
 }
 
 // walk calls fn for each file of the archive under root, in lexical order,
-// streaming: the index file (skip) and the sidecars PDFs take (isSidecar)
+// streaming: the run's own files (skip: the index, the profile) and the
+// sidecars PDFs take (isSidecar)
 // are left out, sidecars counted through sidecar. Directories that cannot
 // be listed are given to fn as entries too, so that they are reported as
 // unreadable. It returns ctx's error when ctx is done, or fn's.
-func walk(ctx context.Context, root, skip string, sidecar func(), fn func(entry) error) error {
+func walk(ctx context.Context, root string, skip []string, sidecar func(), fn func(entry) error) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -30,7 +32,7 @@ func walk(ctx context.Context, root, skip string, sidecar func(), fn func(entry)
 			}
 			return fn(entryOf(root, p)) // a directory that cannot be read
 		}
-		if d.IsDir() || p == skip {
+		if d.IsDir() || slices.Contains(skip, p) {
 			return nil
 		}
 		if isSidecar(p) {
@@ -57,7 +59,7 @@ func exists(p string) bool {
 }
 
 // countFiles counts what walk would give fn, for progress.
-func countFiles(ctx context.Context, root, skip string) (int, error) {
+func countFiles(ctx context.Context, root string, skip []string) (int, error) {
 	n := 0
 	err := walk(ctx, root, skip, nil, func(entry) error { n++; return nil })
 	return n, err

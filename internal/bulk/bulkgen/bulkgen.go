@@ -33,7 +33,7 @@ const (
 	Truncated  Kind = "truncated"   // failed malformed
 	FHIR       Kind = "fhir"        // a transaction Bundle: failed unsupported-format
 	PDF        Kind = "pdf"         // PDF with a valid sidecar, of a paired patient: delivered
-	BarePDF    Kind = "bare-pdf"    // PDF without sidecar, named after no pattern: failed missing-metadata
+	BarePDF    Kind = "bare-pdf"    // PDF without sidecar nor index row, named after no pattern: failed missing-metadata
 	Unreadable Kind = "unreadable"  // a dangling symbolic link: unreadable
 )
 
@@ -120,7 +120,7 @@ func Generate(o Options) (Manifest, error) {
 	}
 	defer idxf.Close()
 	idx := csv.NewWriter(idxf)
-	idx.Write([]string{"file", "ins", "ins_system", "birth_name", "first_names", "birth_date", "sex", "birth_place", "type_code", "type_system"})
+	idx.Write([]string{"file", "ins", "ins_system", "birth_name", "first_names", "birth_date", "sex", "birth_place", "type_code", "type_system", "creation"})
 	unpairedSeen := map[int]bool{}
 	for i := 0; i < o.Documents; i++ {
 		k := kindAt(i)
@@ -163,15 +163,17 @@ func Generate(o Options) (Manifest, error) {
 		}
 		m.Files++
 		m.Kinds[k]++
-		if i%50 == 7 { // a file the practice software did not list
+		// A file the practice software did not list; a bare PDF has no row
+		// either, or its row would be its sidecar.
+		if i%50 == 7 || k == BarePDF {
 			m.Index.FilesWithoutRow++
 			continue
 		}
-		writeRow(idx, filepath.ToSlash(name), p)
+		writeRow(idx, filepath.ToSlash(name), p, year)
 		m.Index.Rows++
 	}
 	for j := 0; j < max(1, o.Documents/200); j++ { // rows whose file was lost
-		writeRow(idx, fmt.Sprintf("lost/doc-lost-%d.xml", j), pts[0])
+		writeRow(idx, fmt.Sprintf("lost/doc-lost-%d.xml", j), pts[0], 2010)
 		m.Index.Rows++
 		m.Index.RowsWithoutFile++
 	}
@@ -189,9 +191,9 @@ func Generate(o Options) (Manifest, error) {
 	return m, idxf.Close()
 }
 
-func writeRow(w *csv.Writer, file string, p docbridge.Patient) {
+func writeRow(w *csv.Writer, file string, p docbridge.Patient, year int) {
 	w.Write([]string{file, p.INS, strings.TrimPrefix(p.INSSystem, "urn:oid:"), p.BirthName, strings.Join(p.FirstNames, " "),
-		p.BirthDate, p.Sex, p.BirthPlace, "11502-2", "2.16.840.1.113883.6.1"})
+		p.BirthDate, p.Sex, p.BirthPlace, "11502-2", "2.16.840.1.113883.6.1", fmt.Sprintf("%d-03-01", year)})
 }
 
 // folder is a patient's folder, named as practice software often does:
