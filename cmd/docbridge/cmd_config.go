@@ -55,9 +55,7 @@ func environmentProblems(cfg *Config) []string {
 	if maps, err := mappings.Load(cfg.Mappings.OverrideDir); err != nil {
 		out = append(out, fmt.Sprintf("mappings.override_dir: %v", err))
 	} else if err := cfg.checkProfileCodes(maps); err != nil {
-		for _, e := range strings.Split(err.Error(), "\n") {
-			out = append(out, e)
-		}
+		out = append(out, strings.Split(err.Error(), "\n")...)
 	}
 	if err := writableDir(cfg.Data); err != nil {
 		out = append(out, fmt.Sprintf("data: %v", err))

@@ -229,6 +229,12 @@ CREATE INDEX documents_input ON documents (input_id, id);
 CREATE INDEX documents_replaces ON documents (json_extract(meta, '$.replaces'))
 	WHERE json_extract(meta, '$.action') = 'replace';
 `,
+	// 8: find the version MES knows by an id (DocumentsByMESID: a
+	// replacement naming the version it replaces by its server id)
+	// without reading every row.
+	`
+CREATE INDEX documents_mes_id ON documents (mes_id) WHERE mes_id <> '';
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.

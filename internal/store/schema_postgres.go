@@ -153,4 +153,8 @@ ALTER TABLE documents ADD COLUMN version_key TEXT NOT NULL DEFAULT '';
 UPDATE documents SET version_key = 'legacy-' || id;
 CREATE UNIQUE INDEX documents_version ON documents (unique_id, version_key);
 `,
+	// 8: the index DocumentsByMESID reads.
+	`
+CREATE INDEX documents_mes_id ON documents (mes_id) WHERE mes_id <> '';
+`,
 }
