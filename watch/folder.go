@@ -2,8 +2,6 @@ package watch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -366,7 +364,7 @@ func (f *Folder) backoff(c *candidate, name string, err error, msg string) {
 	d := time.Second << min(c.failures-1, 10)
 	c.retryAt = f.o.Now().Add(min(d, 10*time.Minute))
 	if c.failures == 1 || c.failures%10 == 0 {
-		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Int("failures", c.failures).Time("retry", c.retryAt).Msg(msg)
+		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Int("failures", c.failures).Time("retry", c.retryAt).Msg(msg)
 	}
 }
 
@@ -395,10 +393,4 @@ func (f *Folder) scanClaimed() {
 			f.claimed[e.Name()] = &candidate{}
 		}
 	}
-}
-
-// fileRef names a file in logs without its name, which may hold patient data.
-func fileRef(name string) string {
-	h := sha256.Sum256([]byte(name))
-	return hex.EncodeToString(h[:6])
 }

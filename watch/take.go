@@ -25,7 +25,7 @@ type ReasonFile struct {
 // failed/. An error means it must be tried again later; the file stays in
 // the processing folder.
 func (f *Folder) take(ctx context.Context, name string) error {
-	log := f.o.Log.With().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Logger()
+	log := f.o.Log.With().Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Logger()
 	path := filepath.Join(f.o.Processing, name)
 	var side string // the PDF's sidecar, in processing/
 	var sidecar []byte
@@ -82,7 +82,7 @@ func (f *Folder) refuse(name, side string, input int64, reason docbridge.Reason,
 	if err := writeFileSync(dst+".reason.json", rf); err != nil {
 		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Int64("input", input).Msg("cannot write the reason file")
 	}
-	f.o.Log.Warn().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Int64("input", input).Str("reason", string(reason)).Msg("file refused; moved to failed/")
+	f.o.Log.Warn().Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Int64("input", input).Str("reason", string(reason)).Msg("file refused; moved to failed/")
 	return nil
 }
 
