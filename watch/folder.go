@@ -232,8 +232,9 @@ func (f *Folder) event(ev fsnotify.Event) {
 	}
 }
 
-// scan adds every regular file of the folder not already known. A file found
-// by a scan has an unknown history, so it must settle.
+// scan adds every entry of the folder not already known. A file found by a
+// scan has an unknown history, so it must settle. A directory is not taken:
+// it gets a reason file beside it, once (noteDirectory).
 func (f *Folder) scan() {
 	entries, err := os.ReadDir(f.o.Dir)
 	if err != nil {
@@ -242,7 +243,11 @@ func (f *Folder) scan() {
 	}
 	now := f.o.Now()
 	for _, e := range entries {
-		if !e.Type().IsRegular() || Ignored(e.Name()) {
+		if Ignored(e.Name()) {
+			continue
+		}
+		if e.IsDir() {
+			f.noteDirectory(e.Name())
 			continue
 		}
 		if _, ok := f.files[e.Name()]; !ok {
@@ -253,7 +258,7 @@ func (f *Folder) scan() {
 
 func (f *Folder) stat(name string, now time.Time, wrote bool) *candidate {
 	c := &candidate{lastEvent: now, wrote: wrote}
-	if fi, err := os.Stat(filepath.Join(f.o.Dir, name)); err == nil {
+	if fi, err := os.Lstat(filepath.Join(f.o.Dir, name)); err == nil {
 		c.size, c.mtime = fi.Size(), fi.ModTime()
 	}
 	return c
@@ -272,9 +277,13 @@ func (f *Folder) takeReady(ctx context.Context) {
 		if now.Before(c.retryAt) || quiet < f.o.Quick || (c.wrote && quiet < f.o.Settle) {
 			continue
 		}
-		fi, err := os.Stat(filepath.Join(f.o.Dir, name))
-		if err != nil || !fi.Mode().IsRegular() {
+		fi, err := os.Lstat(filepath.Join(f.o.Dir, name))
+		if err != nil {
 			delete(f.files, name)
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			f.takeIrregular(ctx, name, c, fi)
 			continue
 		}
 		if fi.Size() != c.size || !fi.ModTime().Equal(c.mtime) || (fi.Size() == 0 && !c.wrote) {
@@ -306,13 +315,32 @@ func (f *Folder) renamed(ctx context.Context, name string) {
 		c = &candidate{}
 		f.files[name] = c
 	}
-	fi, err := os.Stat(filepath.Join(f.o.Dir, name))
-	if err != nil || !fi.Mode().IsRegular() {
+	fi, err := os.Lstat(filepath.Join(f.o.Dir, name))
+	if err != nil {
 		delete(f.files, name)
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		f.takeIrregular(ctx, name, c, fi)
 		return
 	}
 	if f.waitsForPair(name, c, f.o.Now()) {
 		c.size, c.mtime = fi.Size(), fi.ModTime() // complete: takeReady takes it with its pair, or alone after the grace
+		return
+	}
+	f.claimAndTake(ctx, name, c)
+}
+
+// takeIrregular deals with an entry of the drop folder that is not a
+// regular file, without waiting for it to settle (it has no content of its
+// own): a directory gets its reason file and is forgotten; anything else
+// (a symbolic link, made in place or renamed in, a FIFO, a socket, a
+// device) is claimed — the rename moves the entry itself, never what a
+// link points to — and take refuses it into failed/.
+func (f *Folder) takeIrregular(ctx context.Context, name string, c *candidate, fi os.FileInfo) {
+	if fi.IsDir() {
+		delete(f.files, name)
+		f.noteDirectory(name)
 		return
 	}
 	f.claimAndTake(ctx, name, c)
@@ -369,10 +397,11 @@ func (f *Folder) backoff(c *candidate, name string, err error, msg string) {
 }
 
 // claim renames a file of the folder into this instance's processing
-// folder, which makes it this instance's alone. It returns the claimed name
-// (unchanged unless a file of that name is already being processed).
+// folder, which makes it this instance's alone. It returns the claimed name:
+// shortName(name), with a suffix when a file of that name is already being
+// processed.
 func (f *Folder) claim(name string) (string, error) {
-	dst, err := moveInto(filepath.Join(f.o.Dir, name), f.o.Processing)
+	dst, err := moveInto(filepath.Join(f.o.Dir, name), f.o.Processing, shortName(name))
 	if err != nil {
 		return "", err
 	}
@@ -389,7 +418,7 @@ func (f *Folder) scanClaimed() {
 		return
 	}
 	for _, e := range entries {
-		if e.Type().IsRegular() && e.Name() != lockName && !f.pairedSidecar(e.Name()) {
+		if !e.IsDir() && e.Name() != lockName && !f.pairedSidecar(e.Name()) {
 			f.claimed[e.Name()] = &candidate{}
 		}
 	}

@@ -71,7 +71,7 @@ func (f *Folder) adopt(dir string) {
 	moved := 0
 	for _, e := range files {
 		name := e.Name()
-		if !e.Type().IsRegular() || name == lockName || pairedIn(dir, name) {
+		if e.IsDir() || name == lockName || pairedIn(dir, name) {
 			continue // a PDF's sidecar moves with its PDF
 		}
 		side := ""

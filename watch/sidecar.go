@@ -136,7 +136,7 @@ func (f *Folder) settled(c *candidate, now time.Time) bool {
 // fhirResource reports whether a JSON file names a resourceType in its
 // first 64 KiB: it is then a FHIR input, not a sidecar.
 func fhirResource(path string) bool {
-	fh, err := os.Open(path)
+	fh, err := openRegular(path)
 	if err != nil {
 		return false
 	}
@@ -174,7 +174,7 @@ func (f *Folder) claimSidecar(claimed, orig string) (string, []byte, error) {
 			if errors.Is(err, os.ErrNotExist) {
 				return "", nil, nil // gone since: the PDF goes alone
 			}
-			return "", nil, fmt.Errorf("claim sidecar: %w", err)
+			return "", nil, fmt.Errorf("claim sidecar: %w", pathless(err))
 		}
 		if err := syncDir(f.o.Processing); err != nil {
 			return "", nil, fmt.Errorf("claim sidecar: %w", err)
@@ -184,16 +184,18 @@ func (f *Folder) claimSidecar(claimed, orig string) (string, []byte, error) {
 	return name, b, err
 }
 
-// readSidecar reads a sidecar of at most docbridge.MaxSidecar bytes.
+// readSidecar reads a sidecar of at most docbridge.MaxSidecar bytes,
+// opened as openRegular does (a sidecar that is not a regular file is
+// refused with ForbiddenConstruct).
 func readSidecar(path string) ([]byte, error) {
-	fh, err := os.Open(path)
+	fh, err := openRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("read sidecar: %w", err)
 	}
 	defer fh.Close()
 	b, err := io.ReadAll(io.LimitReader(fh, docbridge.MaxSidecar+1))
 	if err != nil {
-		return nil, fmt.Errorf("read sidecar: %w", err)
+		return nil, fmt.Errorf("read sidecar: %w", pathless(err))
 	}
 	if len(b) > docbridge.MaxSidecar {
 		return nil, docbridge.Errorf(docbridge.TooLarge,
@@ -220,7 +222,7 @@ func pairedIn(dir, name string) bool {
 // other file (pdf not a PDF, side "") is moved as moveInto does.
 func movePair(processing, pdf, side, dir string) (string, error) {
 	if side == "" && !isPDF(pdf) {
-		return moveInto(filepath.Join(processing, pdf), dir)
+		return moveInto(filepath.Join(processing, pdf), dir, pdf)
 	}
 	st := stem(pdf)
 	// A stem is taken when dir has a PDF or any sidecar under it: in the
@@ -240,12 +242,12 @@ func movePair(processing, pdf, side, dir string) (string, error) {
 	}
 	if side != "" {
 		if err := os.Rename(filepath.Join(processing, side), filepath.Join(dir, st+filepath.Ext(side))); err != nil {
-			return "", fmt.Errorf("move %s: %w", docbridge.Ref(side), err)
+			return "", fmt.Errorf("move %s: %w", docbridge.Ref(side), pathless(err))
 		}
 	}
 	dstPDF := filepath.Join(dir, st+filepath.Ext(pdf))
 	if err := os.Rename(filepath.Join(processing, pdf), dstPDF); err != nil {
-		return "", fmt.Errorf("move %s: %w", docbridge.Ref(pdf), err)
+		return "", fmt.Errorf("move %s: %w", docbridge.Ref(pdf), pathless(err))
 	}
 	if err := syncDir(processing); err != nil {
 		return dstPDF, err

@@ -37,8 +37,8 @@ func (f *Folder) take(ctx context.Context, name string) error {
 		}
 		var err error
 		if side, sidecar, err = f.claimSidecar(name, orig); err != nil {
-			if docbridge.ReasonOf(err) == docbridge.TooLarge {
-				return f.refuse(name, side, 0, docbridge.TooLarge, docbridge.MessageOf(err))
+			if r := docbridge.ReasonOf(err); r == docbridge.TooLarge || r == docbridge.ForbiddenConstruct {
+				return f.refuse(name, side, 0, r, docbridge.MessageOf(err))
 			}
 			if c != nil && side == "" {
 				c.orig = orig
@@ -46,7 +46,10 @@ func (f *Folder) take(ctx context.Context, name string) error {
 			return err
 		}
 	}
-	fh, err := os.Open(path)
+	fh, err := openRegular(path)
+	if docbridge.ReasonOf(err) == docbridge.ForbiddenConstruct {
+		return f.refuse(name, side, 0, docbridge.ForbiddenConstruct, docbridge.MessageOf(err))
+	}
 	if err != nil {
 		return fmt.Errorf("open claimed file: %w", err)
 	}
@@ -86,17 +89,17 @@ func (f *Folder) refuse(name, side string, input int64, reason docbridge.Reason,
 	return nil
 }
 
-// moveInto renames path into dir, keeping its name unless one is there
-// already, and syncs the directory so the move survives a crash.
-func moveInto(path, dir string) (string, error) {
-	name := filepath.Base(path)
+// moveInto renames path into dir under name, with a suffix when name is
+// there already, and syncs both directories so the move survives a crash.
+// Its errors carry no path (pathless).
+func moveInto(path, dir, name string) (string, error) {
 	dst := filepath.Join(dir, name)
 	if _, err := os.Lstat(dst); err == nil {
 		ext := filepath.Ext(name)
 		dst = filepath.Join(dir, fmt.Sprintf("%s.%d%s", strings.TrimSuffix(name, ext), time.Now().UnixNano(), ext))
 	}
 	if err := os.Rename(path, dst); err != nil {
-		return "", fmt.Errorf("move %s: %w", name, err)
+		return "", fmt.Errorf("move %s: %w", docbridge.Ref(name), pathless(err))
 	}
 	if err := syncDir(filepath.Dir(path)); err != nil {
 		return dst, err
@@ -104,17 +107,19 @@ func moveInto(path, dir string) (string, error) {
 	return dst, syncDir(dir)
 }
 
+// syncDir fsyncs a directory. Its errors carry no path (pathless).
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return err
+		return pathless(err)
 	}
 	defer d.Close()
-	return d.Sync()
+	return pathless(d.Sync())
 }
 
 // writeFileSync writes v as JSON to path atomically: a temporary file in
 // the same folder, fsynced, then renamed, so a reader never sees half of it.
+// Its errors carry no path (pathless).
 func writeFileSync(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -123,7 +128,7 @@ func writeFileSync(path string, v any) error {
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
-		return err
+		return pathless(err)
 	}
 	_, err = fh.Write(append(b, '\n'))
 	if err == nil {
@@ -137,7 +142,7 @@ func writeFileSync(path string, v any) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return err
+		return pathless(err)
 	}
 	return syncDir(filepath.Dir(path))
 }
