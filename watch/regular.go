@@ -15,7 +15,8 @@ import (
 // (O_NOFOLLOW) and without blocking on a FIFO (O_NONBLOCK), then checks
 // that what it opened (fstat) is a regular file and the very file Lstat
 // saw at path (same device and inode), so nothing outside the folder is
-// ever read. The caller closes the file. A path that is not a regular file
+// ever read. The caller closes the file; its Name is the docbridge.Ref of
+// the base name, so errors of its reads carry no file name. A path that is not a regular file
 // — a symbolic link, FIFO, socket, device or directory — is a
 // *docbridge.Error of reason ForbiddenConstruct (irregular); any other
 // error means try again later, and carries no path (pathless).
@@ -27,24 +28,28 @@ func openRegular(path string) (*os.File, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, irregular(fi.Mode())
 	}
-	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	ref := docbridge.Ref(filepath.Base(path))
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, irregular(fs.ModeSymlink) // replaced by a link since the Lstat
 	}
 	if err != nil {
-		return nil, pathless(err)
+		return nil, &fs.PathError{Op: "open", Path: ref, Err: err}
 	}
+	// Named by its ref, so the errors of later reads (which the sink may
+	// wrap and log) carry no file name either.
+	fh := os.NewFile(uintptr(fd), ref)
 	got, err := fh.Stat()
 	switch {
 	case err != nil:
 		fh.Close()
-		return nil, pathless(err)
+		return nil, err
 	case !got.Mode().IsRegular():
 		fh.Close()
 		return nil, irregular(got.Mode())
 	case !os.SameFile(fi, got):
 		fh.Close()
-		return nil, fmt.Errorf("open %s: the file was replaced while it was being opened", docbridge.Ref(filepath.Base(path)))
+		return nil, fmt.Errorf("open %s: the file was replaced while it was being opened", ref)
 	}
 	return fh, nil
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -236,7 +237,7 @@ func TestShortName(t *testing.T) {
 					t.Errorf("extension %q, want %q", filepath.Ext(got), ext)
 				}
 			}
-			if !strings.HasPrefix(tc.in, strings.SplitN(got, "~", 2)[0]) || !isUTF8(got) {
+			if !strings.HasPrefix(tc.in, strings.SplitN(got, "~", 2)[0]) || !utf8.ValidString(got) {
 				t.Errorf("%q is not a valid start of the name", got)
 			}
 			if shortName(tc.in) != got {
@@ -250,7 +251,6 @@ func TestShortName(t *testing.T) {
 	}
 }
 
-func isUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
 // TestPathlessHidesNames: the os errors of the folder's error paths carry
 // refs, not the file's name, and keep their cause.
@@ -335,4 +335,52 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestOpenRegularNamesTheFileByRef: errors of reads on the opened file
+// (which the sink may wrap and log) carry the ref, not the path.
+func TestOpenRegularNamesTheFileByRef(t *testing.T) {
+	name := "DOCBRIDGE-TEST_CAMILLE_1985-04-17.xml"
+	path := filepath.Join(t.TempDir(), name)
+	os.WriteFile(path, []byte("<x/>"), 0o600)
+	fh, err := openRegular(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+	_, err = fh.Read(make([]byte, 1))
+	if err == nil || strings.Contains(err.Error(), "CAMILLE") || !strings.Contains(err.Error(), docbridge.Ref(name)) {
+		t.Errorf("read after close: %v, want an error naming the file by its ref", err)
+	}
+	if _, err := openRegular(filepath.Join(filepath.Dir(path), "missing-"+name)); !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "CAMILLE") {
+		t.Errorf("open of a missing file: %v, want not-exist without the name", err)
+	}
+}
+
+// FuzzShortName: whatever the name, the claimed name fits, is a valid start
+// of the name (when cut) and is the same every time.
+func FuzzShortName(f *testing.F) {
+	f.Add(strings.Repeat("x", 247) + ".xml")
+	f.Add(strings.Repeat("é", 130) + ".pdf")
+	f.Add("a.xml")
+	f.Fuzz(func(t *testing.T, name string) {
+		got := shortName(name)
+		if len(got) > maxClaimName && got != name {
+			t.Fatalf("len %d over %d", len(got), maxClaimName)
+		}
+		if len(name) <= maxClaimName && got != name {
+			t.Fatalf("a short name was changed: %q", got)
+		}
+		if len(name) > maxClaimName {
+			if len(got) > maxClaimName || !strings.HasPrefix(name, strings.SplitN(got, "~", 2)[0]) {
+				t.Fatalf("%q is not a start of the name within the limit", got)
+			}
+			if utf8.ValidString(name) && !utf8.ValidString(got) {
+				t.Fatalf("%q cuts a character", got)
+			}
+		}
+		if shortName(name) != got {
+			t.Fatal("not deterministic")
+		}
+	})
 }
