@@ -251,7 +251,6 @@ func TestShortName(t *testing.T) {
 	}
 }
 
-
 // TestPathlessHidesNames: the os errors of the folder's error paths carry
 // refs, not the file's name, and keep their cause.
 func TestPathlessHidesNames(t *testing.T) {
