@@ -71,6 +71,9 @@ type candidate struct {
 	failures  int       // consecutive failures, for the backoff
 	pairSince time.Time // when a ready PDF or sidecar started waiting for its pair
 	orig      string    // for a claimed file: its name in the drop folder
+	// claimedAs is, for a file this run claimed, what the claim's rename
+	// moved (Lstat right after it); nil for a file found claimed at start.
+	claimedAs os.FileInfo
 }
 
 // NewFolder checks the options and creates the done and failed folders.
@@ -356,7 +359,11 @@ func (f *Folder) claimAndTake(ctx context.Context, name string, c *candidate) {
 		f.backoff(c, name, err, "cannot claim the dropped file (rename into processing/)")
 	default:
 		delete(f.files, name)
-		f.claimed[claimed] = &candidate{orig: name}
+		cc := &candidate{orig: name}
+		if as, err := os.Lstat(filepath.Join(f.o.Processing, claimed)); err == nil {
+			cc.claimedAs = as
+		}
+		f.claimed[claimed] = cc
 		f.finish(ctx, claimed, f.claimed[claimed])
 	}
 }

@@ -54,6 +54,29 @@ func openRegular(path string) (*os.File, error) {
 	return fh, nil
 }
 
+// openClaimed opens a claimed file as openRegular does and, when claimed
+// is not nil (what the claim's rename moved, as Lstat saw it right after),
+// checks that it is still that file: one put in its place in processing/
+// since is refused with ForbiddenConstruct, like any entry docbridge did
+// not claim. claimed is nil for a file found claimed at start.
+func openClaimed(path string, claimed os.FileInfo) (*os.File, error) {
+	fh, err := openRegular(path)
+	if err != nil || claimed == nil {
+		return fh, err
+	}
+	got, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	if !os.SameFile(claimed, got) {
+		fh.Close()
+		return nil, docbridge.Errorf(docbridge.ForbiddenConstruct,
+			"the file in processing/ is not the one docbridge claimed (it was replaced after the claim): nothing but docbridge may write in processing/; drop the document again")
+	}
+	return fh, nil
+}
+
 // irregular is the refusal of a folder entry that is not a regular file.
 // Its reason is ForbiddenConstruct: a link, FIFO, socket or device makes
 // whoever reads it read something other than the bytes dropped (another

@@ -383,3 +383,32 @@ func FuzzShortName(f *testing.F) {
 		}
 	})
 }
+
+// TestOpenClaimedRefusesAReplacedFile: a file put in the place of the
+// claimed one in processing/ is refused; the claimed one opens.
+func TestOpenClaimedRefusesAReplacedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.xml")
+	os.WriteFile(path, []byte("<a/>"), 0o600)
+	claimed, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh, err := openClaimed(path, claimed)
+	if err != nil {
+		t.Fatalf("the claimed file: %v", err)
+	}
+	fh.Close()
+	os.WriteFile(filepath.Join(dir, "b.xml"), []byte("<b/>"), 0o600)
+	if err := os.Rename(filepath.Join(dir, "b.xml"), path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openClaimed(path, claimed); docbridge.ReasonOf(err) != docbridge.ForbiddenConstruct {
+		t.Errorf("a replaced file: %v, want forbidden-construct", err)
+	}
+	if fh, err := openClaimed(path, nil); err != nil {
+		t.Errorf("found claimed at start (no identity): %v", err)
+	} else {
+		fh.Close()
+	}
+}

@@ -46,7 +46,11 @@ func (f *Folder) take(ctx context.Context, name string) error {
 			return err
 		}
 	}
-	fh, err := openRegular(path)
+	var claimedAs os.FileInfo
+	if c := f.claimed[name]; c != nil {
+		claimedAs = c.claimedAs
+	}
+	fh, err := openClaimed(path, claimedAs)
 	if docbridge.ReasonOf(err) == docbridge.ForbiddenConstruct {
 		return f.refuse(name, side, 0, docbridge.ForbiddenConstruct, docbridge.MessageOf(err))
 	}
