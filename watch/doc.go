@@ -40,7 +40,8 @@
 //     the folder is rescanned on a timer and every file must settle.
 //   - Regular files only: a file is opened without following links
 //     (O_NOFOLLOW, O_NONBLOCK) and fstat must show a regular file, the one
-//     Lstat saw; nothing outside the folder is ever read. A symbolic link,
+//     Lstat saw and the claim moved (same device and inode); nothing
+//     outside the folder is ever read. A symbolic link,
 //     FIFO, socket or device is claimed as it is (rename moves the entry,
 //     not its target) and refused into failed/ with forbidden-construct; a
 //     directory stays where it is and gets <name>.reason.json beside it,
