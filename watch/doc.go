@@ -38,7 +38,21 @@
 //     alone.
 //   - With polling on (network shares, where inotify sees no remote write),
 //     the folder is rescanned on a timer and every file must settle.
+//   - Regular files only: a file is opened without following links
+//     (O_NOFOLLOW, O_NONBLOCK) and fstat must show a regular file, the one
+//     Lstat saw and the claim moved (same device and inode); nothing
+//     outside the folder is ever read. A symbolic link,
+//     FIFO, socket or device is claimed as it is (rename moves the entry,
+//     not its target) and refused into failed/ with forbidden-construct; a
+//     directory stays where it is and gets <name>.reason.json beside it,
+//     once (unsupported-format).
+//   - A name over maxClaimName bytes is shortened when claimed (shortName:
+//     its start, "~", its docbridge.Ref and its extension), so that what
+//     docbridge adds to it fits in 255 bytes.
 //   - Subdirectories are not watched.
+//   - Logs name files by file_ref (docbridge.Ref of the name); errors of
+//     the os package are stripped of their paths (pathless) before they are
+//     wrapped or logged.
 //
 // Intakes import only the root package: they hand raw bytes to a
 // docbridge.Sink and acknowledge (here: move the file) only after Accept

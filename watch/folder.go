@@ -2,8 +2,6 @@ package watch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -73,6 +71,9 @@ type candidate struct {
 	failures  int       // consecutive failures, for the backoff
 	pairSince time.Time // when a ready PDF or sidecar started waiting for its pair
 	orig      string    // for a claimed file: its name in the drop folder
+	// claimedAs is, for a file this run claimed, what the claim's rename
+	// moved (Lstat right after it); nil for a file found claimed at start.
+	claimedAs os.FileInfo
 }
 
 // NewFolder checks the options and creates the done and failed folders.
@@ -234,8 +235,9 @@ func (f *Folder) event(ev fsnotify.Event) {
 	}
 }
 
-// scan adds every regular file of the folder not already known. A file found
-// by a scan has an unknown history, so it must settle.
+// scan adds every entry of the folder not already known. A file found by a
+// scan has an unknown history, so it must settle. A directory is not taken:
+// it gets a reason file beside it, once (noteDirectory).
 func (f *Folder) scan() {
 	entries, err := os.ReadDir(f.o.Dir)
 	if err != nil {
@@ -244,7 +246,11 @@ func (f *Folder) scan() {
 	}
 	now := f.o.Now()
 	for _, e := range entries {
-		if !e.Type().IsRegular() || Ignored(e.Name()) {
+		if Ignored(e.Name()) {
+			continue
+		}
+		if e.IsDir() {
+			f.noteDirectory(e.Name())
 			continue
 		}
 		if _, ok := f.files[e.Name()]; !ok {
@@ -255,7 +261,7 @@ func (f *Folder) scan() {
 
 func (f *Folder) stat(name string, now time.Time, wrote bool) *candidate {
 	c := &candidate{lastEvent: now, wrote: wrote}
-	if fi, err := os.Stat(filepath.Join(f.o.Dir, name)); err == nil {
+	if fi, err := os.Lstat(filepath.Join(f.o.Dir, name)); err == nil {
 		c.size, c.mtime = fi.Size(), fi.ModTime()
 	}
 	return c
@@ -274,9 +280,13 @@ func (f *Folder) takeReady(ctx context.Context) {
 		if now.Before(c.retryAt) || quiet < f.o.Quick || (c.wrote && quiet < f.o.Settle) {
 			continue
 		}
-		fi, err := os.Stat(filepath.Join(f.o.Dir, name))
-		if err != nil || !fi.Mode().IsRegular() {
+		fi, err := os.Lstat(filepath.Join(f.o.Dir, name))
+		if err != nil {
 			delete(f.files, name)
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			f.takeIrregular(ctx, name, c, fi)
 			continue
 		}
 		if fi.Size() != c.size || !fi.ModTime().Equal(c.mtime) || (fi.Size() == 0 && !c.wrote) {
@@ -308,13 +318,32 @@ func (f *Folder) renamed(ctx context.Context, name string) {
 		c = &candidate{}
 		f.files[name] = c
 	}
-	fi, err := os.Stat(filepath.Join(f.o.Dir, name))
-	if err != nil || !fi.Mode().IsRegular() {
+	fi, err := os.Lstat(filepath.Join(f.o.Dir, name))
+	if err != nil {
 		delete(f.files, name)
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		f.takeIrregular(ctx, name, c, fi)
 		return
 	}
 	if f.waitsForPair(name, c, f.o.Now()) {
 		c.size, c.mtime = fi.Size(), fi.ModTime() // complete: takeReady takes it with its pair, or alone after the grace
+		return
+	}
+	f.claimAndTake(ctx, name, c)
+}
+
+// takeIrregular deals with an entry of the drop folder that is not a
+// regular file, without waiting for it to settle (it has no content of its
+// own): a directory gets its reason file and is forgotten; anything else
+// (a symbolic link, made in place or renamed in, a FIFO, a socket, a
+// device) is claimed — the rename moves the entry itself, never what a
+// link points to — and take refuses it into failed/.
+func (f *Folder) takeIrregular(ctx context.Context, name string, c *candidate, fi os.FileInfo) {
+	if fi.IsDir() {
+		delete(f.files, name)
+		f.noteDirectory(name)
 		return
 	}
 	f.claimAndTake(ctx, name, c)
@@ -330,7 +359,11 @@ func (f *Folder) claimAndTake(ctx context.Context, name string, c *candidate) {
 		f.backoff(c, name, err, "cannot claim the dropped file (rename into processing/)")
 	default:
 		delete(f.files, name)
-		f.claimed[claimed] = &candidate{orig: name}
+		cc := &candidate{orig: name}
+		if as, err := os.Lstat(filepath.Join(f.o.Processing, claimed)); err == nil {
+			cc.claimedAs = as
+		}
+		f.claimed[claimed] = cc
 		f.finish(ctx, claimed, f.claimed[claimed])
 	}
 }
@@ -366,15 +399,16 @@ func (f *Folder) backoff(c *candidate, name string, err error, msg string) {
 	d := time.Second << min(c.failures-1, 10)
 	c.retryAt = f.o.Now().Add(min(d, 10*time.Minute))
 	if c.failures == 1 || c.failures%10 == 0 {
-		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Int("failures", c.failures).Time("retry", c.retryAt).Msg(msg)
+		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Int("failures", c.failures).Time("retry", c.retryAt).Msg(msg)
 	}
 }
 
 // claim renames a file of the folder into this instance's processing
-// folder, which makes it this instance's alone. It returns the claimed name
-// (unchanged unless a file of that name is already being processed).
+// folder, which makes it this instance's alone. It returns the claimed name:
+// shortName(name), with a suffix when a file of that name is already being
+// processed.
 func (f *Folder) claim(name string) (string, error) {
-	dst, err := moveInto(filepath.Join(f.o.Dir, name), f.o.Processing)
+	dst, err := moveInto(filepath.Join(f.o.Dir, name), f.o.Processing, shortName(name))
 	if err != nil {
 		return "", err
 	}
@@ -391,14 +425,8 @@ func (f *Folder) scanClaimed() {
 		return
 	}
 	for _, e := range entries {
-		if e.Type().IsRegular() && e.Name() != lockName && !f.pairedSidecar(e.Name()) {
+		if !e.IsDir() && e.Name() != lockName && !f.pairedSidecar(e.Name()) {
 			f.claimed[e.Name()] = &candidate{}
 		}
 	}
-}
-
-// fileRef names a file in logs without its name, which may hold patient data.
-func fileRef(name string) string {
-	h := sha256.Sum256([]byte(name))
-	return hex.EncodeToString(h[:6])
 }

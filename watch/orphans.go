@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/docbridge/docbridge"
 )
 
 // lockName is the file an instance keeps locked (flock) in its processing
@@ -69,7 +71,7 @@ func (f *Folder) adopt(dir string) {
 	moved := 0
 	for _, e := range files {
 		name := e.Name()
-		if !e.Type().IsRegular() || name == lockName || pairedIn(dir, name) {
+		if e.IsDir() || name == lockName || pairedIn(dir, name) {
 			continue // a PDF's sidecar moves with its PDF
 		}
 		side := ""
@@ -79,7 +81,7 @@ func (f *Folder) adopt(dir string) {
 		// A pair moves under one stem free in the drop folder, so that
 		// neither half is renamed apart and paired with a newer file there.
 		if _, err := movePair(dir, name, side, f.o.Dir); err != nil {
-			f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Msg("cannot give back a file claimed by a stopped instance")
+			f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Msg("cannot give back a file claimed by a stopped instance")
 			continue
 		}
 		moved++

@@ -101,7 +101,7 @@ func (f *Folder) waitsForPair(name string, c *candidate, now time.Time) bool {
 			return false
 		}
 		c.pairSince = now
-		f.o.Log.Debug().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Msg("sidecar waits for its PDF")
+		f.o.Log.Debug().Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Msg("sidecar waits for its PDF")
 		return true
 	}
 	return false
@@ -114,7 +114,7 @@ func (f *Folder) refuseLoneSidecar(name string) {
 	claimed, err := f.claim(name)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Msg("cannot claim a sidecar whose PDF never came")
+			f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Msg("cannot claim a sidecar whose PDF never came")
 		}
 		return
 	}
@@ -122,7 +122,7 @@ func (f *Folder) refuseLoneSidecar(name string) {
 	msg := fmt.Sprintf("a PDF sidecar whose PDF (the same name, .pdf) did not come within %s: drop the sidecar first, then the PDF, or remove the sidecar", f.o.SidecarMax)
 	if err := f.refuse(claimed, "", 0, docbridge.MissingMetadata, msg); err != nil {
 		f.claimed[claimed] = &candidate{}
-		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Msg("cannot refuse a sidecar whose PDF never came")
+		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Msg("cannot refuse a sidecar whose PDF never came")
 	}
 }
 
@@ -136,7 +136,7 @@ func (f *Folder) settled(c *candidate, now time.Time) bool {
 // fhirResource reports whether a JSON file names a resourceType in its
 // first 64 KiB: it is then a FHIR input, not a sidecar.
 func fhirResource(path string) bool {
-	fh, err := os.Open(path)
+	fh, err := openRegular(path)
 	if err != nil {
 		return false
 	}
@@ -168,13 +168,13 @@ func (f *Folder) claimSidecar(claimed, orig string) (string, []byte, error) {
 		}
 		name = stem(claimed) + filepath.Ext(found)
 		if _, err := os.Lstat(filepath.Join(f.o.Processing, name)); err == nil {
-			return "", nil, fmt.Errorf("claim sidecar: %s is already in processing/", fileRef(name))
+			return "", nil, fmt.Errorf("claim sidecar: %s is already in processing/", docbridge.Ref(name))
 		}
 		if err := os.Rename(filepath.Join(f.o.Dir, found), filepath.Join(f.o.Processing, name)); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return "", nil, nil // gone since: the PDF goes alone
 			}
-			return "", nil, fmt.Errorf("claim sidecar: %w", err)
+			return "", nil, fmt.Errorf("claim sidecar: %w", pathless(err))
 		}
 		if err := syncDir(f.o.Processing); err != nil {
 			return "", nil, fmt.Errorf("claim sidecar: %w", err)
@@ -184,16 +184,18 @@ func (f *Folder) claimSidecar(claimed, orig string) (string, []byte, error) {
 	return name, b, err
 }
 
-// readSidecar reads a sidecar of at most docbridge.MaxSidecar bytes.
+// readSidecar reads a sidecar of at most docbridge.MaxSidecar bytes,
+// opened as openRegular does (a sidecar that is not a regular file is
+// refused with ForbiddenConstruct).
 func readSidecar(path string) ([]byte, error) {
-	fh, err := os.Open(path)
+	fh, err := openRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("read sidecar: %w", err)
 	}
 	defer fh.Close()
 	b, err := io.ReadAll(io.LimitReader(fh, docbridge.MaxSidecar+1))
 	if err != nil {
-		return nil, fmt.Errorf("read sidecar: %w", err)
+		return nil, fmt.Errorf("read sidecar: %w", pathless(err))
 	}
 	if len(b) > docbridge.MaxSidecar {
 		return nil, docbridge.Errorf(docbridge.TooLarge,
@@ -220,7 +222,7 @@ func pairedIn(dir, name string) bool {
 // other file (pdf not a PDF, side "") is moved as moveInto does.
 func movePair(processing, pdf, side, dir string) (string, error) {
 	if side == "" && !isPDF(pdf) {
-		return moveInto(filepath.Join(processing, pdf), dir)
+		return moveInto(filepath.Join(processing, pdf), dir, pdf)
 	}
 	st := stem(pdf)
 	// A stem is taken when dir has a PDF or any sidecar under it: in the
@@ -240,12 +242,12 @@ func movePair(processing, pdf, side, dir string) (string, error) {
 	}
 	if side != "" {
 		if err := os.Rename(filepath.Join(processing, side), filepath.Join(dir, st+filepath.Ext(side))); err != nil {
-			return "", fmt.Errorf("move %s: %w", fileRef(side), err)
+			return "", fmt.Errorf("move %s: %w", docbridge.Ref(side), pathless(err))
 		}
 	}
 	dstPDF := filepath.Join(dir, st+filepath.Ext(pdf))
 	if err := os.Rename(filepath.Join(processing, pdf), dstPDF); err != nil {
-		return "", fmt.Errorf("move %s: %w", fileRef(pdf), err)
+		return "", fmt.Errorf("move %s: %w", docbridge.Ref(pdf), pathless(err))
 	}
 	if err := syncDir(processing); err != nil {
 		return dstPDF, err

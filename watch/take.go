@@ -25,7 +25,7 @@ type ReasonFile struct {
 // failed/. An error means it must be tried again later; the file stays in
 // the processing folder.
 func (f *Folder) take(ctx context.Context, name string) error {
-	log := f.o.Log.With().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Logger()
+	log := f.o.Log.With().Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Logger()
 	path := filepath.Join(f.o.Processing, name)
 	var side string // the PDF's sidecar, in processing/
 	var sidecar []byte
@@ -37,8 +37,8 @@ func (f *Folder) take(ctx context.Context, name string) error {
 		}
 		var err error
 		if side, sidecar, err = f.claimSidecar(name, orig); err != nil {
-			if docbridge.ReasonOf(err) == docbridge.TooLarge {
-				return f.refuse(name, side, 0, docbridge.TooLarge, docbridge.MessageOf(err))
+			if r := docbridge.ReasonOf(err); r == docbridge.TooLarge || r == docbridge.ForbiddenConstruct {
+				return f.refuse(name, side, 0, r, docbridge.MessageOf(err))
 			}
 			if c != nil && side == "" {
 				c.orig = orig
@@ -46,7 +46,14 @@ func (f *Folder) take(ctx context.Context, name string) error {
 			return err
 		}
 	}
-	fh, err := os.Open(path)
+	var claimedAs os.FileInfo
+	if c := f.claimed[name]; c != nil {
+		claimedAs = c.claimedAs
+	}
+	fh, err := openClaimed(path, claimedAs)
+	if docbridge.ReasonOf(err) == docbridge.ForbiddenConstruct {
+		return f.refuse(name, side, 0, docbridge.ForbiddenConstruct, docbridge.MessageOf(err))
+	}
 	if err != nil {
 		return fmt.Errorf("open claimed file: %w", err)
 	}
@@ -82,21 +89,21 @@ func (f *Folder) refuse(name, side string, input int64, reason docbridge.Reason,
 	if err := writeFileSync(dst+".reason.json", rf); err != nil {
 		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Int64("input", input).Msg("cannot write the reason file")
 	}
-	f.o.Log.Warn().Str("intake", f.o.Name).Str("file_ref", fileRef(name)).Int64("input", input).Str("reason", string(reason)).Msg("file refused; moved to failed/")
+	f.o.Log.Warn().Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Int64("input", input).Str("reason", string(reason)).Msg("file refused; moved to failed/")
 	return nil
 }
 
-// moveInto renames path into dir, keeping its name unless one is there
-// already, and syncs the directory so the move survives a crash.
-func moveInto(path, dir string) (string, error) {
-	name := filepath.Base(path)
+// moveInto renames path into dir under name, with a suffix when name is
+// there already, and syncs both directories so the move survives a crash.
+// Its errors carry no path (pathless).
+func moveInto(path, dir, name string) (string, error) {
 	dst := filepath.Join(dir, name)
 	if _, err := os.Lstat(dst); err == nil {
 		ext := filepath.Ext(name)
 		dst = filepath.Join(dir, fmt.Sprintf("%s.%d%s", strings.TrimSuffix(name, ext), time.Now().UnixNano(), ext))
 	}
 	if err := os.Rename(path, dst); err != nil {
-		return "", fmt.Errorf("move %s: %w", name, err)
+		return "", fmt.Errorf("move %s: %w", docbridge.Ref(name), pathless(err))
 	}
 	if err := syncDir(filepath.Dir(path)); err != nil {
 		return dst, err
@@ -104,17 +111,19 @@ func moveInto(path, dir string) (string, error) {
 	return dst, syncDir(dir)
 }
 
+// syncDir fsyncs a directory. Its errors carry no path (pathless).
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return err
+		return pathless(err)
 	}
 	defer d.Close()
-	return d.Sync()
+	return pathless(d.Sync())
 }
 
 // writeFileSync writes v as JSON to path atomically: a temporary file in
 // the same folder, fsynced, then renamed, so a reader never sees half of it.
+// Its errors carry no path (pathless).
 func writeFileSync(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -123,7 +132,7 @@ func writeFileSync(path string, v any) error {
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
-		return err
+		return pathless(err)
 	}
 	_, err = fh.Write(append(b, '\n'))
 	if err == nil {
@@ -137,7 +146,7 @@ func writeFileSync(path string, v any) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return err
+		return pathless(err)
 	}
 	return syncDir(filepath.Dir(path))
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/mes/mestest"
 	"github.com/docbridge/docbridge/samples"
@@ -146,8 +147,8 @@ func TestEndToEndMLLP(t *testing.T) {
 		t.Errorf("simulator holds %d documents, want %d", got, want)
 	}
 	log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
-	if !strings.Contains(string(log), "E2E-0001") {
-		t.Error("the daemon log does not name MSH-10")
+	if !strings.Contains(string(log), `"msh10_ref":"`+docbridge.Ref("E2E-0001")+`"`) {
+		t.Error("the daemon log does not name the message by msh10_ref")
 	}
 	assertNoPatientData(t, string(log))
 }

@@ -114,9 +114,9 @@ func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, s
 }
 
 // insertInput inserts in (from storeInput) in tx with its input.accepted
-// audit record (actor "intake:"+in.Intake; the size, hash and sender's
-// message id, never the source name, which may be a file named after the
-// patient), and sets in.ID. When the same bytes and sidecar are stored
+// audit record (actor "intake:"+in.Intake; the size, hash and the ref
+// (docbridge.Ref) of the sender's message id, never the message id itself
+// nor the source name: senders put patient data in both), and sets in.ID. When the same bytes and sidecar are stored
 // already it inserts nothing, returns dup, and sets in.ID, in.State,
 // in.Reason and in.Message to the stored input's.
 func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input) (dup bool, err error) {
@@ -141,7 +141,7 @@ func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input) (dup boo
 	}
 	msg := fmt.Sprintf("%d bytes, sha256 %s", in.Size, in.SHA256)
 	if in.MessageID != "" {
-		msg += ", message id " + in.MessageID
+		msg += ", message id ref " + docbridge.Ref(in.MessageID)
 	}
 	return false, appendAudit(ctx, tx, &audit.Record{Kind: audit.InputAccepted, Actor: "intake:" + in.Intake,
 		InputID: in.ID, To: docbridge.Received, Message: msg}, nanos(s.now()))

@@ -101,7 +101,7 @@ func (c *conn) handle(ctx context.Context, log zerolog.Logger, raw []byte) []byt
 			Text: string(docbridge.Malformed) + ": the message does not start with a readable MSH segment",
 		})
 	}
-	log = log.With().Str("msh10", clip(h.ControlID, 64)).Logger()
+	log = log.With().Str("msh10_ref", docbridge.Ref(h.ControlID)).Logger()
 	if strings.EqualFold(h.MessageType, "ACK") {
 		log.Info().Msg("acknowledgement received and ignored")
 		return nil
@@ -137,7 +137,7 @@ func (c *conn) handle(ctx context.Context, log zerolog.Logger, raw []byte) []byt
 // tooLarge refuses a message over the size limit, read only in part.
 func (c *conn) tooLarge(log zerolog.Logger, head []byte) []byte {
 	h, _ := hl7.ParseHeader(head)
-	log.Warn().Str("msh10", clip(h.ControlID, 64)).Str("ack", "AE").Str("reason", string(docbridge.TooLarge)).Msg("message over the size limit refused")
+	log.Warn().Str("msh10_ref", docbridge.Ref(h.ControlID)).Str("ack", "AE").Str("reason", string(docbridge.TooLarge)).Msg("message over the size limit refused")
 	return c.ack(hl7.AE, h, hl7.ErrorDetail{Code: hl7.CodeValueTooLong,
 		Text: string(docbridge.TooLarge) + ": the message is over the limit of " + strconv.Itoa(c.s.o.MaxMessageBytes) + " bytes"})
 }
@@ -164,11 +164,4 @@ func errorCode(r docbridge.Reason) hl7.ErrorCode {
 		return hl7.CodeUnknownKey
 	}
 	return hl7.CodeInternalError
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

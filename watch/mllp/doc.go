@@ -20,6 +20,7 @@
 // MSA-2 echoes the message's MSH-10. Every connection has its own goroutine,
 // owned and waited for by Server.Run; messages on one connection are handled
 // in order, one at a time, as MLLP senders expect. An incoming ACK is never
-// acknowledged. Logs carry the intake name, the peer address, MSH-10 and the
-// store's input id — never message content.
+// acknowledged. Logs carry the intake name, the peer address, msh10_ref (a
+// hash of MSH-10, docbridge.Ref: senders put patient data there) and the
+// store's input id — never MSH-10 itself or message content.
 package mllp
