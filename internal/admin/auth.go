@@ -198,7 +198,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keys := s.throttle.keys(name, known, addr)
-	if until := s.throttle.lockedUntil(keys); !until.IsZero() {
+	if until, ok := s.throttle.begin(keys); !ok {
 		wait := until.Sub(s.o.Now())
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.showLogin(w, r, fmt.Sprintf("Too many failed sign-ins for this account or from this address: try again in %s, or ask another administrator.", roundUp(wait)), http.StatusTooManyRequests)

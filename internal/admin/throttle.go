@@ -67,9 +67,10 @@ type throttleKey struct {
 
 // strikes is one key's failures since it was last forgotten.
 type strikes struct {
-	n     int
-	last  time.Time // last counted failure
-	until time.Time // end of the current lock; zero when never locked
+	n        int
+	inFlight int       // attempts begun and not ended
+	last     time.Time // last counted failure (or when made)
+	until    time.Time // end of the current lock; zero when never locked
 }
 
 // lockout is a lock a failure started: which kind of key, how long, after
@@ -116,38 +117,75 @@ type limitedKey struct {
 	kind  string
 }
 
-// lockedUntil returns when the last lock among keys ends, or the zero
-// time when none of them is locked now.
-func (t *throttle) lockedUntil(keys []limitedKey) time.Time {
+// inFlightWait is the Retry-After of an attempt refused because attempts
+// already in flight could use up what its keys have left.
+const inFlightWait = time.Second
+
+// begin starts a sign-in attempt. It returns ok false, and when to try
+// again, when one of keys is locked, or when the attempts of its keys in
+// flight (their passwords being checked) could reach its limit: parallel
+// guesses get no more tries than sequential ones. Every ok attempt must be
+// ended by fail or succeed.
+func (t *throttle) begin(keys []limitedKey) (retry time.Time, ok bool) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var end time.Time
 	for _, lk := range keys {
-		if s := t.m[lk.k]; s != nil && now.Before(s.until) && s.until.After(end) {
-			end = s.until
+		s := t.m[lk.k]
+		switch {
+		case s == nil:
+		case now.Before(s.until):
+			if s.until.After(retry) {
+				retry = s.until
+			}
+		case s.n+s.inFlight >= lk.limit && s.inFlight > 0:
+			if r := now.Add(inFlightWait); r.After(retry) {
+				retry = r
+			}
 		}
 	}
-	return end
+	if !retry.IsZero() {
+		return retry, false
+	}
+	for _, lk := range keys {
+		t.entry(lk.k).inFlight++
+	}
+	return time.Time{}, true
 }
 
-// fail counts one failure against each key. It returns whether this was
-// the first counted failure of the account-and-address key (or, for an
-// unknown account, of the address key) and the locks it started.
+// entry returns the counter of k, made when missing; the caller holds mu.
+func (t *throttle) entry(k throttleKey) *strikes {
+	s := t.m[k]
+	if s == nil {
+		if len(t.m) >= maxThrottleKeys {
+			t.evictOldest()
+		}
+		s = &strikes{last: t.now()}
+		t.m[k] = s
+	}
+	return s
+}
+
+// ended ends an attempt begin allowed; the caller holds mu.
+func (t *throttle) ended(k throttleKey) *strikes {
+	s := t.entry(k)
+	if s.inFlight > 0 {
+		s.inFlight--
+	}
+	return s
+}
+
+// fail ends an attempt that failed: it counts one failure against each
+// key. It returns whether this was the first counted failure of the
+// account-and-address key (or, for an unknown account, of the address
+// key) and the locks it started.
 func (t *throttle) fail(keys []limitedKey) (first bool, locks []lockout) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sweep(now)
 	for i, lk := range keys {
-		s := t.m[lk.k]
-		if s == nil {
-			if len(t.m) >= maxThrottleKeys {
-				t.evictOldest()
-			}
-			s = &strikes{}
-			t.m[lk.k] = s
-		}
+		s := t.ended(lk.k)
 		s.n++
 		s.last = now
 		if i == primary(keys) && s.n == 1 {
@@ -174,23 +212,27 @@ func primary(keys []limitedKey) int {
 	return 0
 }
 
-// succeed forgets the account-and-address key of a successful sign-in;
-// the address and account keys keep counting, so that one known password
-// does not reset an attack on the others.
+// succeed ends an attempt that succeeded: it forgets the
+// account-and-address key; the address and account keys keep counting, so
+// that one known password does not reset an attack on the others.
 func (t *throttle) succeed(keys []limitedKey) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, lk := range keys {
-		if lk.kind == "account and address" {
+		s := t.ended(lk.k)
+		if lk.kind == "account and address" && s.inFlight == 0 {
 			delete(t.m, lk.k)
 		}
 	}
 }
 
-// sweep forgets keys whose last failure and lock are over MaxLockout ago;
-// the caller holds mu.
+// sweep forgets keys whose last failure and lock are over MaxLockout ago
+// and that have no attempt in flight; the caller holds mu.
 func (t *throttle) sweep(now time.Time) {
 	for k, s := range t.m {
+		if s.inFlight > 0 {
+			continue
+		}
 		end := s.last
 		if s.until.After(end) {
 			end = s.until

@@ -149,3 +149,48 @@ func TestClientAddr(t *testing.T) {
 		t.Errorf("clientPrefix(2001:db8::1) = %v, want its /64", got)
 	}
 }
+
+// TestSignInThrottleParallel: guesses sent in parallel get no more tries
+// than sequential ones.
+func TestSignInThrottleParallel(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
+	th := newThrottle(ThrottleOptions{Failures: 5}, clk.Now)
+	keys := th.keys("otto", true, netip.MustParseAddr("192.0.2.1"))
+	allowed := 0
+	for range 20 {
+		if _, ok := th.begin(keys); ok {
+			allowed++
+		}
+	}
+	if allowed != 5 {
+		t.Fatalf("20 attempts begun at once: %d allowed, want 5", allowed)
+	}
+	for range 4 {
+		th.fail(keys)
+	}
+	th.succeed(keys) // the fifth was the right password: the pair is forgotten
+	if _, ok := th.begin(keys); !ok {
+		t.Error("after a success the account is still held for this address")
+	}
+
+	f := newFixture(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := f.anonymous()
+			_, body := c.get("/login")
+			resp, _ := c.post("/login", url.Values{"csrf": {csrfRe.FindStringSubmatch(body)[1]}, "user": {"otto"}, "password": {"wrong"}})
+			mu.Lock()
+			statuses[resp.StatusCode]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if statuses[http.StatusUnauthorized] > 5 || statuses[http.StatusUnauthorized]+statuses[http.StatusTooManyRequests] != 40 {
+		t.Errorf("40 parallel wrong passwords: statuses %v, want at most 5 × 401, the rest 429", statuses)
+	}
+}
