@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,7 +63,7 @@ admin:
     - {name: otto, password_hash: %q, role: operator}
     - {name: vera, password_hash: %q, role: viewer}
 `, pairingAddr, consoleAddr, hash, hash))
-	e.start()
+	daemon := e.start()
 	base := "http://" + consoleAddr
 	e.waitFor("the console to be ready", 30*time.Second, func() bool {
 		resp, err := http.Get(base + "/readyz")
@@ -159,6 +160,7 @@ admin:
 			Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
 		var sent, refused atomic.Int64
 		var wg sync.WaitGroup
+		rssBefore := rssKiB(daemon.Process.Pid)
 		begin := time.Now()
 		for range 32 {
 			wg.Add(1)
@@ -183,8 +185,8 @@ admin:
 		page := pairThroughConsent(t, start, ps[0].MESPatient)
 		patientDone := time.Since(begin)
 		wg.Wait()
-		t.Logf("10,000 /start in %v (%d not redirected to MES); the patient paired %v into the flood",
-			time.Since(begin).Round(time.Millisecond), refused.Load(), patientDone.Round(time.Millisecond))
+		t.Logf("10,000 /start in %v (%d not redirected to MES); the patient paired %v into the flood; daemon RSS %d → %d KiB",
+			time.Since(begin).Round(time.Millisecond), refused.Load(), patientDone.Round(time.Millisecond), rssBefore, rssKiB(daemon.Process.Pid))
 		if !strings.Contains(page, "now paired") {
 			t.Errorf("the patient's pairing during the flood: %s", page)
 		}
@@ -199,6 +201,19 @@ admin:
 
 	log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
 	assertNoPatientData(t, string(log))
+}
+
+// rssKiB is the resident memory of process pid, from /proc (0 when it
+// cannot be read: the figure is only logged).
+func rssKiB(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return 0
 }
 
 // consoleSignIn signs in through the form from local address from (any
