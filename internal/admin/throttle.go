@@ -243,14 +243,18 @@ func (t *throttle) sweep(now time.Time) {
 	}
 }
 
-// evictOldest forgets the key whose last failure is the oldest; the caller
-// holds mu.
+// evictOldest forgets the key whose last failure is the oldest, among the
+// keys not locked now if there are any (so that flooding the table from
+// many addresses does not unlock an account); the caller holds mu.
 func (t *throttle) evictOldest() {
+	now := t.now()
 	var oldest throttleKey
 	var at time.Time
+	var locked, found bool
 	for k, s := range t.m {
-		if at.IsZero() || s.last.Before(at) {
-			oldest, at = k, s.last
+		l := now.Before(s.until)
+		if !found || (locked && !l) || (locked == l && s.last.Before(at)) {
+			oldest, at, locked, found = k, s.last, l, true
 		}
 	}
 	delete(t.m, oldest)

@@ -194,3 +194,28 @@ func TestSignInThrottleParallel(t *testing.T) {
 		t.Errorf("40 parallel wrong passwords: statuses %v, want at most 5 × 401, the rest 429", statuses)
 	}
 }
+
+// TestThrottleBounded: a flood of addresses fills the table up to its
+// bound, and evicts unlocked counters before a locked account's.
+func TestThrottleBounded(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
+	th := newThrottle(ThrottleOptions{AccountFailures: 3}, clk.Now)
+	otto := th.keys("otto", true, netip.MustParseAddr("192.0.2.1"))
+	for range 3 {
+		th.begin(otto)
+		th.fail(otto)
+	}
+	for i := range maxThrottleKeys + 500 {
+		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		keys := th.keys("nobody", false, a)
+		th.begin(keys)
+		th.fail(keys)
+		clk.Add(time.Millisecond)
+	}
+	if n := len(th.m); n > maxThrottleKeys {
+		t.Errorf("%d counters kept, want at most %d", n, maxThrottleKeys)
+	}
+	if _, ok := th.begin(th.keys("otto", true, netip.MustParseAddr("198.51.100.1"))); ok {
+		t.Error("a flood of addresses unlocked the locked account")
+	}
+}
