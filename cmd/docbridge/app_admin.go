@@ -57,7 +57,7 @@ func newAdminServer(cfg *Config, st *store.Store, rc admin.Reconverter, m *admin
 	}
 	o := admin.Options{
 		Store: st, Users: users, TrustedHeader: ac.TrustedHeader, TrustedProxies: ac.proxies(),
-		Addr: ac.Addr, TLSCert: ac.TLS.Cert, TLSKey: ac.TLS.Key, SessionTTL: ac.SessionTTL,
+		Addr: ac.Addr, TLSCert: ac.TLS.Cert, TLSKey: ac.TLS.Key, SessionTTL: ac.SessionTTL, Throttle: ac.throttle(),
 		Metrics: m, Stall: stallOf(cfg), Log: log.With().Str("component", "admin").Logger(), Reconverter: rc,
 		Audit: func(ctx context.Context, actor string, docID int64, msg string) error {
 			return st.RecordAdmin(audit.WithActor(ctx, actor), docID, msg)

@@ -48,9 +48,16 @@ func newPairing(cfg *Config, st *store.Store, hc *http.Client, log zerolog.Logge
 	if cfg.Pairing.Addr == "" {
 		return nil, r, nil
 	}
+	// The token key also seals the state of pairings in progress, so that
+	// instances sharing a database (and so the key) finish each other's
+	// pairings; without one (environment: test) each process draws its own.
+	key, err := loadTokenKey(cfg.Security)
+	if err != nil {
+		return nil, nil, err
+	}
 	s := pairing.NewServer(pairing.Options{OAuth: oc, Store: st, Identity: identityOptions(cfg),
 		Addr: cfg.Pairing.Addr, TLSCert: cfg.Pairing.TLS.Cert, TLSKey: cfg.Pairing.TLS.Key,
-		ServiceName: cfg.Pairing.ServiceName, Log: plog})
+		ServiceName: cfg.Pairing.ServiceName, StateKey: key, Log: plog})
 	return s, r, nil
 }
 

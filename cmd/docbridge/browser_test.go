@@ -150,6 +150,27 @@ func TestBrowserReview(t *testing.T) {
 	if !found || e.sim.Count() != 3 {
 		t.Errorf("the simulator holds %d documents, the confirmed one %v; want 3 with it", e.sim.Count(), found)
 	}
+
+	// The patient search goes through the form, by POST: the INS never
+	// appears in the address (nor in history or access logs).
+	const ins = "285047505612322" // the sample patient's
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/documents"),
+		chromedp.WaitVisible(`input[name=key]`),
+		chromedp.SetValue(`select[name=kind]`, "ins"),
+		chromedp.SendKeys(`input[name=key]`, ins),
+		chromedp.Submit(`input[name=key]`),
+		chromedp.WaitVisible(`table.list tbody tr td a`),
+	); err != nil {
+		t.Fatalf("patient search: %v", err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(loc, ins) || !strings.HasSuffix(loc, "/documents") {
+		t.Errorf("after a patient search the address is %q, want %s/documents without the INS", loc, base)
+	}
 	log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
 	assertNoPatientData(t, string(log))
 }

@@ -41,6 +41,8 @@ func TestConfigCheck(t *testing.T) {
 		{"unreadable TLS key", base + "admin: {addr: 127.0.0.1:8443, users: [{name: otto, password_hash: '" + string(hash) + "', role: viewer}], tls: {cert: cert.pem, key: missing.pem}}\n", 2, []string{"admin.tls.key"}},
 		{"console without users", base + "admin: {addr: 127.0.0.1:8080}\n", 2, []string{"admin.users"}},
 		{"trusted header without proxies", base + "admin: {trusted_header: X-Remote-User}\n", 2, []string{"admin.trusted_proxies"}},
+		{"sign-in throttle set", base + "admin: {addr: 127.0.0.1:8080, users: [{name: otto, password_hash: '" + string(hash) + "', role: operator}], sign_in: {failures: 3, address_failures: 10, account_failures: 30, max_lockout: 1h}}\n", 0, []string{"OK"}},
+		{"negative sign-in throttle", base + "admin: {sign_in: {failures: -1}}\n", 2, []string{"admin.sign_in"}},
 		{"missing mappings dir", base + "mappings: {override_dir: nowhere}\n", 2, []string{"mappings.override_dir"}},
 	}
 	for i, tt := range tests {

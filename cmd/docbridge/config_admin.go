@@ -36,6 +36,14 @@ type AdminConfig struct {
 	} `yaml:"tls"`
 	// SessionTTL is how long a console session lasts; default 8h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// SignIn locks the password form after failed sign-ins (see
+	// admin.ThrottleOptions); zero values take the defaults.
+	SignIn struct {
+		Failures        int           `yaml:"failures"`         // per account and address; default 5
+		AddressFailures int           `yaml:"address_failures"` // per address; default 20
+		AccountFailures int           `yaml:"account_failures"` // per account; default 50
+		MaxLockout      time.Duration `yaml:"max_lockout"`      // default 15m
+	} `yaml:"sign_in"`
 	// MESHealthPath, when set, makes /readyz and the dashboard check that
 	// MES answers a HEAD on mes.base_url + this path (e.g. "/metadata").
 	MESHealthPath string `yaml:"mes_health_path"`
@@ -94,7 +102,16 @@ func (a *AdminConfig) check() []error {
 	if a.SessionTTL < 0 || a.Stall.NoIntake < 0 || a.Stall.OldestPending < 0 {
 		bad("session_ttl, stall", "durations must not be negative")
 	}
+	if si := a.SignIn; si.Failures < 0 || si.AddressFailures < 0 || si.AccountFailures < 0 || si.MaxLockout < 0 {
+		bad("sign_in", "failures, address_failures, account_failures and max_lockout must not be negative")
+	}
 	return errs
+}
+
+// throttle is the sign-in throttle of the section.
+func (a *AdminConfig) throttle() admin.ThrottleOptions {
+	return admin.ThrottleOptions{Failures: a.SignIn.Failures, AddressFailures: a.SignIn.AddressFailures,
+		AccountFailures: a.SignIn.AccountFailures, MaxLockout: a.SignIn.MaxLockout}
 }
 
 func (u AdminUser) user() admin.User {

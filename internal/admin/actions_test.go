@@ -196,20 +196,38 @@ func TestPatientSearchIsAudited(t *testing.T) {
 	f.addDoc("urn:oid:1.2.6.2", otherDate(), docbridge.Converted, "")
 	vera := f.signIn("vera")
 	tests := []struct {
+		name     string
+		post     url.Values // nil: a GET of query
 		query    string
 		wantRows int
 		audited  string
 	}{
-		{"?state=review", 1, ""},
-		{"?kind=ins&key=" + camille.INS, 2, "console document search by patient ins"},
-		{"?kind=local&key=DBT-000001", 2, "console document search by patient local"},
-		{"?kind=ins&key=192036912304577", 0, "console document search by patient ins"},
+		{"filter by GET", nil, "?state=review", 1, ""},
+		{"filter by POST", url.Values{"state": {"review"}}, "", 1, ""},
+		{"INS", url.Values{"kind": {"ins"}, "key": {camille.INS}}, "", 2, "console document search by patient ins"},
+		{"local id", url.Values{"kind": {"local"}, "key": {"DBT-000001"}}, "", 2, "console document search by patient local"},
+		{"other INS", url.Values{"kind": {"ins"}, "key": {"192036912304577"}}, "", 0, "console document search by patient ins"},
+		// A key in the URL is not searched: it would sit in logs and history.
+		{"INS in the URL", nil, "?state=review&kind=ins&key=" + camille.INS, 1, ""},
 	}
 	for _, tt := range tests {
 		f.audits = nil
-		_, body := vera.get("/documents" + tt.query)
+		var resp *http.Response
+		var body string
+		if tt.post != nil {
+			tt.post.Set("csrf", vera.csrf)
+			resp, body = vera.post("/documents", tt.post)
+		} else {
+			resp, body = vera.get("/documents" + tt.query)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: HTTP %d", tt.name, resp.StatusCode)
+		}
 		if got := strings.Count(body, `<tr><td><a href="/documents/`); got != tt.wantRows {
-			t.Errorf("%s: %d rows, want %d", tt.query, got, tt.wantRows)
+			t.Errorf("%s: %d rows, want %d", tt.name, got, tt.wantRows)
+		}
+		if tt.post == nil && strings.Contains(body, camille.INS) {
+			t.Errorf("%s: the page echoes the INS of the URL", tt.name)
 		}
 		var got []string
 		for _, a := range f.audits {
@@ -225,7 +243,11 @@ func TestPatientSearchIsAudited(t *testing.T) {
 			want = []string{"user:vera " + tt.audited}
 		}
 		if strings.Join(got, "|") != strings.Join(want, "|") {
-			t.Errorf("%s: audits = %q, want %q", tt.query, got, want)
+			t.Errorf("%s: audits = %q, want %q", tt.name, got, want)
 		}
+	}
+	// Without the session's CSRF token a search is refused.
+	if resp, _ := vera.post("/documents", url.Values{"kind": {"ins"}, "key": {camille.INS}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("search without CSRF token: HTTP %d, want 403", resp.StatusCode)
 	}
 }

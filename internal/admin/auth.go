@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -114,12 +116,8 @@ func (s *Server) proxyUser(r *http.Request) (User, bool) {
 	if err != nil {
 		return User{}, false
 	}
-	trusted := false
-	for _, p := range s.o.TrustedProxies {
-		trusted = trusted || p.Contains(ap.Addr().Unmap())
-	}
 	u, ok := s.users[name]
-	return u, trusted && ok
+	return u, ok && s.trustedProxy(ap.Addr())
 }
 
 // ctxKey keys the request's session in its context.
@@ -181,7 +179,11 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, problem strin
 }
 
 // login checks the form's CSRF token against the pre-login cookie, then the
-// user's password, and starts a session.
+// sign-in throttle (see ThrottleOptions), then the user's password, and
+// starts a session. A locked attempt is refused with 429 and Retry-After
+// without the password being looked at. Refusals are audited once per
+// account and address until it is forgotten, then once per lock, so that
+// an attacker cannot grow the audit trail by guessing.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !tokenEqual(r.PostFormValue(csrfField), c.Value) {
@@ -189,17 +191,39 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostFormValue("user")
+	_, known := s.users[name]
+	addr, ok := s.clientAddr(r)
+	if !ok {
+		http.Error(w, "the client address cannot be read", http.StatusBadRequest)
+		return
+	}
+	keys := s.throttle.keys(name, known, addr)
+	if until, ok := s.throttle.begin(keys); !ok {
+		wait := until.Sub(s.o.Now())
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		s.showLogin(w, r, fmt.Sprintf("Too many failed sign-ins for this account or from this address: try again in %s, or ask another administrator.", roundUp(wait)), http.StatusTooManyRequests)
+		return
+	}
 	u, ok := s.authenticate(name, r.PostFormValue("password"))
 	if !ok {
 		who := "anonymous"
-		if _, known := s.users[name]; known {
+		if known {
 			who = "user:" + name
 		}
-		s.audit(r.Context(), who, 0, "console sign-in refused")
-		s.o.Log.Warn().Bool("known_user", who != "anonymous").Msg("console sign-in refused")
+		first, locks := s.throttle.fail(keys)
+		if first {
+			s.audit(r.Context(), who, 0, "console sign-in refused from "+addr.String()+" (later refusals are audited when they lock the sign-in)")
+			s.o.Log.Warn().Bool("known_user", known).Str("client", addr.String()).Msg("console sign-in refused")
+		}
+		for _, l := range locks {
+			msg := fmt.Sprintf("console sign-in locked for %s by %d failures (%s) from %s", l.For, l.Failures, l.Kind, addr)
+			s.audit(r.Context(), who, 0, msg)
+			s.o.Log.Warn().Bool("known_user", known).Str("client", addr.String()).Str("lock", l.Kind).Dur("for", l.For).Msg("console sign-in locked")
+		}
 		s.showLogin(w, r, "Unknown user or wrong password.", http.StatusUnauthorized)
 		return
 	}
+	s.throttle.succeed(keys)
 	if old := s.sessionOf(r); old != nil {
 		s.sessions.end(old.id)
 	}
@@ -210,6 +234,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
+// roundUp says d in whole seconds or minutes, rounded up.
+func roundUp(d time.Duration) string {
+	if d <= time.Minute {
+		return fmt.Sprintf("%d seconds", int(d.Seconds())+1)
+	}
+	return fmt.Sprintf("%d minutes", int(d.Minutes())+1)
+}
+
 // logout ends the session.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	sess := current(r)
@@ -217,15 +249,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	s.clearCookie(w, sessionCookie)
 	s.audit(r.Context(), actor(r), 0, "console sign-out")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-// safeNext returns a local path to go to after signing in: "/" unless next
-// is a path on this site.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	return next
 }
 
 // audit records an action through Options.Audit; a failure is logged, not

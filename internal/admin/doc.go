@@ -18,6 +18,15 @@
 // token (the login form a token bound to a pre-login cookie) and is refused
 // with 403 without it. Roles: a viewer reads; an operator also acts.
 //
+// The password form is throttled (ThrottleOptions, throttle.go): failures
+// are counted in memory per account and address, per address and per
+// account, and a counter at its limit locks the form for it (429 with
+// Retry-After, the password not checked) for a time that doubles with each
+// further failure. Only the first refusal and each lock are audited. The
+// client address is the peer's, or behind a trusted proxy the right-most
+// X-Forwarded-For entry that is not one (client.go). After sign-in the
+// browser goes only to a path of the console (safeNext, next.go).
+//
 // # Actions and review decisions
 //
 // Actions are store transitions whose actor is "user:NAME" and whose
@@ -39,8 +48,9 @@
 // the decision when the diff changed in the meantime. Missing-INS and
 // missing-trait reviews cannot be confirmed: the source must be fixed.
 //
-// Searches by patient key (INS or local id) are audited with who, when and
-// the kind of key, never its value.
+// Searches by patient key (INS or local id) are sent by POST only, so the
+// key is never in a URL or an access log, and are audited with who, when
+// and the kind of key, never its value.
 //
 // # Metrics and health
 //

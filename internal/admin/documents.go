@@ -67,11 +67,21 @@ func matchesKey(d *docbridge.Document, kind, key string) bool {
 }
 
 // documentList lists documents by state, reason, intake, creation date
-// and patient key. A search by patient key is audited (who, when, which
-// kind of key; never the key) before it runs, and refused if it cannot be.
+// and patient key. The filters come from the query string (GET, for links)
+// or from the form (POST, CSRF-checked by authed); a patient key is taken
+// only from a POST, so that it never sits in a URL, a browser's history or
+// an access log, and a GET that carries one is answered with a problem and
+// no search. A search by patient key is audited (who, when, which kind of
+// key; never the key) before it runs, and refused if it cannot be.
 func (s *Server) documentList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	q, se, problem := parseListQuery(r.URL.Query())
+	v := r.URL.Query()
+	keyInURL := v.Get("key") != ""
+	v.Del("key")
+	if r.Method == http.MethodPost {
+		v, keyInURL = r.PostForm, false
+	}
+	q, se, problem := parseListQuery(v)
 	var rows []store.Listed
 	if problem == "" {
 		if q.Key != "" {
@@ -95,6 +105,9 @@ func (s *Server) documentList(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 		}
+	}
+	if keyInURL && problem == "" {
+		problem = "The patient key in the address was ignored: search by patient with the form below, which keeps the key out of addresses and logs."
 	}
 	intakes, err := s.o.Store.Intakes(ctx)
 	if err != nil {

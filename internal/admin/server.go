@@ -53,6 +53,9 @@ type Options struct {
 	TLSCert, TLSKey string
 	// SessionTTL is how long a session lasts; 0 means 8 hours.
 	SessionTTL time.Duration
+	// Throttle locks the password form after failed sign-ins; the zero
+	// value has the defaults ThrottleOptions states.
+	Throttle ThrottleOptions
 	// Metrics, when not nil, is served on /metrics.
 	Metrics *Metrics
 	// MESCheck, when not nil, tells whether MES answers (see MESProbe);
@@ -77,6 +80,7 @@ type Server struct {
 	o        Options
 	users    map[string]User
 	sessions *sessions
+	throttle *throttle
 	pages    *pages
 	mux      *http.ServeMux
 }
@@ -103,7 +107,8 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, users: users, sessions: newSessions(o.SessionTTL, o.Now), pages: pg}
+	s := &Server{o: o, users: users, sessions: newSessions(o.SessionTTL, o.Now),
+		throttle: newThrottle(o.Throttle, o.Now), pages: pg}
 	s.routes()
 	return s, nil
 }
@@ -122,6 +127,7 @@ func (s *Server) routes() {
 	m.Handle("POST /logout", s.authed(viewer, s.logout))
 	m.Handle("GET /{$}", s.authed(viewer, s.dashboard))
 	m.Handle("GET /documents", s.authed(viewer, s.documentList))
+	m.Handle("POST /documents", s.authed(viewer, s.documentList))
 	m.Handle("GET /documents/{id}", s.authed(viewer, s.documentPage))
 	m.Handle("POST /documents/{id}/{action}", s.authed(operator, s.act))
 	m.Handle("GET /pairings", s.authed(viewer, s.pairingList))

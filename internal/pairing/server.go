@@ -3,16 +3,13 @@ package pairing
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -52,22 +49,23 @@ type Options struct {
 	Log             zerolog.Logger
 	Now             func() time.Time // nil means time.Now
 	StateTTL        time.Duration    // how long a started pairing may take; 0 means 10 min
-	MaxPending      int              // started pairings kept at most; 0 means 10000
 	ServiceName     string           // shown on docbridge's pages; "" means "docbridge"
+	// StateKey is the secret the state of a started pairing is sealed
+	// with (docbridge passes its token key; the sealing key is derived
+	// from it). Instances sharing it can finish each other's pairings and
+	// keep them across restarts; nil draws a key for this process only.
+	StateKey []byte
 }
 
 // Server serves GET /start and GET /callback. It is safe for concurrent
-// use. Started pairings are kept in memory: a pairing in progress when the
-// daemon restarts must be started again.
+// use. It keeps nothing per started pairing: the PKCE verifier and expiry
+// travel sealed in the state (see sealer), so /start cannot be flooded
+// into refusing patients. Finished states are remembered until they
+// expire, in this process, so each is used once.
 type Server struct {
-	o       Options
-	mu      sync.Mutex
-	pending map[string]pendingAuth // by hex SHA-256 of the state
-}
-
-type pendingAuth struct {
-	verifier string
-	expires  time.Time
+	o      Options
+	sealer *sealer
+	used   *usedStates
 }
 
 const stateCookie = "docbridge_pairing"
@@ -80,13 +78,10 @@ func NewServer(o Options) *Server {
 	if o.StateTTL <= 0 {
 		o.StateTTL = 10 * time.Minute
 	}
-	if o.MaxPending <= 0 {
-		o.MaxPending = 10000
-	}
 	if o.ServiceName == "" {
 		o.ServiceName = "docbridge"
 	}
-	return &Server{o: o, pending: map[string]pendingAuth{}}
+	return &Server{o: o, sealer: newSealer(o.StateKey), used: newUsedStates()}
 }
 
 // Handler returns the pairing endpoints: GET /start redirects the patient's
@@ -98,41 +93,20 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-func stateKey(state string) string {
-	sum := sha256.Sum256([]byte(state))
-	return hex.EncodeToString(sum[:])
-}
-
-// start begins a pairing: a fresh state (also set as a cookie that binds
-// the flow to this browser) and PKCE verifier, then a redirect to MES.
+// start begins a pairing: a PKCE verifier sealed with its expiry into the
+// state, which is also set as a cookie that binds the flow to this
+// browser, then a redirect to MES. It stores nothing.
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
-	var b [32]byte
-	rand.Read(b[:]) // never fails (crypto/rand)
-	state := base64.RawURLEncoding.EncodeToString(b[:])
 	verifier, challenge := mes.NewPKCE()
-	now := s.o.Now()
-	s.mu.Lock()
-	for k, p := range s.pending {
-		if now.After(p.expires) {
-			delete(s.pending, k)
-		}
-	}
-	full := len(s.pending) >= s.o.MaxPending
-	if !full {
-		s.pending[stateKey(state)] = pendingAuth{verifier: verifier, expires: now.Add(s.o.StateTTL)}
-	}
-	s.mu.Unlock()
-	if full {
-		s.page(w, http.StatusServiceUnavailable, "Too many pairings are in progress; please try again in a few minutes.")
-		return
-	}
+	state := s.sealer.seal(verifier, s.o.Now().Add(s.o.StateTTL))
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: "/", MaxAge: int(s.o.StateTTL / time.Second),
 		HttpOnly: true, Secure: s.o.TLSCert != "", SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, s.o.OAuth.AuthorizeURL(state, challenge), http.StatusFound)
 }
 
-// callback finishes a pairing: it checks state against the cookie and the
-// pending flows (each state is used once), exchanges the code with the
+// callback finishes a pairing: it checks state against the cookie, opens
+// it (it must be sealed by this service's key and not expired) and marks
+// it used (each state is used once), exchanges the code with the
 // PKCE verifier, fetches the paired patient's identity, checks it and
 // stores the pairing (a patient who pairs again renews their pairing).
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
@@ -146,11 +120,14 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.page(w, http.StatusBadRequest, "This pairing link is not valid in this browser. Please start the pairing again.")
 		return
 	}
-	s.mu.Lock()
-	p, ok := s.pending[stateKey(state)]
-	delete(s.pending, stateKey(state))
-	s.mu.Unlock()
-	if !ok || s.o.Now().After(p.expires) {
+	verifier, expires, err := s.sealer.open(state)
+	if err != nil {
+		s.o.Log.Warn().Msg("pairing callback refused: state not sealed by this service (another key, or forged)")
+		s.page(w, http.StatusBadRequest, "This pairing link is not valid. Please start the pairing again.")
+		return
+	}
+	now := s.o.Now()
+	if now.After(expires) || !s.used.use(state, expires, now) {
 		s.page(w, http.StatusBadRequest, "This pairing has expired or was already used. Please start the pairing again.")
 		return
 	}
@@ -159,7 +136,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.page(w, http.StatusOK, "The pairing was not authorised in Mon espace santé. Nothing was changed.")
 		return
 	}
-	pr, err := s.complete(ctx, q.Get("code"), p.verifier)
+	pr, err := s.complete(ctx, q.Get("code"), verifier)
 	if err != nil {
 		reason := docbridge.ReasonOf(err)
 		s.o.Log.Warn().Str("reason", string(reason)).Err(errors.New(docbridge.MessageOf(err))).Msg("pairing failed")
