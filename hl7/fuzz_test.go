@@ -63,7 +63,8 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzMLLPReader checks the MLLP reader never panics, never returns more
-// than the limit, and reads back what Frame wrote.
+// than the limit, and reads back what Frame wrote (of a message free of
+// the framing bytes, as HL7 v2 content is).
 func FuzzMLLPReader(f *testing.F) {
 	for _, s := range seeds(f) {
 		f.Add(Frame(s))
@@ -92,7 +93,7 @@ func FuzzMLLPReader(f *testing.F) {
 				t.Fatalf("message holds an end block")
 			}
 		}
-		if bytes.IndexByte(stream, EndBlock) < 0 && len(stream) <= max {
+		if bytes.IndexByte(stream, EndBlock) < 0 && bytes.IndexByte(stream, StartBlock) < 0 && len(stream) <= max {
 			got, err := NewReader(bytes.NewReader(Frame(stream)), max).ReadMessage()
 			if err != nil || !bytes.Equal(got, stream) {
 				t.Fatalf("Frame round trip: %q, %v", got, err)
