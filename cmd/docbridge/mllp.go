@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -136,7 +137,7 @@ func newMLLPServers(cfg *Config, sink docbridge.Sink, log zerolog.Logger) ([]*ml
 			Name: m.Name, Addr: m.Addr, TLS: tc, Sink: sink,
 			MaxMessageBytes: m.MaxMessageBytes, IdleTimeout: m.IdleTimeout, Log: log,
 			MaxConnections: m.MaxConnections, SpoolAbove: m.SpoolAboveBytes, MemoryBudget: m.MemoryBudgetBytes,
-			SpoolDir: spool, SpoolBudget: m.SpoolBudgetBytes,
+			SpoolDir: spool, SpoolBudget: m.SpoolBudgetBytes, GiveBack: debug.FreeOSMemory,
 		})
 		if err != nil {
 			return fail(fmt.Errorf("MLLP intake %s: %w", m.Name, err))

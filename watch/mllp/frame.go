@@ -145,6 +145,7 @@ func (f *frame) body() io.Reader {
 // freeMem lets mem go and gives its budget back.
 func (f *frame) freeMem() {
 	f.s.mem.give(f.memHeld)
+	f.s.letGo(f.memHeld)
 	f.mem, f.memHeld = nil, 0
 }
 

@@ -69,7 +69,14 @@ type Options struct {
 	// Application and Facility are MSH-3 and MSH-4 of an ACK to a message
 	// whose MSH names no receiver; "" means "DOCBRIDGE".
 	Application, Facility string
-	Log                   zerolog.Logger
+	// GiveBack, when set, is called each time the listener has let go of
+	// GiveBackEvery bytes of memory (messages received in memory, and the
+	// buffers of closed connections), from the goroutine that let go of
+	// the last of them. The daemon passes debug.FreeOSMemory, so that what
+	// a burst of connections took is returned to the system at once rather
+	// than at the runtime's next forced collection, minutes later.
+	GiveBack func()
+	Log      zerolog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -87,6 +94,7 @@ type Server struct {
 	// mem and disk are the budgets of messages being received.
 	mem, disk *budget
 	refusals  refusals
+	freed     atomic.Int64 // bytes let go of since GiveBack was last called
 
 	ackSeq atomic.Uint64
 	ackPfx string
@@ -238,6 +246,26 @@ func (s *Server) untrack(c *conn) {
 	delete(s.conns, c)
 	s.mu.Unlock()
 	c.nc.Close()
+	s.letGo(connBytes)
+}
+
+// GiveBackEvery is how much memory a listener lets go of between two calls
+// of Options.GiveBack.
+const GiveBackEvery = 16 << 20
+
+// connBytes is what a connection holds besides its message: the reader's
+// buffer, the head of a spooled message, the goroutine's stack.
+const connBytes = 48 << 10
+
+// letGo counts n bytes of memory let go of, and calls GiveBack when they
+// add up to GiveBackEvery.
+func (s *Server) letGo(n int64) {
+	if s.o.GiveBack == nil || s.freed.Add(n) < GiveBackEvery {
+		return
+	}
+	if s.freed.Swap(0) >= GiveBackEvery {
+		s.o.GiveBack()
+	}
 }
 
 // nextControlID returns a fresh MSH-10 for an ACK.
