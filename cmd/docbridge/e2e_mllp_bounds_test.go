@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/mes/mestest"
 )
 
@@ -160,4 +161,45 @@ func TestEndToEndMLLPBounds(t *testing.T) {
 	if ents, err := os.ReadDir(filepath.Join(e.dir, "data", "spool")); err != nil || len(ents) != 0 {
 		t.Errorf("the spool directory: %d entries, %v; want it empty", len(ents), err)
 	}
+}
+
+// TestEndToEndMLLPResync sends, on one connection, the start of a message
+// that never ends, then a whole message: the broken part is dropped with a
+// log line (no acknowledgement, and none of its content in the log), and
+// the whole message is the one acknowledged AA, stored and delivered.
+func TestEndToEndMLLPResync(t *testing.T) {
+	e, addr, _ := startMLLPDaemon(t, "")
+	broken := oruAround(t, "RESYNC-BROKEN", "1.2.250.1.999.42.1.7101")
+	good := oruAround(t, "RESYNC-GOOD", "1.2.250.1.999.42.1.7102")
+	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(time.Minute))
+	nc.Write(append([]byte{0x0b}, broken[:len(broken)/2]...))
+	nc.Write(append(append([]byte{0x0b}, good...), 0x1c, 0x0d))
+	r := hl7.NewReader(nc, 0)
+	raw, err := r.ReadMessage()
+	if err != nil {
+		t.Fatalf("read the ACK: %v", err)
+	}
+	ack, err := hl7.Parse(raw)
+	if err != nil {
+		t.Fatalf("the ACK does not parse: %v", err)
+	}
+	if got, want := msa(ack), "AA RESYNC-GOOD"; got != want {
+		t.Errorf("the first ACK: MSA = %q, want %q", got, want)
+	}
+	// No second ACK follows: the broken part is not answered.
+	nc.SetReadDeadline(time.Now().Add(time.Second))
+	if raw, err := r.ReadMessage(); err == nil {
+		t.Errorf("a second ACK came: %q", raw)
+	}
+	e.waitFor("the good message delivered", 2*time.Minute, func() bool { return e.delivered() == 1 })
+	log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
+	if !bytes.Contains(log, []byte("unterminated frame dropped")) {
+		t.Error("the daemon log does not say the broken frame was dropped")
+	}
+	assertNoPatientData(t, string(log))
 }
