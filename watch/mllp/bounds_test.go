@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -225,5 +226,26 @@ func TestMaxConnections(t *testing.T) {
 	})
 	if got := field(dial(t, s).send(oru("AGAIN")), "MSA", 1, 0); got != "AA" {
 		t.Errorf("after a place was freed: MSA-1 = %q, want AA", got)
+	}
+}
+
+// TestGiveBack checks that GiveBack is called once per GiveBackEvery bytes
+// of message memory let go of.
+func TestGiveBack(t *testing.T) {
+	var calls atomic.Int32
+	s, _ := start(t, Options{Sink: &bodySink{}, GiveBack: func() { calls.Add(1) }})
+	c := dial(t, s)
+	msg := bigORU("GIVE", 900<<10) // held in a buffer of about SpoolAbove (1 MiB)
+	for range 14 {
+		c.send(msg)
+	}
+	if got := calls.Load(); got != 0 {
+		t.Fatalf("GiveBack called %d times after 14 MiB let go of", got)
+	}
+	for range 6 {
+		c.send(msg)
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("GiveBack called %d times after 20 MiB let go of, want 1", got)
 	}
 }
