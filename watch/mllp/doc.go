@@ -15,10 +15,10 @@
 //     A message too large, or without a readable MSH, is refused this way
 //     without being stored.
 //   - AR: docbridge cannot take the message now (its store is unavailable,
-//     or it is shutting down); send it again later.
+//     it is shutting down, or its spool budget is spent); send it again
+//     later.
 //
-// A message that cannot be held now (the spool budget is spent) is refused
-// with AR. An unterminated frame interrupted by a start block is dropped
+// An unterminated frame interrupted by a start block is dropped
 // without an answer, as MLLP receivers do; the next message is answered.
 //
 // What senders can make a listener hold is bounded (Options): its
