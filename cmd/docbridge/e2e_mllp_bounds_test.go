@@ -146,17 +146,18 @@ func TestEndToEndMLLPBounds(t *testing.T) {
 	for _, nc := range held {
 		nc.Close()
 	}
-	// The frames' memory goes back to the runtime at once; the runtime
-	// gives it back to the system within a few GC cycles.
+	// The daemon gives the memory back to the system as the connections
+	// close (without that, its RSS stayed over 100 MiB for minutes). The
+	// race detector's shadow memory is never given back: no wait there.
 	var after int64
-	for end := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
-		if after = mib(t, pid, "VmRSS"); after <= baseline+32 || time.Now().After(end) {
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if after = mib(t, pid, "VmRSS"); raceBuild || after <= baseline+32 || time.Now().After(end) {
 			break
 		}
 	}
 	t.Logf("daemon RSS after the connections closed: %d MiB", after)
 	if !raceBuild && after > baseline+32 {
-		t.Errorf("the daemon's RSS is %d MiB a minute after the connections closed, not back near the %d MiB it started with", after, baseline)
+		t.Errorf("the daemon's RSS is %d MiB 30 s after the connections closed, not back within 32 MiB of the %d MiB it started with", after, baseline)
 	}
 	if ents, err := os.ReadDir(filepath.Join(e.dir, "data", "spool")); err != nil || len(ents) != 0 {
 		t.Errorf("the spool directory: %d entries, %v; want it empty", len(ents), err)
