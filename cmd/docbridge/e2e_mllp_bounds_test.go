@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -203,4 +204,48 @@ func TestEndToEndMLLPResync(t *testing.T) {
 		t.Error("the daemon log does not say the broken frame was dropped")
 	}
 	assertNoPatientData(t, string(log))
+}
+
+// TestEndToEndMLLPConnectionCap checks against the daemon that a connection
+// beyond mllp[].max_connections is closed unanswered and logged, and that
+// a place freed is taken again.
+func TestEndToEndMLLPConnectionCap(t *testing.T) {
+	e, addr, _ := startMLLPDaemon(t, ", max_connections: 2")
+	var held []net.Conn
+	for range 2 {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.Write([]byte("\x0bMSH|^~\\&|HOLD")) // a frame in progress
+		held = append(held, nc)
+	}
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	nc.Write(hl7.Frame(oruAround(t, "CAP-0001", "1.2.250.1.999.42.1.7201")))
+	if raw, err := hl7.NewReader(nc, 0).ReadMessage(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a connection beyond the cap: %q, %v; want it closed at once", raw, err)
+	}
+	log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
+	if !bytes.Contains(log, []byte("connection refused: the listener holds its maximum")) {
+		t.Error("the daemon log does not say the connection was refused")
+	}
+	held[0].Close()
+	msg := oruAround(t, "CAP-0002", "1.2.250.1.999.42.1.7202")
+	e.waitFor("a place freed", 30*time.Second, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write(hl7.Frame(msg))
+		raw, err := hl7.NewReader(c, 0).ReadMessage()
+		return err == nil && bytes.Contains(raw, []byte("|AA|CAP-0002"))
+	})
 }

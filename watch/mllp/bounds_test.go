@@ -230,7 +230,7 @@ func TestMaxConnections(t *testing.T) {
 }
 
 // TestGiveBack checks that GiveBack is called once per GiveBackEvery bytes
-// of message memory let go of.
+// of message memory let go of, and when the last connection closes.
 func TestGiveBack(t *testing.T) {
 	var calls atomic.Int32
 	s, _ := start(t, Options{Sink: &bodySink{}, GiveBack: func() { calls.Add(1) }})
@@ -248,4 +248,6 @@ func TestGiveBack(t *testing.T) {
 	if got := calls.Load(); got != 1 {
 		t.Errorf("GiveBack called %d times after 20 MiB let go of, want 1", got)
 	}
+	c.nc.Close() // the last connection
+	waitUntil(t, "GiveBack when the listener is quiet", func() bool { return calls.Load() == 2 })
 }

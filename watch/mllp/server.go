@@ -71,8 +71,9 @@ type Options struct {
 	Application, Facility string
 	// GiveBack, when set, is called each time the listener has let go of
 	// GiveBackEvery bytes of memory (messages received in memory, and the
-	// buffers of closed connections), from the goroutine that let go of
-	// the last of them. The daemon passes debug.FreeOSMemory, so that what
+	// buffers of closed connections), and when its last connection closes
+	// after it let go of any, from the goroutine that let go of the last
+	// of them. The daemon passes debug.FreeOSMemory, so that what
 	// a burst of connections took is returned to the system at once rather
 	// than at the runtime's next forced collection, minutes later.
 	GiveBack func()
@@ -244,9 +245,13 @@ func (s *Server) track(nc net.Conn) (c *conn, full bool) {
 func (s *Server) untrack(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	quiet := len(s.conns) == 0
 	s.mu.Unlock()
 	c.nc.Close()
 	s.letGo(connBytes)
+	if quiet && s.o.GiveBack != nil && s.freed.Swap(0) > 0 {
+		s.o.GiveBack()
+	}
 }
 
 // GiveBackEvery is how much memory a listener lets go of between two calls
