@@ -30,6 +30,7 @@ type MLLPConfig struct {
 	SpoolAboveBytes   int   `yaml:"spool_above_bytes"`   // default 1 MiB; bigger messages are received on disk
 	MemoryBudgetBytes int64 `yaml:"memory_budget_bytes"` // default 32 MiB of messages in memory; beyond, on disk
 	SpoolBudgetBytes  int64 `yaml:"spool_budget_bytes"`  // default 1 GiB of messages on disk; beyond, AR
+	LargeAccepts      int   `yaml:"large_accepts"`       // default 2 spooled messages stored at once
 }
 
 // MLLPTLSConfig makes a listener TLS; with ClientCA, senders must present a
@@ -91,7 +92,8 @@ func (c *Config) checkMLLP() []error {
 			key string
 			v   int64
 		}{{"max_connections", int64(m.MaxConnections)}, {"spool_above_bytes", int64(m.SpoolAboveBytes)},
-			{"memory_budget_bytes", m.MemoryBudgetBytes}, {"spool_budget_bytes", m.SpoolBudgetBytes}} {
+			{"memory_budget_bytes", m.MemoryBudgetBytes}, {"spool_budget_bytes", m.SpoolBudgetBytes},
+			{"large_accepts", int64(m.LargeAccepts)}} {
 			if b.v < 0 {
 				bad(field+"."+b.key, "must not be negative (0 or absent means the default)")
 			}
@@ -137,7 +139,7 @@ func newMLLPServers(cfg *Config, sink docbridge.Sink, log zerolog.Logger) ([]*ml
 			Name: m.Name, Addr: m.Addr, TLS: tc, Sink: sink,
 			MaxMessageBytes: m.MaxMessageBytes, IdleTimeout: m.IdleTimeout, Log: log,
 			MaxConnections: m.MaxConnections, SpoolAbove: m.SpoolAboveBytes, MemoryBudget: m.MemoryBudgetBytes,
-			SpoolDir: spool, SpoolBudget: m.SpoolBudgetBytes, GiveBack: debug.FreeOSMemory,
+			SpoolDir: spool, SpoolBudget: m.SpoolBudgetBytes, LargeAccepts: m.LargeAccepts, GiveBack: debug.FreeOSMemory,
 		})
 		if err != nil {
 			return fail(fmt.Errorf("MLLP intake %s: %w", m.Name, err))

@@ -251,3 +251,41 @@ func TestGiveBack(t *testing.T) {
 	c.nc.Close() // the last connection
 	waitUntil(t, "GiveBack when the listener is quiet", func() bool { return calls.Load() == 2 })
 }
+
+// TestLargeAccepts checks that spooled messages are stored LargeAccepts at
+// a time, and that one whose turn does not come within AcceptTimeout is
+// refused with AR while small messages go on.
+func TestLargeAccepts(t *testing.T) {
+	entered, unblock := make(chan struct{}, 4), make(chan struct{})
+	var inside, most atomic.Int32
+	sink := &fakeSink{accept: func(_ context.Context, e *docbridge.Envelope, body []byte) (docbridge.Accepted, error) {
+		if len(body) > 1<<10 {
+			most.Store(max(most.Load(), inside.Add(1)))
+			defer inside.Add(-1)
+			entered <- struct{}{}
+			<-unblock
+		}
+		return docbridge.Accepted{ID: 1, State: docbridge.Converted}, nil
+	}}
+	s, _ := start(t, Options{Sink: sink, SpoolDir: t.TempDir(), SpoolAbove: 1 << 10, LargeAccepts: 1, AcceptTimeout: 300 * time.Millisecond})
+	first := dial(t, s)
+	hl7.WriteFrame(first.nc, []byte(bigORU("LARGE1", 8<<10)))
+	<-entered
+	ack := dial(t, s).send(bigORU("LARGE2", 8<<10))
+	if got, want := field(ack, "MSA", 1, 0)+" "+field(ack, "MSA", 2, 0), "AR LARGE2"; got != want {
+		t.Errorf("a second large message while one is stored: MSA = %q, want %q", got, want)
+	}
+	if got := field(dial(t, s).send(oru("SMALL")), "MSA", 1, 0); got != "AA" {
+		t.Errorf("a small message meanwhile: MSA-1 = %q, want AA", got)
+	}
+	close(unblock)
+	if got := field(first.read(), "MSA", 1, 0); got != "AA" {
+		t.Errorf("the first large message: MSA-1 = %q, want AA", got)
+	}
+	if got := field(first.send(bigORU("LARGE3", 8<<10)), "MSA", 1, 0); got != "AA" {
+		t.Errorf("a large message after the turn ended: MSA-1 = %q, want AA", got)
+	}
+	if got := most.Load(); got != 1 {
+		t.Errorf("%d large messages stored at once, want 1", got)
+	}
+}

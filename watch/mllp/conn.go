@@ -73,6 +73,13 @@ func (c *conn) next(ctx context.Context, log zerolog.Logger, r *hl7.Reader) ([]b
 	switch {
 	case err == nil && f.dropped != nil:
 		return c.notNow(log, f.head(), f.dropped), nil
+	case err == nil && f.file != nil:
+		done, err := c.s.largeTurn(ctx)
+		if err != nil {
+			return c.notNow(log, f.head(), err), nil
+		}
+		defer done()
+		return c.handle(ctx, log, f.head(), f.body()), nil
 	case err == nil:
 		return c.handle(ctx, log, f.head(), f.body()), nil
 	case errors.Is(err, hl7.ErrTooLarge):

@@ -2,10 +2,12 @@ package mllp
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 )
 
 // headSize is how much of the start of a spooled message a frame keeps in
@@ -162,4 +164,24 @@ func (f *frame) release() {
 	}
 	f.s.disk.give(f.diskHeld)
 	f.diskHeld = 0
+}
+
+// errBusy is why a spooled message is refused when its turn to be stored
+// did not come within AcceptTimeout.
+var errBusy = errors.New("other large messages are being stored")
+
+// largeTurn waits until a spooled message may be stored (LargeAccepts at
+// once) and returns the function that ends its turn. It gives up with
+// errBusy after AcceptTimeout and with ctx's error when shutdown starts.
+func (s *Server) largeTurn(ctx context.Context) (func(), error) {
+	t := time.NewTimer(s.o.AcceptTimeout)
+	defer t.Stop()
+	select {
+	case s.large <- struct{}{}:
+		return func() { <-s.large }, nil
+	case <-t.C:
+		return nil, errBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -69,6 +69,12 @@ type Options struct {
 	// Application and Facility are MSH-3 and MSH-4 of an ACK to a message
 	// whose MSH names no receiver; "" means "DOCBRIDGE".
 	Application, Facility string
+	// LargeAccepts is how many spooled messages (over SpoolAbove, or
+	// received when the memory budget was spent) the listener stores at
+	// once, since storing converts a message in memory; 0 means 2. The
+	// others wait their turn, at most AcceptTimeout, and are then refused
+	// with AR.
+	LargeAccepts int
 	// GiveBack, when set, is called each time the listener has let go of
 	// GiveBackEvery bytes of memory (messages received in memory, and the
 	// buffers of closed connections), and when its last connection closes
@@ -95,7 +101,8 @@ type Server struct {
 	// mem and disk are the budgets of messages being received.
 	mem, disk *budget
 	refusals  refusals
-	freed     atomic.Int64 // bytes let go of since GiveBack was last called
+	freed     atomic.Int64  // bytes let go of since GiveBack was last called
+	large     chan struct{} // a token per spooled message being stored
 
 	ackSeq atomic.Uint64
 	ackPfx string
@@ -116,6 +123,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MaxConnections <= 0 {
 		o.MaxConnections = 64
+	}
+	if o.LargeAccepts <= 0 {
+		o.LargeAccepts = 2
 	}
 	if o.SpoolAbove <= 0 {
 		o.SpoolAbove = 1 << 20
@@ -158,6 +168,7 @@ func New(o Options) (*Server, error) {
 		ln = tls.NewListener(ln, o.TLS)
 	}
 	return &Server{o: o, ln: ln, conns: map[*conn]struct{}{}, mem: newBudget(o.MemoryBudget), disk: newBudget(o.SpoolBudget),
+		large:  make(chan struct{}, o.LargeAccepts),
 		ackPfx: "DB" + strconv.FormatInt(o.Now().UnixMilli(), 36) + "-"}, nil
 }
 
