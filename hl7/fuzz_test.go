@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -62,7 +63,8 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzMLLPReader checks the MLLP reader never panics, never returns more
-// than the limit, and reads back what Frame wrote.
+// than the limit, and reads back what Frame wrote (of a message free of
+// the framing bytes, as HL7 v2 content is).
 func FuzzMLLPReader(f *testing.F) {
 	for _, s := range seeds(f) {
 		f.Add(Frame(s))
@@ -78,7 +80,7 @@ func FuzzMLLPReader(f *testing.F) {
 				t.Fatalf("message of %d bytes over the limit", len(msg))
 			}
 			if err != nil {
-				if errors.Is(err, ErrTooLarge) {
+				if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrAbandoned) {
 					continue
 				}
 				var fe *FrameError
@@ -91,10 +93,116 @@ func FuzzMLLPReader(f *testing.F) {
 				t.Fatalf("message holds an end block")
 			}
 		}
-		if bytes.IndexByte(stream, EndBlock) < 0 && len(stream) <= max {
+		if bytes.IndexByte(stream, EndBlock) < 0 && bytes.IndexByte(stream, StartBlock) < 0 && len(stream) <= max {
 			got, err := NewReader(bytes.NewReader(Frame(stream)), max).ReadMessage()
 			if err != nil || !bytes.Equal(got, stream) {
 				t.Fatalf("Frame round trip: %q, %v", got, err)
+			}
+		}
+	})
+}
+
+// refFrame is one result of refFrames: the bytes written and the error.
+type refFrame struct {
+	written []byte
+	n       int64
+	err     error // nil, ErrTooLarge, ErrAbandoned or the final error
+}
+
+// refFrames reads stream byte by byte as HL7 v2.5.1 appendix C says, with
+// resynchronisation on a start block inside a frame: the reference the
+// buffered reader is checked against. Final errors are io.EOF,
+// io.ErrUnexpectedEOF, or a *FrameError (as errFrame).
+func refFrames(stream []byte, max int) []refFrame {
+	var out []refFrame
+	i := 0
+	for {
+		for i < len(stream) && strings.IndexByte(" \t\r\n", stream[i]) >= 0 {
+			i++
+		}
+		switch {
+		case i == len(stream):
+			return append(out, refFrame{err: io.EOF})
+		case stream[i] != StartBlock:
+			return append(out, refFrame{err: errFrame})
+		}
+		i++
+		var msg []byte
+		for {
+			if i == len(stream) {
+				return append(out, refFrame{written: clip(msg, max), n: int64(len(msg)), err: io.ErrUnexpectedEOF})
+			}
+			c := stream[i]
+			if c == StartBlock {
+				out = append(out, refFrame{written: clip(msg, max), n: int64(len(msg)), err: ErrAbandoned})
+				break
+			}
+			i++
+			if c != EndBlock {
+				msg = append(msg, c)
+				continue
+			}
+			if i == len(stream) {
+				return append(out, refFrame{written: clip(msg, max), n: int64(len(msg)), err: io.ErrUnexpectedEOF})
+			}
+			if stream[i] != CarriageReturn {
+				return append(out, refFrame{written: clip(msg, max), n: int64(len(msg)), err: errFrame})
+			}
+			i++
+			var err error
+			if len(msg) > max {
+				err = ErrTooLarge
+			}
+			out = append(out, refFrame{written: clip(msg, max), n: int64(len(msg)), err: err})
+			break
+		}
+	}
+}
+
+var errFrame = errors.New("frame error")
+
+func clip(b []byte, n int) []byte { return b[:min(len(b), n)] }
+
+// chunkReader returns its stream in reads of the sizes given in turn.
+type chunkReader struct {
+	b     []byte
+	sizes []byte
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	n := 1
+	if len(c.sizes) > 0 {
+		n, c.sizes = int(c.sizes[0])+1, c.sizes[1:]
+	}
+	n = copy(p[:min(n, len(p))], c.b)
+	c.b = c.b[n:]
+	return n, nil
+}
+
+// FuzzCopyMessage checks the buffered reader against refFrames, whatever
+// the sizes of the reads it gets.
+func FuzzCopyMessage(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(Frame(s), []byte{7, 200})
+		f.Add(append([]byte{StartBlock}, Frame(s)...), []byte{0})
+	}
+	f.Add([]byte("\x0bMSH|a\x0b\x0bMSH|b\x1c\r \x0bMSH|c"), []byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, stream, sizes []byte) {
+		const max = 40
+		want := refFrames(stream, max)
+		r := NewReader(&chunkReader{b: stream, sizes: sizes}, max)
+		for i, w := range want {
+			var got bytes.Buffer
+			n, err := r.CopyMessage(&got)
+			var fe *FrameError
+			if errors.As(err, &fe) {
+				err = errFrame
+			}
+			if !errors.Is(err, w.err) || (w.err != io.EOF && w.err != errFrame && (n != w.n || !bytes.Equal(got.Bytes(), w.written))) {
+				t.Fatalf("frame %d: CopyMessage wrote %q (n %d), %v; want %q (n %d), %v", i, got.Bytes(), n, err, w.written, w.n, w.err)
 			}
 		}
 	})

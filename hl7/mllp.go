@@ -15,10 +15,18 @@ const (
 	CarriageReturn = 0x0D
 )
 
-// ErrTooLarge is returned by Reader.ReadMessage for a frame over the size
-// limit. The frame has been read to its end and dropped, so the stream is
-// still in step: the caller may acknowledge and read on.
+// ErrTooLarge is returned by Reader.CopyMessage and Reader.ReadMessage for
+// a frame over the size limit. The frame has been read to its end and the
+// part over the limit dropped, so the stream is still in step: the caller
+// may acknowledge and read on.
 var ErrTooLarge = errors.New("hl7: MLLP message over the size limit")
+
+// ErrAbandoned is returned by Reader.CopyMessage and Reader.ReadMessage
+// when a start block arrives inside a frame, before its end block: the
+// sender gave that frame up and started another (HL7 v2 content never holds
+// 0x0B). The broken part is read and dropped; the reader is in step again,
+// on the new frame, which the next call reads.
+var ErrAbandoned = errors.New("hl7: MLLP frame abandoned: a start block arrived before its end block")
 
 // FrameError is a broken MLLP stream: bytes outside a frame, or an end
 // block not followed by a carriage return. The stream is out of step and
@@ -27,14 +35,19 @@ type FrameError struct{ Msg string }
 
 func (e *FrameError) Error() string { return "hl7: MLLP framing: " + e.Msg }
 
-// Reader reads MLLP frames from a stream into one buffer of its own, which
-// grows to the largest message read (at most the size limit). It is not
-// safe for concurrent use.
+// readBufSize is the size of a Reader's buffer, which never grows.
+const readBufSize = 32 << 10
+
+// Reader reads MLLP frames from a stream through a fixed 32 KiB buffer of
+// its own. CopyMessage streams a message out without holding it;
+// ReadMessage keeps it in a second buffer that grows to the largest
+// message read (at most the size limit). It is not safe for concurrent use.
 type Reader struct {
 	src  io.Reader
 	buf  []byte // buf[r:w] is read and not yet consumed
 	r, w int
 	max  int
+	msg  bytes.Buffer // ReadMessage's message
 }
 
 // NewReader returns a Reader of src whose messages may be at most max bytes
@@ -43,32 +56,27 @@ func NewReader(src io.Reader, max int) *Reader {
 	if max <= 0 {
 		max = 16 << 20
 	}
-	return &Reader{src: src, buf: make([]byte, 32<<10), max: max}
+	return &Reader{src: src, buf: make([]byte, readBufSize), max: max}
 }
 
 // Reset makes r read from src, dropping anything buffered, and keeps its
-// buffer.
+// buffers.
 func (r *Reader) Reset(src io.Reader) { r.src, r.r, r.w = src, 0, 0 }
 
-// fill reads more bytes, moving unconsumed ones to the front of the buffer
-// and growing it when it is full.
+// fill reads more bytes, first moving the unconsumed ones to the front of
+// the buffer. Callers consume before filling, so there is always room.
 func (r *Reader) fill() error {
 	if r.r > 0 {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
 		r.r = 0
 	}
-	if r.w == len(r.buf) {
-		nb := make([]byte, min(2*len(r.buf), r.max+64<<10))
-		copy(nb, r.buf[:r.w])
-		r.buf = nb
-	}
 	for range 100 {
 		n, err := r.src.Read(r.buf[r.w:])
 		r.w += n
-		if n > 0 || err != nil {
-			if n > 0 {
-				return nil
-			}
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -78,69 +86,99 @@ func (r *Reader) fill() error {
 // ReadMessage blocks until it has read one whole frame and returns the
 // message inside it. The returned slice is the reader's own buffer: it is
 // valid until the next call to ReadMessage or Reset (copy it to keep it).
-// White space between frames is skipped. It returns io.EOF when the stream
-// ends cleanly between frames, io.ErrUnexpectedEOF when it ends inside one,
-// a *FrameError when the stream is not MLLP, the source's error as it is (a
-// timeout, a closed connection), and ErrTooLarge with a copy of the first
-// max bytes of the message (so that its MSH can be read for the
-// acknowledgement) when the frame is over the limit; the rest of that frame
-// is read and dropped.
+// Its errors are CopyMessage's; with ErrTooLarge it returns a copy of the
+// first max bytes of the message (so that its MSH can be read for the
+// acknowledgement).
 func (r *Reader) ReadMessage() ([]byte, error) {
+	r.msg.Reset()
+	_, err := r.CopyMessage(&r.msg)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return bytes.Clone(r.msg.Bytes()), err
+	case err != nil:
+		return nil, err
+	}
+	return r.msg.Bytes(), nil
+}
+
+// CopyMessage blocks until it has read one whole frame, writing the message
+// inside it to w as it arrives, in pieces of at most 32 KiB; it holds no
+// more of the message than that. It returns the length of the message read,
+// of which the first max bytes at most were written to w. White space
+// between frames is skipped.
+//
+// It returns io.EOF when the stream ends cleanly between frames,
+// io.ErrUnexpectedEOF when it ends inside one, a *FrameError when the
+// stream is not MLLP, the source's or w's error as it is (a timeout, a
+// closed connection, a full disk; the stream is then out of step),
+// ErrTooLarge when the message is over max (the rest of the frame was read
+// and dropped), and ErrAbandoned when a start block interrupts the frame
+// (what came before it was written to w; the next call reads the new
+// frame). After ErrTooLarge and ErrAbandoned the stream is in step.
+func (r *Reader) CopyMessage(w io.Writer) (int64, error) {
+	if err := r.start(); err != nil {
+		return 0, err
+	}
+	var n int64
+	for {
+		if r.r == r.w {
+			if err := r.fill(); err != nil {
+				return n, unexpected(err)
+			}
+		}
+		chunk := r.buf[r.r:r.w]
+		end := bytes.IndexByte(chunk, EndBlock)
+		if end >= 0 {
+			chunk = chunk[:end]
+		}
+		restart := bytes.IndexByte(chunk, StartBlock)
+		if restart >= 0 {
+			chunk = chunk[:restart]
+		}
+		if room := int64(r.max) - n; room > 0 {
+			if _, err := w.Write(chunk[:min(int64(len(chunk)), room)]); err != nil {
+				return n, err
+			}
+		}
+		n += int64(len(chunk))
+		r.r += len(chunk)
+		switch {
+		case restart >= 0:
+			return n, ErrAbandoned // r.r is on the new start block
+		case end >= 0:
+			if err := r.endOfFrame(); err != nil {
+				return n, err
+			}
+			if n > int64(r.max) {
+				return n, ErrTooLarge
+			}
+			return n, nil
+		}
+	}
+}
+
+// start consumes the white space before a frame and its start block.
+func (r *Reader) start() error {
 	for {
 		for r.r < r.w {
 			c := r.buf[r.r]
 			r.r++
 			if c == StartBlock {
-				return r.body()
+				return nil
 			}
 			if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
-				return nil, &FrameError{Msg: fmt.Sprintf("byte 0x%02X outside a frame (expected the start block 0x0B)", c)}
+				return &FrameError{Msg: fmt.Sprintf("byte 0x%02X outside a frame (expected the start block 0x0B)", c)}
 			}
 		}
 		if err := r.fill(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 }
 
-// body reads a frame's message, the start block consumed.
-func (r *Reader) body() ([]byte, error) {
-	scanned := 0 // bytes of the message known to hold no end block
-	for {
-		if i := bytes.IndexByte(r.buf[r.r+scanned:r.w], EndBlock); i >= 0 {
-			n := scanned + i
-			if n > r.max {
-				head := append([]byte(nil), r.buf[r.r:r.r+r.max]...)
-				r.r += n
-				return head, r.endOfFrame(ErrTooLarge)
-			}
-			// Read the byte after the end block without consuming the
-			// message: fill keeps buf[r.r:] (moved to the front).
-			for r.w-r.r < n+2 {
-				if err := r.fill(); err != nil {
-					return nil, unexpected(err)
-				}
-			}
-			msg, c := r.buf[r.r:r.r+n], r.buf[r.r+n+1]
-			r.r += n + 2
-			if c != CarriageReturn {
-				return nil, &FrameError{Msg: fmt.Sprintf("end block followed by 0x%02X instead of a carriage return", c)}
-			}
-			return msg, nil
-		}
-		scanned = r.w - r.r
-		if scanned > r.max {
-			return r.discard()
-		}
-		if err := r.fill(); err != nil {
-			return nil, unexpected(err)
-		}
-	}
-}
-
-// endOfFrame consumes the end block and the carriage return after it; it
-// returns ok when they are there. It may move the buffer's content.
-func (r *Reader) endOfFrame(ok error) error {
+// endOfFrame consumes the end block, at r.r, and the carriage return after
+// it.
+func (r *Reader) endOfFrame() error {
 	for r.w-r.r < 2 {
 		if err := r.fill(); err != nil {
 			return unexpected(err)
@@ -151,24 +189,7 @@ func (r *Reader) endOfFrame(ok error) error {
 	if c != CarriageReturn {
 		return &FrameError{Msg: fmt.Sprintf("end block followed by 0x%02X instead of a carriage return", c)}
 	}
-	return ok
-}
-
-// discard keeps the head of an oversized message and drops the rest of
-// its frame.
-func (r *Reader) discard() ([]byte, error) {
-	head := append([]byte(nil), r.buf[r.r:r.r+r.max]...)
-	r.r = r.w
-	for {
-		if err := r.fill(); err != nil {
-			return nil, unexpected(err)
-		}
-		if i := bytes.IndexByte(r.buf[r.r:r.w], EndBlock); i >= 0 {
-			r.r += i
-			return head, r.endOfFrame(ErrTooLarge)
-		}
-		r.r = r.w
-	}
+	return nil
 }
 
 func unexpected(err error) error {

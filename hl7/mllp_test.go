@@ -130,3 +130,95 @@ func TestReaderReset(t *testing.T) {
 		t.Errorf("after Reset: %q, %v", got, err)
 	}
 }
+
+// TestReadMessageResync checks that a start block inside an unterminated
+// frame abandons it: ErrAbandoned, then the next frame is read whole.
+func TestReadMessageResync(t *testing.T) {
+	f := func(s string) string { return string(Frame([]byte(s))) }
+	tests := []struct {
+		name   string
+		stream string
+		max    int
+		want   []string // "!" stands for ErrAbandoned, "+" for ErrTooLarge
+	}{
+		{"broken then good", "\x0bMSH|broken" + f("MSH|good"), 0, []string{"!", "MSH|good"}},
+		{"start block right after the start block", "\x0b" + f("MSH|good"), 0, []string{"!", "MSH|good"}},
+		{"two broken", "\x0bMSH|a\x0bMSH|b" + f("MSH|good"), 0, []string{"!", "!", "MSH|good"}},
+		{"broken while over the limit", "\x0b" + strings.Repeat("x", 100) + f("MSH|1"), 10, []string{"!", "MSH|1"}},
+		{"over the limit then good", f(strings.Repeat("x", 100)) + f("MSH|1"), 10, []string{"+", "MSH|1"}},
+		{"good after a good", f("MSH|1") + "\x0bMSH|cut" + f("MSH|2"), 0, []string{"MSH|1", "!", "MSH|2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(iotest.OneByteReader(strings.NewReader(tt.stream)), tt.max)
+			for i, w := range tt.want {
+				got, err := r.ReadMessage()
+				switch w {
+				case "!":
+					if !errors.Is(err, ErrAbandoned) {
+						t.Fatalf("read %d: %q, %v; want ErrAbandoned", i+1, got, err)
+					}
+				case "+":
+					if !errors.Is(err, ErrTooLarge) {
+						t.Fatalf("read %d: %q, %v; want ErrTooLarge", i+1, got, err)
+					}
+				default:
+					if err != nil || string(got) != w {
+						t.Fatalf("read %d: %q, %v; want %q", i+1, got, err, w)
+					}
+				}
+			}
+			if _, err := r.ReadMessage(); !errors.Is(err, io.EOF) {
+				t.Errorf("final error = %v, want io.EOF", err)
+			}
+		})
+	}
+}
+
+// countingWriter counts what it is given and remembers the largest write.
+type countingWriter struct{ n, largest int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += len(p)
+	w.largest = max(w.largest, len(p))
+	return len(p), nil
+}
+
+// TestCopyMessageStreams checks a large message goes through in pieces of
+// at most the reader's buffer, that only max bytes are written for an
+// oversized one, and that the reader's buffer does not grow.
+func TestCopyMessageStreams(t *testing.T) {
+	body := bytes.Repeat([]byte("OBX|1|ED|x||"), 400<<10/12)
+	for _, tt := range []struct {
+		max         int
+		wantWritten int
+		wantErr     error
+	}{
+		{0, len(body), nil},
+		{len(body), len(body), nil},
+		{100 << 10, 100 << 10, ErrTooLarge},
+	} {
+		r := NewReader(bytes.NewReader(Frame(body)), tt.max)
+		var w countingWriter
+		n, err := r.CopyMessage(&w)
+		if !errors.Is(err, tt.wantErr) || n != int64(len(body)) || w.n != tt.wantWritten {
+			t.Errorf("max %d: CopyMessage = %d, %v, wrote %d; want %d, %v, wrote %d", tt.max, n, err, w.n, len(body), tt.wantErr, tt.wantWritten)
+		}
+		if w.largest > readBufSize || len(r.buf) != readBufSize {
+			t.Errorf("max %d: largest write %d, buffer %d; want both at most %d", tt.max, w.largest, len(r.buf), readBufSize)
+		}
+	}
+}
+
+// TestCopyMessageWriterError checks w's error is returned as it is.
+func TestCopyMessageWriterError(t *testing.T) {
+	boom := errors.New("disk full")
+	r := NewReader(bytes.NewReader(Frame([]byte("MSH|1"))), 0)
+	if _, err := r.CopyMessage(errWriter{boom}); !errors.Is(err, boom) {
+		t.Errorf("error = %v, want %v", err, boom)
+	}
+}
+
+type errWriter struct{ err error }
+
+func (w errWriter) Write([]byte) (int, error) { return 0, w.err }

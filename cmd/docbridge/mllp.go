@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -23,6 +24,13 @@ type MLLPConfig struct {
 	MaxMessageBytes int            `yaml:"max_message_bytes"` // default 16 MiB
 	IdleTimeout     time.Duration  `yaml:"idle_timeout"`      // default 5m
 	TLS             *MLLPTLSConfig `yaml:"tls"`               // optional
+
+	// The bounds of what senders can make the listener hold (mllp.Options).
+	MaxConnections    int   `yaml:"max_connections"`     // default 64; beyond, closed at once
+	SpoolAboveBytes   int   `yaml:"spool_above_bytes"`   // default 1 MiB; bigger messages are received on disk
+	MemoryBudgetBytes int64 `yaml:"memory_budget_bytes"` // default 32 MiB of messages in memory; beyond, on disk
+	SpoolBudgetBytes  int64 `yaml:"spool_budget_bytes"`  // default 1 GiB of messages on disk; beyond, AR
+	LargeAccepts      int   `yaml:"large_accepts"`       // default 2 spooled messages stored at once
 }
 
 // MLLPTLSConfig makes a listener TLS; with ClientCA, senders must present a
@@ -80,6 +88,16 @@ func (c *Config) checkMLLP() []error {
 		if m.IdleTimeout < 0 {
 			bad(field+".idle_timeout", "must not be negative")
 		}
+		for _, b := range []struct {
+			key string
+			v   int64
+		}{{"max_connections", int64(m.MaxConnections)}, {"spool_above_bytes", int64(m.SpoolAboveBytes)},
+			{"memory_budget_bytes", m.MemoryBudgetBytes}, {"spool_budget_bytes", m.SpoolBudgetBytes},
+			{"large_accepts", int64(m.LargeAccepts)}} {
+			if b.v < 0 {
+				bad(field+"."+b.key, "must not be negative (0 or absent means the default)")
+			}
+		}
 		if m.TLS != nil {
 			if m.TLS.Cert == "" {
 				bad(field+".tls.cert", "required with tls")
@@ -92,10 +110,17 @@ func (c *Config) checkMLLP() []error {
 	return errs
 }
 
-// newMLLPServers listens on every configured address. On error the
-// listeners already opened are closed.
+// newMLLPServers listens on every configured address, with the spool
+// directory <data>/spool (0700) for messages received on disk. On error
+// the listeners already opened are closed.
 func newMLLPServers(cfg *Config, sink docbridge.Sink, log zerolog.Logger) ([]*mllp.Server, error) {
 	var out []*mllp.Server
+	spool := filepath.Join(cfg.Data, "spool")
+	if len(cfg.MLLP) > 0 {
+		if err := os.MkdirAll(spool, 0o700); err != nil {
+			return nil, fmt.Errorf("MLLP spool directory: %w", err)
+		}
+	}
 	fail := func(err error) ([]*mllp.Server, error) {
 		for _, s := range out {
 			s.Close()
@@ -113,6 +138,8 @@ func newMLLPServers(cfg *Config, sink docbridge.Sink, log zerolog.Logger) ([]*ml
 		s, err := mllp.New(mllp.Options{
 			Name: m.Name, Addr: m.Addr, TLS: tc, Sink: sink,
 			MaxMessageBytes: m.MaxMessageBytes, IdleTimeout: m.IdleTimeout, Log: log,
+			MaxConnections: m.MaxConnections, SpoolAbove: m.SpoolAboveBytes, MemoryBudget: m.MemoryBudgetBytes,
+			SpoolDir: spool, SpoolBudget: m.SpoolBudgetBytes, LargeAccepts: m.LargeAccepts, GiveBack: debug.FreeOSMemory,
 		})
 		if err != nil {
 			return fail(fmt.Errorf("MLLP intake %s: %w", m.Name, err))

@@ -1,7 +1,6 @@
 package mllp
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -48,14 +47,8 @@ func (c *conn) serve(ctx context.Context) {
 	r := hl7.NewReader(c.nc, o.MaxMessageBytes)
 	for {
 		c.setDeadline(o.Now().Add(o.IdleTimeout))
-		raw, err := r.ReadMessage()
-		var ack []byte
-		switch {
-		case err == nil:
-			ack = c.handle(ctx, log, raw)
-		case errors.Is(err, hl7.ErrTooLarge):
-			ack = c.tooLarge(log, raw)
-		default:
+		ack, err := c.next(ctx, log, r)
+		if err != nil {
 			c.closed(log, err)
 			return
 		}
@@ -68,6 +61,46 @@ func (c *conn) serve(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// next reads one frame and returns its acknowledgement (nil for none), or
+// the error that ends the connection. The frame's memory and spool file
+// are given back before it returns.
+func (c *conn) next(ctx context.Context, log zerolog.Logger, r *hl7.Reader) ([]byte, error) {
+	f := &frame{s: c.s}
+	defer f.release()
+	n, err := r.CopyMessage(f)
+	switch {
+	case err == nil && f.dropped != nil:
+		return c.notNow(log, f.head(), f.dropped), nil
+	case err == nil && f.file != nil:
+		done, err := c.s.largeTurn(ctx)
+		if err != nil {
+			return c.notNow(log, f.head(), err), nil
+		}
+		defer done()
+		return c.handle(ctx, log, f.head(), f.body()), nil
+	case err == nil:
+		return c.handle(ctx, log, f.head(), f.body()), nil
+	case errors.Is(err, hl7.ErrTooLarge):
+		return c.tooLarge(log, f.head()), nil
+	case errors.Is(err, hl7.ErrAbandoned):
+		// As MLLP receivers do, the broken part gets no acknowledgement: the
+		// sender gave it up, and an AE here would be read by the sender as
+		// the answer to the message that follows.
+		log.Warn().Int64("bytes", n).Str("reason", string(docbridge.Malformed)).
+			Msg("unterminated frame dropped without an acknowledgement: a start block began a new frame")
+		return nil, nil
+	}
+	return nil, err
+}
+
+// notNow refuses for now (AR) a message the listener could not hold.
+func (c *conn) notNow(log zerolog.Logger, head []byte, why error) []byte {
+	h, _ := hl7.ParseHeader(head)
+	log.Warn().Err(why).Str("ack", "AR").Str("reason", string(docbridge.Internal)).Msg("message refused for now: no room to receive it")
+	return c.ack(hl7.AR, h, hl7.ErrorDetail{Code: hl7.CodeInternalError,
+		Text: string(docbridge.Internal) + ": docbridge has no room for the message now (too many messages in progress); send it again later"})
 }
 
 // closed logs why a connection ended.
@@ -90,8 +123,9 @@ func (c *conn) closed(log zerolog.Logger, err error) {
 	}
 }
 
-// handle stores one message and returns its acknowledgement (nil for none).
-func (c *conn) handle(ctx context.Context, log zerolog.Logger, raw []byte) []byte {
+// handle stores one message, whose start is raw and whole is body, and
+// returns its acknowledgement (nil for none).
+func (c *conn) handle(ctx context.Context, log zerolog.Logger, raw []byte, body io.Reader) []byte {
 	o := c.s.o
 	h, err := hl7.ParseHeader(raw)
 	if err != nil {
@@ -115,7 +149,7 @@ func (c *conn) handle(ctx context.Context, log zerolog.Logger, raw []byte) []byt
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.AcceptTimeout)
 	defer cancel()
 	acc, err := o.Sink.Accept(actx, &docbridge.Envelope{
-		Intake: o.Name, Source: c.peer, MessageID: h.ControlID, ReceivedAt: o.Now(), Body: bytes.NewReader(raw),
+		Intake: o.Name, Source: c.peer, MessageID: h.ControlID, ReceivedAt: o.Now(), Body: body,
 	})
 	switch reason := docbridge.ReasonOf(err); {
 	case err != nil && reason == docbridge.TooLarge:

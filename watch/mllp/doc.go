@@ -15,7 +15,16 @@
 //     A message too large, or without a readable MSH, is refused this way
 //     without being stored.
 //   - AR: docbridge cannot take the message now (its store is unavailable,
-//     or it is shutting down); send it again later.
+//     it is shutting down, or its spool budget is spent); send it again
+//     later.
+//
+// An unterminated frame interrupted by a start block is dropped
+// without an answer, as MLLP receivers do; the next message is answered.
+//
+// What senders can make a listener hold is bounded (Options): its
+// connections (beyond MaxConnections, closed at once), the memory of
+// messages being received (each at most SpoolAbove, all at most
+// MemoryBudget; beyond, spooled to disk) and their spool (SpoolBudget).
 //
 // MSA-2 echoes the message's MSH-10. Every connection has its own goroutine,
 // owned and waited for by Server.Run; messages on one connection are handled

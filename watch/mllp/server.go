@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,27 @@ type Options struct {
 	// MaxMessageBytes is the largest message taken; larger ones are refused
 	// with AE and not stored. 0 means 16 MiB.
 	MaxMessageBytes int
+	// MaxConnections is how many connections the listener holds at once;
+	// 0 means 64. A connection beyond it is closed as soon as it is
+	// accepted, before anything is read, and the refusal is logged (at
+	// most one line every 10 s, with the count); the sender reconnects.
+	MaxConnections int
+	// SpoolAbove is the size above which a message being received goes to
+	// a file in SpoolDir instead of memory; 0 means 1 MiB.
+	SpoolAbove int
+	// MemoryBudget is how many bytes of messages being received the
+	// listener holds in memory across its connections; beyond it messages
+	// go to SpoolDir, whatever their size. 0 means 32 MiB.
+	MemoryBudget int64
+	// SpoolDir is where messages being received are spooled; "" means the
+	// system's temporary directory. Spool files are created 0600 and
+	// unlinked at once, so they never outlive the process.
+	SpoolDir string
+	// SpoolBudget is how many bytes of spool files the listener holds
+	// across its connections. A message that would go beyond it is read
+	// to its end, dropped, and refused with AR (reason internal: send it
+	// again later). 0 means 1 GiB.
+	SpoolBudget int64
 	// IdleTimeout closes a connection on which no message arrives for this
 	// long; 0 means 5 minutes.
 	IdleTimeout time.Duration
@@ -47,7 +69,21 @@ type Options struct {
 	// Application and Facility are MSH-3 and MSH-4 of an ACK to a message
 	// whose MSH names no receiver; "" means "DOCBRIDGE".
 	Application, Facility string
-	Log                   zerolog.Logger
+	// LargeAccepts is how many spooled messages (over SpoolAbove, or
+	// received when the memory budget was spent) the listener stores at
+	// once, since storing converts a message in memory; 0 means 2. The
+	// others wait their turn, at most AcceptTimeout, and are then refused
+	// with AR.
+	LargeAccepts int
+	// GiveBack, when set, is called each time the listener has let go of
+	// GiveBackEvery bytes of memory (messages received in memory, and the
+	// buffers of closed connections), and when its last connection closes
+	// after it let go of any, from the goroutine that let go of the last
+	// of them. The daemon passes debug.FreeOSMemory, so that what
+	// a burst of connections took is returned to the system at once rather
+	// than at the runtime's next forced collection, minutes later.
+	GiveBack func()
+	Log      zerolog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -61,6 +97,12 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
+
+	// mem and disk are the budgets of messages being received.
+	mem, disk *budget
+	refusals  refusals
+	freed     atomic.Int64  // bytes let go of since GiveBack was last called
+	large     chan struct{} // a token per spooled message being stored
 
 	ackSeq atomic.Uint64
 	ackPfx string
@@ -78,6 +120,24 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 16 << 20
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = 64
+	}
+	if o.LargeAccepts <= 0 {
+		o.LargeAccepts = 2
+	}
+	if o.SpoolAbove <= 0 {
+		o.SpoolAbove = 1 << 20
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = 32 << 20
+	}
+	if o.SpoolDir == "" {
+		o.SpoolDir = os.TempDir()
+	}
+	if o.SpoolBudget <= 0 {
+		o.SpoolBudget = 1 << 30
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 5 * time.Minute
@@ -107,14 +167,16 @@ func New(o Options) (*Server, error) {
 	if o.TLS != nil {
 		ln = tls.NewListener(ln, o.TLS)
 	}
-	return &Server{o: o, ln: ln, conns: map[*conn]struct{}{},
+	return &Server{o: o, ln: ln, conns: map[*conn]struct{}{}, mem: newBudget(o.MemoryBudget), disk: newBudget(o.SpoolBudget),
+		large:  make(chan struct{}, o.LargeAccepts),
 		ackPfx: "DB" + strconv.FormatInt(o.Now().UnixMilli(), 36) + "-"}, nil
 }
 
 // Addr returns the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Run accepts connections until ctx is done, one goroutine per connection.
+// Run accepts connections until ctx is done, one goroutine per connection,
+// closing at once those beyond Options.MaxConnections.
 // On shutdown it stops accepting, lets every message being stored finish
 // and be acknowledged, answers AR to messages that arrive during the drain
 // period, then closes the connections and waits for their goroutines. It
@@ -139,9 +201,12 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 			break
 		}
-		c := s.track(nc)
+		c, full := s.track(nc)
 		if c == nil {
 			nc.Close()
+			if full {
+				s.refusals.add(s.o, nc.RemoteAddr().String())
+			}
 			continue
 		}
 		wg.Add(1)
@@ -172,22 +237,51 @@ func (s *Server) shutdown() {
 	}
 }
 
-func (s *Server) track(nc net.Conn) *conn {
+// track registers a new connection. It returns nil when shutdown has
+// started, and nil and full when the listener holds MaxConnections.
+func (s *Server) track(nc net.Conn) (c *conn, full bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing.Load() {
-		return nil
+		return nil, false
 	}
-	c := &conn{s: s, nc: nc, peer: nc.RemoteAddr().String()}
+	if len(s.conns) >= s.o.MaxConnections {
+		return nil, true
+	}
+	c = &conn{s: s, nc: nc, peer: nc.RemoteAddr().String()}
 	s.conns[c] = struct{}{}
-	return c
+	return c, false
 }
 
 func (s *Server) untrack(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	quiet := len(s.conns) == 0
 	s.mu.Unlock()
 	c.nc.Close()
+	s.letGo(connBytes)
+	if quiet && s.o.GiveBack != nil && s.freed.Swap(0) > 0 {
+		s.o.GiveBack()
+	}
+}
+
+// GiveBackEvery is how much memory a listener lets go of between two calls
+// of Options.GiveBack.
+const GiveBackEvery = 16 << 20
+
+// connBytes is what a connection holds besides its message: the reader's
+// buffer, the head of a spooled message, the goroutine's stack.
+const connBytes = 48 << 10
+
+// letGo counts n bytes of memory let go of, and calls GiveBack when they
+// add up to GiveBackEvery.
+func (s *Server) letGo(n int64) {
+	if s.o.GiveBack == nil || s.freed.Add(n) < GiveBackEvery {
+		return
+	}
+	if s.freed.Swap(0) >= GiveBackEvery {
+		s.o.GiveBack()
+	}
 }
 
 // nextControlID returns a fresh MSH-10 for an ACK.
