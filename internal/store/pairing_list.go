@@ -32,7 +32,9 @@ func (s *Store) PairingsWithoutTokens(ctx context.Context) ([]docbridge.Pairing,
 }
 
 // tokenless scans a row of pairingCols, emptying the two token columns.
-type tokenless struct{ sc interface{ Scan(...any) error } }
+type tokenless struct {
+	sc interface{ Scan(...any) error }
+}
 
 func (t tokenless) Scan(dest ...any) error {
 	if err := t.sc.Scan(dest...); err != nil {
