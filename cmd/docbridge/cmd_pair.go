@@ -40,7 +40,9 @@ func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // runPairImport registers pairings made elsewhere (the lab's patient portal)
 // from a JSON array of docbridge.Pairing. Every pairing's identity is
-// checked first; an invalid one refuses the whole file.
+// checked first; an invalid one refuses the whole file. With -c it creates
+// the configuration's store when serve has not yet; --data needs an
+// existing store.
 func runPairImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("pair import", "pair import [--environment test] (-c FILE | --data DIR) PAIRINGS.json", stderr)
 	sf := addStoreFlags(fs)
@@ -84,10 +86,19 @@ func runPairImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	// Tokens are written: refuse to write them in clear in production.
-	if _, err := tokenKeyFor(cfg, stderr); err != nil {
+	key, err := tokenKeyFor(cfg, stderr)
+	if err != nil {
 		return err
 	}
-	st, err := openExisting(ctx, cfg, true)
+	// Pairings may be imported before serve first runs: with -c the
+	// configuration names serve's data directory, and the store is created
+	// there when needed. --data names a store that must exist already.
+	var st *store.Store
+	if *sf.cfg != "" {
+		st, err = store.Open(ctx, store.Options{Dir: cfg.Data, Postgres: cfg.Database, TokenKey: key})
+	} else {
+		st, err = openExisting(ctx, cfg, true)
+	}
 	if err != nil {
 		return err
 	}
