@@ -3,10 +3,15 @@ package main
 import (
 	"context"
 	"io"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 )
 
+// runServe is `docbridge serve -c FILE`: it refuses to start on any
+// problem config check reports (startProblems), takes the store's writer
+// lock on SQLite (storelock.go), then runs every intake and worker until
+// ctx is done.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "serve -c FILE", stderr)
 	cfgPath := fs.String("c", "docbridge.yaml", "configuration `file`")
@@ -16,6 +21,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if probs := startProblems(cfg); len(probs) > 0 {
+		return usageErrorf("config %s: %d problem(s), not starting (docbridge config check -c %s says the same):\n  %s",
+			*cfgPath, len(probs), *cfgPath, strings.Join(probs, "\n  "))
 	}
 	log, err := newLogger(stderr, cfg.Log.Format, cfg.Log.Level)
 	if err != nil {

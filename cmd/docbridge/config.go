@@ -235,7 +235,15 @@ func (c *Config) check() error {
 	errs = append(errs, c.MES.checkProfile()...)
 	if c.MES.BaseURL == "" {
 		bad("mes.base_url", "required: the MES Documents API base URL")
+	} else if err := checkHTTPURL("mes.base_url", c.MES.BaseURL); err != nil {
+		errs = append(errs, err)
 	}
+	if c.Pairing.MESURL != "" {
+		if err := checkHTTPURL("pairing.mes_url", c.Pairing.MESURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, c.checkListeners()...)
 	if c.MES.ResponseTimeout < 0 {
 		bad("mes.response_timeout", "must not be negative")
 	}
