@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -22,12 +23,15 @@ import (
 // that refuse a directory without a store, config check refusing what
 // serve refuses, one writer per SQLite store, errors in the user's terms.
 
-// runCmd runs docbridge (this test binary, see TestMain) to its end with
+// runDocbridge runs docbridge (this test binary, see TestMain) to its end,
+// at most a minute, with
 // args and the environment without any token key plus env; it returns the
 // exit code and the combined output.
 func runDocbridge(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DOCBRIDGE_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -39,6 +43,8 @@ func runDocbridge(t *testing.T, env []string, args ...string) (int, string) {
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("docbridge %v still running after a minute (killed)\n%s", args, out.String())
 	case err == nil:
 		return 0, out.String()
 	case errors.As(err, &ee):
