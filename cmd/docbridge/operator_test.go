@@ -23,10 +23,10 @@ import (
 // that refuse a directory without a store, config check refusing what
 // serve refuses, one writer per SQLite store, errors in the user's terms.
 
-// runDocbridge runs docbridge (this test binary, see TestMain) to its end,
-// at most a minute, with
-// args and the environment without any token key plus env; it returns the
-// exit code and the combined output.
+// runDocbridge runs docbridge (this test binary, see TestMain) with args to
+// its end, for at most a minute, in the environment without any
+// DOCBRIDGE_ variable plus env; it returns the exit code and the combined
+// output.
 func runDocbridge(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
