@@ -239,7 +239,7 @@ func (c *Config) check() error {
 	} else if err := checkHTTPURL("mes.base_url", c.MES.BaseURL); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Pairing.MESURL != "" {
+	if c.Pairing.MESURL != "" && c.Pairing.MESURL != c.MES.BaseURL { // it defaults to base_url
 		if err := checkHTTPURL("pairing.mes_url", c.Pairing.MESURL); err != nil {
 			errs = append(errs, err)
 		}
