@@ -18,7 +18,7 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return usageErrorf("config needs a subcommand: check")
 	}
-	fs := newFlags("config check", "config check -c FILE", stderr)
+	fs := newFlags("config check", "config check -c FILE\n\nMakes every check serve makes before it starts; prints OK or each problem with its field.", stderr)
 	path := fs.String("c", "docbridge.yaml", "configuration `file`")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 // lock on SQLite (storelock.go), then runs every intake and worker until
 // ctx is done.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "serve -c FILE", stderr)
+	fs := newFlags("serve", "serve -c FILE\n\nRuns the daemon. It first makes every check of config check (and refuses, exit 2, on any problem),\nthen takes the data directory's writer lock on SQLite: one serve per SQLite store.", stderr)
 	cfgPath := fs.String("c", "docbridge.yaml", "configuration `file`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
