@@ -324,3 +324,33 @@ func TestPairCommandsKeyAndArguments(t *testing.T) {
 		t.Errorf("pair import --help lists -env, or not -environment:\n%s", help)
 	}
 }
+
+// TestOperatorArgumentErrorsFirst: what is wrong with the arguments is
+// said before anything about the store or the key, so that fixing one
+// does not reveal the other.
+func TestOperatorArgumentErrorsFirst(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"queue", "retry", "--data", missing}, "say which documents"},
+		{[]string{"queue", "release", "--since", "yesterday", "--data", missing}, "--since"},
+		{[]string{"queue", "reconvert", "-c", "../../samples/docbridge.yaml"}, "say which documents"},
+		{[]string{"queue", "review", "--data", missing}, "queue review needs --id"},
+		{[]string{"pair", "revoke", "--data", missing}, "pair revoke needs --id"},
+		{[]string{"pair", "import", "--data", missing}, "pair import takes one PAIRINGS.json"},
+		{[]string{"pair", "import", "--environment", "staging", "--data", missing, "p.json"}, `--environment "staging" is not production or test`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
+			code, out := runDocbridge(t, nil, tt.args...)
+			if code != 2 || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, want 2 saying %q\n%s", code, tt.want, out)
+			}
+		})
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s was created", missing)
+	}
+}
