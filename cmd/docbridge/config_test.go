@@ -89,9 +89,12 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
-// FuzzParseConfig: any bytes give a config or an error, never a panic.
+// FuzzParseConfig: any bytes give a config or an error, never a panic;
+// the error never names a Go type.
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("data: /d\nmes: {base_url: http://x}\n"))
+	f.Add([]byte("folders: [{path: /a, settle: 2}]\nadmin: {users: [{name: a, pasword: x}]}\nfolder: x\n"))
+	f.Add([]byte("a: &x {b: *x}\nmllp: {addr: 1}\n"))
 	f.Add([]byte("folders: [{path: /a, settle: 3s}]\nlimits: {max_input_bytes: -1}\n"))
 	f.Add([]byte("&a [*a, *a]"))
 	if b, err := os.ReadFile("../../samples/docbridge.yaml"); err == nil {
@@ -101,6 +104,9 @@ func FuzzParseConfig(f *testing.F) {
 		c, err := parseConfig(b)
 		if err == nil && (c.Data == "" || c.MES.BaseURL == "") {
 			t.Errorf("accepted a config without data or mes.base_url")
+		}
+		if err != nil && strings.Contains(err.Error(), "main.") {
+			t.Errorf("the error names a Go type: %v", err)
 		}
 	})
 }
