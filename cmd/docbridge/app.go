@@ -49,9 +49,10 @@ type app struct {
 	lock *storeLock // the store's writer lock; nil on PostgreSQL
 }
 
-// openApp takes the store's writer lock (lockStore), opens the store and builds the pipeline and intakes of cfg.
-func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error) {
-	lock, err := lockStore(cfg, "serve")
+// openApp takes the store's writer lock for who ("serve", "demo": see
+// lockStore), opens the store and builds the pipeline and intakes of cfg.
+func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (*app, error) {
+	lock, err := lockStore(cfg, who)
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, log)
+	a, err := openApp(ctx, cfg, log, "demo")
 	if err != nil {
 		return err
 	}
