@@ -63,7 +63,7 @@ func TestOperatorCommandsRefuseDirectoryWithoutStore(t *testing.T) {
 		{"audit", "export"},
 		{"queue", "list"},
 		{"queue", "retry", "--reason", "mes-unavailable", "--yes"},
-		{"queue", "release", "--yes"},
+		{"queue", "release", "--reason", "not-paired", "--yes"},
 		{"queue", "review", "--id", "1"},
 		{"pair", "list"},
 		{"pair", "revoke", "--id", "p1", "--local-only"},
