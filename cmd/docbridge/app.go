@@ -45,20 +45,32 @@ type app struct {
 
 	pairing   *pairing.Server    // nil when pairing.addr is empty
 	refresher *pairing.Refresher // renews pairing tokens
+
+	lock *storeLock // the store's writer lock; nil on PostgreSQL
 }
 
-// openApp opens the store and builds the pipeline and intakes of cfg.
-func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error) {
-	maps, loc, st, err := openBase(ctx, cfg, log)
+// openApp takes the store's writer lock for who ("serve", "demo": see
+// lockStore), opens the store and builds the pipeline and intakes of cfg.
+func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (*app, error) {
+	lock, err := lockStore(cfg, who)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st}
+	maps, loc, st, err := openBase(ctx, cfg, log)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, store: st, lock: lock}
+	fail := func(err error) (*app, error) {
+		st.Close()
+		lock.Release()
+		return nil, err
+	}
 	metrics := newMetrics(cfg, st, log)
 	mesHTTP, err := mesHTTPClient(cfg, metrics)
 	if err != nil {
-		st.Close()
-		return nil, usageErrorf("mes.tls: %v", err)
+		return fail(usageErrorf("mes.tls: %v", err))
 	}
 	client := mes.NewClient(mesOptions(cfg, mesHTTP))
 	a.pipe = pipeline.New(pipeline.Options{
@@ -85,26 +97,21 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger) (*app, error)
 			SidecarGrace: fc.SidecarGrace, SidecarMax: fc.SidecarMax,
 		})
 		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("folder intake %s: %w", fc.Name, err)
+			return fail(fmt.Errorf("folder intake %s: %w", fc.Name, err))
 		}
 		a.folders = append(a.folders, f)
 	}
 	if a.pairing, a.refresher, err = newPairing(cfg, st, mesHTTP, log); err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
 	if a.admin, err = newAdminServer(cfg, st, a.pipe, metrics, log); err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
 	if a.mllp, err = newMLLPServers(cfg, a.pipe, log); err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
 	if a.audit, err = openAuditForwarding(ctx, cfg, st, log); err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
 	return a, nil
 }
@@ -157,8 +164,12 @@ func (a *app) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// Close closes the store.
-func (a *app) Close() error { return a.store.Close() }
+// Close closes the store and releases its writer lock.
+func (a *app) Close() error {
+	err := a.store.Close()
+	a.lock.Release()
+	return err
+}
 
 // leaseOf is the pipeline's lease: claims are needed only when several
 // instances may share the store, that is on PostgreSQL.

@@ -13,15 +13,55 @@ import (
 
 func TestHashPassword(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if err := runAdminWith(strings.NewReader("s3cret\n"), []string{"hash-password"}, &out, &errOut); err != nil {
+	if err := runAdminWith(strings.NewReader("s3cret\n"), nil, []string{"hash-password"}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	hash := strings.TrimSpace(out.String())
 	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte("s3cret")); err != nil {
 		t.Errorf("printed hash %q does not verify: %v", hash, err)
 	}
-	if err := runAdminWith(strings.NewReader(""), []string{"hash-password"}, &out, &errOut); exitCode(err) != 2 {
+	if err := runAdminWith(strings.NewReader(""), nil, []string{"hash-password"}, &out, &errOut); exitCode(err) != 2 {
 		t.Errorf("empty password: exit %d, want 2", exitCode(err))
+	}
+}
+
+// TestHashPasswordOnTerminal: on a terminal the password is asked twice
+// (hidden) and two different entries are refused without a hash.
+func TestHashPasswordOnTerminal(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries []string
+		code    int
+	}{
+		{"confirmed", []string{"s3cret", "s3cret"}, 0},
+		{"entries differ", []string{"s3cret", "s3cert"}, 2},
+		{"empty", []string{""}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var asked []string
+			hidden := func(prompt string) (string, error) {
+				asked = append(asked, prompt)
+				if len(asked) > len(tt.entries) {
+					t.Fatalf("asked %d times", len(asked))
+				}
+				return tt.entries[len(asked)-1], nil
+			}
+			var out, errOut bytes.Buffer
+			err := runAdminWith(strings.NewReader("from stdin\n"), hidden, []string{"hash-password"}, &out, &errOut)
+			if got := exitCode(err); got != tt.code {
+				t.Fatalf("exit %d (%v), want %d", got, err, tt.code)
+			}
+			if tt.code != 0 {
+				if out.Len() != 0 {
+					t.Errorf("printed %q after a refusal", out.String())
+				}
+				return
+			}
+			if err := bcrypt.CompareHashAndPassword([]byte(strings.TrimSpace(out.String())), []byte("s3cret")); err != nil {
+				t.Errorf("hash does not verify the entered password: %v", err)
+			}
+		})
 	}
 }
 

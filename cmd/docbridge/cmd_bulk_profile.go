@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -36,7 +37,7 @@ func parseBulkProfile(b []byte, file string, m *mappings.Set) (*docbridge.Profil
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
-		return nil, usageErrorf("bulk --profile %s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, usageErrorf("bulk --profile %s: %v", file, yamlError(b, reflect.TypeOf(p), err))
 	}
 	if p.Name != "" || p.When != (docbridge.ProfileSelector{}) {
 		return nil, usageErrorf("bulk --profile %s: name and when belong to the profiles of the configuration; a bulk profile applies to the whole run: remove them", file)

@@ -25,7 +25,8 @@ var _ bulk.Store = (*store.Store)(nil)
 // bulkApp is what `docbridge bulk` wires: the store, the converters and
 // identity rules of the configuration, and (for a real run) a pipeline of
 // its own whose deliveries are rate-limited. It runs no intake, console or
-// listener: a daemon serving the same store should be stopped meanwhile.
+// listener. A real run on SQLite holds the store's writer lock, so it
+// does not start while serve runs on the same store.
 type bulkApp struct {
 	cfg     *Config
 	log     zerolog.Logger
@@ -37,6 +38,9 @@ type bulkApp struct {
 	burst   int
 	// profile is the run's practice profile (--profile), nil for none.
 	profile *docbridge.Profile
+	// lock is the store's writer lock of a real run on SQLite; nil for a
+	// dry run or on PostgreSQL.
+	lock *storeLock
 }
 
 func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, error) {
@@ -74,18 +78,30 @@ func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, err
 		level = "info"
 	}
 	log, _ := newLogger(stderr, "console", level)
+	// A real run drives a pipeline on the store: it takes the writer lock,
+	// as serve does, and refuses to run beside it. A dry run writes
+	// nothing and may.
+	var lock *storeLock
+	if !*f.dryRun {
+		var err error
+		if lock, err = lockStore(cfg, "bulk"); err != nil {
+			return nil, err
+		}
+	}
 	maps, loc, st, err := openBase(ctx, cfg, log)
 	if err != nil {
+		lock.Release()
 		return nil, err
 	}
 	var prof *docbridge.Profile
 	if *f.profile != "" {
 		if prof, err = loadBulkProfile(*f.profile, maps); err != nil {
 			st.Close()
+			lock.Release()
 			return nil, err
 		}
 	}
-	return &bulkApp{
+	return &bulkApp{lock: lock,
 		cfg: cfg, log: log, st: st, co: convertOptions(cfg, maps, loc), check: bulk.Checker(newChecker(cfg)),
 		matcher: &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
 		rate:    *f.rate, burst: *f.burst, profile: prof,
@@ -120,7 +136,11 @@ func (b *bulkApp) profiles() docbridge.Profiles {
 }
 
 // Close closes the store.
-func (b *bulkApp) Close() error { return b.st.Close() }
+func (b *bulkApp) Close() error {
+	err := b.st.Close()
+	b.lock.Release()
+	return err
+}
 
 // convert is the dry run's converter: the pipeline's, with the file's
 // origin (its name, a PDF's sidecar) and the source profiles of the bulk

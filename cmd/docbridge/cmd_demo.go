@@ -36,7 +36,7 @@ type expectation struct {
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := newFlags("demo", "demo [--data DIR] [--timeout D] [--console ADDR]", stderr)
-	data := fset.String("data", "", "keep the store, content and drop folder in `DIR` (default: a temporary directory)")
+	data := fset.String("data", "", "the data `directory`, as for serve and the operator commands: the store and content, with the drop folder in DIR/drop (default: a temporary directory)")
 	timeout := fset.Duration("timeout", time.Minute, "give up when the samples have not settled after this long")
 	verbose := fset.Bool("v", false, "show the daemon's log")
 	console := fset.String("console", "", "also serve the admin console, /metrics and health on `ADDR` (e.g. 127.0.0.1:8080), and keep running after the samples settle until interrupted")
@@ -72,7 +72,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer srv.Close()
 
 	cfg := &Config{
-		Environment: "test", Data: filepath.Join(dir, "data"), TimeZone: "Europe/Paris",
+		Environment: "test", Data: dir, TimeZone: "Europe/Paris",
 		MES:     MESConfig{Profile: "mes-api", BaseURL: "http://" + ln.Addr().String()},
 		Folders: []FolderConfig{{Name: "demo", Path: filepath.Join(dir, "drop"), Settle: 500 * time.Millisecond}},
 	}
@@ -84,7 +84,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, log)
+	a, err := openApp(ctx, cfg, log, "demo")
 	if err != nil {
 		return err
 	}

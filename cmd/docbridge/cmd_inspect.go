@@ -33,10 +33,11 @@ type inspection struct {
 }
 
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("inspect", "inspect [--json] [--env ENV] [-c FILE [--intake NAME] [--sender NAME]] FILE...\n       docbridge inspect --wire PROFILE FILE", stderr)
+	fs := newFlags("inspect", "inspect [--json] [--environment ENV] [-c FILE [--intake NAME] [--sender NAME]] FILE...\n       docbridge inspect --wire PROFILE FILE", stderr)
 	asJSON := fs.Bool("json", false, "print the normalised documents as JSON, one object per file")
 	wire := fs.String("wire", "", "print the exact request body of `PROFILE` (mes-api or pdsm-iti65) instead; without -c, pdsm-iti65 uses the placeholder source id 2.25.0")
-	env := fs.String("env", "", "INS environment: production or test (default: the config's, else production)")
+	env := fs.String("environment", "", "INS environment: production or test (default: the config's, else production)")
+	aliasFlag(fs, "env", "environment")
 	cfgPath := fs.String("c", "", "configuration `file` (for environment, time zone, mapping overrides and source profiles)")
 	intake := fs.String("intake", "", "apply the source profiles the intake `NAME` of the configuration would apply (needs -c)")
 	sender := fs.String("sender", "", "with --intake, the authenticated sender `NAME` (a FHIR token's name or certificate's common name)")

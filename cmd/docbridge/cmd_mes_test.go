@@ -16,12 +16,12 @@ func TestParseConfigMESProfile(t *testing.T) {
 		mes     string
 		wantErr []string
 	}{
-		{"default", "{base_url: x}", nil},
-		{"pdsm-iti65 with a source id", "{profile: pdsm-iti65, base_url: x, source_id: 1.2.250.1.999.42.77}", nil},
-		{"source id as a URN", "{profile: pdsm-iti65, base_url: x, source_id: 'urn:oid:1.2.250.1.999.42.77'}", nil},
-		{"pdsm-iti65 without a source id", "{profile: pdsm-iti65, base_url: x}", []string{"mes.source_id: required by the pdsm-iti65 profile"}},
-		{"source id not an OID", "{base_url: x, source_id: lab-1}", []string{"mes.source_id", `"lab-1" is not an OID`}},
-		{"unknown profile", "{profile: xds, base_url: x}", []string{"mes.profile", "mes-api or pdsm-iti65"}},
+		{"default", "{base_url: http://x}", nil},
+		{"pdsm-iti65 with a source id", "{profile: pdsm-iti65, base_url: http://x, source_id: 1.2.250.1.999.42.77}", nil},
+		{"source id as a URN", "{profile: pdsm-iti65, base_url: http://x, source_id: 'urn:oid:1.2.250.1.999.42.77'}", nil},
+		{"pdsm-iti65 without a source id", "{profile: pdsm-iti65, base_url: http://x}", []string{"mes.source_id: required by the pdsm-iti65 profile"}},
+		{"source id not an OID", "{base_url: http://x, source_id: lab-1}", []string{"mes.source_id", `"lab-1" is not an OID`}},
+		{"unknown profile", "{profile: xds, base_url: http://x}", []string{"mes.profile", "mes-api or pdsm-iti65"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

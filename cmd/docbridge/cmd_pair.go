@@ -40,16 +40,31 @@ func runPair(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // runPairImport registers pairings made elsewhere (the lab's patient portal)
 // from a JSON array of docbridge.Pairing. Every pairing's identity is
-// checked first; an invalid one refuses the whole file.
+// checked first; an invalid one refuses the whole file. With -c it creates
+// the configuration's store when serve has not yet; --data needs an
+// existing store.
 func runPairImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("pair import", "pair import (-c FILE | --data DIR) PAIRINGS.json", stderr)
+	fs := newFlags("pair import", "pair import [--environment test] (-c FILE | --data DIR) PAIRINGS.json", stderr)
 	sf := addStoreFlags(fs)
-	env := fs.String("env", "", "INS environment: production or test (default: the config's, else production)")
+	env := fs.String("environment", "", "INS environment: production or test (default: the config's, else production)")
+	aliasFlag(fs, "env", "environment")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErrorf("pair import takes one PAIRINGS.json")
+	}
+	// The arguments are checked before the key is asked for, so that a
+	// missing key never hides what is wrong with them.
+	cfg, err := sf.config()
+	if err != nil {
+		return err
+	}
+	if *env != "" {
+		cfg.Environment = *env
+	}
+	if cfg.Environment != "production" && cfg.Environment != "test" {
+		return usageErrorf("pair import: --environment %q is not production or test", cfg.Environment)
 	}
 	b, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
@@ -61,18 +76,6 @@ func runPairImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := dec.Decode(&ps); err != nil {
 		return usageErrorf("pairings %s: %v", fs.Arg(0), err)
 	}
-	st, cfg, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if *env != "" {
-		cfg.Environment = *env
-	}
-	// Tokens are written: refuse to write them in clear in production.
-	if _, err := tokenKeyFor(cfg, stderr); err != nil {
-		return err
-	}
 	ido := identityOptions(cfg)
 	for i, p := range ps {
 		if p.ID == "" || p.AccessToken == "" {
@@ -82,6 +85,24 @@ func runPairImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return usageErrorf("pairing %s: %s: %s", p.ID, probs[0].Code, probs[0].Message)
 		}
 	}
+	// Tokens are written: refuse to write them in clear in production.
+	key, err := tokenKeyFor(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	// Pairings may be imported before serve first runs: with -c the
+	// configuration names serve's data directory, and the store is created
+	// there when needed. --data names a store that must exist already.
+	var st *store.Store
+	if *sf.cfg != "" {
+		st, err = store.Open(ctx, store.Options{Dir: cfg.Data, Postgres: cfg.Database, TokenKey: key})
+	} else {
+		st, err = openExisting(ctx, cfg, true)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	ctx = audit.WithActor(ctx, "user:"+currentUser())
 	for _, p := range ps {
 		if p.CreatedAt.IsZero() {
@@ -102,12 +123,16 @@ func runPairList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx)
+	cfg, err := sf.config()
+	if err != nil {
+		return err
+	}
+	st, err := openExisting(ctx, cfg, false) // the list shows no token: no key needed
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ps, err := st.Pairings(ctx)
+	ps, err := st.PairingsWithoutTokens(ctx)
 	if err != nil {
 		return err
 	}

@@ -89,22 +89,31 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-// match lists the documents the selector and the action pick.
-func (sel *selector) match(ctx context.Context, st *store.Store, act queueAction) ([]store.DocRow, error) {
-	var since, until time.Time
-	var err error
+// check validates the selector before anything is opened: at least one
+// criterion, and times that parse. It returns the time range (zero ends
+// are open).
+func (sel *selector) check(now time.Time) (since, until time.Time, err error) {
 	if *sel.since != "" {
-		if since, err = parseWhen(*sel.since, time.Now()); err != nil {
-			return nil, usageErrorf("--since: %v", err)
+		if since, err = parseWhen(*sel.since, now); err != nil {
+			return since, until, usageErrorf("--since: %v", err)
 		}
 	}
 	if *sel.until != "" {
-		if until, err = parseWhen(*sel.until, time.Now()); err != nil {
-			return nil, usageErrorf("--until: %v", err)
+		if until, err = parseWhen(*sel.until, now); err != nil {
+			return since, until, usageErrorf("--until: %v", err)
 		}
 	}
 	if len(sel.ids) == 0 && *sel.reason == "" && *sel.intake == "" && *sel.since == "" && *sel.until == "" {
-		return nil, usageErrorf("say which documents: --id, --reason, --intake, --since or --until")
+		return since, until, usageErrorf("say which documents: --id, --reason, --intake, --since or --until")
+	}
+	return since, until, nil
+}
+
+// match lists the documents the selector and the action pick.
+func (sel *selector) match(ctx context.Context, st *store.Store, act queueAction) ([]store.DocRow, error) {
+	since, until, err := sel.check(time.Now())
+	if err != nil {
+		return nil, err
 	}
 	rows, err := st.Documents(ctx, store.Filter{Reason: docbridge.Reason(*sel.reason)})
 	if err != nil {
@@ -153,6 +162,9 @@ func runQueueAction(ctx context.Context, act queueAction, args []string, stdin i
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	dry := fs.Bool("dry-run", false, "show what would move, move nothing")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if _, _, err := sel.check(time.Now()); err != nil { // before the store, whose errors would hide it
 		return err
 	}
 	st, _, err := sf.open(ctx)

@@ -50,6 +50,11 @@ func runQueueReconvert(ctx context.Context, args []string, stdin io.Reader, stdo
 	if *sf.cfg == "" {
 		return usageErrorf("queue reconvert needs -c FILE: it converts with the configured mappings and source profiles")
 	}
+	if len(inputs) == 0 { // --input alone needs no other criterion
+		if _, _, err := sel.check(time.Now()); err != nil {
+			return err
+		}
+	}
 	st, cfg, err := sf.open(ctx)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -170,7 +171,7 @@ func parseConfig(b []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return nil, yamlError(b, reflect.TypeOf(c), err)
 	}
 	c.defaults()
 	return &c, c.check()
@@ -235,7 +236,15 @@ func (c *Config) check() error {
 	errs = append(errs, c.MES.checkProfile()...)
 	if c.MES.BaseURL == "" {
 		bad("mes.base_url", "required: the MES Documents API base URL")
+	} else if err := checkHTTPURL("mes.base_url", c.MES.BaseURL); err != nil {
+		errs = append(errs, err)
 	}
+	if c.Pairing.MESURL != "" && c.Pairing.MESURL != c.MES.BaseURL { // it defaults to base_url
+		if err := checkHTTPURL("pairing.mes_url", c.Pairing.MESURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, c.checkListeners()...)
 	if c.MES.ResponseTimeout < 0 {
 		bad("mes.response_timeout", "must not be negative")
 	}

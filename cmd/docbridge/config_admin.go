@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -132,7 +133,7 @@ func (a *AdminConfig) users() ([]admin.User, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("admin.users_file %s: %w", a.UsersFile, err)
+			return nil, fmt.Errorf("admin.users_file %s: %w", a.UsersFile, yamlError(b, reflect.TypeOf(f), err))
 		}
 		all = append(all, f.Users...)
 	}

@@ -25,28 +25,35 @@ delivery: {retry_base: 1s, retry_max: 1m}
 folders:
   - {name: lab, path: /drop, settle: 3s, rescan: 1m}
 `, nil},
-		{"unknown key names its line", "data: /d\nmes: {base_url: x}\nfolderz: []\n", []string{"line 3", "folderz"}},
+		{"unknown key names its line", "data: /d\nmes: {base_url: http://x}\nfolderz: []\n", []string{"line 3", "folderz"}},
 		{"missing data and url", "environment: test\n", []string{"data: required", "mes.base_url: required"}},
-		{"bad environment", "environment: prod\ndata: /d\nmes: {base_url: x}\n", []string{"environment:", `"prod"`}},
-		{"bad profile", "data: /d\nmes: {profile: xds, base_url: x}\n", []string{"mes.profile"}},
-		{"folder without path", "data: /d\nmes: {base_url: x}\nfolders: [{name: a}]\n", []string{"folders[0].path: required"}},
-		{"duplicate folder names", "data: /d\nmes: {base_url: x}\nfolders: [{name: a, path: /a}, {name: a, path: /b}]\n", []string{"folders[1].name"}},
-		{"bad level", "data: /d\nmes: {base_url: x}\nlog: {level: loud}\n", []string{"log.level"}},
-		{"bad duration", "data: /d\nmes: {base_url: x}\nfolders: [{path: /a, settle: soon}]\n", []string{"soon"}},
-		{"bad timezone", "data: /d\nmes: {base_url: x}\ntimezone: Mars/Olympus\n", []string{"timezone"}},
-		{"hl7 charset override", "data: /d\nmes: {base_url: x}\nhl7: {charsets: {LABO: windows-1252}}\n", nil},
-		{"unknown hl7 charset", "data: /d\nmes: {base_url: x}\nhl7: {charsets: {LABO: klingon}}\n", []string{"hl7.charsets.LABO", "klingon"}},
-		{"mllp listeners", "data: /d\nmes: {base_url: x}\nmllp:\n  - {name: lis, addr: '127.0.0.1:2575', max_message_bytes: 1000000, idle_timeout: 2m}\n  - {addr: ':2576', tls: {cert: c.pem, key: k.pem, client_ca: ca.pem}}\n", nil},
-		{"mllp without addr", "data: /d\nmes: {base_url: x}\nmllp: [{name: lis}]\n", []string{"mllp[0].addr: required"}},
-		{"mllp bad addr", "data: /d\nmes: {base_url: x}\nmllp: [{addr: 2575}]\n", []string{"mllp[0].addr", "host:port"}},
-		{"mllp unknown key", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', port: 2}]\n", []string{"port"}},
-		{"mllp negative limits", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', max_message_bytes: -1, idle_timeout: -1s}]\n", []string{"mllp[0].max_message_bytes", "mllp[0].idle_timeout"}},
-		{"mllp bounds", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', max_connections: 300, spool_above_bytes: 65536, memory_budget_bytes: 8388608, spool_budget_bytes: 1073741824, large_accepts: 4}]\n", nil},
-		{"mllp negative bounds", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', max_connections: -1, spool_above_bytes: -1, memory_budget_bytes: -1, spool_budget_bytes: -1, large_accepts: -1}]\n",
+		{"bad environment", "environment: prod\ndata: /d\nmes: {base_url: http://x}\n", []string{"environment:", `"prod"`}},
+		{"bad profile", "data: /d\nmes: {profile: xds, base_url: http://x}\n", []string{"mes.profile"}},
+		{"folder without path", "data: /d\nmes: {base_url: http://x}\nfolders: [{name: a}]\n", []string{"folders[0].path: required"}},
+		{"duplicate folder names", "data: /d\nmes: {base_url: http://x}\nfolders: [{name: a, path: /a}, {name: a, path: /b}]\n", []string{"folders[1].name"}},
+		{"bad level", "data: /d\nmes: {base_url: http://x}\nlog: {level: loud}\n", []string{"log.level"}},
+		{"bad duration", "data: /d\nmes: {base_url: http://x}\nfolders: [{path: /a, settle: soon}]\n", []string{"soon"}},
+		{"bad timezone", "data: /d\nmes: {base_url: http://x}\ntimezone: Mars/Olympus\n", []string{"timezone"}},
+		{"hl7 charset override", "data: /d\nmes: {base_url: http://x}\nhl7: {charsets: {LABO: windows-1252}}\n", nil},
+		{"unknown hl7 charset", "data: /d\nmes: {base_url: http://x}\nhl7: {charsets: {LABO: klingon}}\n", []string{"hl7.charsets.LABO", "klingon"}},
+		{"mllp listeners", "data: /d\nmes: {base_url: http://x}\nmllp:\n  - {name: lis, addr: '127.0.0.1:2575', max_message_bytes: 1000000, idle_timeout: 2m}\n  - {addr: ':2576', tls: {cert: c.pem, key: k.pem, client_ca: ca.pem}}\n", nil},
+		{"mllp without addr", "data: /d\nmes: {base_url: http://x}\nmllp: [{name: lis}]\n", []string{"mllp[0].addr: required"}},
+		{"mllp bad addr", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: 2575}]\n", []string{"mllp[0].addr", "host:port"}},
+		{"mllp unknown key", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: ':1', port: 2}]\n", []string{"port"}},
+		{"mllp negative limits", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: ':1', max_message_bytes: -1, idle_timeout: -1s}]\n", []string{"mllp[0].max_message_bytes", "mllp[0].idle_timeout"}},
+		{"mllp bounds", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: ':1', max_connections: 300, spool_above_bytes: 65536, memory_budget_bytes: 8388608, spool_budget_bytes: 1073741824, large_accepts: 4}]\n", nil},
+		{"mllp negative bounds", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: ':1', max_connections: -1, spool_above_bytes: -1, memory_budget_bytes: -1, spool_budget_bytes: -1, large_accepts: -1}]\n",
 			[]string{"mllp[0].max_connections", "mllp[0].spool_above_bytes", "mllp[0].memory_budget_bytes", "mllp[0].spool_budget_bytes", "mllp[0].large_accepts"}},
-		{"mllp tls without key", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', tls: {cert: c.pem}}]\n", []string{"mllp[0].tls.key: required"}},
-		{"mllp tls unknown key", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', tls: {cert: c, key: k, ca: x}}]\n", []string{"ca"}},
-		{"mllp name clashes with a folder", "data: /d\nmes: {base_url: x}\nfolders: [{name: lab, path: /a}]\nmllp: [{name: lab, addr: ':1'}]\n", []string{"mllp[0].name", `"lab"`}},
+		{"mllp tls without key", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: ':1', tls: {cert: c.pem}}]\n", []string{"mllp[0].tls.key: required"}},
+		{"mllp tls unknown key", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: ':1', tls: {cert: c, key: k, ca: x}}]\n", []string{"ca"}},
+		{"base url without scheme", "data: /d\nmes: {base_url: mes.example.fr}\n", []string{`mes.base_url: "mes.example.fr" is not an absolute URL`}},
+		{"pairing url without scheme", "data: /d\nmes: {base_url: http://x}\npairing: {mes_url: 'mes:443'}\n", []string{"pairing.mes_url"}},
+		{"two MLLP listeners on one port", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: ':2575'}, {addr: '127.0.0.1:2575'}]\n", []string{"mllp[1].addr: port 2575 is also mllp[0].addr"}},
+		{"FHIR and console on one port", "data: /d\nmes: {base_url: http://x}\nfhir: {addr: '127.0.0.1:8443', tokens_file: t}\nadmin: {addr: '127.0.0.1:8443'}\n", []string{"admin.addr: port 8443 is also fhir.addr"}},
+		{"console and pairing on one port", "data: /d\nmes: {base_url: http://x}\nadmin: {addr: '[::]:9000'}\npairing: {addr: '127.0.0.1:9000', public_url: 'http://p'}\n", []string{"pairing.addr: port 9000 is also admin.addr"}},
+		{"one port on two hosts", "data: /d\nmes: {base_url: http://x}\nadmin: {addr: '127.0.0.1:9000'}\npairing: {addr: '192.0.2.1:9000', public_url: 'https://p'}\n", nil},
+		{"port 0 twice", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: '127.0.0.1:0'}, {addr: '127.0.0.1:0'}]\n", nil},
+		{"mllp name clashes with a folder", "data: /d\nmes: {base_url: http://x}\nfolders: [{name: lab, path: /a}]\nmllp: [{name: lab, addr: ':1'}]\n", []string{"mllp[0].name", `"lab"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,7 +77,7 @@ folders:
 }
 
 func TestConfigDefaults(t *testing.T) {
-	c, err := parseConfig([]byte("data: /d\nmes: {base_url: x}\nfolders: [{path: /a, settle: 3s}]\n"))
+	c, err := parseConfig([]byte("data: /d\nmes: {base_url: http://x}\nfolders: [{path: /a, settle: 3s}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,9 +92,12 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
-// FuzzParseConfig: any bytes give a config or an error, never a panic.
+// FuzzParseConfig: any bytes give a config or an error, never a panic;
+// the error never names a Go type.
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("data: /d\nmes: {base_url: http://x}\n"))
+	f.Add([]byte("folders: [{path: /a, settle: 2}]\nadmin: {users: [{name: a, pasword: x}]}\nfolder: x\n"))
+	f.Add([]byte("a: &x {b: *x}\nmllp: {addr: 1}\n"))
 	f.Add([]byte("folders: [{path: /a, settle: 3s}]\nlimits: {max_input_bytes: -1}\n"))
 	f.Add([]byte("&a [*a, *a]"))
 	if b, err := os.ReadFile("../../samples/docbridge.yaml"); err == nil {
@@ -98,13 +108,16 @@ func FuzzParseConfig(f *testing.F) {
 		if err == nil && (c.Data == "" || c.MES.BaseURL == "") {
 			t.Errorf("accepted a config without data or mes.base_url")
 		}
+		if err != nil && strings.Contains(err.Error(), "main.") {
+			t.Errorf("the error names a Go type: %v", err)
+		}
 	})
 }
 
 func TestMLLPConfigDefaultsAndPaths(t *testing.T) {
 	dir := t.TempDir()
 	path := dir + "/docbridge.yaml"
-	if err := os.WriteFile(path, []byte("data: d\nmes: {base_url: x}\nmllp: [{addr: ':1', tls: {cert: c.pem, key: /abs/k.pem}}]\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte("data: d\nmes: {base_url: http://x}\nmllp: [{addr: ':1', tls: {cert: c.pem, key: /abs/k.pem}}]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c, err := loadConfig(path)

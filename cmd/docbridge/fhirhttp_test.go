@@ -16,7 +16,7 @@ import (
 )
 
 func TestFHIRConfig(t *testing.T) {
-	const base = "data: /d\nmes: {base_url: x}\n"
+	const base = "data: /d\nmes: {base_url: http://x}\n"
 	tests := []struct {
 		name    string
 		yaml    string

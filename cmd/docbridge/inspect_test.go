@@ -332,7 +332,7 @@ func TestInspectConfigRequirePDFA(t *testing.T) {
 			t.Errorf("require_pdfa %t: problems (-want +got):\n%s", tt.require, diff)
 		}
 	}
-	if _, err := parseConfig([]byte("data: /d\nmes: {base_url: x}\npdf: {require_pdf_a: true}\n")); err == nil || !strings.Contains(err.Error(), "require_pdf_a") {
+	if _, err := parseConfig([]byte("data: /d\nmes: {base_url: http://x}\npdf: {require_pdf_a: true}\n")); err == nil || !strings.Contains(err.Error(), "require_pdf_a") {
 		t.Errorf("a misspelt pdf key: %v, want an error naming it", err)
 	}
 }

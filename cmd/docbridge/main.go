@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -112,9 +113,27 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: docbridge %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
+		shown := flag.NewFlagSet(name, flag.ContinueOnError)
+		shown.SetOutput(stderr)
+		fs.VisitAll(func(f *flag.Flag) {
+			if !strings.HasPrefix(f.Usage, hiddenAlias) {
+				shown.Var(f.Value, f.Name, f.Usage)
+				shown.Lookup(f.Name).DefValue = f.DefValue
+			}
+		})
+		shown.PrintDefaults()
 	}
 	return fs
+}
+
+// hiddenAlias starts the usage of a flag that --help does not list.
+const hiddenAlias = "hidden alias of -"
+
+// aliasFlag makes old an alias of the flag name, which must be defined:
+// both set the same value, and --help lists only name. It keeps an old
+// spelling working after one name was chosen for a setting everywhere.
+func aliasFlag(fs *flag.FlagSet, old, name string) {
+	fs.Var(fs.Lookup(name).Value, old, hiddenAlias+name)
 }
 
 // parseFlags parses args, turning flag errors into usage errors.

@@ -31,10 +31,7 @@ func loadTokenKey(sc SecurityConfig) ([]byte, error) {
 		}
 		return k, nil
 	}
-	name := sc.KeyEnv
-	if name == "" {
-		name = defaultKeyEnv
-	}
+	name := sc.keyEnv()
 	v := os.Getenv(name)
 	if v == "" {
 		return nil, nil
@@ -44,6 +41,15 @@ func loadTokenKey(sc SecurityConfig) ([]byte, error) {
 		return nil, usageErrorf("environment variable %s: %v", name, err)
 	}
 	return k, nil
+}
+
+// keyEnv is the environment variable that holds the token key:
+// security.key_env, else DOCBRIDGE_TOKEN_KEY.
+func (sc SecurityConfig) keyEnv() string {
+	if sc.KeyEnv != "" {
+		return sc.KeyEnv
+	}
+	return defaultKeyEnv
 }
 
 func parseTokenKey(b []byte) ([]byte, error) {
@@ -71,9 +77,9 @@ func tokenKeyFor(cfg *Config, warn io.Writer) ([]byte, error) {
 		return k, err
 	}
 	if cfg.Environment != "test" {
-		return nil, usageErrorf("security: no key to encrypt pairing tokens at rest: set security.key_file or the %s environment variable (environment: production refuses to run without one)", cfg.Security.KeyEnv)
+		return nil, usageErrorf("security: no key to encrypt pairing tokens at rest: set security.key_file or the %s environment variable (environment: production refuses to run without one)", cfg.Security.keyEnv())
 	}
-	fmt.Fprintf(warn, "docbridge: WARNING: no security key (security.key_file or $%s): pairing tokens are stored IN CLEAR; allowed only because environment is test\n", cfg.Security.KeyEnv)
+	fmt.Fprintf(warn, "docbridge: WARNING: no security key (security.key_file or $%s): pairing tokens are stored IN CLEAR; allowed only because environment is test\n", cfg.Security.keyEnv())
 	return nil, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -128,6 +129,36 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	s.removeStaleTemps()
 	return s, nil
+}
+
+// ErrNoStore is returned by OpenExisting when the directory holds no
+// docbridge store.
+var ErrNoStore = errors.New("no docbridge store")
+
+// OpenExisting opens the store in o.Dir as Open does, but only when one is
+// already there: on SQLite the directory must hold the database file, on
+// PostgreSQL (o.Postgres set) the content directory that serve created.
+// Otherwise it creates nothing and returns an error wrapping ErrNoStore
+// that names the directory. Operator commands use it so that a mistyped
+// directory is an error, not a new empty store.
+func OpenExisting(ctx context.Context, o Options) (*Store, error) {
+	if o.Dir == "" {
+		return nil, errors.New("store: open: no data directory")
+	}
+	want := filepath.Join(o.Dir, dbFile)
+	if o.Postgres != "" {
+		want = filepath.Join(o.Dir, contentDir)
+	}
+	fi, err := os.Stat(want)
+	switch {
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return nil, fmt.Errorf("%w at %s (no %s there)", ErrNoStore, o.Dir, filepath.Base(want))
+	case err != nil:
+		return nil, fmt.Errorf("store: open %s: %w", o.Dir, err)
+	case o.Postgres == "" && !fi.Mode().IsRegular(), o.Postgres != "" && !fi.IsDir():
+		return nil, fmt.Errorf("%w at %s (%s is not a docbridge file)", ErrNoStore, o.Dir, filepath.Base(want))
+	}
+	return Open(ctx, o)
 }
 
 // makeDirs creates the data directory, content/ and tmp/ (0700) and makes
