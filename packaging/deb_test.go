@@ -38,7 +38,8 @@ func TestDeb(t *testing.T) {
 	run("..", []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags", "-s -w -X main.buildVersion="+version,
 		"-o", filepath.Join(tree, "bin/docbridge"), "./cmd/docbridge")
 	for _, f := range []string{"packaging/nfpm.yaml", "packaging/docbridge.yaml", "packaging/users.yaml", "packaging/postinstall.sh",
-		"packaging/preremove.sh", "packaging/postremove.sh", "samples/docbridge.service", "README.md"} {
+		"packaging/preremove.sh", "packaging/postremove.sh", "samples/docbridge.service", "README.md",
+		"samples/pairings.json", "samples/cr-bio-n1-pdf.xml", "samples/lettre-liaison-sortie.xml"} {
 		b, err := os.ReadFile(filepath.Join("..", f))
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +62,8 @@ func TestDeb(t *testing.T) {
 
 	list := run(tree, nil, "dpkg-deb", "-c", deb)
 	for _, want := range []string{"./usr/bin/docbridge", "./lib/systemd/system/docbridge.service", "./etc/docbridge/docbridge.yaml",
-		"./etc/docbridge/users.yaml", "./usr/share/doc/docbridge/README.md"} {
+		"./etc/docbridge/users.yaml", "./usr/share/doc/docbridge/README.md", "./usr/share/docbridge/samples/pairings.json",
+		"./usr/share/docbridge/samples/cr-bio-n1-pdf.xml"} {
 		if !strings.Contains(list, want+"\n") {
 			t.Errorf("the .deb lacks %s:\n%s", want, list)
 		}

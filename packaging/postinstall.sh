@@ -27,6 +27,8 @@ if [ -z "$ROOT" ]; then
 	if ! getent passwd "$SVC_USER" >/dev/null; then
 		adduser --system --group --home /var/lib/docbridge --no-create-home "$SVC_USER"
 	fi
+	# The service reads what other programs drop, whoever owns it.
+	adduser --quiet "$SVC_USER" "$DROP_GROUP"
 fi
 
 install -d -m 0755 -o "$SVC_USER" -g "$SVC_GROUP" "$ROOT/var/lib/docbridge"

@@ -156,7 +156,7 @@ func TestUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	unit := string(b)
-	for _, want := range []string{"UMask=0007", "StateDirectoryMode=0755", "User=docbridge",
+	for _, want := range []string{"UMask=0007", "StateDirectoryMode=0755", "User=docbridge", "SupplementaryGroups=docbridge-drop",
 		"ExecStartPre=/usr/bin/docbridge config check -c /etc/docbridge/docbridge.yaml", "ReadWritePaths=/var/lib/docbridge"} {
 		if !strings.Contains(unit, "\n"+want+"\n") {
 			t.Errorf("the unit lacks %q", want)
