@@ -2,11 +2,14 @@ package packaging
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestDeb builds the .deb as `make package` does — the binary with its
@@ -96,7 +99,35 @@ func TestDeb(t *testing.T) {
 
 	x := filepath.Join(tree, "x")
 	run(tree, nil, "dpkg-deb", "-x", deb, x)
-	if got := run(tree, nil, filepath.Join(x, "usr/bin/docbridge"), "version"); strings.TrimSpace(got) != "docbridge "+version {
+	bin := filepath.Join(x, "usr/bin/docbridge")
+	if got := run(tree, nil, bin, "version"); strings.TrimSpace(got) != "docbridge "+version {
 		t.Errorf("the packaged binary says %q, want docbridge %s", got, version)
+	}
+
+	// Installed (in the extracted tree as a test root), with the console
+	// user the README's install section has one add, the packaged
+	// configuration passes the check the unit runs before starting: the
+	// key it names exists and the drop folder is there.
+	a := testAccounts(t)
+	runScript(t, x, a, filepath.Join(ctl, "postinst"), "configure")
+	hash, err := bcrypt.GenerateFromPassword([]byte("install-test"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := fmt.Sprintf("users:\n  - {name: alice, password_hash: %q, role: operator}\n", hash)
+	if err := os.WriteFile(filepath.Join(x, "etc/docbridge/users.yaml"), []byte(users), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(x, "etc/docbridge/docbridge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rooted := strings.NewReplacer("/etc/docbridge/", x+"/etc/docbridge/", "/var/lib/docbridge/", x+"/var/lib/docbridge/").Replace(string(cfg))
+	check := filepath.Join(x, "etc/docbridge/check.yaml")
+	if err := os.WriteFile(check, []byte(rooted), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "config", "check", "-c", check).CombinedOutput(); err != nil {
+		t.Errorf("config check of the packaged configuration, installed: %v\n%s", err, out)
 	}
 }

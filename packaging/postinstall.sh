@@ -50,6 +50,9 @@ if [ ! -e "$key" ]; then
 	chown "$KEY_OWNER:$SVC_GROUP" "$tmp"
 	chmod 0640 "$tmp"
 	mv "$tmp" "$key"
+	echo "docbridge: created the token key /etc/docbridge/token.key (keep a copy with the store's backups)." >&2
+	echo "docbridge: before starting: set mes.base_url in /etc/docbridge/docbridge.yaml, add a console user to" >&2
+	echo "  /etc/docbridge/users.yaml (docbridge admin hash-password), then: systemctl enable --now docbridge" >&2
 fi
 
 for f in "$ROOT/etc/docbridge/docbridge.yaml" "$ROOT/etc/docbridge/users.yaml"; do
