@@ -53,13 +53,16 @@ chaos:
 
 ci: lint test chaos
 
-# The .deb: the binary, the systemd unit, an example configuration under
-# /etc/docbridge/ (packaging/nfpm.yaml). VERSION defaults to the last tag
-# (0.0.0 without one) plus the commit: 0.0.0+gitabc1234.
-NFPM ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+# The .deb: the binary (its version stamped: `docbridge version` says
+# VERSION), the systemd unit, the configuration under /etc/docbridge/ and
+# the install and removal scripts (packaging/). VERSION defaults to the
+# last tag (0.0.0 without one) plus the commit: 0.0.0+gitabc1234. nfpm is a
+# tool of go.mod (`go tool nfpm`): fetched once through the module proxy
+# like any dependency, never at each build.
+NFPM ?= $(GO) tool nfpm
 VERSION ?= $(shell v=$$(git describe --tags --abbrev=0 2>/dev/null | sed 's/^v//'); h=$$(git rev-parse --short HEAD 2>/dev/null); echo $${v:-0.0.0}+git$${h:-unknown})
 GOARCH ?= $(shell $(GO) env GOARCH)
 package:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/docbridge ./cmd/docbridge
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.buildVersion=$(VERSION)" -o bin/docbridge ./cmd/docbridge
 	mkdir -p dist
 	VERSION=$(VERSION) GOARCH=$(GOARCH) $(NFPM) package --config packaging/nfpm.yaml --packager deb --target dist/

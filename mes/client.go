@@ -113,7 +113,9 @@ func NewHTTPClient(tc *tls.Config) *http.Client {
 // unreadable or not matching d.Size/d.SHA1, wrapping ErrContentMismatch:
 // then MES never got a complete request; or a profile the Client does not
 // know). A 2xx with MES's duplicate signal is a Receipt with Duplicate set,
-// not an error.
+// not an error. When MES answered with an error, the Receipt returned with
+// it carries MES's HTTP status and request id (no MES id); otherwise it is
+// empty.
 func (c *Client) Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error) {
 	if err := checkPairing(d, p); err != nil {
 		return docbridge.Receipt{}, err

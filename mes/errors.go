@@ -25,11 +25,13 @@ func transportError(uniqueID string, err error) error {
 }
 
 // receipt classifies MES's answer to req once: a Receipt for 2xx, else a
-// *docbridge.Error. It reads and closes resp.Body.
+// *docbridge.Error with a Receipt that carries only MES's HTTP status and
+// request id (for the audit record of the refusal). It reads and closes
+// resp.Body.
 func receipt(req *http.Request, resp *http.Response, reqID string, redact func(string) string) (docbridge.Receipt, error) {
 	body, reqID, err := readAnswer(req, resp, reqID, redact)
 	if err != nil {
-		return docbridge.Receipt{}, err
+		return answered(resp, reqID), err
 	}
 	return docbridge.Receipt{
 		MESID:     resourceID(body, resp.Header.Get("Location")),
@@ -37,6 +39,12 @@ func receipt(req *http.Request, resp *http.Response, reqID string, redact func(s
 		RequestID: reqID,
 		Duplicate: isDuplicateHeader(resp.Header) || parseOutcome(body).duplicate(),
 	}, nil
+}
+
+// answered is the Receipt of an answer that is not a delivery: MES's HTTP
+// status and the request id, nothing else.
+func answered(resp *http.Response, reqID string) docbridge.Receipt {
+	return docbridge.Receipt{Status: resp.StatusCode, RequestID: reqID}
 }
 
 // readAnswer reads and closes resp.Body (up to maxAnswerBytes) and

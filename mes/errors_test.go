@@ -78,6 +78,8 @@ func TestDeliverClassifiesAnswers(t *testing.T) {
 			receipt: docbridge.Receipt{MESID: "abc", Status: 200, Duplicate: true}},
 		{name: "MES request id", a: answer{status: 201, header: map[string]string{"X-Request-Id": "mes-req-1"}},
 			receipt: docbridge.Receipt{Status: 201, RequestID: "mes-req-1"}},
+		{name: "422 with MES request id", a: answer{status: 422, header: map[string]string{"X-Request-Id": "mes-req-2"}, body: outcomeJSON("value", "bad type")},
+			reason: docbridge.MESRejected, mention: "mes-req-2", receipt: docbridge.Receipt{Status: 422, RequestID: "mes-req-2"}},
 	}
 	d := testDoc("urn:oid:1.2.250.1.999.8.1", []byte("content"))
 	p := pairingFor("m", insA, "tok")
@@ -100,6 +102,14 @@ func TestDeliverClassifiesAnswers(t *testing.T) {
 			var de *docbridge.Error
 			if !errors.As(err, &de) || de.Reason != tt.reason {
 				t.Fatalf("err = %v, want reason %q", err, tt.reason)
+			}
+			// The refusal's receipt carries what MES answered, for the
+			// audit record: its status and a request id, no MES id.
+			if got.Status != tt.a.status || got.RequestID == "" || got.MESID != "" || got.Duplicate {
+				t.Errorf("Receipt with the error = %+v, want status %d and a request id only", got, tt.a.status)
+			}
+			if tt.receipt.RequestID != "" && got.RequestID != tt.receipt.RequestID {
+				t.Errorf("Receipt.RequestID = %q, want MES's %q", got.RequestID, tt.receipt.RequestID)
 			}
 			if de.RetryAfter != tt.retryAfter {
 				t.Errorf("RetryAfter = %v, want %v", de.RetryAfter, tt.retryAfter)

@@ -92,7 +92,7 @@ func (c *Client) deliverPDSm(ctx context.Context, d *docbridge.Document, content
 func bundleReceipt(req *http.Request, resp *http.Response, reqID string, docEntry int, redact func(string) string) (docbridge.Receipt, error) {
 	body, reqID, err := readAnswer(req, resp, reqID, redact)
 	if err != nil {
-		return docbridge.Receipt{}, err
+		return answered(resp, reqID), err
 	}
 	r := docbridge.Receipt{Status: resp.StatusCode, RequestID: reqID, Duplicate: isDuplicateHeader(resp.Header)}
 	if e, ok := parseTransactionResponse(body, docEntry); ok {
@@ -150,7 +150,7 @@ func (c *Client) deletePDSm(ctx context.Context, d *docbridge.Document, p docbri
 		if resp.StatusCode == http.StatusNotFound && parseOutcome(answer).has(notFoundIssue) {
 			return docbridge.Receipt{Status: resp.StatusCode, RequestID: reqID, Duplicate: true}, nil
 		}
-		return docbridge.Receipt{}, err
+		return answered(resp, reqID), err
 	}
 	return docbridge.Receipt{MESID: resourceID(answer, ""), Status: resp.StatusCode, RequestID: reqID}, nil
 }

@@ -391,7 +391,7 @@ func TestDeliverPDSmAnswers(t *testing.T) {
 		name   string
 		d      *docbridge.Document
 		a      answer
-		want   docbridge.Receipt // RequestID not compared
+		want   docbridge.Receipt // RequestID not compared; with an error, MES's status
 		reason docbridge.Reason
 	}{
 		{"created, absolute location", d, answer{status: 200, body: txResponse("201 Created", "https://mes.example/api/DocumentReference/dr-1/_history/1")}, docbridge.Receipt{MESID: "dr-1", Status: 200}, ""},
@@ -399,12 +399,12 @@ func TestDeliverPDSmAnswers(t *testing.T) {
 		{"resend: entry 200", d, answer{status: 200, body: txResponse("200 OK", "DocumentReference/dr-3/_history/1")}, docbridge.Receipt{MESID: "dr-3", Status: 200, Duplicate: true}, ""},
 		{"resend: header", d, answer{status: 200, header: map[string]string{"X-MES-Duplicate": "true"}, body: txResponse("201", "DocumentReference/dr-4")}, docbridge.Receipt{MESID: "dr-4", Status: 200, Duplicate: true}, ""},
 		{"committed, unreadable answer", d, answer{status: 200, body: "<html>ok</html>"}, docbridge.Receipt{Status: 200}, ""},
-		{"422", d, answer{status: 422, body: outcomeJSON("required", "custodian is required")}, docbridge.Receipt{}, docbridge.MESRejected},
-		{"503", d, answer{status: 503}, docbridge.Receipt{}, docbridge.MESUnavailable},
+		{"422", d, answer{status: 422, body: outcomeJSON("required", "custodian is required")}, docbridge.Receipt{Status: 422}, docbridge.MESRejected},
+		{"503", d, answer{status: 503}, docbridge.Receipt{Status: 503}, docbridge.MESUnavailable},
 		{"delete 200", del, answer{status: 200, body: `{"resourceType":"DocumentReference","id":"dr-5","status":"superseded"}`}, docbridge.Receipt{MESID: "dr-5", Status: 200}, ""},
 		{"delete of nothing live: 404 not-found", del, answer{status: 404, body: outcomeJSON("not-found", "no live document")}, docbridge.Receipt{Status: 404, Duplicate: true}, ""},
-		{"delete: 404 without an outcome", del, answer{status: 404, body: "Not Found"}, docbridge.Receipt{}, docbridge.MESRejected},
-		{"delete of a superseded version: 422", del, answer{status: 422, body: outcomeJSON("business-rule", "not current")}, docbridge.Receipt{}, docbridge.MESRejected},
+		{"delete: 404 without an outcome", del, answer{status: 404, body: "Not Found"}, docbridge.Receipt{Status: 404}, docbridge.MESRejected},
+		{"delete of a superseded version: 422", del, answer{status: 422, body: outcomeJSON("business-rule", "not current")}, docbridge.Receipt{Status: 422}, docbridge.MESRejected},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,7 +23,7 @@ import (
 // given with --patients are registered; their pairings, tokens included,
 // are written to --pairings-out for `docbridge pair import`.
 func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("mes-sim", "mes-sim [--addr ADDR] [--data DIR] [--faults SPEC] [--patients FILE --pairings-out FILE] [--tls-cert F --tls-key F]", stderr)
+	fs := newFlags("mes-sim", "mes-sim [--addr ADDR] [--data DIR] [--faults SPEC] [--patients FILE --pairings-out FILE] [--client ID=NAME]... [--tls-cert F --tls-key F]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen `address`")
 	patients := fs.String("patients", "", "pairings `file` (JSON array, tokens ignored) whose patients the simulator knows")
 	out := fs.String("pairings-out", "", "write the pairings with the simulator's tokens to this `file`")
@@ -32,6 +32,19 @@ func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		"lose-first:N handles the first N document requests, then cuts the connection without answering (MES's answer lost)")
 	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file`")
 	key := fs.String("tls-key", "", "and this key `file`")
+	var clients map[string]string
+	fs.Func("client", "register the OAuth2 client `ID=NAME`: its consent page names the service NAME (pairing.client_id=pairing.service_name); "+
+		"repeatable; without it any client id is accepted and shown as is", func(v string) error {
+		id, name, ok := strings.Cut(v, "=")
+		if !ok || strings.TrimSpace(id) == "" || strings.TrimSpace(name) == "" {
+			return fmt.Errorf("want ID=NAME, as in docbridge=Laboratoire des charmes")
+		}
+		if clients == nil {
+			clients = map[string]string{}
+		}
+		clients[strings.TrimSpace(id)] = strings.TrimSpace(name)
+		return nil
+	})
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,7 +55,7 @@ func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("load mappings: %w", err)
 	}
-	o := mestest.Options{Codes: maps, Dir: *data}
+	o := mestest.Options{Codes: maps, Dir: *data, Clients: clients}
 	if *faults != "" {
 		if err := parseFaults(*faults, &o); err != nil {
 			return err

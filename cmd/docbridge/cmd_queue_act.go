@@ -27,21 +27,11 @@ type queueAction struct {
 	eligible func(docbridge.State, docbridge.Reason) bool
 }
 
-// retryable reasons are delivery outcomes, not verdicts on the document:
-// trying again can change them. Identity and format reasons cannot be
-// retried: the source must be fixed (or a person must decide a review).
-var retryable = map[docbridge.Reason]bool{
-	docbridge.MESUnavailable: true, docbridge.MESRejected: true, docbridge.Internal: true,
-	docbridge.PairingExpired: true, // the patient paired after all: match again
-}
-
 var (
 	actionRetry = queueAction{
-		name:    "retry",
-		message: "operator retry",
-		eligible: func(s docbridge.State, r docbridge.Reason) bool {
-			return (s == docbridge.Failed || s == docbridge.Held) && retryable[r]
-		},
+		name:     "retry",
+		message:  "operator retry",
+		eligible: docbridge.CanRetry, // delivery outcomes, not verdicts on the document
 	}
 	actionRelease = queueAction{
 		name:     "release",

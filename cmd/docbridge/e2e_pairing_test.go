@@ -76,7 +76,7 @@ folders:
 
 	// The patient pairs: docbridge start → MES consent → approve → docbridge callback.
 	page := pairThroughConsent(t, "http://"+addr+"/start", mesPatient)
-	if !strings.Contains(page, "now paired") {
+	if !strings.Contains(page, `<main id="paired">`) {
 		t.Fatalf("callback page: %s", page)
 	}
 	e.waitFor("the held documents delivered", time.Minute, func() bool { return e.sim.Count() == 3 && e.delivered() == 3 })

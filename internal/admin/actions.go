@@ -13,17 +13,9 @@ import (
 	"github.com/docbridge/docbridge/internal/store"
 )
 
-// retryable reasons are delivery outcomes, not verdicts on the document:
-// trying again can change them (the same rule as `docbridge queue retry`).
-var retryable = map[docbridge.Reason]bool{
-	docbridge.MESUnavailable: true, docbridge.MESRejected: true, docbridge.Internal: true,
-	docbridge.PairingExpired: true,
-}
-
-// canRetry reports whether retry applies to r.
-func canRetry(r store.DocRow) bool {
-	return (r.State == docbridge.Failed || r.State == docbridge.Held) && retryable[r.Reason]
-}
+// canRetry reports whether retry applies to r (docbridge.CanRetry, the
+// rule `docbridge queue retry` applies too).
+func canRetry(r store.DocRow) bool { return docbridge.CanRetry(r.State, r.Reason) }
 
 // canRelease reports whether release applies to r.
 func canRelease(r store.DocRow) bool { return r.State == docbridge.Held }

@@ -49,10 +49,17 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		"CanRelease":   canRelease(row),
 		"CanReconvert": s.canReconvert(row),
 		"CanDecide":    row.State == docbridge.Review,
-		"CanConfirm":   canConfirm(row) && (row.Reason != docbridge.IdentityMismatch || rv.Paired),
+		"CanConfirm":   canConfirm(row) && (!needsOnePairing[row.Reason] || rv.Paired),
+		"Conflict":     row.Reason == docbridge.PairingConflict && !rv.Paired,
 		"Operator":     current(r).role.may(Operator),
 	})
 }
+
+// needsOnePairing are the review reasons whose confirmation can succeed
+// only when one live pairing claims the document's INS: an identity
+// mismatch is confirmed against that pairing, and a pairing conflict that
+// no one resolved (by revoking the wrong pairing) comes back to review.
+var needsOnePairing = map[docbridge.Reason]bool{docbridge.IdentityMismatch: true, docbridge.PairingConflict: true}
 
 // pairingList lists the pairings: ids, the MES patient id, the end of the
 // INS (enough to tell two apart), state and age. No other trait is shown.

@@ -119,7 +119,7 @@ func (f *fixture) addDoc(uniqueID string, p docbridge.Patient, state docbridge.S
 		f.t.Fatal(err)
 	}
 	s1, s256 := sha1.Sum(raw), sha256.Sum256(raw)
-	d := &docbridge.Document{UniqueID: uniqueID, Action: docbridge.Create, Title: "CR de biologie", Patient: p, Content: raw,
+	d := &docbridge.Document{UniqueID: uniqueID, Action: docbridge.Create, Title: "CR de biologie", Creation: "2021-04-01T13:47:45+01:00", Patient: p, Content: raw,
 		Size: int64(len(raw)), SHA1: hex.EncodeToString(s1[:]), SHA256: hex.EncodeToString(s256[:])}
 	refs, err := f.st.RecordConversion(ctx, acc.ID, []store.NewDocument{{Doc: d, State: state, Reason: reason, Message: "test"}})
 	if err != nil {

@@ -23,7 +23,9 @@ import (
 //	docbridge_documents{state,reason,intake}         gauge, read from the store at each scrape
 //	docbridge_queue_depth                            gauge: documents received, converted, matched or held
 //	docbridge_review_depth                           gauge: documents waiting for a person
-//	docbridge_oldest_pending_age_seconds             gauge: age of the oldest pending document (0: none)
+//	docbridge_oldest_pending_age_seconds             gauge: age of the oldest document that should be moving (0: none)
+//	docbridge_documents_waiting_for_pairing          gauge: documents held until the patient pairs
+//	docbridge_oldest_waiting_for_pairing_age_seconds gauge: age of the oldest of them (0: none)
 //	docbridge_seconds_since_last_intake              gauge: time since the last input (0: none yet)
 //	docbridge_stall{signal="no_intake"|"oldest_pending"}  gauge, 1 when the stall signal fires
 //	docbridge_store_up                               gauge, 1 when the store answered this scrape
@@ -112,20 +114,22 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 var (
-	descDocuments = prometheus.NewDesc("docbridge_documents", "Documents in the store by state, reason and intake.", []string{"state", "reason", "intake"}, nil)
-	descQueue     = prometheus.NewDesc("docbridge_queue_depth", "Documents waiting for a stage (received, converted, matched, held).", nil, nil)
-	descReview    = prometheus.NewDesc("docbridge_review_depth", "Documents waiting for a person's decision (review).", nil, nil)
-	descOldest    = prometheus.NewDesc("docbridge_oldest_pending_age_seconds", "Age of the oldest pending document; 0 when none is pending.", nil, nil)
-	descIntake    = prometheus.NewDesc("docbridge_seconds_since_last_intake", "Time since the last input arrived; 0 when none has yet.", nil, nil)
-	descStall     = prometheus.NewDesc("docbridge_stall", "1 when a stall signal fires: no_intake (no input for admin.stall.no_intake), oldest_pending (a document pending over admin.stall.oldest_pending).", []string{"signal"}, nil)
-	descStoreUp   = prometheus.NewDesc("docbridge_store_up", "1 when the store answered this scrape's queries.", nil, nil)
+	descDocuments     = prometheus.NewDesc("docbridge_documents", "Documents in the store by state, reason and intake.", []string{"state", "reason", "intake"}, nil)
+	descQueue         = prometheus.NewDesc("docbridge_queue_depth", "Documents waiting for a stage (received, converted, matched, held).", nil, nil)
+	descReview        = prometheus.NewDesc("docbridge_review_depth", "Documents waiting for a person's decision (review).", nil, nil)
+	descOldest        = prometheus.NewDesc("docbridge_oldest_pending_age_seconds", "Age of the oldest document that should be moving (not waiting for a pairing nor in review); 0 when none.", nil, nil)
+	descWaiting       = prometheus.NewDesc("docbridge_documents_waiting_for_pairing", "Documents held until the patient pairs (not-paired, pairing-revoked): normal waiting, not a stall.", nil, nil)
+	descOldestWaiting = prometheus.NewDesc("docbridge_oldest_waiting_for_pairing_age_seconds", "Age of the oldest document waiting for the patient's pairing; 0 when none.", nil, nil)
+	descIntake        = prometheus.NewDesc("docbridge_seconds_since_last_intake", "Time since the last input arrived; 0 when none has yet.", nil, nil)
+	descStall         = prometheus.NewDesc("docbridge_stall", "1 when a stall signal fires: no_intake (no input for admin.stall.no_intake), oldest_pending (a document pending over admin.stall.oldest_pending).", []string{"signal"}, nil)
+	descStoreUp       = prometheus.NewDesc("docbridge_store_up", "1 when the store answered this scrape's queries.", nil, nil)
 )
 
 // storeCollector reads the store's aggregates at scrape time.
 type storeCollector struct{ o MetricsOptions }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDocuments, descQueue, descReview, descOldest, descIntake, descStall, descStoreUp} {
+	for _, d := range []*prometheus.Desc{descDocuments, descQueue, descReview, descOldest, descWaiting, descOldestWaiting, descIntake, descStall, descStoreUp} {
 		ch <- d
 	}
 }
@@ -146,6 +150,8 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(s.Queue))
 	ch <- prometheus.MustNewConstMetric(descReview, prometheus.GaugeValue, float64(s.Review))
 	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, s.OldestPending.Seconds())
+	ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(s.Waiting))
+	ch <- prometheus.MustNewConstMetric(descOldestWaiting, prometheus.GaugeValue, s.OldestWaiting.Seconds())
 	ch <- prometheus.MustNewConstMetric(descIntake, prometheus.GaugeValue, s.SinceIntake.Seconds())
 	ch <- prometheus.MustNewConstMetric(descStall, prometheus.GaugeValue, b2f(s.NoIntake), "no_intake")
 	ch <- prometheus.MustNewConstMetric(descStall, prometheus.GaugeValue, b2f(s.Stuck), "oldest_pending")

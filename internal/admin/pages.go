@@ -35,14 +35,33 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
-	"age":  age,
-	"join": strings.Join,
+	"creation": creation,
+	"age":      age,
+	"join":     strings.Join,
 	"dash": func(s string) string {
 		if s == "" {
 			return "—"
 		}
 		return s
 	},
+}
+
+// creation renders a document's own creation date (metadata creation, an
+// ISO 8601 date or date-time) in its own offset, to the minute; a value
+// that does not parse is shown as it is, an empty one as "—".
+func creation(s string) string {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if len(s) <= len("2006-01-02") {
+				return t.Format("2006-01-02")
+			}
+			return t.Format("2006-01-02 15:04")
+		}
+	}
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 // age renders a duration for people: "3 h 12 min", "45 s".

@@ -15,6 +15,7 @@ import (
 type StatsStore interface {
 	CountsByGroup(ctx context.Context) ([]store.Count, error)
 	OldestPending(ctx context.Context) (time.Time, bool, error)
+	OldestWaitingForPairing(ctx context.Context) (time.Time, bool, error)
 	LastIntake(ctx context.Context) (time.Time, bool, error)
 	Ping(ctx context.Context) error
 }
@@ -24,8 +25,10 @@ type Stall struct {
 	// NoIntake fires when no input arrived for this long (an input already
 	// arrived once: a new installation is not stalled).
 	NoIntake time.Duration
-	// OldestPending fires when a document has been pending (received,
-	// converted, matched, held or review) for longer than this.
+	// OldestPending fires when a document that should be moving (received,
+	// converted, matched, or held for MES or an internal error) has been
+	// so for longer than this. Documents waiting for the patient's pairing
+	// and documents in review do not fire it: they have their own counts.
 	OldestPending time.Duration
 }
 
@@ -38,7 +41,9 @@ type summary struct {
 	ByState       map[docbridge.State]int
 	Queue         int           // documents waiting for a stage (queued states)
 	Review        int           // documents waiting for a person
-	OldestPending time.Duration // 0 when nothing is pending
+	Waiting       int           // documents held for the patient's pairing
+	OldestPending time.Duration // 0 when nothing should be moving
+	OldestWaiting time.Duration // 0 when nothing waits for a pairing
 	SinceIntake   time.Duration // time since the last input; 0 when none ever came
 	AnyIntake     bool
 	NoIntake      bool // stall signal: no intake for Stall.NoIntake
@@ -55,6 +60,9 @@ func summarize(ctx context.Context, st StatsStore, stall Stall, now time.Time) (
 	s.ByState = map[docbridge.State]int{}
 	for _, c := range s.Counts {
 		s.ByState[c.State] += c.N
+		if c.State == docbridge.Held && c.Reason.WaitsForPairing() {
+			s.Waiting += c.N
+		}
 	}
 	for _, q := range queued {
 		s.Queue += s.ByState[q]
@@ -66,6 +74,13 @@ func summarize(ctx context.Context, st StatsStore, stall Stall, now time.Time) (
 	}
 	if ok {
 		s.OldestPending = max(now.Sub(oldest), time.Nanosecond)
+	}
+	waiting, ok, err := st.OldestWaitingForPairing(ctx)
+	if err != nil {
+		return s, fmt.Errorf("read oldest waiting for a pairing: %w", err)
+	}
+	if ok {
+		s.OldestWaiting = max(now.Sub(waiting), time.Nanosecond)
 	}
 	last, ok, err := st.LastIntake(ctx)
 	if err != nil {

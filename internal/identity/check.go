@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/docbridge/docbridge"
@@ -23,6 +24,12 @@ type Options struct {
 // depend on any pairing: INS missing or invalid, a strict trait missing, an
 // unqualified identity status. Every problem has severity error.
 func Check(p docbridge.Patient, o Options) []docbridge.Problem {
+	return check(p, o, func(string) bool { return false })
+}
+
+// check is Check, leaving out the missing traits for which reported is
+// true (a converter already reported them).
+func check(p docbridge.Patient, o Options, reported func(trait string) bool) []docbridge.Problem {
 	var out []docbridge.Problem
 	add := func(code docbridge.Reason, msg string) {
 		out = append(out, docbridge.Problem{Code: code, Severity: docbridge.SeverityError, Message: msg})
@@ -37,6 +44,9 @@ func Check(p docbridge.Patient, o Options) []docbridge.Problem {
 		}
 	}
 	for _, t := range missingTraits(p) {
+		if reported(t) {
+			continue
+		}
 		add(docbridge.MissingTrait, "the strict identity trait "+t+" is missing: the INS may not be used without all five traits")
 	}
 	switch p.IdentityStatus {
@@ -95,9 +105,19 @@ func missingTraits(p docbridge.Patient) []string {
 // CheckDocument returns Check's problems for the document's patient, plus
 // an INSInvalid problem for each author or legal authenticator identified
 // by an INS whose value is invalid (a patient who authored or signed the
-// document is identified by their INS).
+// document is identified by their INS). A missing trait that the
+// converter already reported as an error is not reported again: the
+// converters name it as Check does, quoted (`the INS trait "birth date" is
+// missing: …`), so that a person sees each missing trait once.
 func CheckDocument(d *docbridge.Document, o Options) []docbridge.Problem {
-	out := Check(d.Patient, o)
+	out := check(d.Patient, o, func(trait string) bool {
+		for _, p := range d.Problems {
+			if p.Code == docbridge.MissingTrait && p.Severity == docbridge.SeverityError && strings.Contains(p.Message, strconv.Quote(trait)) {
+				return true
+			}
+		}
+		return false
+	})
 	people := map[string]*docbridge.Author{"legal authenticator": d.LegalAuthenticator}
 	for i := range d.Authors {
 		people[fmt.Sprintf("author %d", i+1)] = &d.Authors[i]

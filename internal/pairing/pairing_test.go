@@ -109,7 +109,7 @@ func TestPairingThroughConsent(t *testing.T) {
 	ctx := context.Background()
 	jar, _ := cookiejar.New(nil)
 	status, page := browse(t, e.srv.URL+"/start", jar, "approve")
-	if status != http.StatusOK || !strings.Contains(page, "now paired") {
+	if status != http.StatusOK || !strings.Contains(page, `<main id="paired">`) {
 		t.Fatalf("callback: HTTP %d %s", status, page)
 	}
 	ps, err := e.st.Pairings(ctx)
@@ -150,7 +150,7 @@ func TestCallbackRefusals(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	jar, _ := cookiejar.New(nil)
-	if status, page := browse(t, e.srv.URL+"/start", jar, "deny"); status != http.StatusOK || !strings.Contains(page, "not authorised") {
+	if status, page := browse(t, e.srv.URL+"/start", jar, "deny"); status != http.StatusOK || !strings.Contains(page, `<main id="refused">`) || !strings.Contains(page, `href="start"`) {
 		t.Errorf("denied: HTTP %d %s", status, page)
 	}
 
@@ -173,11 +173,12 @@ func TestCallbackRefusals(t *testing.T) {
 		query string
 		jar   bool
 		want  int
+		page  string // the id of the page's <main>
 	}{
-		{"no cookie", "state=" + url.QueryEscape(q.Get("state")) + "&code=x", false, http.StatusBadRequest},
-		{"other state", "state=forged&code=x", true, http.StatusBadRequest},
-		{"right state, bad code", "state=" + url.QueryEscape(q.Get("state")) + "&code=x", true, http.StatusBadGateway},
-		{"state replayed", "state=" + url.QueryEscape(q.Get("state")) + "&code=x", true, http.StatusBadRequest},
+		{"no cookie", "state=" + url.QueryEscape(q.Get("state")) + "&code=x", false, http.StatusBadRequest, "not-valid"},
+		{"other state", "state=forged&code=x", true, http.StatusBadRequest, "not-valid"},
+		{"right state, bad code", "state=" + url.QueryEscape(q.Get("state")) + "&code=x", true, http.StatusBadGateway, "error"},
+		{"state replayed", "state=" + url.QueryEscape(q.Get("state")) + "&code=x", true, http.StatusBadRequest, "expired"},
 	}
 	for _, tt := range tests {
 		c := &http.Client{}
@@ -191,9 +192,17 @@ func TestCallbackRefusals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var body bytes.Buffer
+		body.ReadFrom(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != tt.want {
 			t.Errorf("%s: HTTP %d, want %d", tt.name, resp.StatusCode, tt.want)
+		}
+		// A patient can read the page and start again from it.
+		for _, want := range []string{`<html lang="fr">`, `<main id="` + tt.page + `">`, `href="start"`} {
+			if !strings.Contains(body.String(), want) {
+				t.Errorf("%s: the page lacks %s:\n%s", tt.name, want, body.String())
+			}
 		}
 	}
 

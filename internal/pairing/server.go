@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
 	"time"
@@ -117,42 +116,41 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.o.TLSCert != "", SameSite: http.SameSiteLaxMode})
 	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
 		s.o.Log.Warn().Msg("pairing callback refused: state missing or not this browser's")
-		s.page(w, http.StatusBadRequest, "This pairing link is not valid in this browser. Please start the pairing again.")
+		s.page(w, http.StatusBadRequest, pageNotValid)
 		return
 	}
 	verifier, expires, err := s.sealer.open(state)
 	if err != nil {
 		s.o.Log.Warn().Msg("pairing callback refused: state not sealed by this service (another key, or forged)")
-		s.page(w, http.StatusBadRequest, "This pairing link is not valid. Please start the pairing again.")
+		s.page(w, http.StatusBadRequest, pageNotValid)
 		return
 	}
 	now := s.o.Now()
 	if now.After(expires) || !s.used.use(state, expires, now) {
-		s.page(w, http.StatusBadRequest, "This pairing has expired or was already used. Please start the pairing again.")
+		s.page(w, http.StatusBadRequest, pageExpired)
 		return
 	}
 	if e := q.Get("error"); e != "" || q.Get("code") == "" {
 		s.o.Log.Info().Str("mes_error", clip(e, 40)).Msg("pairing not granted at MES")
-		s.page(w, http.StatusOK, "The pairing was not authorised in Mon espace santé. Nothing was changed.")
+		s.page(w, http.StatusOK, pageRefused)
 		return
 	}
 	pr, err := s.complete(ctx, q.Get("code"), verifier)
 	if err != nil {
 		reason := docbridge.ReasonOf(err)
 		s.o.Log.Warn().Str("reason", string(reason)).Err(errors.New(docbridge.MessageOf(err))).Msg("pairing failed")
-		status := http.StatusBadGateway
-		msg := "Mon espace santé did not complete the pairing. Please try again later."
+		status, pg := http.StatusBadGateway, pageMESFailed
 		switch reason {
 		case docbridge.MissingINS, docbridge.INSInvalid, docbridge.INSTestOID, docbridge.MissingTrait, docbridge.IdentityUnqualified:
-			status, msg = http.StatusUnprocessableEntity, "The identity Mon espace santé gave cannot be used to file documents. Please contact us."
+			status, pg = http.StatusUnprocessableEntity, pageIdentityUnusable
 		case docbridge.Internal:
-			status, msg = http.StatusServiceUnavailable, "The pairing could not be recorded. Please try again later."
+			status, pg = http.StatusServiceUnavailable, pageNotRecorded
 		}
-		s.page(w, status, msg)
+		s.page(w, status, pg)
 		return
 	}
 	s.o.Log.Info().Str("pairing", pr.ID).Msg("patient paired")
-	s.page(w, http.StatusOK, "Your Mon espace santé account is now paired with "+s.o.ServiceName+". Your documents will be filed there. You can close this page.")
+	s.page(w, http.StatusOK, pagePaired)
 }
 
 // complete exchanges the code and stores the checked pairing.
@@ -198,16 +196,11 @@ func newPairingID() string {
 	return "pr-" + hex.EncodeToString(b[:])
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Service}} — Mon espace santé pairing</title></head>
-<body><h1>{{.Service}}</h1><p>{{.Msg}}</p></body></html>
-`))
-
-func (s *Server) page(w http.ResponseWriter, status int, msg string) {
+func (s *Server) page(w http.ResponseWriter, status int, pg page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	pageTmpl.Execute(w, map[string]string{"Service": s.o.ServiceName, "Msg": msg})
+	pageTmpl.Execute(w, pageData{Service: s.o.ServiceName, Page: pg})
 }
 
 func clip(s string, n int) string {

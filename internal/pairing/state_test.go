@@ -109,7 +109,7 @@ func TestStartFloodAndOtherInstance(t *testing.T) {
 	e.srv.Config.Handler = mux
 	jar, _ := cookiejar.New(nil)
 	status, page := browse(t, e.srv.URL+"/start", jar, "approve")
-	if status != http.StatusOK || !strings.Contains(page, "now paired") {
+	if status != http.StatusOK || !strings.Contains(page, `<main id="paired">`) {
 		t.Fatalf("pairing started on one instance, finished on another: HTTP %d %s", status, page)
 	}
 	if ps, err := e.st.Pairings(context.Background()); err != nil || len(ps) != 1 {

@@ -79,8 +79,9 @@ func (p *Pipeline) deliverAt(ctx context.Context, r store.DocRow, depth int) err
 		receipt, err = p.send(ctx, r, pl.send, pairing)
 		t.Attempted = true
 		// The exchange is audited with the transition; after an error the
-		// receipt is empty and the transition's reason and message say
-		// what MES answered.
+		// receipt still carries MES's HTTP status and request id when MES
+		// answered (Sender), and the transition's reason and message say
+		// what it answered.
 		t.Exchange = &audit.Exchange{RequestID: receipt.RequestID, Status: receipt.Status, MESID: receipt.MESID}
 		p.recordOutcome(err)
 		if err == nil {

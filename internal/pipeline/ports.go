@@ -58,7 +58,9 @@ type Matcher interface {
 // Sender delivers one document to MES. It returns a *docbridge.Error whose
 // reason says whether to retry (MESUnavailable), wait for the patient
 // (PairingRevoked) or stop (MESRejected). Delivering the same document twice
-// must be safe: MES's "already there" is a Receipt with Duplicate set.
+// must be safe: MES's "already there" is a Receipt with Duplicate set. With
+// an error, the Receipt carries what MES answered (HTTP status, request id)
+// when it answered at all, for the audit record; it is empty otherwise.
 type Sender interface {
 	Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error)
 }

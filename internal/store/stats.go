@@ -44,17 +44,48 @@ func (s *Store) CountsByGroup(ctx context.Context) ([]Count, error) {
 	return out, nil
 }
 
-// pendingStates are the states of documents not yet at MES nor given up.
-const pendingStates = `('received', 'converted', 'matched', 'held', 'review')`
+// movingStates are the states of documents that the pipeline should move
+// on by itself: waiting for a stage, or held for MES or an internal error.
+// Documents held for the patient's pairing (Reason.WaitsForPairing) and
+// documents in review (waiting for a person) are not moving ones.
+const movingStates = `('received', 'converted', 'matched', 'held')`
 
-// OldestPending returns the creation time (UTC) of the oldest document in
-// a pending state (received, converted, matched, held, review), and
-// whether there is one.
+// pairingWaitReasons is the SQL list of the reasons for which a held
+// document waits for the patient's pairing (Reason.WaitsForPairing).
+var pairingWaitReasons = func() string {
+	var q []string
+	for _, r := range docbridge.Reasons() {
+		if r.WaitsForPairing() {
+			q = append(q, "'"+string(r)+"'")
+		}
+	}
+	return "(" + strings.Join(q, ", ") + ")"
+}()
+
+// OldestPending returns the creation time (UTC) of the oldest document
+// that should be moving (received, converted, matched, or held for a reason
+// other than waiting for the patient's pairing), and whether there is one.
+// It is what the stall alarm watches: a lab whose only waiting documents
+// belong to unpaired patients is not stalled.
 func (s *Store) OldestPending(ctx context.Context) (time.Time, bool, error) {
 	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(created_at), 0) FROM documents WHERE state IN `+pendingStates).Scan(&n)
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(created_at), 0) FROM documents
+	WHERE state IN `+movingStates+` AND NOT (state = 'held' AND reason IN `+pairingWaitReasons+`)`).Scan(&n)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("store: oldest pending document: %w", err)
+	}
+	return fromNanos(n), n != 0, nil
+}
+
+// OldestWaitingForPairing returns the creation time (UTC) of the oldest
+// document held for the patient's pairing (Reason.WaitsForPairing), and
+// whether there is one.
+func (s *Store) OldestWaitingForPairing(ctx context.Context) (time.Time, bool, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(created_at), 0) FROM documents
+	WHERE state = 'held' AND reason IN `+pairingWaitReasons).Scan(&n)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: oldest document waiting for a pairing: %w", err)
 	}
 	return fromNanos(n), n != 0, nil
 }
