@@ -2,53 +2,92 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/docbridge/docbridge/internal/store"
-	"github.com/docbridge/docbridge/traits"
 )
 
-// chainKey is what orders deliveries: documents with the same key are
-// delivered one at a time, in the order the store gave them; documents
-// with different keys go in parallel. The key is the patient's INS
-// (normalised), which is coarser than a version chain on purpose: every
-// document a delivery touches — the versions it names and settles first
+// chains groups rows into version chains, delivered one row at a time,
+// in the store's order, while different chains go in parallel. Two rows
+// are in one chain when they share a key: their uniqueId, the uniqueId
+// they replace, and, for a replacement naming its original by MES id
+// only, the uniqueId docbridge delivered under that id (the same lookup
+// resolveServerID makes). Every document a delivery touches has one of
+// its row's keys as uniqueId — the versions it names and settles first
 // (planFor), those it retires (afterDelivery, planKnown), itself when a
-// newer version was delivered first (planCreate) — is the same patient's
-// (a version naming another patient's document stops in review before
-// anything is touched: crossPatient), so no two deliveries in flight ever
-// touch one chain, whether the versions are linked by uniqueId, by
-// replaces or by replacesServerId, and however a chain was re-rooted. A
-// patient's own documents also reach MES in the order they came. A
-// document without an INS (it cannot be matched, and is only recorded)
-// has its own key.
-func chainKey(r store.DocRow) string {
-	if ins := traits.Normalize(r.Doc.Patient.INS); ins != "" {
-		return "ins:" + ins
+// newer version was delivered first (planCreate) — so no two deliveries
+// in flight ever touch one document, and the versions of one report
+// (original, replacement, replacement of the replacement, deletion) are
+// never in flight together nor sent out of order. Unrelated documents,
+// even of one patient, go in parallel: MES orders nothing else. Groups
+// come in the order of their first row.
+func (p *Pipeline) chains(ctx context.Context, rows []store.DocRow) ([][]store.DocRow, error) {
+	parent := make([]int, len(rows))
+	for i := range parent {
+		parent[i] = i
 	}
-	return "doc:" + r.UniqueID
-}
-
-// chains groups rows by chainKey, keeping the store's order within each
-// group and ordering the groups by their first row.
-func chains(rows []store.DocRow) [][]store.DocRow {
+	var find func(i int) int
+	find = func(i int) int {
+		if parent[i] != i {
+			parent[i] = find(parent[i])
+		}
+		return parent[i]
+	}
+	owner := map[string]int{} // key → a row holding it
+	for i, r := range rows {
+		keys, err := p.chainKeys(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			j, ok := owner[k]
+			if !ok {
+				owner[k] = i
+				continue
+			}
+			if a, b := find(i), find(j); a != b {
+				parent[max(a, b)] = min(a, b) // the root is the chain's first row
+			}
+		}
+	}
 	var out [][]store.DocRow
-	at := map[string]int{}
-	for _, r := range rows {
-		k := chainKey(r)
-		i, ok := at[k]
+	at := map[int]int{} // root → index in out
+	for i, r := range rows {
+		root := find(i)
+		g, ok := at[root]
 		if !ok {
-			i = len(out)
-			at[k] = i
+			g = len(out)
+			at[root] = g
 			out = append(out, nil)
 		}
-		out[i] = append(out[i], r)
+		out[g] = append(out[g], r)
 	}
-	return out
+	return out, nil
 }
 
-// deliverRows delivers rows, one chain (chainKey) at a time and up to the
+// chainKeys returns the uniqueIds whose versions a delivery of r may
+// touch (see chains).
+func (p *Pipeline) chainKeys(ctx context.Context, r store.DocRow) ([]string, error) {
+	keys := []string{r.UniqueID}
+	if d := r.Doc; d != nil {
+		if d.Replaces != "" {
+			keys = append(keys, d.Replaces)
+		} else if d.ReplacesServerID != "" {
+			named, err := p.o.Store.DocumentsByMESID(ctx, d.ReplacesServerID)
+			if err != nil {
+				return nil, fmt.Errorf("resolve the MES id document %d replaces: %w", r.ID, err)
+			}
+			if len(named) > 0 {
+				keys = append(keys, named[0].UniqueID)
+			}
+		}
+	}
+	return keys, nil
+}
+
+// deliverRows delivers rows, one chain (chains) at a time and up to the
 // endpoint's adaptive limit of chains at once; it returns when every
 // delivery it started is recorded. A chain stops, leaving the rest of its
 // rows where they are (due, or claimed until their lease ends), when the
@@ -62,7 +101,11 @@ func (p *Pipeline) deliverRows(ctx context.Context, rows []store.DocRow) error {
 		first error
 	)
 	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
-	for _, chain := range chains(rows) {
+	groups, err := p.chains(ctx, rows)
+	if err != nil {
+		return err
+	}
+	for _, chain := range groups {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,8 +16,9 @@ import (
 )
 
 // overlapSender records, while it holds each request for delay, how many
-// requests are in flight at once, overall and per patient, and what each
-// patient's requests were, in order. answer, when not nil, decides the
+// requests are in flight at once, overall and per report (the uniqueId
+// without its last arc: urn:oid:5.3.1 and urn:oid:5.3.2 are versions of
+// report urn:oid:5.3), and what each report's requests were, in order. answer, when not nil, decides the
 // outcome of the n-th request (from 1).
 type overlapSender struct {
 	delay  time.Duration
@@ -26,8 +28,8 @@ type overlapSender struct {
 	n           int
 	inFlight    int
 	maxInFlight int
-	perPatient  map[string]int
-	overlaps    int // requests sent while another of the same patient was in flight
+	perReport   map[string]int
+	overlaps    int // requests sent while another of the same report was in flight
 	wire        map[string][]string
 }
 
@@ -38,19 +40,19 @@ func (s *overlapSender) Deliver(ctx context.Context, d *docbridge.Document, cont
 	n := s.n
 	s.inFlight++
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
-	if s.perPatient == nil {
-		s.perPatient, s.wire = map[string]int{}, map[string][]string{}
+	if s.perReport == nil {
+		s.perReport, s.wire = map[string]int{}, map[string][]string{}
 	}
-	ins := d.Patient.INS
-	if s.perPatient[ins] > 0 {
+	report := d.UniqueID[:strings.LastIndexByte(d.UniqueID, '.')]
+	if s.perReport[report] > 0 {
 		s.overlaps++
 	}
-	s.perPatient[ins]++
+	s.perReport[report]++
 	line := string(d.Action) + " " + d.UniqueID
 	if d.Replaces != "" {
 		line += ">" + d.Replaces
 	}
-	s.wire[ins] = append(s.wire[ins], line)
+	s.wire[report] = append(s.wire[report], line)
 	s.mu.Unlock()
 	var err error
 	if s.answer != nil {
@@ -65,7 +67,7 @@ func (s *overlapSender) Deliver(ctx context.Context, d *docbridge.Document, cont
 	}
 	s.mu.Lock()
 	s.inFlight--
-	s.perPatient[ins]--
+	s.perReport[report]--
 	s.mu.Unlock()
 	if err != nil {
 		return docbridge.Receipt{}, err
@@ -111,33 +113,46 @@ func newConcurrentFixture(t *testing.T, s *overlapSender, concurrency, patients 
 	return f
 }
 
-// Unrelated documents go in parallel, up to Concurrency; the versions of
-// one patient's report (an original and its replacement, accepted
-// together) are never in flight together and reach MES in order.
+// Unrelated documents go in parallel, up to Concurrency, even of one
+// patient; the versions of one report (an original, its replacement and a
+// replacement of that, accepted together) are never in flight together
+// and reach MES in order.
 func TestConcurrentDeliveryKeepsChainsInOrder(t *testing.T) {
-	const concurrency, patients = 4, 12
+	const concurrency, reports = 4, 12
 	s := &overlapSender{delay: 30 * time.Millisecond}
-	f := newConcurrentFixture(t, s, concurrency, patients)
-	for i := range patients {
-		ins := testINS(t, i)
-		f.accept(t, fmt.Sprintf("urn:oid:5.%d.1;ins=%s", i, ins))
-		f.accept(t, fmt.Sprintf("urn:oid:5.%d.2;replaces=urn:oid:5.%d.1;ins=%s", i, i, ins))
+	f := newConcurrentFixture(t, s, concurrency, 0)
+	f.pair(t)
+	want := map[string]string{}
+	for i := range reports {
+		r := fmt.Sprintf("urn:oid:5.%d", i)
+		f.accept(t, r+".1")
+		f.accept(t, r+".2;replaces="+r+".1")
+		want[r] = fmt.Sprintf("[create %s.1 replace %s.2>%s.1", r, r, r)
+		if i%2 == 0 {
+			f.accept(t, r+".3;replaces="+r+".2")
+			want[r] += fmt.Sprintf(" replace %s.3>%s.2", r, r)
+		}
+		want[r] += "]"
 	}
 	f.settle(t)
 	if s.overlaps != 0 {
-		t.Errorf("%d requests sent while another of the same patient was in flight, want 0", s.overlaps)
+		t.Errorf("%d requests sent while another version of the same report was in flight, want 0", s.overlaps)
 	}
 	if s.maxInFlight < 2 || s.maxInFlight > concurrency {
 		t.Errorf("at most %d requests in flight, want 2 … %d", s.maxInFlight, concurrency)
 	}
-	for i := range patients {
-		ins := testINS(t, i)
-		want := fmt.Sprintf("[create urn:oid:5.%d.1 replace urn:oid:5.%d.2>urn:oid:5.%d.1]", i, i, i)
-		if got := fmt.Sprint(s.wire[ins]); got != want {
-			t.Errorf("patient %d: wire %s, want %s", i, got, want)
+	for i := range reports {
+		r := fmt.Sprintf("urn:oid:5.%d", i)
+		if got := fmt.Sprint(s.wire[r]); got != want[r] {
+			t.Errorf("report %d: wire %s, want %s", i, got, want[r])
 		}
-		wantState(t, f.doc(t, fmt.Sprintf("urn:oid:5.%d.1", i)), docbridge.Superseded, "")
-		wantState(t, f.doc(t, fmt.Sprintf("urn:oid:5.%d.2", i)), docbridge.Delivered, "")
+		wantState(t, f.doc(t, r+".1"), docbridge.Superseded, "")
+		last := r + ".2"
+		if i%2 == 0 {
+			wantState(t, f.doc(t, last), docbridge.Superseded, "")
+			last = r + ".3"
+		}
+		wantState(t, f.doc(t, last), docbridge.Delivered, "")
 	}
 }
 
@@ -243,6 +258,11 @@ func TestLimitAdapts(t *testing.T) {
 	if !l.open(t0.Add(35 * time.Second)) {
 		t.Error("still paused after the Retry-After")
 	}
+	l.adapt(t0, false, 0, t0.Add(5*time.Second)) // sent before the cut: no growth
+	if got, want := l.current(), 4; got != want {
+		t.Fatalf("after a success of the throttled burst: %d, want %d", got, want)
+	}
+	t0 = t0.Add(10 * time.Second)
 	for range 5 {
 		l.adapt(t0, false, 0, t0)
 	}
@@ -322,5 +342,38 @@ func TestLeasedConcurrentPipelinesSendEachDocumentOnce(t *testing.T) {
 			t.Errorf("%s sent %d times, want once", id, got)
 		}
 		wantState(t, f.doc(t, id), docbridge.Delivered, "")
+	}
+}
+
+func TestChainsGroupVersions(t *testing.T) {
+	row := func(id int64, uid, replaces string) store.DocRow {
+		return store.DocRow{ID: id, UniqueID: uid, Doc: &docbridge.Document{UniqueID: uid, Replaces: replaces}}
+	}
+	rows := []store.DocRow{
+		row(1, "a2", "a1"), // a1 is not in the batch
+		row(2, "x", ""),
+		row(3, "a3", "a2"), // replaces a2: with row 1
+		row(4, "b1", ""),
+		row(5, "y", ""),
+		row(6, "b2", "b1"),
+		row(7, "c", "y"), // joins y
+		row(8, "x", "c"), // a version of x replacing c: x, y and c are one chain now
+		row(9, "c3", "c"),
+	}
+	p := New(Options{})
+	groups, err := p.chains(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range groups {
+		var ids []string
+		for _, r := range g {
+			ids = append(ids, strconv.FormatInt(r.ID, 10))
+		}
+		got = append(got, strings.Join(ids, " "))
+	}
+	if want := "[1 3 | 2 5 7 8 9 | 4 6]"; "["+strings.Join(got, " | ")+"]" != want {
+		t.Errorf("chains = [%s], want %s", strings.Join(got, " | "), want)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // deliverDue delivers matched documents, and held ones whose retry is due,
 // while the circuit breaker lets requests through: unrelated documents in
 // parallel, up to the endpoint's adaptive limit, and the documents of one
-// chain (chainKey) one at a time, in order (deliverRows).
+// version chain one at a time, in order (deliverRows, chains).
 func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 	busy := false
 	clear(p.settled)

@@ -12,8 +12,8 @@ import (
 // overloaded or unavailable (429, 5xx, a timeout: MESUnavailable). A
 // Retry-After also pauses the whole endpoint until it has passed. One
 // overload answer halves the limit once: requests started before the last
-// decrease do not decrease it again, so that the answers to one burst of
-// requests count as one signal.
+// decrease neither decrease it again nor grow it, so that the answers to
+// one burst of requests count as one signal.
 type limit struct {
 	max int
 
@@ -61,7 +61,7 @@ func (l *limit) release() {
 
 // adapt adapts the limit to the outcome of a request sent at sent and
 // answered at now: overloaded halves it (once per burst, see limit),
-// success grows it. retryAfter, when positive, pauses new requests until
+// success grows it (when sent after the last decrease). retryAfter, when positive, pauses new requests until
 // now+retryAfter.
 func (l *limit) adapt(sent time.Time, overloaded bool, retryAfter time.Duration, now time.Time) {
 	l.mu.Lock()
@@ -70,7 +70,7 @@ func (l *limit) adapt(sent time.Time, overloaded bool, retryAfter time.Duration,
 	case overloaded && sent.After(l.lastCut):
 		l.cur = max(1, l.cur/2)
 		l.lastCut = now
-	case !overloaded:
+	case !overloaded && sent.After(l.lastCut):
 		l.cur = min(float64(l.max), l.cur+1/l.cur)
 	}
 	if retryAfter > 0 && now.Add(retryAfter).After(l.paused) {

@@ -55,9 +55,9 @@ type Options struct {
 	Lease time.Duration
 	// Concurrency is how many requests may be in flight to MES at once (the
 	// Sender's endpoint); 0 means 1. The limit adapts below it: it halves
-	// when MES answers 429, 5xx or not at all, and grows back by one per
-	// Concurrency successes; a Retry-After pauses every request. The
-	// documents of one patient still go one at a time, in order (chainKey).
+	// when MES answers 429, 5xx or not at all, and grows back by about one
+	// per limit's worth of successes; a Retry-After pauses every request. The
+	// versions of one report still go one at a time, in order (chains).
 	// Sender, Matcher, Finder and Observe must then be safe for concurrent
 	// use.
 	Concurrency int
