@@ -52,6 +52,9 @@ var deliveryRuns = []struct {
 // simulator in dir.
 func runDelivery(ctx context.Context, bin, dir string, t *templates, run, n, concurrency int, latency time.Duration) (deliveryResult, error) {
 	res := deliveryResult{Latency: latency, Concurrency: concurrency, Docs: n}
+	if err := os.MkdirAll(filepath.Join(dir, "sim"), 0o700); err != nil {
+		return res, err
+	}
 	sim, err := startRemoteSimulator(filepath.Join(dir, "sim"), latency, latency/10)
 	if err != nil {
 		return res, err
