@@ -43,6 +43,9 @@ folders:
 		{"mllp negative limits", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', max_message_bytes: -1, idle_timeout: -1s}]\n", []string{"mllp[0].max_message_bytes", "mllp[0].idle_timeout"}},
 		{"mllp tls without key", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', tls: {cert: c.pem}}]\n", []string{"mllp[0].tls.key: required"}},
 		{"mllp tls unknown key", "data: /d\nmes: {base_url: x}\nmllp: [{addr: ':1', tls: {cert: c, key: k, ca: x}}]\n", []string{"ca"}},
+		{"delivery concurrency", "data: /d\nmes: {base_url: x}\ndelivery: {concurrency: 64}\n", nil},
+		{"delivery concurrency too high", "data: /d\nmes: {base_url: x}\ndelivery: {concurrency: 65}\n", []string{"delivery.concurrency", "65", "between 1 and 64"}},
+		{"delivery concurrency negative", "data: /d\nmes: {base_url: x}\ndelivery: {concurrency: -1}\n", []string{"delivery.concurrency"}},
 		{"mllp name clashes with a folder", "data: /d\nmes: {base_url: x}\nfolders: [{name: lab, path: /a}]\nmllp: [{name: lab, addr: ':1'}]\n", []string{"mllp[0].name", `"lab"`}},
 	}
 	for _, tt := range tests {
@@ -73,6 +76,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.Environment != "production" || c.TimeZone != "Europe/Paris" || c.MES.Profile != "mes-api" || c.Log.Format != "json" {
 		t.Errorf("defaults = %+v", c)
+	}
+	if got, want := c.Delivery.Concurrency, 16; got != want {
+		t.Errorf("delivery.concurrency = %d, want %d", got, want)
 	}
 	if got, want := c.Folders[0].Name, "folder1"; got != want {
 		t.Errorf("folder name = %q, want %q", got, want)
