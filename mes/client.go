@@ -69,6 +69,12 @@ func NewClient(o Options) *Client {
 	return c
 }
 
+// IdleConnsPerHost is how many idle connections the client of
+// NewHTTPClient keeps to one MES host: the most requests a caller may keep
+// in flight to it with every connection reused (keep-alive) from one
+// request to the next.
+const IdleConnsPerHost = 64
+
 // NewHTTPClient returns the HTTP client a Client uses by default: dial and
 // TLS handshake time out after 10 s, response headers after 60 s once the
 // request is written, and there is no overall timeout because bodies can be
@@ -85,8 +91,8 @@ func NewHTTPClient(tc *tls.Config) *http.Client {
 		ResponseHeaderTimeout: 60 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   16,
+		MaxIdleConns:          2 * IdleConnsPerHost,
+		MaxIdleConnsPerHost:   IdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		WriteBufferSize:       copyBufSize,
 	}

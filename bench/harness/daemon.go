@@ -34,20 +34,27 @@ type simulator struct {
 	url   string
 	token string
 
-	mu       sync.Mutex
-	received map[string]time.Time
-	notify   chan string
+	mu        sync.Mutex
+	received  map[string]time.Time
+	firstPost time.Time // when the first POST arrived, before any latency
+	notify    chan string
 }
 
 var masterIDRe = regexp.MustCompile(`"masterIdentifier":\s*\{[^}]*"value":\s*"([^"]+)"`)
 
 func startSimulator(dir string) (*simulator, error) {
+	return startRemoteSimulator(dir, 0, 0)
+}
+
+// startRemoteSimulator is startSimulator with latency ± jitter added to
+// every request (mestest.Options.Latency), as a remote MES.
+func startRemoteSimulator(dir string, latency, jitter time.Duration) (*simulator, error) {
 	maps, err := mappings.Load("")
 	if err != nil {
 		return nil, fmt.Errorf("load mappings: %w", err)
 	}
 	s := &simulator{
-		sim:      mestest.New(mestest.Options{Codes: maps, Dir: dir}),
+		sim:      mestest.New(mestest.Options{Codes: maps, Dir: dir, Latency: latency, Jitter: jitter}),
 		received: map[string]time.Time{},
 		notify:   make(chan string, 1<<16),
 	}
@@ -58,6 +65,11 @@ func startSimulator(dir string) (*simulator, error) {
 			h.ServeHTTP(w, r)
 			return
 		}
+		s.mu.Lock()
+		if s.firstPost.IsZero() {
+			s.firstPost = time.Now()
+		}
+		s.mu.Unlock()
 		peek := &headCapture{r: r.Body}
 		r.Body = struct {
 			io.Reader
@@ -168,6 +180,19 @@ type daemon struct {
 // newDaemon writes the configuration of a daemon in dir delivering to sim,
 // with a drop folder and an MLLP listener, and imports the pairing.
 func newDaemon(ctx context.Context, bin, dir string, sim *simulator) (*daemon, error) {
+	d, err := newUnpairedDaemon(bin, dir, sim, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := d.pair(ctx, sim); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// newUnpairedDaemon is newDaemon without the pairing (see pair), with
+// extra YAML appended to the configuration.
+func newUnpairedDaemon(bin, dir string, sim *simulator, extra string) (*daemon, error) {
 	d := &daemon{bin: bin, dir: dir, drop: filepath.Join(dir, "drop")}
 	port, err := freePort()
 	if err != nil {
@@ -189,22 +214,28 @@ folders:
   - {name: drop, path: drop, settle: 2s, rescan: 30s}
 mllp:
   - {name: lis, addr: %q}
-`, sim.url, d.mllpAddr)
+`, sim.url, d.mllpAddr) + extra
 	if err := os.WriteFile(d.cfg, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
+	return d, nil
+}
+
+// pair imports the pairing of the patient of the generated documents,
+// with sim's token (`docbridge pair import`).
+func (d *daemon) pair(ctx context.Context, sim *simulator) error {
 	p := pairedPatient
 	p.AccessToken = sim.token
 	b, _ := json.Marshal([]docbridge.Pairing{p})
-	pf := filepath.Join(dir, "pairings.json")
+	pf := filepath.Join(d.dir, "pairings.json")
 	if err := os.WriteFile(pf, b, 0o600); err != nil {
-		return nil, err
+		return err
 	}
-	out, err := exec.CommandContext(ctx, bin, "pair", "import", "-c", d.cfg, pf).CombinedOutput()
+	out, err := exec.CommandContext(ctx, d.bin, "pair", "import", "-c", d.cfg, pf).CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("pair import: %w: %s", err, out)
+		return fmt.Errorf("pair import: %w: %s", err, out)
 	}
-	return d, nil
+	return nil
 }
 
 func freePort() (string, error) {

@@ -21,6 +21,7 @@ import (
 
 type config struct {
 	runs, nLow, nFull, conns, perConn, countDocs int
+	nDeliver                                     int
 	largeMB                                      int64
 	out, work, bin                               string
 	skipHL7, keep                                bool
@@ -33,6 +34,7 @@ func main() {
 	flag.IntVar(&c.nFull, "full", 300, "documents dropped at once (throughput)")
 	flag.IntVar(&c.conns, "conns", 4, "MLLP connections")
 	flag.IntVar(&c.perConn, "msgs", 500, "MLLP messages per connection")
+	flag.IntVar(&c.nDeliver, "deliver", 160, "documents delivered at once to a remote and a local MES (delivery throughput; 0 skips)")
 	flag.IntVar(&c.countDocs, "count-docs", 20, "documents used to count fsyncs with strace")
 	flag.Int64Var(&c.largeMB, "large-mb", 200, "size of the big PDF in MB (0 skips)")
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "report file (its generated section is replaced)")
@@ -119,6 +121,18 @@ func run(ctx context.Context, c config) error {
 			return fmt.Errorf("run %d MLLP: %w", r, err)
 		}
 		rep.MLLP = append(rep.MLLP, mr)
+	}
+	for r := 1; c.nDeliver > 0 && r <= c.runs; r++ {
+		run := map[string]deliveryResult{}
+		for _, m := range deliveryRuns {
+			step(fmt.Sprintf("run %d/%d: delivery, %s MES (latency %v, concurrency %d)", r, c.runs, m.name, m.latency, m.concurrency))
+			res, err := runDelivery(ctx, bin, filepath.Join(work, fmt.Sprintf("deliver-%d-%s", r, m.name)), t, r, max(1, c.nDeliver/m.share), m.concurrency, m.latency)
+			if err != nil {
+				return fmt.Errorf("run %d delivery %s: %w", r, m.name, err)
+			}
+			run[m.name] = res
+		}
+		rep.Delivery = append(rep.Delivery, run)
 	}
 	if c.largeMB > 0 {
 		step(fmt.Sprintf("large document: %d MB PDF", c.largeMB))

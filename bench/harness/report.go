@@ -21,6 +21,8 @@ type report struct {
 	Large              largeResult
 	HasLarge           bool
 	HL7                *hl7Result
+	// Delivery holds, per run, the delivery measures by deliveryRuns name.
+	Delivery []map[string]deliveryResult
 }
 
 // stat is a median with its range over the runs.
@@ -86,7 +88,7 @@ func (r *report) rows() []row {
 	}
 	ms := statOf(mllp)
 	rows = append(rows, row{fmt.Sprintf("MLLP AA/s (%d conns)", r.Config.conns), ms.f(0), "", "", ">= 2000", verdict(ms.med >= 2000)})
-	return rows
+	return append(rows, r.deliveryRows()...)
 }
 
 func firstLine(s string) string {

@@ -88,6 +88,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (
 		HoldMax:   cfg.Identity.HoldMax,
 
 		BreakerThreshold: cfg.Delivery.BreakerThreshold,
+		Concurrency:      cfg.Delivery.Concurrency,
 		Lease:            leaseOf(cfg),
 	})
 	for _, fc := range cfg.Folders {

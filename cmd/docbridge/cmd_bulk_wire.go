@@ -173,6 +173,7 @@ func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (
 		HoldMax:   b.cfg.Identity.HoldMax,
 
 		BreakerThreshold: b.cfg.Delivery.BreakerThreshold,
+		Concurrency:      b.cfg.Delivery.Concurrency,
 	})
 	pctx, stop := context.WithCancel(ctx)
 	g, pctx := errgroup.WithContext(pctx)

@@ -23,13 +23,14 @@ import (
 // given with --patients are registered; their pairings, tokens included,
 // are written to --pairings-out for `docbridge pair import`.
 func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("mes-sim", "mes-sim [--addr ADDR] [--data DIR] [--faults SPEC] [--patients FILE --pairings-out FILE] [--client ID=NAME]... [--tls-cert F --tls-key F]", stderr)
+	fs := newFlags("mes-sim", "mes-sim [--addr ADDR] [--data DIR] [--faults SPEC] [--latency D[±J]] [--patients FILE --pairings-out FILE] [--client ID=NAME]... [--tls-cert F --tls-key F]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen `address`")
 	patients := fs.String("patients", "", "pairings `file` (JSON array, tokens ignored) whose patients the simulator knows")
 	out := fs.String("pairings-out", "", "write the pairings with the simulator's tokens to this `file`")
 	data := fs.String("data", "", "keep received contents in `DIR` instead of memory")
 	faults := fs.String("faults", "", "inject faults: fail-first:N:STATUS answers STATUS to the first N document requests; "+
 		"lose-first:N handles the first N document requests, then cuts the connection without answering (MES's answer lost)")
+	latency := fs.String("latency", "", "add `D[±J]` to every request, as a remote MES: 100ms, or 100ms±20ms (also 100ms+-20ms) for a delay spread uniformly over 80-120 ms")
 	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file`")
 	key := fs.String("tls-key", "", "and this key `file`")
 	var clients map[string]string
@@ -58,6 +59,11 @@ func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	o := mestest.Options{Codes: maps, Dir: *data, Clients: clients}
 	if *faults != "" {
 		if err := parseFaults(*faults, &o); err != nil {
+			return err
+		}
+	}
+	if *latency != "" {
+		if o.Latency, o.Jitter, err = parseLatency(*latency); err != nil {
 			return err
 		}
 	}
@@ -138,6 +144,20 @@ func parseFaults(spec string, o *mestest.Options) error {
 	}
 	o.Faults = mestest.FailFirst(n, status)
 	return nil
+}
+
+// parseLatency reads a --latency spec, D or D±J (D+-J), as Go durations
+// with 0 ≤ J ≤ D.
+func parseLatency(spec string) (latency, jitter time.Duration, err error) {
+	d, j, spread := strings.Cut(strings.Replace(spec, "+-", "±", 1), "±")
+	latency, err = time.ParseDuration(d)
+	if err == nil && spread {
+		jitter, err = time.ParseDuration(j)
+	}
+	if err != nil || latency < 0 || jitter < 0 || jitter > latency {
+		return 0, 0, usageErrorf("--latency: %q is not D or D±J (Go durations, 0 ≤ J ≤ D), e.g. 100ms±20ms", spec)
+	}
+	return latency, jitter, nil
 }
 
 func sha256Hex(b []byte) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/hl7"
+	"github.com/docbridge/docbridge/mes"
 )
 
 // Config is docbridge.yaml. Field names are the YAML keys.
@@ -73,6 +74,11 @@ type Config struct {
 		// that dies leaves its work to the others when it ends. 0 means
 		// 2 min; it must exceed the longest delivery.
 		Lease time.Duration `yaml:"lease"`
+		// Concurrency is how many requests may be in flight to MES at
+		// once; 0 means 16. MES's 429 and 5xx lower it for a while
+		// (pipeline.Options.Concurrency); one patient's documents still go
+		// one at a time, in order.
+		Concurrency int `yaml:"concurrency"`
 	} `yaml:"delivery"`
 	Folders []FolderConfig `yaml:"folders"`
 	Admin   AdminConfig    `yaml:"admin"`
@@ -85,6 +91,10 @@ type Config struct {
 	// Profiles are the source profiles (config_profiles.go).
 	Profiles docbridge.Profiles `yaml:"profiles"`
 }
+
+// defaultConcurrency is delivery.concurrency's default: sized for a
+// remote MES, where each request waits a round trip.
+const defaultConcurrency = 16
 
 // LogConfig chooses the log level and format.
 type LogConfig struct {
@@ -190,6 +200,9 @@ func (c *Config) defaults() {
 	if c.Delivery.Lease == 0 {
 		c.Delivery.Lease = 2 * time.Minute
 	}
+	if c.Delivery.Concurrency == 0 {
+		c.Delivery.Concurrency = defaultConcurrency
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -253,6 +266,9 @@ func (c *Config) check() error {
 	}
 	if c.Delivery.MaxAge < 0 || c.Delivery.RetryBase < 0 || c.Delivery.RetryMax < 0 || c.Delivery.BreakerThreshold < 0 || c.Delivery.Lease < 0 {
 		bad("delivery", "durations and breaker_threshold must not be negative")
+	}
+	if c.Delivery.Concurrency < 0 || c.Delivery.Concurrency > mes.IdleConnsPerHost {
+		bad("delivery.concurrency", "%d is not between 1 and %d (0 means %d)", c.Delivery.Concurrency, mes.IdleConnsPerHost, defaultConcurrency)
 	}
 	for sender, cs := range c.HL7.Charsets {
 		if !slices.ContainsFunc(hl7.CharsetNames(), func(n string) bool { return strings.EqualFold(n, cs) }) {

@@ -53,6 +53,9 @@ folders:
 		{"console and pairing on one port", "data: /d\nmes: {base_url: http://x}\nadmin: {addr: '[::]:9000'}\npairing: {addr: '127.0.0.1:9000', public_url: 'http://p'}\n", []string{"pairing.addr: port 9000 is also admin.addr"}},
 		{"one port on two hosts", "data: /d\nmes: {base_url: http://x}\nadmin: {addr: '127.0.0.1:9000'}\npairing: {addr: '192.0.2.1:9000', public_url: 'https://p'}\n", nil},
 		{"port 0 twice", "data: /d\nmes: {base_url: http://x}\nmllp: [{addr: '127.0.0.1:0'}, {addr: '127.0.0.1:0'}]\n", nil},
+		{"delivery concurrency", "data: /d\nmes: {base_url: http://x}\ndelivery: {concurrency: 64}\n", nil},
+		{"delivery concurrency too high", "data: /d\nmes: {base_url: http://x}\ndelivery: {concurrency: 65}\n", []string{"delivery.concurrency", "65", "between 1 and 64"}},
+		{"delivery concurrency negative", "data: /d\nmes: {base_url: http://x}\ndelivery: {concurrency: -1}\n", []string{"delivery.concurrency"}},
 		{"mllp name clashes with a folder", "data: /d\nmes: {base_url: http://x}\nfolders: [{name: lab, path: /a}]\nmllp: [{name: lab, addr: ':1'}]\n", []string{"mllp[0].name", `"lab"`}},
 	}
 	for _, tt := range tests {
@@ -83,6 +86,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.Environment != "production" || c.TimeZone != "Europe/Paris" || c.MES.Profile != "mes-api" || c.Log.Format != "json" {
 		t.Errorf("defaults = %+v", c)
+	}
+	if got, want := c.Delivery.Concurrency, 16; got != want {
+		t.Errorf("delivery.concurrency = %d, want %d", got, want)
 	}
 	if got, want := c.Folders[0].Name, "folder1"; got != want {
 		t.Errorf("folder name = %q, want %q", got, want)

@@ -187,14 +187,14 @@ admin:
 		wg.Wait()
 		t.Logf("10,000 /start in %v (%d not redirected to MES); the patient paired %v into the flood; daemon RSS %d → %d KiB",
 			time.Since(begin).Round(time.Millisecond), refused.Load(), patientDone.Round(time.Millisecond), rssBefore, rssKiB(daemon.Process.Pid))
-		if !strings.Contains(page, "now paired") {
+		if !strings.Contains(page, `<main id="paired">`) {
 			t.Errorf("the patient's pairing during the flood: %s", page)
 		}
 		if refused.Load() != 0 {
 			t.Errorf("%d /start requests of the flood were refused, want none (nothing is stored per start)", refused.Load())
 		}
 		// And after it.
-		if page := pairThroughConsent(t, start, ps[0].MESPatient); !strings.Contains(page, "now paired") {
+		if page := pairThroughConsent(t, start, ps[0].MESPatient); !strings.Contains(page, `<main id="paired">`) {
 			t.Errorf("the patient's pairing after the flood: %s", page)
 		}
 	})

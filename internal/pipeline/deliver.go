@@ -11,13 +11,15 @@ import (
 )
 
 // deliverDue delivers matched documents, and held ones whose retry is due,
-// while the circuit breaker lets requests through.
+// while the circuit breaker lets requests through: unrelated documents in
+// parallel, up to the endpoint's adaptive limit, and the documents of one
+// version chain one at a time, in order (deliverRows, chains).
 func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 	busy := false
 	clear(p.settled)
 	clear(p.claimed)
 	for _, state := range []docbridge.State{docbridge.Matched, docbridge.Held} {
-		if !p.breaker.allow(p.o.Now()) {
+		if now := p.o.Now(); p.breaker.waiting(now) || !p.limit.open(now) {
 			return false, nil
 		}
 		rows, err := p.due(ctx, state, p.deliverBatch())
@@ -29,33 +31,26 @@ func (p *Pipeline) deliverDue(ctx context.Context) (bool, error) {
 				p.claimed[r.ID] = true
 			}
 		}
-		for _, r := range rows {
-			if !p.breaker.allow(p.o.Now()) {
-				return false, nil
-			}
-			if p.settled[r.ID] {
-				continue // delivered already in this step, before a version naming it
-			}
-			if err := p.deliverAt(ctx, r, 0); err != nil {
-				return false, err
-			}
+		if err := p.deliverRows(ctx, rows); err != nil {
+			return false, err
 		}
 		busy = busy || len(rows) > 0
 	}
 	return busy, nil
 }
 
-// leasedDeliveries is how many documents a deliver step claims at a time
-// under a Lease: each waits for the ones before it, so a small claim keeps
-// the last one well inside its lease and leaves the rest to other
-// instances.
+// leasedDeliveries is how many documents per request in flight a deliver
+// step claims at a time under a Lease: a claimed document may wait for
+// the ones before it in its chain and for a free slot, so a small claim
+// keeps it well inside its lease (see leaseCovers) and leaves the rest to
+// other instances.
 const leasedDeliveries = 4
 
 func (p *Pipeline) deliverBatch() int {
 	if p.o.Lease > 0 {
-		return min(p.o.Batch, leasedDeliveries)
+		return min(p.o.Batch, leasedDeliveries*p.limit.current())
 	}
-	return p.o.Batch
+	return max(p.o.Batch, 4*p.o.Concurrency)
 }
 
 // deliverAt sends one document and records the outcome; depth counts the
@@ -76,6 +71,7 @@ func (p *Pipeline) deliverAt(ctx context.Context, r store.DocRow, depth int) err
 	pairing, err := p.o.Matcher.Match(ctx, r.Doc)
 	if err == nil {
 		var receipt docbridge.Receipt
+		sent := p.o.Now()
 		receipt, err = p.send(ctx, r, pl.send, pairing)
 		t.Attempted = true
 		// The exchange is audited with the transition; after an error the
@@ -83,7 +79,7 @@ func (p *Pipeline) deliverAt(ctx context.Context, r store.DocRow, depth int) err
 		// answered (Sender), and the transition's reason and message say
 		// what it answered.
 		t.Exchange = &audit.Exchange{RequestID: receipt.RequestID, Status: receipt.Status, MESID: receipt.MESID}
-		p.recordOutcome(err)
+		p.recordOutcome(err, sent)
 		if err == nil {
 			if err := p.afterDelivery(ctx, r, pl.send); err != nil {
 				return err
@@ -147,10 +143,13 @@ func (p *Pipeline) record(ctx context.Context, t store.Transition) error {
 	return nil
 }
 
-// recordOutcome feeds the circuit breaker: only MES being unavailable
-// counts as a failure of the endpoint.
-func (p *Pipeline) recordOutcome(err error) {
-	opened, until := p.breaker.record(docbridge.ReasonOf(err) == docbridge.MESUnavailable, p.o.Now())
+// recordOutcome feeds the circuit breaker and the endpoint's adaptive
+// limit with the outcome of a request sent at sent: only MES being
+// unavailable (429, 5xx, no answer) counts as a failure of the endpoint.
+func (p *Pipeline) recordOutcome(err error, sent time.Time) {
+	down, now := docbridge.ReasonOf(err) == docbridge.MESUnavailable, p.o.Now()
+	p.limit.adapt(sent, down, retryAfter(err), now)
+	opened, until := p.breaker.record(down, now)
 	if opened {
 		p.o.Log.Warn().Time("until", until).Msg("MES keeps failing: deliveries paused (circuit open)")
 	}

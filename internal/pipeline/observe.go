@@ -21,7 +21,8 @@ type Event struct {
 }
 
 // observe calls Options.Observe, when set, with ev. Observers must be
-// quick and must not block: they run on the stage's goroutine.
+// quick, must not block and, with Concurrency above 1, must be safe
+// for concurrent use: they run on the delivering goroutine.
 func (p *Pipeline) observe(ev Event) {
 	if p.o.Observe != nil {
 		p.o.Observe(ev)

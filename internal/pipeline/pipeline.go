@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -52,6 +53,14 @@ type Options struct {
 	// delivery can take; an instance that dies leaves its claimed work due
 	// again when the lease ends. Zero reads due work (one instance).
 	Lease time.Duration
+	// Concurrency is how many requests may be in flight to MES at once (the
+	// Sender's endpoint); 0 means 1. The limit adapts below it: it halves
+	// when MES answers 429, 5xx or not at all, and grows back by about one
+	// per limit's worth of successes; a Retry-After pauses every request. The
+	// versions of one report still go one at a time, in order (chains).
+	// Sender, Matcher, Finder and Observe must then be safe for concurrent
+	// use.
+	Concurrency int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Profiles are the source profiles given to an OriginConverter with
@@ -69,11 +78,13 @@ type Options struct {
 type Pipeline struct {
 	o       Options
 	breaker *breaker
+	limit   *limit           // requests in flight to MES
 	wake    [3]chan struct{} // convert, match, deliver
 	pairing string           // the pairings version last seen by match
 	expiry  time.Time        // when held documents were last checked for HoldMax
+	mu      sync.Mutex       // guards settled
 	settled map[int64]bool   // documents the current deliver step delivered inline (settle)
-	claimed map[int64]bool   // documents the current deliver step claimed (Lease): this instance's to send
+	claimed map[int64]bool   // documents the current deliver step claimed (Lease): this instance's to send; written before its deliveries start
 }
 
 const (
@@ -96,8 +107,11 @@ func New(o Options) *Pipeline {
 	if o.BreakerThreshold <= 0 {
 		o.BreakerThreshold = 5
 	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 1
+	}
 	base, maxd := o.Backoff.bounds()
-	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd), settled: map[int64]bool{}, claimed: map[int64]bool{}}
+	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd), limit: newLimit(o.Concurrency), settled: map[int64]bool{}, claimed: map[int64]bool{}}
 	for i := range p.wake {
 		p.wake[i] = make(chan struct{}, 1)
 	}

@@ -196,7 +196,7 @@ func (p *Pipeline) settle(ctx context.Context, pending []store.DocRow, depth int
 		if err := p.deliverAt(ctx, o, depth+1); err != nil {
 			return err
 		}
-		p.settled[o.ID] = true
+		p.markSettled(o.ID)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package mestest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -72,6 +73,11 @@ type Options struct {
 	// LoseAnswers, if set, can lose answers on purpose, after the request
 	// was handled.
 	LoseAnswers LoseFunc
+	// Latency, if positive, is added to every request before it is
+	// handled, as the round trip and server time of a remote MES; Jitter
+	// spreads it uniformly over Latency ± Jitter. A request whose context
+	// ends meanwhile (the server shuts down) is not handled.
+	Latency, Jitter time.Duration
 	// Dir, if set, is where document contents are kept (one file per MES
 	// id); otherwise they are kept in memory. The index is always in memory.
 	Dir string
@@ -121,6 +127,8 @@ type Server struct {
 	byID         map[string]*record // by MES id
 	order        []*record
 	requests     int
+	inFlight     int // document requests being handled
+	maxInFlight  int
 }
 
 // grant is what a bearer token allows: one patient.
@@ -213,7 +221,17 @@ func (s *Server) front(next http.Handler) http.Handler {
 		if isDocumentRequest(r) {
 			s.mu.Lock()
 			s.requests++
+			s.inFlight++
+			s.maxInFlight = max(s.maxInFlight, s.inFlight)
 			s.mu.Unlock()
+			defer func() {
+				s.mu.Lock()
+				s.inFlight--
+				s.mu.Unlock()
+			}()
+		}
+		if !s.delay(r) {
+			return // the client gave up
 		}
 		if s.o.Faults != nil {
 			if st, ok := s.o.Faults(r); ok {
@@ -235,6 +253,26 @@ func (s *Server) front(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// delay waits Options.Latency ± Jitter, and reports false when r's
+// context ended first.
+func (s *Server) delay(r *http.Request) bool {
+	d := s.o.Latency
+	if d <= 0 {
+		return true
+	}
+	if j := s.o.Jitter; j > 0 {
+		d += mrand.N(2*j+1) - j
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // isDocumentRequest reports whether r sends a document or changes one:
@@ -294,6 +332,15 @@ func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
+}
+
+// MaxInFlight returns the most document requests (see Requests) the
+// simulator was handling at once, latency included: how many a client
+// had in flight.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
 }
 
 // Count returns how many distinct documents were created.
