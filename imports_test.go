@@ -52,6 +52,10 @@ func forbidden(pkg, dep string) string {
 		if !stdlib && !strings.HasPrefix(dep, "golang.org/x/text") {
 			return "hl7 is a leaf: standard library and x/text only"
 		}
+	case under(pkg, "/sidecarname"):
+		if !stdlib {
+			return "sidecarname is a leaf: standard library only"
+		}
 	case under(pkg, "/traits"):
 		if (!stdlib && !own && !strings.HasPrefix(dep, "golang.org/x/text")) || (own && rel != "") {
 			return "traits is a leaf: standard library, x/text and the root package only"
@@ -63,6 +67,7 @@ func forbidden(pkg, dep string) string {
 		switch {
 		case rel == "":
 		case under(rel, "/hl7"):
+		case under(pkg, "/watch") && under(rel, "/sidecarname"):
 		case under(pkg, "/convert") && (under(rel, "/convert") || under(rel, "/mappings") || under(rel, "/traits")):
 		case under(pkg, "/watch") && under(rel, "/watch"):
 		case under(pkg, "/mes") && under(rel, "/mes"):

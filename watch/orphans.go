@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/sidecarname"
 )
 
 // lockName is the file an instance keeps locked (flock) in its processing
@@ -75,7 +76,7 @@ func (f *Folder) adopt(dir string) {
 			continue // a PDF's sidecar moves with its PDF
 		}
 		side := ""
-		if isPDF(name) {
+		if sidecarname.IsPDF(name) {
 			side = sidecarIn(dir, name)
 		}
 		// A pair moves under one stem free in the drop folder, so that

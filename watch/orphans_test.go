@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/docbridge/docbridge/sidecarname"
 )
 
 // A file claimed by an instance that is not running (its lock is free) is
@@ -92,7 +94,7 @@ func TestAdoptedPairNeverMeetsAnotherFilesHalf(t *testing.T) {
 			}
 			pdfs := 0
 			for _, e := range entries {
-				if !isPDF(e.Name()) {
+				if !sidecarname.IsPDF(e.Name()) {
 					continue
 				}
 				pdfs++

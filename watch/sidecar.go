@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/sidecarname"
 )
 
 // DefaultSidecarGrace is how long a PDF without sidecar waits for one
@@ -21,36 +22,18 @@ const DefaultSidecarGrace = 3 * time.Second
 // FolderOptions.SidecarMax is 0.
 const DefaultSidecarMax = 10 * time.Minute
 
-// sidecarExts are the extensions of a PDF's sidecar, in the order they
-// are looked for.
-var sidecarExts = []string{".json", ".yaml", ".yml"}
+// The names of a PDF and of its sidecar follow package sidecarname (the
+// rule bulk and inspect follow too); the drop folder does not read the
+// names practice software exports (X.pdf.json), which only bulk reads.
 
-// isPDF reports a PDF's name: <stem>.pdf, in any case.
-func isPDF(name string) bool { return strings.EqualFold(filepath.Ext(name), ".pdf") }
-
-// isSidecarName reports a name a sidecar may have.
-func isSidecarName(name string) bool {
-	ext := filepath.Ext(name)
-	for _, s := range sidecarExts {
-		if strings.EqualFold(ext, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func stem(name string) string { return strings.TrimSuffix(name, filepath.Ext(name)) }
-
-// sidecarIn returns the name of the sidecar of the PDF pdf in dir, or "".
-// A .json that is a FHIR resource is not a sidecar.
+// sidecarIn returns the name of the sidecar of the PDF pdf in dir, or "":
+// the first of sidecarname.Beside that is a regular file. A .json that is
+// a FHIR resource is not a sidecar.
 func sidecarIn(dir, pdf string) string {
-	for _, ext := range sidecarExts {
-		for _, e := range []string{ext, strings.ToUpper(ext)} {
-			name := stem(pdf) + e
-			fi, err := os.Lstat(filepath.Join(dir, name))
-			if err == nil && fi.Mode().IsRegular() && !fhirJSON(dir, name) {
-				return name
-			}
+	for _, name := range sidecarname.Beside(pdf) {
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if err == nil && fi.Mode().IsRegular() && !fhirJSON(dir, name) {
+			return name
 		}
 	}
 	return ""
@@ -62,10 +45,11 @@ func fhirJSON(dir, name string) bool {
 	return strings.EqualFold(filepath.Ext(name), ".json") && fhirResource(filepath.Join(dir, name))
 }
 
-// pdfIn reports whether the PDF a sidecar belongs to is in dir.
+// pdfIn reports whether the PDF a sidecar belongs to is in dir, its
+// extension in any case (sidecarname.PDFs).
 func pdfIn(dir, sidecar string) bool {
-	for _, ext := range []string{".pdf", ".PDF", ".Pdf"} {
-		if _, err := os.Lstat(filepath.Join(dir, stem(sidecar)+ext)); err == nil {
+	for _, pdf := range sidecarname.PDFs(sidecar) {
+		if _, err := os.Lstat(filepath.Join(dir, pdf)); err == nil {
 			return true
 		}
 	}
@@ -81,7 +65,7 @@ func pdfIn(dir, sidecar string) bool {
 //   - a PDF without sidecar waits SidecarGrace for one, then goes alone.
 func (f *Folder) waitsForPair(name string, c *candidate, now time.Time) bool {
 	switch {
-	case isPDF(name):
+	case sidecarname.IsPDF(name):
 		if side := sidecarIn(f.o.Dir, name); side != "" {
 			sc, seen := f.files[side]
 			return seen && !f.settled(sc, now)
@@ -90,7 +74,7 @@ func (f *Folder) waitsForPair(name string, c *candidate, now time.Time) bool {
 			c.pairSince = now
 		}
 		return now.Sub(c.pairSince) < f.o.SidecarGrace
-	case isSidecarName(name):
+	case sidecarname.HasSidecarExt(name):
 		if !c.pairSince.IsZero() {
 			if now.Sub(c.pairSince) >= f.o.SidecarMax {
 				f.refuseLoneSidecar(name)
@@ -166,7 +150,7 @@ func (f *Folder) claimSidecar(claimed, orig string) (string, []byte, error) {
 		if found == "" {
 			return "", nil, nil
 		}
-		name = stem(claimed) + filepath.Ext(found)
+		name = sidecarname.Stem(claimed) + filepath.Ext(found)
 		if _, err := os.Lstat(filepath.Join(f.o.Processing, name)); err == nil {
 			return "", nil, fmt.Errorf("claim sidecar: %s is already in processing/", docbridge.Ref(name))
 		}
@@ -211,7 +195,7 @@ func (f *Folder) pairedSidecar(name string) bool { return pairedIn(f.o.Processin
 // pairedIn reports whether name, in dir, is the sidecar of a PDF there. A
 // .json that is a FHIR resource is an input of its own, never a sidecar.
 func pairedIn(dir, name string) bool {
-	return isSidecarName(name) && pdfIn(dir, name) && !fhirJSON(dir, name)
+	return sidecarname.HasSidecarExt(name) && pdfIn(dir, name) && !fhirJSON(dir, name)
 }
 
 // movePair moves a claimed PDF and its sidecar (side, "" for none) into
@@ -221,18 +205,20 @@ func pairedIn(dir, name string) bool {
 // (orphan adoption) it never meets a sidecar that is not its own. Any
 // other file (pdf not a PDF, side "") is moved as moveInto does.
 func movePair(processing, pdf, side, dir string) (string, error) {
-	if side == "" && !isPDF(pdf) {
+	if side == "" && !sidecarname.IsPDF(pdf) {
 		return moveInto(filepath.Join(processing, pdf), dir, pdf)
 	}
-	st := stem(pdf)
+	st := sidecarname.Stem(pdf)
 	// A stem is taken when dir has a PDF or any sidecar under it: in the
 	// drop folder (orphan adoption) either would pair with the wrong half.
 	taken := func(s string) bool {
-		for _, ext := range append([]string{filepath.Ext(pdf), filepath.Ext(side)}, sidecarExts...) {
-			for _, e := range []string{ext, strings.ToLower(ext), strings.ToUpper(ext)} {
-				if _, err := os.Lstat(filepath.Join(dir, s+e)); err == nil {
-					return true
-				}
+		var names []string
+		for _, ext := range []string{filepath.Ext(pdf), filepath.Ext(side)} {
+			names = append(names, s+ext, s+strings.ToLower(ext), s+strings.ToUpper(ext))
+		}
+		for _, name := range append(names, sidecarname.Beside(s+".pdf")...) {
+			if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+				return true
 			}
 		}
 		return false

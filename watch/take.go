@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/sidecarname"
 )
 
 // ReasonFile is the content of <name>.reason.json beside a refused file.
@@ -29,7 +30,7 @@ func (f *Folder) take(ctx context.Context, name string) error {
 	path := filepath.Join(f.o.Processing, name)
 	var side string // the PDF's sidecar, in processing/
 	var sidecar []byte
-	if isPDF(name) {
+	if sidecarname.IsPDF(name) {
 		c := f.claimed[name]
 		orig := ""
 		if c != nil {

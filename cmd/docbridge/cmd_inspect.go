@@ -139,7 +139,8 @@ func inspectFile(path string, from docbridge.Origin, o convert.Options, ido iden
 
 // input is a file opened for inspection, with its origin as the drop
 // folder would give it: its base name and, for a PDF, the bytes of its
-// sidecar (X.json, X.yaml or X.yml beside X.pdf: bulk.DropSidecar).
+// sidecar (X.json, X.yaml or X.yml beside X.pdf, the rule of package
+// sidecarname: bulk.DropSidecar).
 type input struct {
 	f       *os.File
 	size    int64

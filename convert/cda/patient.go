@@ -7,19 +7,8 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/traits"
 )
-
-// insRoots are the INS OIDs (spec/mes-pdsm-cda-ins.md §5.2): INS-NIR, INS-NIA,
-// INS-NIR test, INS-NIR demo. Which of them may be sent is decided by
-// internal/identity, not here.
-var insRoots = []string{
-	"1.2.250.1.213.1.4.8",
-	"1.2.250.1.213.1.4.9",
-	"1.2.250.1.213.1.4.10",
-	"1.2.250.1.213.1.4.11",
-}
 
 // insList names the INS roots in messages.
 const insList = "1.2.250.1.213.1.4.8, .9, .10 or .11"
@@ -53,13 +42,13 @@ func (b *builder) patient(cd *etree.Element) {
 		if !ok {
 			continue
 		}
-		if !slices.Contains(insRoots, id.root) {
+		if !slices.Contains(traits.INSOIDs, id.root) {
 			if id.ext != "" {
 				p.LocalIDs = append(p.LocalIDs, docbridge.Identifier{System: id.system(), Value: id.ext})
 			}
 			continue
 		}
-		value := ident.NormINS(id.ext)
+		value := traits.NormINS(id.ext)
 		switch {
 		case value == "":
 			b.errorf(docbridge.MissingINS,

@@ -10,16 +10,16 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert/internal/dates"
-	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/traits"
 )
 
-// insSystems are the INS identifier systems (spec/mes-pdsm-cda-ins.md
-// §5.2). Which of them may be sent is decided by internal/identity.
-var insSystems = []string{
-	"urn:oid:1.2.250.1.213.1.4.8", "urn:oid:1.2.250.1.213.1.4.9",
-	"urn:oid:1.2.250.1.213.1.4.10", "urn:oid:1.2.250.1.213.1.4.11",
+// isINSSystem reports whether system, a URI, is one of the INS
+// identifier systems (traits.INSOIDs as "urn:oid:" URIs). Which of them may
+// be sent is decided by internal/identity.
+func isINSSystem(system string) bool {
+	oid, ok := strings.CutPrefix(system, "urn:oid:")
+	return ok && slices.Contains(traits.INSOIDs, oid)
 }
 
 // FR Core extensions carrying the INS traits and the identity status.
@@ -102,8 +102,8 @@ func (b *builder) referenced(ref *fm.Reference, res *resolver, path string) []do
 	}
 	r := str(ref.Reference)
 	if sys, value, ok := conditional(r, "Patient"); ok {
-		if sys = mappings.SystemURI(sys); slices.Contains(insSystems, sys) {
-			found = append(found, docbridge.Patient{INS: ident.NormINS(value), INSSystem: sys})
+		if sys = mappings.SystemURI(sys); isINSSystem(sys) {
+			found = append(found, docbridge.Patient{INS: traits.NormINS(value), INSSystem: sys})
 		}
 		return found
 	}
@@ -116,10 +116,10 @@ func (b *builder) referenced(ref *fm.Reference, res *resolver, path string) []do
 // insOf reads an identifier as an INS when its system is an INS OID.
 func insOf(id fm.Identifier) (ins, system string, ok bool) {
 	system = mappings.SystemURI(str(id.System))
-	if !slices.Contains(insSystems, system) || str(id.Value) == "" {
+	if !isINSSystem(system) || str(id.Value) == "" {
 		return "", "", false
 	}
-	return ident.NormINS(str(id.Value)), system, true
+	return traits.NormINS(str(id.Value)), system, true
 }
 
 // readPatient reads one Patient resource as FR Core writes the INS

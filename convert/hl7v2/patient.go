@@ -8,11 +8,8 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/hl7"
+	"github.com/docbridge/docbridge/traits"
 )
-
-// insRoots are the INS OIDs (spec §5.2); internal/identity decides which
-// may be sent.
-var insRoots = []string{"1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"}
 
 // patient reads PID (spec §5.3, PAM FR): the INS from the PID-3 repetition
 // whose assigning authority (CX.4.2) is an INS OID, other PID-3
@@ -30,12 +27,12 @@ func patient(msg *hl7.Message, add func(docbridge.Reason, docbridge.Severity, st
 	}
 	insCount := 0
 	for _, rep := range pid.Field(3).Reps() {
-		value := ident.NormINS(rep.Comp(1).Text())
+		value := traits.NormINS(rep.Comp(1).Text())
 		authority := rep.Comp(4)
 		oid := authority.Sub(2).Text()
 		switch {
 		case value == "":
-		case slices.Contains(insRoots, oid):
+		case slices.Contains(traits.INSOIDs, oid):
 			switch system := "urn:oid:" + oid; {
 			case p.INS == "":
 				p.INS, p.INSSystem = value, system

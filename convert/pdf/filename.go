@@ -4,8 +4,8 @@ import (
 	"strings"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/mappings"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // fromFilename fills the document from what its file name says through a
@@ -53,7 +53,7 @@ func (b *builder) fromFilename(fm mappings.FilenameMatch) {
 // traits the pattern has fields for. where names the pattern in problems.
 func (b *builder) namePatient(fm mappings.FilenameMatch, where string) {
 	pat, v := &b.d.Patient, fm.Values
-	if ins := ident.NormINS(v[mappings.FieldINS]); ins != "" {
+	if ins := traits.NormINS(v[mappings.FieldINS]); ins != "" {
 		pat.INS, pat.INSSystem = ins, fm.Pattern.INSSystem
 	}
 	pat.BirthName = strings.TrimSpace(v[mappings.FieldBirthName])

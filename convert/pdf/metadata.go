@@ -7,6 +7,7 @@ import (
 	"github.com/docbridge/docbridge/convert/internal/dates"
 	"github.com/docbridge/docbridge/convert/internal/ident"
 	"github.com/docbridge/docbridge/mappings"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // fromSidecar fills the document from a sidecar (see Sidecar). The fields
@@ -133,7 +134,7 @@ func (b *builder) integrity(s *Sidecar) {
 // sex and the birth date.
 func (b *builder) sidecarPatient(sp *Patient) {
 	p := &b.d.Patient
-	p.INS = ident.NormINS(sp.INS)
+	p.INS = traits.NormINS(sp.INS)
 	if p.INS != "" {
 		if sp.INSSystem == "" {
 			b.errorf(docbridge.MissingINS, "sidecar: patient.insSystem is missing: say which INS it is (urn:oid:1.2.250.1.213.1.4.8 for an INS-NIR, .9 NIA, .10 test, .11 demo)")

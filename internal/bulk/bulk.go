@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/sidecarname"
 )
 
 // Converter turns raw input into normalised documents, as the pipeline's
@@ -253,7 +254,7 @@ func (e *engine) origin(en entry) (docbridge.Origin, *Item) {
 // record counts an item in the summary and keeps its detail rows; idxINS
 // is the INS of the file's index row ("" when none).
 func (e *engine) record(ctx context.Context, it Item, idxINS string) error {
-	if e.sum.Index != nil && idxINS == "" && it.Doc == nil && it.Reason == docbridge.MissingMetadata && isPDFName(it.Path) {
+	if e.sum.Index != nil && idxINS == "" && it.Doc == nil && it.Reason == docbridge.MissingMetadata && sidecarname.IsPDF(it.Path) {
 		it.Message += "; the index has no row for it either: add its row to the index (or a sidecar beside it), then run the same command again"
 	}
 	e.sum.add(it)

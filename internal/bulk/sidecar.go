@@ -6,65 +6,54 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/sidecarname"
 )
 
-// The sidecar rule. The drop folder (watch/sidecar.go) pairs X.pdf with
-// X.json, X.yaml or X.yml beside it, looked for in that order, each
-// extension in lower then upper case; only a regular file is a sidecar,
-// and a .json that is a FHIR resource (it names "resourceType") is an
-// input of its own, never a sidecar. An archive is read with the same
-// rule, then with the names practice software exports, X.pdf.json,
-// X.pdf.yaml and X.pdf.yml, in that order. A PDF takes the first sidecar
-// found; any other candidate stays an input of its own (and is refused as
-// such), so that no file of the archive is left out unreported.
-
-// sidecarExts are the extensions of a sidecar, in the order they are
-// looked for.
-var sidecarExts = []string{".json", ".yaml", ".yml"}
-
-// pdfExts are the extensions of a PDF that takes a sidecar: the ones the
-// drop folder looks for when it pairs a sidecar with its PDF.
-var pdfExts = []string{".pdf", ".PDF", ".Pdf"}
+// The sidecar rule is package sidecarname's, the drop folder's: X.pdf
+// (the extension in any case) takes X.json, X.yaml or X.yml beside it,
+// looked for in that order, each extension in lower then upper case; only
+// a regular file is a sidecar, and a .json that is a FHIR resource (it
+// names "resourceType") is an input of its own, never a sidecar. An
+// archive is read with the same rule, then, deliberately for archives only,
+// with the names practice software exports (sidecarname.Exported),
+// X.pdf.json, X.pdf.yaml and X.pdf.yml, in that order. A PDF takes the
+// first sidecar found; any other candidate stays an input of its own (and
+// is refused as such), so that no file of the archive is left out
+// unreported.
 
 // DropSidecar returns the path of the sidecar the drop folder pairs with
 // the PDF at pdf (X.json, X.yaml or X.yml beside X.pdf), or "" when pdf is
 // not named as a PDF or has no sidecar. It only looks at names and file
 // types, and at the head of a .json candidate (FHIR or not).
 func DropSidecar(pdf string) string {
-	if !isPDFName(pdf) {
+	if !sidecarname.IsPDF(pdf) {
 		return ""
 	}
-	return firstSidecar(strings.TrimSuffix(pdf, filepath.Ext(pdf)))
+	return firstSidecar(sidecarname.Beside(pdf))
 }
 
 // sidecarOf returns the path of the sidecar the PDF at pdf takes in an
 // archive: the drop folder's, else X.pdf.json, X.pdf.yaml or X.pdf.yml;
 // "" when it has none.
 func sidecarOf(pdf string) string {
-	if s := DropSidecar(pdf); s != "" || !isPDFName(pdf) {
+	if s := DropSidecar(pdf); s != "" || !sidecarname.IsPDF(pdf) {
 		return s
 	}
-	return firstSidecar(pdf)
+	return firstSidecar(sidecarname.Exported(pdf))
 }
 
 // isSidecar reports whether p is the sidecar a PDF beside it takes: the
 // walker leaves it out, the PDF's origin carries it.
 func isSidecar(p string) bool {
-	ext := filepath.Ext(p)
-	if !slices.ContainsFunc(sidecarExts, func(s string) bool { return strings.EqualFold(s, ext) }) {
+	pdfs := sidecarname.PDFs(p) // X.json
+	if pdfs == nil {
 		return false
 	}
-	stem := p[:len(p)-len(ext)]
-	pdfs := make([]string, 0, len(pdfExts)+1)
-	if isPDFName(stem) {
+	if stem := sidecarname.Stem(p); sidecarname.IsPDF(stem) {
 		pdfs = append(pdfs, stem) // X.pdf.json
-	}
-	for _, e := range pdfExts {
-		pdfs = append(pdfs, stem+e) // X.json
 	}
 	for _, pdf := range pdfs {
 		if exists(pdf) && sidecarOf(pdf) == p {
@@ -74,18 +63,13 @@ func isSidecar(p string) bool {
 	return false
 }
 
-func isPDFName(p string) bool { return slices.Contains(pdfExts, filepath.Ext(p)) }
-
-// firstSidecar returns the first stem+extension, for the extensions of
-// sidecarExts in lower then upper case, that is a sidecar file, or "".
-func firstSidecar(stem string) string {
-	for _, ext := range sidecarExts {
-		for _, e := range []string{ext, strings.ToUpper(ext)} {
-			p := stem + e
-			fi, err := os.Lstat(p)
-			if err == nil && fi.Mode().IsRegular() && !(ext == ".json" && fhirResource(p)) {
-				return p
-			}
+// firstSidecar returns the first of the paths names that is a sidecar
+// file, or "": a regular file, and for a .json not a FHIR resource.
+func firstSidecar(names []string) string {
+	for _, p := range names {
+		fi, err := os.Lstat(p)
+		if err == nil && fi.Mode().IsRegular() && !(strings.EqualFold(filepath.Ext(p), ".json") && fhirResource(p)) {
+			return p
 		}
 	}
 	return ""

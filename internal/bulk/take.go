@@ -8,6 +8,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/sidecarname"
 )
 
 // taken is a file of the archive made ready for conversion: its bytes, its
@@ -57,7 +58,7 @@ func (e *engine) take(ctx context.Context, en entry) (taken, *Item, error) {
 
 // isPDF reports whether a file is a PDF by its name or its first bytes.
 func isPDF(rel string, raw []byte) bool {
-	return isPDFName(rel) || bytes.HasPrefix(raw, []byte("%PDF-"))
+	return sidecarname.IsPDF(rel) || bytes.HasPrefix(raw, []byte("%PDF-"))
 }
 
 // sidecarAgainstRow compares the patient a PDF's sidecar file names with

@@ -124,7 +124,7 @@ func CheckDocument(d *docbridge.Document, o Options) []docbridge.Problem {
 	}
 	for _, role := range slices.Sorted(maps.Keys(people)) {
 		a := people[role]
-		if a == nil || !insOID(a.System) {
+		if a == nil || !traits.IsINSSystem(a.System) {
 			continue
 		}
 		if err := checkValue(a.ID); err != nil {
@@ -133,12 +133,4 @@ func CheckDocument(d *docbridge.Document, o Options) []docbridge.Problem {
 		}
 	}
 	return out
-}
-
-func insOID(system string) bool {
-	switch traits.OID(system) {
-	case OIDNIR, OIDNIA, OIDNIRTest, OIDNIRDemo:
-		return true
-	}
-	return false
 }

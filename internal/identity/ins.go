@@ -1,19 +1,16 @@
 package identity
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/traits"
 )
 
-// INS OIDs (spec §5.2), as "urn:oid:" URIs.
+// INS OIDs (spec §5.2), as "urn:oid:" URIs; their home is traits.
 const (
-	OIDNIR     = "urn:oid:1.2.250.1.213.1.4.8"
-	OIDNIA     = "urn:oid:1.2.250.1.213.1.4.9"
-	OIDNIRTest = "urn:oid:1.2.250.1.213.1.4.10"
-	OIDNIRDemo = "urn:oid:1.2.250.1.213.1.4.11"
+	OIDNIR     = "urn:oid:" + traits.OIDNIR
+	OIDNIA     = "urn:oid:" + traits.OIDNIA
+	OIDNIRTest = "urn:oid:" + traits.OIDNIRTest
+	OIDNIRDemo = "urn:oid:" + traits.OIDNIRDemo
 )
 
 // Environment says which INS OIDs are acceptable.
@@ -55,39 +52,8 @@ func checkValue(ins string) error {
 	if len(ins) != 15 {
 		return docbridge.Errorf(docbridge.INSInvalid, "the INS has %d characters, want 15", len(ins))
 	}
-	if !ValidKey(ins) {
+	if !traits.ValidINSKey(ins) {
 		return docbridge.Errorf(docbridge.INSInvalid, "the INS check key is wrong: correct the INS at the source (a mistyped digit?)")
 	}
 	return nil
-}
-
-// ValidKey reports whether a 15-character INS (NIR or NIA) has a correct
-// check key: 97 − (first 13 digits mod 97), with Corsica's 2A and 2B read as
-// 19 and 18.
-func ValidKey(ins string) bool {
-	if len(ins) != 15 {
-		return false
-	}
-	body := strings.ToUpper(ins[:13])
-	switch body[5:7] {
-	case "2A":
-		body = body[:5] + "19" + body[7:]
-	case "2B":
-		body = body[:5] + "18" + body[7:]
-	}
-	n, err := strconv.ParseUint(body, 10, 64)
-	if err != nil || !digits(ins[13:]) {
-		return false
-	}
-	key, _ := strconv.Atoi(ins[13:])
-	return key == int(97-n%97)
-}
-
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

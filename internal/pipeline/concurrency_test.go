@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/store"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // overlapSender records, while it holds each request for delay, how many
@@ -87,7 +87,7 @@ func testINS(t *testing.T, i int) string {
 	base := fmt.Sprintf("2850475056%03d", i)
 	n, _ := strconv.ParseInt(base, 10, 64)
 	ins := fmt.Sprintf("%s%02d", base, 97-n%97)
-	if !identity.ValidKey(ins) {
+	if !traits.ValidINSKey(ins) {
 		t.Fatalf("test INS %d has a wrong key", i)
 	}
 	return ins

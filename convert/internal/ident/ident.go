@@ -1,6 +1,6 @@
 // Package ident holds the identifier syntax the converters share: ISO OIDs
-// and UUIDs as they appear in CDA ids and HL7 v2 EIs, and the form of an
-// INS.
+// and UUIDs as they appear in CDA ids and HL7 v2 EIs. The form of an INS
+// lives in traits (NormINS), shared with internal/identity.
 package ident
 
 import "strings"
@@ -52,12 +52,4 @@ func Digits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// NormINS is an INS as every converter records it: white space removed
-// (sources write "2 85 04 75 …") and letters upper-cased (the Corsican
-// departments 2A and 2B). Its key and system are checked later, by
-// internal/identity, on this form.
-func NormINS(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
 }

@@ -23,16 +23,3 @@ func TestIsUUID(t *testing.T) {
 		}
 	}
 }
-
-func TestNormINS(t *testing.T) {
-	for in, want := range map[string]string{
-		"285047505612322":         "285047505612322",
-		" 2 85 04 75 056 123 22 ": "285047505612322",
-		"1 2a 01 004 001 002 45":  "12A0100400100245",
-		"":                        "",
-	} {
-		if got := NormINS(in); got != want {
-			t.Errorf("NormINS(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
