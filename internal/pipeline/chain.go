@@ -212,7 +212,8 @@ func (p *Pipeline) leaseCovers(r store.DocRow, now time.Time) bool {
 }
 
 // markSettled and isSettled keep the documents the current deliver step
-// delivered inline (settle): their own row, read before, is stale.
+// delivered inline (settle) or retired (retire): their own row, read
+// before, is stale.
 func (p *Pipeline) markSettled(id int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
