@@ -3,9 +3,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -14,7 +16,8 @@ import (
 // are in one chain when they share a key: their uniqueId, the uniqueId
 // they replace, and, for a replacement naming its original by MES id
 // only, the uniqueId docbridge delivered under that id (the same lookup
-// resolveServerID makes). Every document a delivery touches has one of
+// resolveServerID makes), and the keys of the versions a settle of those
+// may deliver inline (chainKeys). Every document a delivery touches has one of
 // its row's keys as uniqueId — the versions it names and settles first
 // (planFor), those it retires (afterDelivery, planKnown), itself when a
 // newer version was delivered first (planCreate) — so no two deliveries
@@ -68,23 +71,63 @@ func (p *Pipeline) chains(ctx context.Context, rows []store.DocRow) ([][]store.D
 }
 
 // chainKeys returns the uniqueIds whose versions a delivery of r may
-// touch (see chains).
+// touch (see chains): its own, the one it names, and, down to
+// maxSettleDepth, those named by the versions a settle may deliver inline
+// (a delivery of a version it names touches what that version names). A
+// deletion names the versions of its own uniqueId.
 func (p *Pipeline) chainKeys(ctx context.Context, r store.DocRow) ([]string, error) {
 	keys := []string{r.UniqueID}
-	if d := r.Doc; d != nil {
-		if d.Replaces != "" {
-			keys = append(keys, d.Replaces)
-		} else if d.ReplacesServerID != "" {
-			named, err := p.o.Store.DocumentsByMESID(ctx, d.ReplacesServerID)
-			if err != nil {
-				return nil, fmt.Errorf("resolve the MES id document %d replaces: %w", r.ID, err)
+	frontier, err := p.namedKey(ctx, r)
+	if err != nil || len(frontier) == 0 && (r.Doc == nil || r.Doc.Action != docbridge.Delete) {
+		return keys, err
+	}
+	if r.Doc.Action == docbridge.Delete {
+		keys, frontier = nil, []string{r.UniqueID}
+	}
+	for depth := 0; len(frontier) > 0 && depth <= maxSettleDepth; depth++ {
+		var next []string
+		for _, k := range frontier {
+			if slices.Contains(keys, k) {
+				continue
 			}
-			if len(named) > 0 {
-				keys = append(keys, named[0].UniqueID)
+			keys = append(keys, k)
+			olds, err := p.o.Store.Documents(ctx, store.Filter{UniqueID: k})
+			if err != nil {
+				return nil, fmt.Errorf("find the versions document %d names: %w", r.ID, err)
+			}
+			for _, o := range olds {
+				n, err := p.namedKey(ctx, o)
+				if err != nil {
+					return nil, err
+				}
+				next = append(next, n...)
 			}
 		}
+		frontier = next
 	}
 	return keys, nil
+}
+
+// namedKey returns the uniqueId a replacement r names (resolving a MES id
+// as resolveServerID does), if any; nil for a deletion (chainKeys starts
+// from its own uniqueId).
+func (p *Pipeline) namedKey(ctx context.Context, r store.DocRow) ([]string, error) {
+	d := r.Doc
+	switch {
+	case d == nil || d.Action == docbridge.Delete:
+		return nil, nil
+	case d.Replaces != "":
+		return []string{d.Replaces}, nil
+	case d.ReplacesServerID != "":
+		named, err := p.o.Store.DocumentsByMESID(ctx, d.ReplacesServerID)
+		if err != nil {
+			return nil, fmt.Errorf("resolve the MES id document %d replaces: %w", r.ID, err)
+		}
+		if len(named) > 0 {
+			return []string{named[0].UniqueID}, nil
+		}
+	}
+	return nil, nil
 }
 
 // deliverRows delivers rows, one chain (chains) at a time and up to the
@@ -169,7 +212,8 @@ func (p *Pipeline) leaseCovers(r store.DocRow, now time.Time) bool {
 }
 
 // markSettled and isSettled keep the documents the current deliver step
-// delivered inline (settle): their own row, read before, is stale.
+// delivered inline (settle) or retired (retire): their own row, read
+// before, is stale.
 func (p *Pipeline) markSettled(id int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -360,7 +360,7 @@ func TestChainsGroupVersions(t *testing.T) {
 		row(8, "x", "c"), // a version of x replacing c: x, y and c are one chain now
 		row(9, "c3", "c"),
 	}
-	p := New(Options{})
+	p := newFixture(t, nil).p // an empty store: no stored versions join more rows
 	groups, err := p.chains(context.Background(), rows)
 	if err != nil {
 		t.Fatal(err)

@@ -324,12 +324,15 @@ func (p *Pipeline) afterDelivery(ctx context.Context, r store.DocRow, d *docbrid
 	return nil
 }
 
-// retire moves one version to superseded or deleted.
+// retire moves one version to superseded or deleted. It is settled for
+// this deliver step (markSettled): its row in the batch, read before, is
+// stale and must not be sent.
 func (p *Pipeline) retire(ctx context.Context, o store.DocRow, to docbridge.State, msg string) error {
 	err := p.o.Store.Transition(ctx, store.Transition{ID: o.ID, From: o.State, To: to, Actor: "deliver", Message: msg})
 	if err != nil && err != store.ErrConflict {
 		return fmt.Errorf("retire document %d: %w", o.ID, err)
 	}
+	p.markSettled(o.ID)
 	p.o.Log.Info().Int64("doc", o.ID).Str("state", string(to)).Msg(msg)
 	return nil
 }

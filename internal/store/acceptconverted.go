@@ -29,7 +29,8 @@ type Converted struct {
 	docbridge.Accepted
 	// Docs has one DocRef per Conversion.Docs, in order, when State is
 	// Converted; for a Duplicate in state Converted, the stored input's
-	// DocRefs, in the same order, with their current states; nil
+	// DocRefs, in the same order, with their current states (a refused
+	// one superseded by its correction as refused: conversionRefs); nil
 	// otherwise.
 	Docs []DocRef
 	// Deferred is why a new input was left in Received: the error convert

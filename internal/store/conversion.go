@@ -287,10 +287,14 @@ func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocume
 }
 
 // conversionRefs returns what RecordConversion recorded for an input, with
-// the documents' current states.
+// the documents' current states, except for a document recorded failed
+// and superseded since (a corrected version replaced it here): it keeps
+// the state, reason and message it was recorded with, so that a resend
+// of the input is refused again as the first time.
 func conversionRefs(ctx context.Context, q querier, inputID int64) ([]DocRef, error) {
-	rows, err := q.QueryContext(ctx, `SELECT c.doc_id, c.existing, d.state, d.reason, d.message
+	rows, err := q.QueryContext(ctx, `SELECT c.doc_id, c.existing, d.state, d.reason, d.message, e.to_state, e.reason, e.message
 	FROM conversions c JOIN documents d ON d.id = c.doc_id
+	LEFT JOIN events e ON e.id = (SELECT MIN(id) FROM events WHERE doc_id = d.id)
 	WHERE c.input_id = ? ORDER BY c.position`, inputID)
 	if err != nil {
 		return nil, err
@@ -299,8 +303,12 @@ func conversionRefs(ctx context.Context, q querier, inputID int64) ([]DocRef, er
 	var refs []DocRef
 	for rows.Next() {
 		var r DocRef
-		if err := rows.Scan(&r.ID, &r.Existing, &r.State, &r.Reason, &r.Message); err != nil {
+		var st, reason, msg sql.NullString // the document's creation event
+		if err := rows.Scan(&r.ID, &r.Existing, &r.State, &r.Reason, &r.Message, &st, &reason, &msg); err != nil {
 			return nil, err
+		}
+		if r.State == docbridge.Superseded && docbridge.State(st.String) == docbridge.Failed {
+			r.State, r.Reason, r.Message = docbridge.Failed, docbridge.Reason(reason.String), msg.String
 		}
 		refs = append(refs, r)
 	}
