@@ -166,7 +166,7 @@ func (d *Document) AddProblem(code Reason, sev Severity, format string, args ...
 
 // FirstError returns the first error-severity problem in the order the
 // problems were found, or nil: whether the document may go on at all. It
-// does not decide a state: Worst does (DESIGN.md §5).
+// does not decide a state: Worst does (docs/architecture.md §3).
 func (d *Document) FirstError() *Problem {
 	for i := range d.Problems {
 		if d.Problems[i].Severity == SeverityError {

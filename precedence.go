@@ -1,6 +1,6 @@
 package docbridge
 
-// Problem precedence (DESIGN.md §5): when one document or one input has
+// Problem precedence (docs/architecture.md §3): when one document or one input has
 // several problems, the most severe outcome wins, whatever order the
 // problems were found in. This file is the rule's one home: every place
 // that chooses a state from problems calls MoreSevere or Document.Worst.

@@ -1,7 +1,7 @@
 package docbridge
 
 // Profile is a source profile: what a source cannot carry, given once by
-// the operator (DESIGN.md §3 "Source profiles"). Codes are written as the
+// the operator (docs/architecture.md §5). Codes are written as the
 // configuration gives them and translated through mappings/ by the
 // converters. A profile fills only what a document leaves empty: a default
 // never overrides a value the document itself carries, and every field it

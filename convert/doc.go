@@ -13,7 +13,7 @@
 // Every error they return is an *docbridge.Error whose reason is from the
 // vocabulary of DESIGN.md §5 and whose message carries no patient data.
 //
-// Source profiles (DESIGN.md §3): ConvertOrigin applies the profile that
+// Source profiles (docs/architecture.md §5): ConvertOrigin applies the profile that
 // origin.Profiles selects for the input (its intake, its sender, and for
 // HL7 v2 its MSH-3.1 and MSH-4.1) to every document, filling only what the
 // document leaves empty and recording it in Document.Provenance. The

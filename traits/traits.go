@@ -1,5 +1,5 @@
 // Package traits holds the one rule by which two statements of a patient's
-// identity are compared (DESIGN.md §9): the INS, its system and the five
+// identity are compared (docs/architecture.md §8): the INS, its system and the five
 // strict traits, after normalisation for comparison only. internal/identity
 // compares a document with the paired identity through it; the converters
 // compare the two sources of one document (a sidecar and a file name, PID

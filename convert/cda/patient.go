@@ -132,7 +132,7 @@ func (b *builder) names(pat *etree.Element) {
 				birth, p.BirthName = n, text(f)
 			case len(traits.Disagree(docbridge.Patient{BirthName: p.BirthName}, docbridge.Patient{BirthName: text(f)})) > 0 &&
 				!b.hasProblem(docbridge.IdentityMismatch):
-				// Two birth names: nothing is guessed (DESIGN.md §9).
+				// Two birth names: nothing is guessed (docs/architecture.md §8).
 				b.errorf(docbridge.IdentityMismatch,
 					"recordTarget/patientRole/patient/name gives two different birth names (family qualifier BR): docbridge cannot tell which is the patient's")
 			}

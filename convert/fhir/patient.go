@@ -51,7 +51,7 @@ func (b *builder) patient(subject, sourceInfo *fm.Reference, res *resolver, path
 	for _, f := range found {
 		if diff := traits.Disagree(*p, f); len(diff) > 0 && !b.hasProblem(docbridge.IdentityMismatch) {
 			// Two descriptions of the patient that disagree: nothing is
-			// guessed (DESIGN.md §9).
+			// guessed (docs/architecture.md §8).
 			b.errorf(docbridge.IdentityMismatch,
 				"%s describes the patient twice (subject and sourcePatientInfo) with different %s: docbridge cannot tell which is right",
 				path, strings.Join(diff, ", "))
@@ -197,7 +197,7 @@ func (b *builder) names(names []fm.HumanName, out *docbridge.Patient, path strin
 			continue
 		}
 		// A second official name is a second source of the birth
-		// identity: it must agree (DESIGN.md §9).
+		// identity: it must agree (docs/architecture.md §8).
 		if diff := traits.Disagree(birthIdentity(official), birthIdentity(&names[i])); len(diff) > 0 {
 			b.errorf(docbridge.IdentityMismatch, "%s: a Patient has two official names with different %s: docbridge cannot tell which is the birth identity",
 				path, strings.Join(diff, ", "))

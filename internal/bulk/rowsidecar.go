@@ -9,7 +9,7 @@ import (
 )
 
 // A PDF of the archive with a row in the index and no sidecar file takes
-// the row as its sidecar: rowSidecar writes the DESIGN.md §7 fields the PDF
+// the row as its sidecar: rowSidecar writes the normalised-document fields the PDF
 // converter reads from a sidecar (convert/pdf's Sidecar), from the row and
 // from the run's practice profile, and names where each came from in the
 // sidecar's "provenance" ("index:<line>", "profile:<name>"), which the

@@ -189,7 +189,7 @@ func (c converted) recorded(log zerolog.Logger, refs []store.DocRef) outcome {
 // states they were recorded in: failed when any of its documents failed,
 // with the most severe reason among them (docbridge.MoreSevere; the first
 // document among equals), converted otherwise. An input is answered as one
-// unit (DESIGN.md §5): over MLLP a failed outcome is an AE, over the FHIR
+// unit (docs/architecture.md §3): over MLLP a failed outcome is an AE, over the FHIR
 // intake a 422, in a drop folder failed/ with a reason file. When only some
 // of its documents failed, the others are kept and go on as usual (each has
 // its own id: when the sender fixes the input and sends it again, they are
