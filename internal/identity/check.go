@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/docbridge/docbridge"
@@ -24,12 +23,12 @@ type Options struct {
 // depend on any pairing: INS missing or invalid, a strict trait missing, an
 // unqualified identity status. Every problem has severity error.
 func Check(p docbridge.Patient, o Options) []docbridge.Problem {
-	return check(p, o, func(string) bool { return false })
+	return check(p, o, false)
 }
 
-// check is Check, leaving out the missing traits for which reported is
-// true (a converter already reported them).
-func check(p docbridge.Patient, o Options, reported func(trait string) bool) []docbridge.Problem {
+// check is Check, leaving out the missing traits when reported (a
+// converter already reported them).
+func check(p docbridge.Patient, o Options, reported bool) []docbridge.Problem {
 	var out []docbridge.Problem
 	add := func(code docbridge.Reason, msg string) {
 		out = append(out, docbridge.Problem{Code: code, Severity: docbridge.SeverityError, Message: msg})
@@ -43,11 +42,10 @@ func check(p docbridge.Patient, o Options, reported func(trait string) bool) []d
 			}
 		}
 	}
-	for _, t := range missingTraits(p) {
-		if reported(t) {
-			continue
+	if !reported {
+		for _, t := range missingTraits(p) {
+			add(docbridge.MissingTrait, "the strict identity trait "+t+" is missing: the INS may not be used without all five traits")
 		}
-		add(docbridge.MissingTrait, "the strict identity trait "+t+" is missing: the INS may not be used without all five traits")
 	}
 	switch p.IdentityStatus {
 	case "", "QUAL":
@@ -110,14 +108,14 @@ func missingTraits(p docbridge.Patient) []string {
 // converters name it as Check does, quoted (`the INS trait "birth date" is
 // missing: …`), so that a person sees each missing trait once.
 func CheckDocument(d *docbridge.Document, o Options) []docbridge.Problem {
-	out := check(d.Patient, o, func(trait string) bool {
-		for _, p := range d.Problems {
-			if p.Code == docbridge.MissingTrait && p.Severity == docbridge.SeverityError && strings.Contains(p.Message, strconv.Quote(trait)) {
-				return true
-			}
-		}
-		return false
+	// Every converter checks the five traits itself and reports each
+	// missing one where the source should carry it: when it did, the
+	// document already stops for missing-trait, and listing the traits
+	// again here would say each one twice.
+	reported := slices.ContainsFunc(d.Problems, func(p docbridge.Problem) bool {
+		return p.Code == docbridge.MissingTrait && p.Severity == docbridge.SeverityError
 	})
+	out := check(d.Patient, o, reported)
 	people := map[string]*docbridge.Author{"legal authenticator": d.LegalAuthenticator}
 	for i := range d.Authors {
 		people[fmt.Sprintf("author %d", i+1)] = &d.Authors[i]
