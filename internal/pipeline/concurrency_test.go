@@ -304,32 +304,7 @@ func TestLeasedConcurrentPipelinesSendEachDocumentOnce(t *testing.T) {
 		Sender: s, Log: f.p.o.Log, Now: f.p.o.Now, Lease: time.Minute, Concurrency: 4,
 	})
 	f.p.o.Lease = time.Minute
-	ctx := context.Background()
-	done := make(chan error, 2)
-	for _, p := range []*Pipeline{f.p, second} {
-		go func() {
-			for {
-				busy := false
-				for _, step := range []func(context.Context) (bool, error){p.convertDue, p.matchDue, p.deliverDue} {
-					b, err := step(ctx)
-					if err != nil {
-						done <- err
-						return
-					}
-					busy = busy || b
-				}
-				if !busy {
-					done <- nil
-					return
-				}
-			}
-		}()
-	}
-	for range 2 {
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
+	drainTogether(t, f.p, second)
 	sent := map[string]int{}
 	for _, lines := range s.wire {
 		for _, l := range lines {

@@ -31,32 +31,7 @@ func TestLeasedPipelinesSendEachDocumentOnce(t *testing.T) {
 		Now: func() time.Time { return f.now }, Lease: time.Minute, Batch: 3,
 	})
 	f.p.o.Lease, f.p.o.Batch = time.Minute, 3
-	ctx := context.Background()
-	done := make(chan error, 2)
-	for _, p := range []*Pipeline{f.p, second} {
-		go func() {
-			for {
-				busy := false
-				for _, step := range []func(context.Context) (bool, error){p.convertDue, p.matchDue, p.deliverDue} {
-					b, err := step(ctx)
-					if err != nil {
-						done <- err
-						return
-					}
-					busy = busy || b
-				}
-				if !busy {
-					done <- nil
-					return
-				}
-			}
-		}()
-	}
-	for range 2 {
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
+	drainTogether(t, f.p, second)
 	for i := range n {
 		id := fmt.Sprintf("urn:oid:1.2.3.%d", i)
 		if got := f.sender.sent[id]; got != 1 {
@@ -90,4 +65,36 @@ func TestLeaseOfADeadInstanceEnds(t *testing.T) {
 		t.Errorf("sent %d times after the lease ended, want once", got)
 	}
 	wantState(t, f.doc(t, "urn:oid:1.2.3.9"), docbridge.Delivered, "")
+}
+
+// drainTogether runs the stages of every pipeline at once, each in its own
+// goroutine, until none of them finds work, and fails t on a stage error.
+func drainTogether(t *testing.T, ps ...*Pipeline) {
+	t.Helper()
+	ctx := context.Background()
+	done := make(chan error, len(ps))
+	for _, p := range ps {
+		go func() {
+			for {
+				busy := false
+				for _, step := range []func(context.Context) (bool, error){p.convertDue, p.matchDue, p.deliverDue} {
+					b, err := step(ctx)
+					if err != nil {
+						done <- err
+						return
+					}
+					busy = busy || b
+				}
+				if !busy {
+					done <- nil
+					return
+				}
+			}
+		}()
+	}
+	for range ps {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
