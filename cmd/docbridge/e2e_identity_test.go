@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,13 +38,7 @@ func TestEndToEndIdentity(t *testing.T) {
 	addr := freePort(t)
 	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, idle_timeout: 1m}\n", addr))
 	cmd := e.start()
-	e.waitFor("the MLLP listener", time.Minute, func() bool {
-		nc, err := net.Dial("tcp", addr)
-		if err == nil {
-			nc.Close()
-		}
-		return err == nil
-	})
+	e.waitListening(addr)
 
 	t.Run("bare PDF with a wrong INS key over MLLP", func(t *testing.T) {
 		ack := mllpSend(t, addr, oruBarePDFWithINS(t, "E2E-ID-1", "285047505612399"))

@@ -55,13 +55,7 @@ func startMLLPDaemon(t *testing.T, opts string) (*e2e, string, int) {
 	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q%s}\n", addr, opts))
 	cmd := e.start()
 	t.Cleanup(func() { stopDaemon(t, cmd) })
-	e.waitFor("the MLLP listener", time.Minute, func() bool {
-		nc, err := net.Dial("tcp", addr)
-		if err == nil {
-			nc.Close()
-		}
-		return err == nil
-	})
+	e.waitListening(addr)
 	return e, addr, cmd.Process.Pid
 }
 

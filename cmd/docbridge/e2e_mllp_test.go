@@ -86,13 +86,7 @@ func TestEndToEndMLLP(t *testing.T) {
 	addr := freePort(t)
 	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, max_message_bytes: 2000000, idle_timeout: 1m}\n", addr))
 	cmd := e.start()
-	e.waitFor("the MLLP listener", time.Minute, func() bool {
-		nc, err := net.Dial("tcp", addr)
-		if err == nil {
-			nc.Close()
-		}
-		return err == nil
-	})
+	e.waitListening(addr)
 
 	msg := oruAround(t, "E2E-0001", "1.2.250.1.999.42.1.5001")
 	for i := range 2 {
@@ -176,13 +170,7 @@ func TestEndToEndMLLPCorpus(t *testing.T) {
 	addr := freePort(t)
 	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: ans, addr: %q}\n", addr))
 	cmd := e.start()
-	e.waitFor("the MLLP listener", time.Minute, func() bool {
-		nc, err := net.Dial("tcp", addr)
-		if err == nil {
-			nc.Close()
-		}
-		return err == nil
-	})
+	e.waitListening(addr)
 	for name, w := range want {
 		raw, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

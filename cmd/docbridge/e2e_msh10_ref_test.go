@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,13 +25,7 @@ func TestEndToEndMSH10NeverLoggedOrAudited(t *testing.T) {
 	addr := freePort(t)
 	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, idle_timeout: 1m}\n", addr))
 	cmd := e.start()
-	e.waitFor("the MLLP listener", time.Minute, func() bool {
-		nc, err := net.Dial("tcp", addr)
-		if err == nil {
-			nc.Close()
-		}
-		return err == nil
-	})
+	e.waitListening(addr)
 	good, bad := patientName, "AE_"+patientName
 	if got, want := msa(mllpSend(t, addr, oruAround(t, good, "1.2.250.1.999.42.1.7001"))), "AA "+good; got != want {
 		t.Errorf("MSA = %q, want %q", got, want)

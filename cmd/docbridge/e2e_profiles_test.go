@@ -93,13 +93,7 @@ func testProfilesBarePDF(t *testing.T, profile string) {
 	}
 	cmd := e.start()
 	defer stopDaemon(t, cmd)
-	e.waitFor("the MLLP listener", time.Minute, func() bool {
-		nc, err := net.Dial("tcp", addr)
-		if err == nil {
-			nc.Close()
-		}
-		return err == nil
-	})
+	e.waitListening(addr)
 	pdf := readRepoFile(t, "convert", "pdf", "testdata", "cr-bio.pdf")
 	const v1, v2 = "1.2.250.1.999.42.1^7001", "1.2.250.1.999.42.1^7002"
 	held := func(id, status string) func() bool {

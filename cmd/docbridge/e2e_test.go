@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -158,6 +159,18 @@ func tail(s string, n int) string {
 }
 
 // check stops nothing; it reads the store and the simulator and compares
+// waitListening waits until something accepts TCP connections on addr (a
+// listener of the daemon).
+func (e *e2e) waitListening(addr string) {
+	e.waitFor("the listener on "+addr, time.Minute, func() bool {
+		nc, err := net.Dial("tcp", addr)
+		if err == nil {
+			nc.Close()
+		}
+		return err == nil
+	})
+}
+
 // them with the ids that were dropped.
 func (e *e2e) check(ids map[string]bool) {
 	e.t.Helper()
