@@ -89,6 +89,9 @@ type Problem struct {
 // Document is the normalised document of DESIGN.md §7: PDSm comprehensive
 // metadata plus the exact bytes that will be sent.
 type Document struct {
+	// Kind says what this carries to MES: a document (the zero Kind,
+	// the fields below), a measurement or an appointment.
+	Kind Kind `json:"kind,omitempty"`
 	// UniqueID is derived from the source's own identity: "urn:oid:<root>"
 	// or "urn:uuid:<uuid>" for a CDA id without extension, "<root>^<ext>"
 	// (the XDS form) when the id has an extension.

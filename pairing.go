@@ -1,6 +1,9 @@
 package docbridge
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Pairing links one patient's account at the lab's or clinic's service to
 // their MES account (DESIGN.md §3). Documents for this patient may be sent
@@ -18,6 +21,29 @@ type Pairing struct {
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 	Revoked   bool      `json:"revoked,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
+	// Scopes are the MES scopes the patient granted (ScopeDocuments,
+	// ScopeMeasurements, ScopeAgenda), as MES's token answer listed them.
+	// Empty for a pairing recorded before scopes were: documents only.
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// The MES scopes a pairing may grant: what a paired service may write to
+// the patient's profile.
+const (
+	ScopeDocuments    = "documents"
+	ScopeMeasurements = "mesures"
+	ScopeAgenda       = "agenda"
+)
+
+// Covers reports whether the pairing lets docbridge send data of kind k:
+// the patient granted the kind's scope (KindScope). A pairing without
+// recorded scopes covers documents only.
+func (p Pairing) Covers(k Kind) bool {
+	want := k.Scope()
+	if len(p.Scopes) == 0 {
+		return want == ScopeDocuments
+	}
+	return slices.Contains(p.Scopes, want)
 }
 
 // Receipt is what MES said of a delivered document.

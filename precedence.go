@@ -27,7 +27,7 @@ var precedence = []Reason{
 	MissingINS, MissingTrait, IdentityMismatch, IdentityUnqualified, PairingConflict, VersionConflict,
 	ProfileInvalid, MissingMetadata, UnmappedCode,
 	// held
-	Internal, MESUnavailable, PairingRevoked, NotPaired,
+	Internal, MESUnavailable, PairingRevoked, NotPaired, ScopeMissing,
 	// delivered
 	Duplicate,
 }

@@ -47,6 +47,10 @@ const (
 	// national value sets do not know; the operator fixes the profile and
 	// converts the input again (queue reconvert).
 	ProfileInvalid Reason = "profile-invalid"
+	// ScopeMissing: the patient's pairing does not cover this kind of
+	// data (a measurement, an appointment: Pairing.Covers); it is held
+	// until the patient pairs again granting it, never sent without.
+	ScopeMissing Reason = "scope-missing"
 	// Internal is for failures of docbridge itself (disk full, store
 	// unavailable): the input is kept and the operation can be retried.
 	Internal Reason = "internal"
@@ -74,6 +78,7 @@ var reasonStates = map[Reason]State{
 	PairingConflict:     Review,
 	VersionConflict:     Review,
 	ProfileInvalid:      Review,
+	ScopeMissing:        Held,
 	Internal:            Held,
 }
 

@@ -3,6 +3,8 @@ package mes
 import (
 	"net/url"
 	"strings"
+
+	"github.com/docbridge/docbridge"
 )
 
 // This file holds every MES-specific detail of the pairing (appariement)
@@ -20,10 +22,6 @@ const (
 	pathRevoke    = "/oauth/revoke"    // RFC 7009 (form-encoded POST, token=…)
 	pathIdentity  = "/oauth/patient"   // GET with the bearer token: the paired patient as a FHIR Patient
 
-	// ScopeDocuments is the scope that lets a service file documents in
-	// the patient's MES record.
-	ScopeDocuments = "documents"
-
 	// Identity resource details: the birthplace extension (FR Core's use
 	// of the core patient-birthPlace extension) carries the INSEE code in
 	// an address extension.
@@ -37,7 +35,7 @@ func authorizeURL(base, clientID, redirect, state, challenge string) string {
 		"response_type":         {"code"},
 		"client_id":             {clientID},
 		"redirect_uri":          {redirect},
-		"scope":                 {ScopeDocuments},
+		"scope":                 {docbridge.ScopeDocuments},
 		"state":                 {state},
 		"code_challenge":        {challenge},
 		"code_challenge_method": {"S256"},

@@ -165,7 +165,7 @@ func TestCallbackRefusals(t *testing.T) {
 	resp.Body.Close()
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	q := loc.Query()
-	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("scope") != mes.ScopeDocuments || q.Get("state") == "" {
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("scope") != docbridge.ScopeDocuments || q.Get("state") == "" {
 		t.Errorf("authorize URL query = %v, want PKCE S256, the documents scope and a state", q)
 	}
 	tests := []struct {

@@ -251,11 +251,11 @@ func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocume
 	ref = DocRef{State: nd.State, Reason: nd.Reason, Message: nd.Message}
 	err = tx.QueryRowContext(ctx, `INSERT INTO documents
 	(input_id, unique_id, sha256, state, reason, message, attempts, next_attempt_at,
-	 pairing_id, mes_id, meta, created_at, updated_at, version_key)
-	VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?, ?, ?)
+	 pairing_id, mes_id, meta, created_at, updated_at, version_key, kind)
+	VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?, ?, ?, ?)
 	ON CONFLICT (unique_id, version_key) DO NOTHING
 	RETURNING id`,
-		inputID, nd.Doc.UniqueID, sha, nd.State, nd.Reason, nd.Message, now, meta, now, now, key).Scan(&ref.ID)
+		inputID, nd.Doc.UniqueID, sha, nd.State, nd.Reason, nd.Message, now, meta, now, now, key, nd.Doc.Kind).Scan(&ref.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The same version, recorded by a transaction that committed
 		// after the read above (PostgreSQL).

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/audit"
@@ -48,15 +49,15 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 			kind = audit.PairingUpdated
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO pairings
-	(id, mes_patient, ins, patient, access_token, refresh_token, expires_at, revoked, created_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	(id, mes_patient, ins, patient, access_token, refresh_token, expires_at, revoked, created_at, updated_at, scopes)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 	mes_patient = excluded.mes_patient, ins = excluded.ins, patient = excluded.patient,
 	access_token = excluded.access_token, refresh_token = excluded.refresh_token,
 	expires_at = excluded.expires_at, revoked = excluded.revoked,
-	created_at = excluded.created_at, updated_at = excluded.updated_at`,
+	created_at = excluded.created_at, updated_at = excluded.updated_at, scopes = excluded.scopes`,
 			p.ID, p.MESPatient, p.Patient.INS, string(patient), access, refresh, nanos(p.ExpiresAt), bit(p.Revoked),
-			nanos(created), nanos(now))
+			nanos(created), nanos(now), strings.Join(p.Scopes, " "))
 		if err != nil {
 			return err
 		}
@@ -73,15 +74,18 @@ func (s *Store) PutPairing(ctx context.Context, p docbridge.Pairing) error {
 	return nil
 }
 
-const pairingCols = `id, mes_patient, patient, access_token, refresh_token, expires_at, revoked, created_at`
+const pairingCols = `id, mes_patient, patient, access_token, refresh_token, expires_at, revoked, created_at, scopes`
 
 // scanPairing reads one row of pairingCols and decrypts its tokens.
 func (s *Store) scanPairing(sc interface{ Scan(...any) error }) (docbridge.Pairing, error) {
 	var p docbridge.Pairing
-	var patient, access, refresh string
+	var patient, access, refresh, scopes string
 	var expires, created int64
-	if err := sc.Scan(&p.ID, &p.MESPatient, &patient, &access, &refresh, &expires, &p.Revoked, &created); err != nil {
+	if err := sc.Scan(&p.ID, &p.MESPatient, &patient, &access, &refresh, &expires, &p.Revoked, &created, &scopes); err != nil {
 		return docbridge.Pairing{}, err
+	}
+	if scopes != "" {
+		p.Scopes = strings.Fields(scopes)
 	}
 	p.CreatedAt = fromNanos(created)
 	if expires != 0 {

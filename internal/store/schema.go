@@ -235,6 +235,14 @@ CREATE INDEX documents_replaces ON documents (json_extract(meta, '$.replaces'))
 	`
 CREATE INDEX documents_mes_id ON documents (mes_id) WHERE mes_id <> '';
 `,
+	// 9: what a row carries to MES (docbridge.Kind: '' a document, or a
+	// measurement, an appointment), for listing and counting each kind
+	// apart; and the scopes a pairing's patient granted (space-separated,
+	// '' for pairings made before scopes were recorded: documents only).
+	`
+ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE pairings ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.

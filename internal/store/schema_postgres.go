@@ -157,4 +157,9 @@ CREATE UNIQUE INDEX documents_version ON documents (unique_id, version_key);
 	`
 CREATE INDEX documents_mes_id ON documents (mes_id) WHERE mes_id <> '';
 `,
+	// 9: documents.kind and pairings.scopes, as on SQLite.
+	`
+ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE pairings ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
+`,
 }
