@@ -34,7 +34,7 @@ func (p *Pipeline) matchDue(ctx context.Context) (bool, error) {
 }
 
 // heldForPairing are the reasons of documents waiting for a patient to pair.
-var heldForPairing = []docbridge.Reason{docbridge.NotPaired, docbridge.PairingRevoked}
+var heldForPairing = []docbridge.Reason{docbridge.NotPaired, docbridge.PairingRevoked, docbridge.ScopeMissing}
 
 // expireHeld fails, with PairingExpired and an alert in the log, the
 // documents held for a pairing for longer than HoldMax since they were
@@ -75,8 +75,14 @@ func (p *Pipeline) expireHeld(ctx context.Context) (bool, error) {
 
 // match moves one document to matched, or to the state of the reason it
 // cannot be matched. A held document stays as it is when nothing changed.
+// A pairing that does not cover the document's kind (Pairing.Covers)
+// holds it with scope-missing: the patient did not consent to it.
 func (p *Pipeline) match(ctx context.Context, r store.DocRow) error {
 	pairing, err := p.o.Matcher.Match(ctx, r.Doc)
+	if err == nil && !pairing.Covers(r.Doc.Kind) {
+		err = docbridge.Errorf(docbridge.ScopeMissing, "the patient's pairing does not cover %ss (scope %q): it waits until the patient pairs again granting it",
+			r.Doc.Kind, r.Doc.Kind.Scope())
+	}
 	t := store.Transition{ID: r.ID, From: r.State, Actor: "match"}
 	switch reason := docbridge.ReasonOf(err); {
 	case err == nil:
