@@ -7,7 +7,8 @@
 // It imports only the standard library.
 //
 // The rule: X.pdf, its extension in any case, takes as sidecar the first
-// of X.json, X.JSON, X.yaml, X.YAML, X.yml, X.YML found beside it (Beside).
+// of X.json, X.yaml, X.yml found beside it (Beside), each extension in any
+// case: lower first, then upper, then mixed (X.json, X.JSON, X.Json, …).
 // Bulk alone also reads the names practice software exports, X.pdf.json
 // and so on (Exported), after those: an archive holds them, the drop
 // folder's senders do not write them.
@@ -43,19 +44,22 @@ func Stem(name string) string { return strings.TrimSuffix(name, filepath.Ext(nam
 
 // Beside returns the names, in the order they are looked for, under which
 // the sidecar of the PDF named pdf (IsPDF) may be beside it: its stem with
-// each extension, in lower then upper case.
+// each extension in each of its casings, lower case first, then upper case,
+// then the mixed ones (x.json, x.JSON, x.Json, …).
 func Beside(pdf string) []string { return after(Stem(pdf)) }
 
 // Exported returns the names practice software gives the sidecar of the PDF
 // named pdf, in the order they are looked for: pdf with each extension, in
-// lower then upper case (X.pdf.json, X.pdf.JSON, …). Only bulk reads them,
+// each casing as Beside (X.pdf.json, X.pdf.JSON, …). Only bulk reads them,
 // after Beside's.
 func Exported(pdf string) []string { return after(pdf) }
 
 func after(stem string) []string {
-	out := make([]string, 0, 2*len(exts))
+	var out []string
 	for _, ext := range exts {
-		out = append(out, stem+ext, stem+strings.ToUpper(ext))
+		for _, c := range casings(ext) {
+			out = append(out, stem+c)
+		}
 	}
 	return out
 }
@@ -69,15 +73,27 @@ func PDFs(side string) []string {
 		return nil
 	}
 	stem := Stem(side)
-	out := make([]string, 0, 8)
-	for i := 0; i < 8; i++ {
-		ext := []byte(".pdf")
-		for j := 0; j < 3; j++ {
-			if i&(1<<j) != 0 {
-				ext[1+j] -= 'a' - 'A'
+	var out []string
+	for _, c := range casings(".pdf") {
+		out = append(out, stem+c)
+	}
+	return out
+}
+
+// casings returns ext (lower case, with its dot) in every casing of its
+// letters: lower case first, upper case second, then the mixed ones.
+func casings(ext string) []string {
+	letters := len(ext) - 1
+	all := 1<<letters - 1
+	out := []string{ext, strings.ToUpper(ext)}
+	for mask := 1; mask < all; mask++ {
+		b := []byte(ext)
+		for j := range letters {
+			if mask&(1<<j) != 0 {
+				b[1+j] -= 'a' - 'A'
 			}
 		}
-		out = append(out, stem+string(ext))
+		out = append(out, string(b))
 	}
 	return out
 }

@@ -6,24 +6,25 @@ import (
 )
 
 // TestRule checks the names of the rule for the forms every caller must
-// treat alike: a PDF's extension in any case, a sidecar's in lower or
-// upper case, and the practice-software form only through Exported.
+// treat alike: a PDF's extension in any case, a sidecar's in any case
+// (lower, then upper, then mixed), and the practice-software form only
+// through Exported.
 func TestRule(t *testing.T) {
 	tests := []struct {
 		name     string
 		pdf      bool
 		sideExt  bool
-		beside   []string // Beside(name), for a PDF
+		beside   []string // Beside(name) holds these, in this order, for a PDF
 		pdfsHave string   // a name PDFs(name) must hold, for a sidecar
 	}{
-		{name: "x.pdf", pdf: true, beside: []string{"x.json", "x.JSON", "x.yaml", "x.YAML", "x.yml", "x.YML"}},
-		{name: "x.PDF", pdf: true, beside: []string{"x.json", "x.JSON", "x.yaml", "x.YAML", "x.yml", "x.YML"}},
+		{name: "x.pdf", pdf: true, beside: []string{"x.json", "x.JSON", "x.Json", "x.jSoN", "x.yaml", "x.YAML", "x.yml", "x.YML", "x.Yml"}},
+		{name: "x.PDF", pdf: true, beside: []string{"x.json", "x.JSON", "x.yaml", "x.YAML", "x.yaML", "x.yml", "x.YML"}},
 		{name: "x.pDf", pdf: true, beside: []string{"x.json", "x.JSON", "x.yaml", "x.YAML", "x.yml", "x.YML"}},
 		{name: "a.b.Pdf", pdf: true, beside: []string{"a.b.json", "a.b.JSON", "a.b.yaml", "a.b.YAML", "a.b.yml", "a.b.YML"}},
 		{name: "x.json", sideExt: true, pdfsHave: "x.pDf"},
 		{name: "x.yaml", sideExt: true, pdfsHave: "x.PDF"},
 		{name: "x.yml", sideExt: true, pdfsHave: "x.pdf"},
-		{name: "x.Json", sideExt: true, pdfsHave: "x.Pdf"}, // a sidecar's name, though never looked for
+		{name: "x.Json", sideExt: true, pdfsHave: "x.Pdf"},
 		{name: "x.pdf.json", sideExt: true, pdfsHave: "x.pdf.pdf"},
 		{name: "x.xml"},
 		{name: "x.pdfx"},
@@ -36,8 +37,14 @@ func TestRule(t *testing.T) {
 		if got := HasSidecarExt(tt.name); got != tt.sideExt {
 			t.Errorf("HasSidecarExt(%q) = %t, want %t", tt.name, got, tt.sideExt)
 		}
-		if tt.pdf && !slices.Equal(Beside(tt.name), tt.beside) {
-			t.Errorf("Beside(%q) = %q, want %q", tt.name, Beside(tt.name), tt.beside)
+		if tt.pdf {
+			beside := Beside(tt.name)
+			if len(beside) != 16+16+8 || len(slices.Compact(slices.Sorted(slices.Values(beside)))) != len(beside) {
+				t.Errorf("Beside(%q) = %q, want every casing of .json, .yaml and .yml once", tt.name, beside)
+			}
+			if !inOrder(beside, tt.beside) {
+				t.Errorf("Beside(%q) = %q, want %q in this order", tt.name, beside, tt.beside)
+			}
 		}
 		pdfs := PDFs(tt.name)
 		if tt.sideExt != (len(pdfs) == 8) {
@@ -52,8 +59,8 @@ func TestRule(t *testing.T) {
 			t.Errorf("PDFs(%q) = %q, want it to hold %q", tt.name, pdfs, tt.pdfsHave)
 		}
 	}
-	if got, want := Exported("x.pDf"), []string{"x.pDf.json", "x.pDf.JSON", "x.pDf.yaml", "x.pDf.YAML", "x.pDf.yml", "x.pDf.YML"}; !slices.Equal(got, want) {
-		t.Errorf("Exported(x.pDf) = %q, want %q", got, want)
+	if got, want := Exported("x.pDf"), []string{"x.pDf.json", "x.pDf.JSON", "x.pDf.Json", "x.pDf.yaml", "x.pDf.YAML", "x.pDf.yml", "x.pDf.YML"}; !inOrder(got, want) {
+		t.Errorf("Exported(x.pDf) = %q, want %q in this order", got, want)
 	}
 	// Every PDF's Beside name leads back to it through PDFs.
 	for _, pdf := range []string{"x.pdf", "x.PDF", "x.pDf", "x.PdF"} {
@@ -63,4 +70,15 @@ func TestRule(t *testing.T) {
 			}
 		}
 	}
+}
+
+// inOrder reports whether all holds each of want, in want's order.
+func inOrder(all, want []string) bool {
+	i := 0
+	for _, a := range all {
+		if i < len(want) && a == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
 }

@@ -26,7 +26,8 @@ func TestSidecarNames(t *testing.T) {
 		{"x.pdf", "x.YML", true, true},
 		{"x.pdf", "x.pdf.json", false, false},
 		{"x.pDf", "x.pDf.yaml", false, false},
-		{"x.pdf", "x.Json", false, true}, // not looked for, yet never taken alone beside its PDF
+		{"x.pdf", "x.Json", true, true},
+		{"x.PDF", "x.yAmL", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pdf+"+"+tt.side, func(t *testing.T) {

@@ -13,7 +13,7 @@
 // A PDF is converted with its origin, as the daemon converts a dropped
 // one: its base name (for mappings' filename patterns) and its sidecar.
 // The sidecar of X.pdf is found as the drop folder finds it (DropSidecar):
-// X.json, X.yaml or X.yml beside it, in that order, lower then upper case,
+// X.json, X.yaml or X.yml beside it, in that order, each extension in any case,
 // a regular file, a .json naming a FHIR "resourceType" being an input of
 // its own; then, as practice software exports them, X.pdf.json, X.pdf.yaml
 // or X.pdf.yml. The sidecar a PDF takes is not an input of its own (it is

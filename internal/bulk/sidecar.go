@@ -14,7 +14,7 @@ import (
 
 // The sidecar rule is package sidecarname's, the drop folder's: X.pdf
 // (the extension in any case) takes X.json, X.yaml or X.yml beside it,
-// looked for in that order, each extension in lower then upper case; only
+// looked for in that order, each extension in any case (sidecarname); only
 // a regular file is a sidecar, and a .json that is a FHIR resource (it
 // names "resourceType") is an input of its own, never a sidecar. An
 // archive is read with the same rule, then, deliberately for archives only,

@@ -64,10 +64,10 @@ func TestSidecarRule(t *testing.T) {
 		{"a.pdf", "a.json", "a.json"}, // the first extension wins
 		{"b.pdf", "b.pdf.json", ""},   // the export form is the archive's only
 		{"c.PDF", "c.YML", "c.YML"},
-		{"d.pdf", "d.pdf.yaml", ""}, // a FHIR resource is an input of its own
-		{"f.pdf", "", ""},           // a link is not a sidecar
-		{"g.xml", "", ""},           // not a PDF
-		{"h.pdf", "", ""},           // .Json is neither .json nor .JSON
+		{"d.pdf", "d.pdf.yaml", ""},   // a FHIR resource is an input of its own
+		{"f.pdf", "", ""},             // a link is not a sidecar
+		{"g.xml", "", ""},             // not a PDF
+		{"h.pdf", "h.Json", "h.Json"}, // an extension in any case
 	}
 	name := func(p string) string {
 		if p == "" {
@@ -89,9 +89,9 @@ func TestSidecarRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Left out: a.json, b.pdf.json, c.YML, d.pdf.yaml, the sidecars taken.
+	// Left out: a.json, b.pdf.json, c.YML, d.pdf.yaml, h.Json, the sidecars taken.
 	want := []string{"a.pdf", "a.yaml", "b.pdf", "c.PDF", "d.json", "d.pdf", "e.json", "f.pdf", "f.yml",
-		"g.json", "g.xml", "h.Json", "h.pdf", "i.pdf.yml"}
+		"g.json", "g.xml", "h.pdf", "i.pdf.yml"}
 	sort.Strings(walked)
 	if diff := cmp.Diff(want, walked); diff != "" {
 		t.Errorf("files walked (-want +got):\n%s", diff)

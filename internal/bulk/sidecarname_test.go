@@ -25,7 +25,8 @@ func TestSidecarNames(t *testing.T) {
 		{"x.pdf", "x.YML", true, true},
 		{"x.pdf", "x.pdf.json", false, true},
 		{"x.pDf", "x.pDf.yaml", false, true},
-		{"x.pdf", "x.Json", false, false},
+		{"x.pdf", "x.Json", true, true},
+		{"x.PDF", "x.yAmL", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pdf+"+"+tt.side, func(t *testing.T) {
