@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/traits"
 )
 
 // The CSV index, as practice software exports an archive, gives each file
@@ -158,7 +159,7 @@ func parseRow(line int, rec []string, col map[string]int, width int) IndexRow {
 		}
 	}
 	row.File = f
-	p := docbridge.Patient{INS: get("ins"), BirthName: get("birth_name"), FirstNames: strings.Fields(get("first_names")),
+	p := docbridge.Patient{INS: traits.NormINS(get("ins")), BirthName: get("birth_name"), FirstNames: strings.Fields(get("first_names")),
 		Sex: strings.ToUpper(get("sex")), BirthPlace: get("birth_place")}
 	switch sys := get("ins_system"); {
 	case sys == "":

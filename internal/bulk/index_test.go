@@ -206,3 +206,21 @@ func FuzzReadIndex(f *testing.F) {
 		})
 	})
 }
+
+// TestIndexINSForm checks that an index's INS takes the one form every
+// converter gives it (traits.NormINS): a practice export that spaces the
+// digits or writes Corsica's 2a in lower case matches the same pairing.
+func TestIndexINSForm(t *testing.T) {
+	rows, err := readAll(header+"a.pdf,2 85 04 75 056 123 22,,DOE,JANE,1985-04-17,F,75056,11502-2,2019-03-15\n"+
+		"b.pdf,1 85 04 2a 056 123 22,,DOE,JOHN,1985-04-17,M,2A004,11502-2,2019-03-15\n", CharsetAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Patient.INS)
+	}
+	if diff := cmp.Diff([]string{"285047505612322", "185042A05612322"}, got); diff != "" {
+		t.Errorf("INS (-want +got):\n%s", diff)
+	}
+}
