@@ -3,5 +3,5 @@
 // identity traits, the reason vocabulary and the Sink contract.
 //
 // It imports only the standard library. Code that needs a database, the
-// network or a file format lives in a subpackage (see DESIGN.md §4).
+// network or a file format lives in a subpackage (see docs/architecture.md §2).
 package docbridge

@@ -3,7 +3,7 @@ package docbridge
 // Format names the kind of input a converter recognised.
 type Format string
 
-// The input formats of DESIGN.md §7.
+// The input formats of docs/architecture.md §11.
 const (
 	FormatCDA   Format = "cda"
 	FormatFHIR  Format = "fhir"
@@ -86,7 +86,7 @@ type Problem struct {
 	Message  string   `json:"message"`
 }
 
-// Document is the normalised document of DESIGN.md §7: PDSm comprehensive
+// Document is the normalised document of docs/architecture.md §11: PDSm comprehensive
 // metadata plus the exact bytes that will be sent.
 type Document struct {
 	// Kind says what this carries to MES: a document (the zero Kind,

@@ -17,8 +17,8 @@ type Envelope struct {
 	Body       io.Reader // the raw bytes; Accept reads it to EOF
 
 	// Sidecar is the metadata file that came with Body, when the intake
-	// found one: a PDF's <name>.json or <name>.yaml carrying the DESIGN.md
-	// §7 fields. Nil for most inputs. It is stored with the input, at most
+	// found one: a PDF's <name>.json or <name>.yaml carrying the docs/architecture.md
+	// §11 fields. Nil for most inputs. It is stored with the input, at most
 	// MaxSidecar bytes, and given to the converter with the input's Origin.
 	Sidecar []byte
 

@@ -8,7 +8,7 @@ import (
 
 const module = "github.com/docbridge/docbridge"
 
-// TestImportRules enforces the import rules of DESIGN.md §4 with go list.
+// TestImportRules enforces the import rules of docs/architecture.md §2 with go list.
 func TestImportRules(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go command not found")

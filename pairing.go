@@ -6,7 +6,7 @@ import (
 )
 
 // Pairing links one patient's account at the lab's or clinic's service to
-// their MES account (DESIGN.md §3). Documents for this patient may be sent
+// their MES account (docs/architecture.md §13). Documents for this patient may be sent
 // with its token, and only for the identity it holds.
 type Pairing struct {
 	ID          string  `json:"id"`          // docbridge's id for the pairing

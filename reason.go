@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Reason is a code from the one reason vocabulary of DESIGN.md §5. The same
+// Reason is a code from the one reason vocabulary of docs/architecture.md §3. The same
 // code appears in the CLI, reason files, HL7 ERR segments, logs and metric
 // labels. Codes are added, never renamed.
 type Reason string
@@ -83,7 +83,7 @@ var reasonStates = map[Reason]State{
 }
 
 // State is the state a document takes when it stops for this reason, as the
-// table of DESIGN.md §5 says. An unknown reason gives Failed: a code nobody
+// table of docs/architecture.md §3 says. An unknown reason gives Failed: a code nobody
 // planned for must stop a document, not let it through.
 func (r Reason) State() State {
 	if s, ok := reasonStates[r]; ok {

@@ -1,6 +1,6 @@
 package docbridge
 
-// State is the persisted state of one document version (DESIGN.md §5).
+// State is the persisted state of one document version (docs/architecture.md §3).
 type State string
 
 // The document states. The happy path is Received → Converted → Matched →

@@ -3,7 +3,7 @@
 // v2 ORU/MDM), convert/fhir (FHIR R4 JSON: ITI-105 DocumentReference,
 // ITI-65 transaction Bundle, document Bundle) and convert/pdf (a bare PDF
 // with its sidecar or a filename pattern) — which turns it into normalised
-// docbridge.Documents (DESIGN.md §2, §7).
+// docbridge.Documents (docs/architecture.md §1, §11).
 //
 // Detect sniffs the first bytes only; Convert enforces the size limit,
 // detects and dispatches; ConvertOrigin does the same for a stored input
@@ -11,7 +11,7 @@
 // and passing a PDF its origin (file name and sidecar). All are pure
 // functions: no I/O but reading the given reader, no clock, no globals.
 // Every error they return is an *docbridge.Error whose reason is from the
-// vocabulary of DESIGN.md §5 and whose message carries no patient data.
+// vocabulary of docs/architecture.md §3 and whose message carries no patient data.
 //
 // Source profiles (docs/architecture.md §5): ConvertOrigin applies the profile that
 // origin.Profiles selects for the input (its intake, its sender, and for

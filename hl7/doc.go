@@ -2,7 +2,7 @@
 // (parse and escape), MSH-18 character sets, MLLP framing and
 // acknowledgement (ACK) building. It knows no document, patient or store: it
 // is a leaf package that imports only the standard library and
-// golang.org/x/text (DESIGN.md §4), used by watch/mllp for framing and ACKs
+// golang.org/x/text (docs/architecture.md §2), used by watch/mllp for framing and ACKs
 // and by convert/hl7v2 for documents.
 //
 // Parsing is zero-copy. Parse finds the delimiters in MSH and the segment

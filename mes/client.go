@@ -14,7 +14,7 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
-// The wire profiles a Client speaks (DESIGN.md §3).
+// The wire profiles a Client speaks (docs/architecture.md §13).
 const (
 	// ProfileMESAPI is one DocumentReference per document, the content
 	// inline (mes-api, the default).

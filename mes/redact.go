@@ -13,7 +13,7 @@ import (
 var longDigits = regexp.MustCompile(`[0-9]{13,}`)
 
 // newRedactor returns a function that scrubs patient data from text MES
-// sends back before it goes into an error message (DESIGN.md §11): the
+// sends back before it goes into an error message (docs/architecture.md §9): the
 // document's and the pairing's INS, names, birth date, birthplace and local
 // ids, any 13+ digit number, and control characters. MES is not expected to
 // echo patient data; this is the second line of defence.

@@ -23,7 +23,7 @@
 //     instances with the same name are refused.
 //   - A PDF carries its metadata in a sidecar: <name>.json or <name>.yaml
 //     (or .yml) beside <name>.pdf, with the fields of `docbridge inspect
-//     --json` (DESIGN.md §7; see convert/pdf.Sidecar). Drop the sidecar
+//     --json` (docs/architecture.md §11; see convert/pdf.Sidecar). Drop the sidecar
 //     first, then rename the PDF in: the two are one input, claimed, stored
 //     and moved to done/ or failed/ together (under one name; the reason
 //     file is the PDF's). A sidecar is never taken on its own: it waits for

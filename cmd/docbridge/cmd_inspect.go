@@ -22,7 +22,7 @@ import (
 	"github.com/docbridge/docbridge/mes"
 )
 
-// inspection is the JSON form of one inspected file (DESIGN.md §7), and
+// inspection is the JSON form of one inspected file (docs/architecture.md §11), and
 // the sidecar that came with it.
 type inspection struct {
 	File      string                `json:"file"`

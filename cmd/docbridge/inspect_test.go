@@ -34,7 +34,7 @@ func inspectJSON(t *testing.T, args ...string) ([]inspection, error) {
 }
 
 // TestInspectCorpus runs inspect --json over the ANS French CDA corpus:
-// every file gives the DESIGN.md §7 fields, and the documents whose INS keys
+// every file gives the docs/architecture.md §11 fields, and the documents whose INS keys
 // are wrong (the patient's or the legal authenticator's) say ins-invalid.
 func TestInspectCorpus(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(corpusFR, "*.xml"))

@@ -1,11 +1,11 @@
 // Package cda converts a French CDA R2 document (CI-SIS "structuration
 // minimale" header, level 1 or structured body) into one normalised
-// docbridge.Document: the PDSm metadata of DESIGN.md §7 derived from the header
+// docbridge.Document: the PDSm metadata of docs/architecture.md §11 derived from the header
 // as spec/mes-pdsm-cda-ins.md §3–§5 say, the patient's INS and strict traits,
 // and the exact bytes to send (the whole CDA file, as text/xml).
 //
 // Convert is a pure function: no I/O, no clock, no mutable globals. The input
-// goes through the XML policy of DESIGN.md §11 before anything is read from it
+// goes through the XML policy of docs/architecture.md §9 before anything is read from it
 // (see secure.go): no DOCTYPE or entity declaration, a size and a depth cap,
 // strict well-formedness, namespace-checked root. A whole-input refusal is an
 // *docbridge.Error; everything else wrong with a document is a

@@ -27,7 +27,7 @@ const MaxDepth = 256
 // nsV3 is the namespace of CDA R2 (and of every HL7 v3 element).
 const nsV3 = "urn:hl7-org:v3"
 
-// parse applies the XML policy of DESIGN.md §11 and returns the parsed
+// parse applies the XML policy of docs/architecture.md §9 and returns the parsed
 // document, whose root is a ClinicalDocument in the urn:hl7-org:v3 namespace.
 // Every refusal is an *docbridge.Error:
 //   - TooLarge over MaxSize;

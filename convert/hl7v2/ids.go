@@ -34,7 +34,7 @@ func uniqueID(v hl7.Value) (string, bool) {
 
 // derivedID makes a stable urn:uuid (a name-based UUID, version 5 layout)
 // from the sending facility and a local identifier: the same report sent
-// again gets the same uniqueId (DESIGN.md §10).
+// again gets the same uniqueId (docs/architecture.md §7).
 func derivedID(facility, local string) string {
 	h := sha1.Sum([]byte("docbridge:hl7v2:" + facility + "|" + local))
 	h[6] = h[6]&0x0f | 0x50

@@ -1,6 +1,6 @@
 // Package pdf converts a bare PDF into one normalised docbridge.Document.
 // A PDF carries no metadata docbridge can trust, so they come from beside
-// it: its sidecar, <name>.json or <name>.yaml with the DESIGN.md §7 fields
+// it: its sidecar, <name>.json or <name>.yaml with the docs/architecture.md §11 fields
 // (see Sidecar), or its file name, through the first pattern of
 // mappings' filename-patterns.yaml that matches it (<INS>_<type>_<date>.pdf
 // by default). A PDF with neither is refused with missing-metadata.

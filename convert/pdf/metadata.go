@@ -345,7 +345,7 @@ func validUniqueID(id string) bool {
 var formatSystems = []string{mappings.IHEFormatSystem, mappings.ANSFormatSystem, "URN", "1.2.840.10008.2.6.1"}
 
 // knownFormat reports whether a formatCode, given without its system as
-// DESIGN.md §7 writes it, is in JDV_J10.
+// docs/architecture.md §11 writes it, is in JDV_J10.
 func knownFormat(m *mappings.Set, code string) bool {
 	for _, s := range formatSystems {
 		if m.Contains(mappings.FormatCodes, s, code) {

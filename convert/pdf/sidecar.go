@@ -15,7 +15,7 @@ import (
 )
 
 // Sidecar is the metadata file of a PDF, <name>.json or <name>.yaml beside
-// <name>.pdf: the fields of DESIGN.md §7, with the same names and shapes
+// <name>.pdf: the fields of docs/architecture.md §11, with the same names and shapes
 // as `docbridge inspect --json` prints them. Every field is optional in
 // the file; what the document needs and lacks becomes a problem on it. A
 // coding may be written as an object ({system, code, display}) or as its

@@ -1,5 +1,5 @@
 // Package admin is docbridge's operations surface: the web console, the
-// Prometheus metrics and the health endpoints (DESIGN.md §1, §11).
+// Prometheus metrics and the health endpoints (docs/architecture.md §1, §9).
 //
 // # Console
 //

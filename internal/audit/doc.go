@@ -1,4 +1,4 @@
-// Package audit is docbridge's tamper-evident audit trail (DESIGN.md §2,
+// Package audit is docbridge's tamper-evident audit trail (docs/architecture.md §1,
 // §11): the Record type, its canonical encoding and hash chain,
 // verification, archives with checkpoints, the FHIR AuditEvent and JSON
 // lines exports, and forwarding to a remote audit server through an

@@ -64,7 +64,7 @@ type Record struct {
 	PairingID string           `json:"pairing,omitempty"`  // docbridge's pairing id
 	From      docbridge.State  `json:"from,omitempty"`     // state before (transitions)
 	To        docbridge.State  `json:"to,omitempty"`       // state after
-	Reason    docbridge.Reason `json:"reason,omitempty"`   // reason code (DESIGN.md §5)
+	Reason    docbridge.Reason `json:"reason,omitempty"`   // reason code (docs/architecture.md §3)
 	Message   string           `json:"message,omitempty"`  // a sentence without patient data
 	Exchange  *Exchange        `json:"exchange,omitempty"` // MESExchange records
 	Archived  int64            `json:"archived,omitempty"` // Checkpoint records: records archived in all

@@ -7,7 +7,7 @@ import "github.com/docbridge/docbridge"
 type Outcome string
 
 // The outcomes. Delivered, Held, Review, Failed, Superseded and Deleted are
-// the document states of DESIGN.md §5; the others belong to the bulk run.
+// the document states of docs/architecture.md §3; the others belong to the bulk run.
 const (
 	Delivered  Outcome = "delivered" // dry run: would be delivered now
 	Held       Outcome = "held"      // waits for a pairing (or MES)

@@ -8,7 +8,7 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
-// Review decisions (DESIGN.md §9, issue 3 item 5). A person confirms a
+// Review decisions (docs/architecture.md §8, issue 3 item 5). A person confirms a
 // match, rejects the document, or sets it aside; the console and
 // `docbridge queue review` both call Decide and record its Outcome as a
 // transition whose actor is the person ("user:NAME") and whose message

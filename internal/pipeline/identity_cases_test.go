@@ -21,7 +21,7 @@ import (
 // The identity table (issue 3): each case runs one document through the
 // real pipeline — store, identity checks and matcher, MES client — against
 // the strict simulator, and checks the state and reason it ends in. The
-// expected outcomes follow DESIGN.md §9:
+// expected outcomes follow docs/architecture.md §8:
 //
 //   - an INS with a wrong length, check key or OID fails (ins-invalid), a
 //     test or demo OID in production fails (ins-test-oid);

@@ -12,7 +12,7 @@ import (
 
 // The audit trail lives in the audit table: one hash-chained record per
 // change, appended by appendAudit in the transaction of the change itself
-// (DESIGN.md §2). audit_head holds the last record appended; audit_outbox
+// (docs/architecture.md §1). audit_head holds the last record appended; audit_outbox
 // the records each forwarding target has not taken yet. The events table
 // is kept beside it as the operational history (History): the audit trail
 // can be archived, the history cannot.

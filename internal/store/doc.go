@@ -1,5 +1,5 @@
 // Package store is the durable state of docbridge: accepted inputs, the
-// documents converted from them and their state machine (DESIGN.md §5), the
+// documents converted from them and their state machine (docs/architecture.md §3), the
 // event history of every transition, the pairing registry, the audit
 // trail, and the content of inputs and documents.
 //

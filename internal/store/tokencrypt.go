@@ -13,7 +13,7 @@ import (
 	"github.com/docbridge/docbridge/internal/audit"
 )
 
-// Pairing tokens at rest (DESIGN.md §8, §11).
+// Pairing tokens at rest (docs/architecture.md §6, §9).
 //
 // With Options.TokenKey set, the access and refresh tokens of a pairing
 // are stored as

@@ -1,5 +1,5 @@
 // Package mestest is a strict simulator of the MES Documents API as
-// docbridge's two profiles speak it (DESIGN.md §3): the httptest form for
+// docbridge's two profiles speak it (docs/architecture.md §13): the httptest form for
 // tests and the engine of docbridge mes-sim. mes-api is POST
 // /DocumentReference with the content inline; pdsm-iti65 is the PDSm ITI-65
 // transaction POSTed to the base (transaction.go), the logical deletion as a

@@ -24,7 +24,7 @@
 //     (its state, and its reason when it stopped: review, held);
 //   - 400, 413 or 422 with an OperationOutcome when the input itself is
 //     refused: its issue carries the reason code (system
-//     urn:docbridge:reason, DESIGN.md §5) and a sentence saying what to
+//     urn:docbridge:reason, docs/architecture.md §3) and a sentence saying what to
 //     fix. A refused input is still stored, for inspection, and its status
 //     URL is given;
 //   - 413 for a body over the limit (nothing stored), 415 for a wrong

@@ -7,7 +7,7 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
-// ReasonSystem is the code system of the reason codes (DESIGN.md §5) in the
+// ReasonSystem is the code system of the reason codes (docs/architecture.md §3) in the
 // OperationOutcomes the intake answers.
 const ReasonSystem = "urn:docbridge:reason"
 

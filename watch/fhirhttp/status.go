@@ -27,7 +27,7 @@ type StatusLookup interface {
 var ErrUnknownInput = errors.New("fhirhttp: no such input")
 
 // InputStatus is what GET /status/<id> answers, as JSON. It carries no
-// patient data: states, reason codes, the messages of DESIGN.md §5
+// patient data: states, reason codes, the messages of docs/architecture.md §3
 // (which never quote patient data) and document ids.
 type InputStatus struct {
 	Input      int64            `json:"input"`

@@ -1,5 +1,5 @@
 // Package dates reads the ISO 8601 times of FHIR resources, PDF sidecars
-// and file names into the form of DESIGN.md §7: RFC 3339 with the source's
+// and file names into the form of docs/architecture.md §11: RFC 3339 with the source's
 // offset, a time without offset read in the configured zone (DST-correct),
 // and dates kept as dates. Location is that zone for every converter; the
 // HL7 timestamps of CDA and HL7 v2 have their own readers (their precisions

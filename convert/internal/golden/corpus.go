@@ -28,7 +28,7 @@ var corpusRoot = sync.OnceValue(func() string {
 })
 
 // Corpus returns the directory of one set of the shared public corpus
-// (DESIGN.md §13): "cda-fr", "cda-hl7", "fhir" or "hl7v2". Its files
+// (docs/architecture.md §10): "cda-fr", "cda-hl7", "fhir" or "hl7v2". Its files
 // declare no licence: they are read in place, never copied. The directory
 // may be absent (RequireDir).
 func Corpus(set string) string {
