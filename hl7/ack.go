@@ -10,7 +10,7 @@ import (
 // AckCode is MSA-1, the acknowledgement code of the original mode.
 type AckCode string
 
-// The acknowledgement codes (spec/mes-pdsm-cda-ins.md §7.3).
+// The acknowledgement codes (docs/sources.md §4).
 const (
 	// AA: accepted, and responsibility for the message is taken.
 	AA AckCode = "AA"

@@ -54,7 +54,7 @@ var fieldSyntax = map[string]string{
 }
 
 // insOIDs are the INS systems a pattern's insSystem may name
-// (spec/mes-pdsm-cda-ins.md §5.2).
+// (docs/sources.md §3).
 var insOIDs = []string{
 	"urn:oid:1.2.250.1.213.1.4.8", "urn:oid:1.2.250.1.213.1.4.9",
 	"urn:oid:1.2.250.1.213.1.4.10", "urn:oid:1.2.250.1.213.1.4.11",

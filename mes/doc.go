@@ -1,5 +1,5 @@
 // Package mes is docbridge's client for the Mon espace santé (MES) Documents
-// API (docs/architecture.md §13, spec/mes-pdsm-cda-ins.md §1, §8), with two wire
+// API (docs/architecture.md §13, docs/sources.md §1), with two wire
 // profiles chosen by Options.Profile:
 //
 //   - "mes-api" (the default): one FHIR R4 DocumentReference per document,

@@ -17,7 +17,7 @@ const (
 )
 
 // testDoc returns a complete document for insA around content, shaped after
-// the worked example of spec/mes-pdsm-cda-ins.md §11.
+// the worked example of docs/sources.md §2.
 func testDoc(uniqueID string, content []byte) *docbridge.Document {
 	s1 := sha1.Sum(content)
 	s256 := sha256.Sum256(content)

@@ -10,7 +10,7 @@ import (
 )
 
 // This file holds every detail of the wire that is specific to MES and not
-// public (spec/mes-pdsm-cda-ins.md §0, §10 q2): paths, header names, the
+// public (docs/sources.md §1): paths, header names, the
 // duplicate signal and the delete request of the mes-api profile, and the
 // choices docbridge made where PDSm leaves room (the pdsm-iti65 profile, at
 // the end). Align it with the editors' swagger (editeurs.monespacesante.fr)

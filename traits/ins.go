@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// The INS OIDs (spec/mes-pdsm-cda-ins.md §5.2), bare: INS-NIR, INS-NIA,
+// The INS OIDs (docs/sources.md §3), bare: INS-NIR, INS-NIA,
 // INS-NIR test, INS-NIR demo. Which of them may be sent is decided by
 // internal/identity; the converters only recognise them.
 const (

@@ -6,7 +6,7 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
-// format derives the formatCode from the body (spec/mes-pdsm-cda-ins.md §4.2):
+// format derives the formatCode from the body (docs/sources.md §2):
 // a structuredBody from the document's templateIds (ASS_A11), a level-1
 // nonXMLBody from its text/@mediaType (ASS_12). A level-1 body that only
 // refers to an external file cannot be sent: that is an UnsupportedFormat

@@ -14,7 +14,7 @@ import (
 )
 
 // ContentType is the MIME type docbridge sends a CDA document with: the
-// whole CDA file is the content (spec/mes-pdsm-cda-ins.md §3, "text/xml per
+// whole CDA file is the content (docs/sources.md §2, "text/xml per
 // volet").
 const ContentType = "text/xml"
 

@@ -1,7 +1,7 @@
 // Package cda converts a French CDA R2 document (CI-SIS "structuration
 // minimale" header, level 1 or structured body) into one normalised
 // docbridge.Document: the PDSm metadata of docs/architecture.md §11 derived from the header
-// as spec/mes-pdsm-cda-ins.md §3–§5 say, the patient's INS and strict traits,
+// as docs/sources.md §2 say, the patient's INS and strict traits,
 // and the exact bytes to send (the whole CDA file, as text/xml).
 //
 // Convert is a pure function: no I/O, no clock, no mutable globals. The input

@@ -11,7 +11,7 @@ import (
 	"github.com/docbridge/docbridge/convert/internal/golden"
 )
 
-// TestWorkedExample checks the metadata spec/mes-pdsm-cda-ins.md §11 expects
+// TestWorkedExample checks the metadata docs/sources.md §2 expects
 // for the ANS level-1 example DOC_NON_STRUCTURE_CDA-R2-N1.xml.
 func TestWorkedExample(t *testing.T) {
 	path := filepath.Join(golden.Corpus("cda-fr"), "DOC_NON_STRUCTURE_CDA-R2-N1.xml")

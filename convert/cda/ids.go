@@ -26,7 +26,7 @@ func readII(e *etree.Element) (ii, bool) {
 // uniqueID is the docbridge uniqueId of a document identified by id
 // (ClinicalDocument/id, setId, relatedDocument/parentDocument/id).
 //
-// The convention, from spec/mes-pdsm-cda-ins.md §3 ("ClinicalDocument/id
+// The convention, from docs/sources.md §2 ("ClinicalDocument/id
 // (@root [+ ^@extension])") and §4.4:
 //   - root only, an OID:   "urn:oid:<root>"              (PDSm masterIdentifier form)
 //   - root only, a UUID:   "urn:uuid:<root in lower case>"

@@ -14,7 +14,7 @@ import (
 const insList = "1.2.250.1.213.1.4.8, .9, .10 or .11"
 
 // patient reads recordTarget/patientRole: the INS, the local ids and the five
-// strict traits (spec/mes-pdsm-cda-ins.md §5.3). It records MissingINS,
+// strict traits (docs/sources.md §3). It records MissingINS,
 // MissingTrait (one problem per trait) and, for a document naming two
 // different INS, IdentityMismatch. It never checks the INS key.
 //

@@ -23,7 +23,7 @@ type timestamp struct {
 }
 
 // parseTS reads an HL7 v3 TS value, YYYY[MM[DD[HH[MM[SS[.F…]]]]]][±ZZZZ],
-// as spec/mes-pdsm-cda-ins.md §3 and docs/architecture.md §11 say: a time with an offset
+// as docs/sources.md §2 and docs/architecture.md §11 say: a time with an offset
 // keeps that offset; a time without one is read as a wall-clock time in loc
 // (DST-correct: the offset is the one in force in loc at that time; for a
 // wall-clock time that does not exist or exists twice at a DST change, the

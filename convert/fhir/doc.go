@@ -2,11 +2,11 @@
 // docbridge.Documents: a DocumentReference with its content inline (ITI-105),
 // an ITI-65 transaction Bundle (SubmissionSet List, DocumentReferences and
 // their Binary), and a FHIR document Bundle (Composition first), as the
-// PDSm implementation guide writes them (spec/mes-pdsm-cda-ins.md §1.2, §3).
+// PDSm implementation guide writes them (docs/sources.md §1).
 //
 // Metadata are read with the samply models
 // (github.com/samply/golang-fhir-models), minding what they get wrong
-// (spec/deps-and-floors.md §2.1): they drop contained resources, where MHD
+// (docs/sources.md §5): they drop contained resources, where MHD
 // puts the sourcePatientInfo Patient and often the authors, so contained is
 // read in a raw encoding/json pass; and an enum whose element is absent
 // reads as its first code (a DocumentReference without status is

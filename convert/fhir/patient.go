@@ -272,7 +272,7 @@ func identityStatus(exts []fm.Extension) string {
 }
 
 // checkPatient records what the patient lacks: the INS and the five
-// strict traits (spec/mes-pdsm-cda-ins.md §5.3). It checks neither the INS
+// strict traits (docs/sources.md §3). It checks neither the INS
 // key nor its system (internal/identity does).
 func (b *builder) checkPatient(path string) {
 	p := b.d.Patient

@@ -12,7 +12,7 @@ import (
 )
 
 // head is what every resource is first read for: samply's models do not
-// check resourceType and drop contained (spec/deps-and-floors.md §2.1), so
+// check resourceType and drop contained (docs/sources.md §5), so
 // both are read in a raw encoding/json pass.
 type head struct {
 	ResourceType string            `json:"resourceType"`

@@ -1,5 +1,5 @@
 // Package hl7v2 converts an HL7 v2 message of the French CDA transmission
-// volet (ORU^R01, MDM^T02, MDM^T04, MDM^T10; spec/mes-pdsm-cda-ins.md §7)
+// volet (ORU^R01, MDM^T02, MDM^T04, MDM^T10; docs/sources.md §4)
 // into normalised docbridge.Documents: one per document OBX (OBX-2 ED
 // carrying a base64 CDA, ^TEXT^XML^Base64^…, or a PDF,
 // ^application^pdf^Base64^…). An ORU carrying the same report as a CDA

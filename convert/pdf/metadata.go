@@ -284,7 +284,7 @@ func (b *builder) sex(s, where string) {
 }
 
 // checkPatient records what the patient lacks: the INS and the five
-// strict traits (spec/mes-pdsm-cda-ins.md §5.3). It checks neither the INS
+// strict traits (docs/sources.md §3). It checks neither the INS
 // key nor its system (internal/identity does). lacks says where the source
 // lacks a field ("the sidecar has no patient.sex").
 func (b *builder) checkPatient(lacks func(field string) string) {
