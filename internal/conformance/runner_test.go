@@ -1,0 +1,109 @@
+package conformance
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRunAgainstSimulator: every case of the book passes against the
+// simulator, in the book's order, and each case recorded its exchanges.
+func TestRunAgainstSimulator(t *testing.T) {
+	rep, sim := simRun(t, nil, nil)
+	if !rep.OK() {
+		t.Fatalf("the book did not pass:\n%s", describe(rep))
+	}
+	var ids []string
+	for _, r := range rep.Results {
+		ids = append(ids, r.ID)
+		if r.Status != Passed {
+			t.Errorf("%s: %s", r.ID, r.Status)
+		}
+		if len(r.Exchanges) == 0 {
+			t.Errorf("%s recorded no exchange", r.ID)
+		}
+	}
+	var want []string
+	for _, c := range Cases() {
+		want = append(want, c.ID)
+	}
+	if !slices.Equal(ids, want) {
+		t.Errorf("ran %v, want %v", ids, want)
+	}
+	if got, want := rep.APIs, []API{APIPairing, APIDocuments}; !slices.Equal(got, want) {
+		t.Errorf("APIs = %v, want %v", got, want)
+	}
+	// publish created one document, replace another; the error cases none.
+	if got, want := sim.Count(), 2; got != want {
+		t.Errorf("the simulator holds %d documents, want %d", got, want)
+	}
+}
+
+// TestRunRefusedCase: a case the simulator refuses fails with MES's
+// answer in its evidence, and the run is not OK.
+func TestRunRefusedCase(t *testing.T) {
+	rep, _ := simRun(t, []API{APIPairing}, map[string]int{"pairing.refresh": http.StatusBadGateway})
+	if rep.OK() {
+		t.Fatalf("the run is OK with a refused case:\n%s", describe(rep))
+	}
+	r := result(t, rep, "pairing.refresh")
+	if r.Status != Failed {
+		t.Fatalf("pairing.refresh: %s, want failed", r.Status)
+	}
+	if !strings.Contains(r.Actual, "502") {
+		t.Errorf("actual %q does not give MES's status", r.Actual)
+	}
+	last := r.Exchanges[len(r.Exchanges)-1]
+	if last.Status != http.StatusBadGateway || !strings.Contains(last.ResponseBody, "fault injected by the simulator") {
+		t.Errorf("last exchange: HTTP %d %q, want MES's 502 and its OperationOutcome", last.Status, last.ResponseBody)
+	}
+	if got := rep.Counts.Failed; got != 1 {
+		t.Errorf("%d failed, want 1:\n%s", got, describe(rep))
+	}
+}
+
+// TestRunSelection: --only runs the cases of the APIs asked for; an API
+// with no cases in this build is reported unavailable and fails the run.
+func TestRunSelection(t *testing.T) {
+	tests := []struct {
+		only        string
+		ok          bool
+		unavailable []string
+		first       string
+	}{
+		{"documents", true, nil, "documents.publish"},
+		{"mesures", false, []string{"mesures"}, "mesures"},
+		{"pairing,agenda", false, []string{"agenda"}, "pairing.consent-refused"},
+	}
+	for _, tt := range tests {
+		apis, err := ParseAPIs(tt.only)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, _ := simRun(t, apis, nil)
+		if rep.OK() != tt.ok {
+			t.Errorf("--only %s: OK %v, want %v:\n%s", tt.only, rep.OK(), tt.ok, describe(rep))
+		}
+		var un []string
+		for _, r := range rep.Results {
+			if r.Status == Unavailable {
+				un = append(un, r.ID)
+				if !strings.Contains(r.Actual, "Non disponible dans cette version") {
+					t.Errorf("--only %s: %s says %q", tt.only, r.ID, r.Actual)
+				}
+			} else if !slices.Contains(apis, r.API) {
+				t.Errorf("--only %s ran %s", tt.only, r.ID)
+			}
+		}
+		if !slices.Equal(un, tt.unavailable) {
+			t.Errorf("--only %s: unavailable %v, want %v", tt.only, un, tt.unavailable)
+		}
+		if rep.Results[0].ID != tt.first {
+			t.Errorf("--only %s: first result %s, want %s", tt.only, rep.Results[0].ID, tt.first)
+		}
+	}
+	if _, err := ParseAPIs("documents,factures"); err == nil {
+		t.Error("ParseAPIs accepted an unknown API")
+	}
+}
