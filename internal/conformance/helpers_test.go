@@ -6,20 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
 	"github.com/docbridge/docbridge/mes/mestest"
 )
 
-// testPatient is synthetic (test INS OID, valid key).
-var testPatient = docbridge.Patient{
-	INS: "192076912345621", INSSystem: "urn:oid:1.2.250.1.213.1.4.10",
-	BirthName: "CONFORMITE-ESSAI", FirstNames: []string{"ALEXIS", "JEAN-MARIE"},
-	BirthDate: "1992-07-14", Sex: "M", BirthPlace: "69123",
-}
+var testPatient = SimulatorPatient
 
-const testMESID = "mes-conformance-0001"
+const testMESID = SimulatorPatientID
 
 // simRun runs the book against an in-process simulator whose fault
 // injection also answers extra (case id → status).

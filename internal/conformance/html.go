@@ -26,7 +26,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		return t.In(paris).Format("02/01/2006 15:04:05 MST")
 	},
 	"inc": func(i int) int { return i + 1 },
-	"ms": func(v float64) string { return fmt.Sprintf("%.0f ms", v) },
+	"ms":  func(v float64) string { return fmt.Sprintf("%.1f ms", v) },
 }).Parse(reportHTML))
 
 // HTML renders the report as one self-contained, printable page in French:

@@ -119,7 +119,9 @@ func (r *Redactor) regexp() *regexp.Regexp {
 		for k := range r.known {
 			alts = append(alts, regexp.QuoteMeta(k))
 		}
-		sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) || len(alts[i]) == len(alts[j]) && alts[i] < alts[j] })
+		sort.Slice(alts, func(i, j int) bool {
+			return len(alts[i]) > len(alts[j]) || len(alts[i]) == len(alts[j]) && alts[i] < alts[j]
+		})
 		r.re, r.stale = nil, false
 		if len(alts) > 0 {
 			r.re = regexp.MustCompile(`(?i)` + strings.Join(alts, "|"))
