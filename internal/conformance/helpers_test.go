@@ -19,6 +19,12 @@ const testMESID = SimulatorPatientID
 // injection also answers extra (case id → status).
 func simRun(t *testing.T, apis []API, extra map[string]int) (*Report, *mestest.Server) {
 	t.Helper()
+	return simRunWith(t, apis, extra, nil)
+}
+
+// simRunWith is simRun with a last change to the options.
+func simRunWith(t *testing.T, apis []API, extra map[string]int, change func(*Options)) (*Report, *mestest.Server) {
+	t.Helper()
 	maps, err := mappings.Load("")
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +39,7 @@ func simRun(t *testing.T, apis []API, extra map[string]int) (*Report, *mestest.S
 	hc := &http.Client{Transport: rec, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}
 	red := NewRedactor()
 	red.Patient(testPatient)
-	rep := Run(t.Context(), Options{
+	o := Options{
 		Environment: Environment{BaseURL: ts.URL, PairingURL: ts.URL, Simulator: true, Profile: mes.ProfileMESAPI, ClientID: "docbridge", Version: "test"},
 		Documents:   mes.NewClient(mes.Options{BaseURL: ts.URL, HTTPClient: hc}),
 		Pairing:     mes.NewPairingClient(mes.PairingOptions{BaseURL: ts.URL, ClientID: "docbridge", RedirectURL: "http://127.0.0.1:1/callback", HTTPClient: hc}),
@@ -41,8 +47,11 @@ func simRun(t *testing.T, apis []API, extra map[string]int) (*Report, *mestest.S
 		Recorder:    rec,
 		Redactor:    red,
 		APIs:        apis,
-	})
-	return rep, sim
+	}
+	if change != nil {
+		change(&o)
+	}
+	return Run(t.Context(), o), sim
 }
 
 // result returns the result of case id.

@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"bufio"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -105,5 +107,57 @@ func TestRunSelection(t *testing.T) {
 	}
 	if _, err := ParseAPIs("documents,factures"); err == nil {
 		t.Error("ParseAPIs accepted an unknown API")
+	}
+}
+
+// TestRunTestEnvironment: against a MES test environment the cases that
+// need the simulator's fault injection are not applicable, and do not fail
+// the run.
+func TestRunTestEnvironment(t *testing.T) {
+	rep, _ := simRunWith(t, nil, nil, func(o *Options) { o.Environment.Simulator = false })
+	if !rep.OK() {
+		t.Fatalf("the run is not OK:\n%s", describe(rep))
+	}
+	for _, c := range Cases() {
+		r := result(t, rep, c.ID)
+		want := Passed
+		if c.SimFault != 0 {
+			want = NotApplicable
+		}
+		if r.Status != want {
+			t.Errorf("%s: %s, want %s", c.ID, r.Status, want)
+		}
+		if want == NotApplicable && len(r.Exchanges) != 0 {
+			t.Errorf("%s sent %d requests, want none", c.ID, len(r.Exchanges))
+		}
+	}
+	if got, want := rep.Counts.NotApplicable, 2; got != want {
+		t.Errorf("%d not applicable, want %d", got, want)
+	}
+}
+
+// TestManualConsent: the editor is shown the authorization URL and what
+// to do, and a pasted line that is not a callback is asked again.
+func TestManualConsent(t *testing.T) {
+	for _, approve := range []bool{true, false} {
+		var out strings.Builder
+		in := bufio.NewReader(strings.NewReader("oui\n  https://lab.example/callback?code=abc&state=xyz  \n"))
+		u, err := ManualConsent{Out: &out, In: in}.Ask(t.Context(), "https://mes.example/oauth/authorize?x=1", approve)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := u.Query().Get("code"), "abc"; got != want {
+			t.Errorf("code = %q, want %q", got, want)
+		}
+		want := map[bool]string{true: "AUTORISEZ", false: "REFUSEZ"}[approve]
+		for _, w := range []string{"https://mes.example/oauth/authorize?x=1", want, "Ce n'est pas une adresse de retour"} {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("approve %v: the editor is not told %q:\n%s", approve, w, out.String())
+			}
+		}
+	}
+	_, err := ManualConsent{Out: io.Discard, In: bufio.NewReader(strings.NewReader("nothing\n"))}.Ask(t.Context(), "u", true)
+	if err == nil {
+		t.Error("Ask returned no error when the input ended without a callback")
 	}
 }
