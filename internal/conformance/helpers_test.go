@@ -23,7 +23,7 @@ func simRun(t *testing.T, apis []API, extra map[string]int) (*Report, *mestest.S
 }
 
 // simRunWith is simRun with a last change to the options.
-func simRunWith(t *testing.T, apis []API, extra map[string]int, change func(*Options)) (*Report, *mestest.Server) {
+func simRunWith(t *testing.T, apis []API, extra map[string]int, change func(*Options, *http.Client)) (*Report, *mestest.Server) {
 	t.Helper()
 	maps, err := mappings.Load("")
 	if err != nil {
@@ -49,7 +49,7 @@ func simRunWith(t *testing.T, apis []API, extra map[string]int, change func(*Opt
 		APIs:        apis,
 	}
 	if change != nil {
-		change(&o)
+		change(&o, hc)
 	}
 	return Run(t.Context(), o), sim
 }

@@ -2,11 +2,15 @@ package conformance
 
 import (
 	"bufio"
+	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/docbridge/docbridge/mes"
 )
 
 // TestRunAgainstSimulator: every case of the book passes against the
@@ -114,7 +118,7 @@ func TestRunSelection(t *testing.T) {
 // need the simulator's fault injection are not applicable, and do not fail
 // the run.
 func TestRunTestEnvironment(t *testing.T) {
-	rep, _ := simRunWith(t, nil, nil, func(o *Options) { o.Environment.Simulator = false })
+	rep, _ := simRunWith(t, nil, nil, func(o *Options, _ *http.Client) { o.Environment.Simulator = false })
 	if !rep.OK() {
 		t.Fatalf("the run is not OK:\n%s", describe(rep))
 	}
@@ -159,5 +163,36 @@ func TestManualConsent(t *testing.T) {
 	_, err := ManualConsent{Out: io.Discard, In: bufio.NewReader(strings.NewReader("nothing\n"))}.Ask(t.Context(), "u", true)
 	if err == nil {
 		t.Error("Ask returned no error when the input ended without a callback")
+	}
+}
+
+// TestRunPDSm: the book passes with the pdsm-iti65 profile too (ITI-65
+// bundles, ITI-67 search, logical deletion), and its report holds neither
+// the test patient's identity nor a token, bundles included.
+func TestRunPDSm(t *testing.T) {
+	rep, _ := simRunWith(t, nil, nil, func(o *Options, hc *http.Client) {
+		o.Environment.Profile = mes.ProfilePDSm
+		o.Documents = mes.NewClient(mes.Options{BaseURL: o.Environment.BaseURL, HTTPClient: hc, Profile: mes.ProfilePDSm, SourceID: "1.2.250.1.999.1"})
+	})
+	if !rep.OK() {
+		t.Fatalf("the book did not pass with pdsm-iti65:\n%s", describe(rep))
+	}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := rep.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{string(js), string(page)} {
+		if m := regexp.MustCompile(`[0-9a-f]{64}`).FindString(out); m != "" {
+			t.Error("the report holds a token-like value")
+		}
+		for _, s := range append([]string{testPatient.INS, testPatient.BirthName, testPatient.BirthDate, "19920714"}, testPatient.FirstNames...) {
+			if strings.Contains(strings.ToLower(out), strings.ToLower(s)) {
+				t.Errorf("the report holds %q", s)
+			}
+		}
 	}
 }
