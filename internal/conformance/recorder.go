@@ -18,7 +18,7 @@ const CaseHeader = "X-Docbridge-Conformance-Case"
 const maxCapture = 256 << 10
 
 // Recorder is an http.RoundTripper that keeps every request it carries and
-// its answer, for the case that is running (Begin). It keeps them raw, in
+// its answer, for the case Run is running. It keeps them raw, in
 // memory: redaction happens when the Report is built (Redactor), once every
 // secret of the run is known. It is safe for concurrent use.
 type Recorder struct {
@@ -54,16 +54,16 @@ func NewRecorder(next http.RoundTripper) *Recorder {
 	return &Recorder{next: next, now: time.Now}
 }
 
-// Begin starts recording for the case id: the requests from now on are
-// that case's, until the next Begin or End.
-func (r *Recorder) Begin(id string) {
+// begin starts recording for the case id: the requests from now on are
+// that case's, until end.
+func (r *Recorder) begin(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.caseID, r.records = id, nil
 }
 
-// End returns what was recorded since Begin and stops recording.
-func (r *Recorder) End() []*record {
+// end returns what was recorded since begin and stops recording.
+func (r *Recorder) end() []*record {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.records

@@ -70,11 +70,11 @@ func Run(ctx context.Context, o Options) *Report {
 			res.Status = NotApplicable
 			res.Actual = fmt.Sprintf("Non exécuté : ce cas demande au simulateur de répondre HTTP %d ; un environnement de test MES ne donne pas cette réponse à la demande.", c.SimFault)
 		} else {
-			o.Recorder.Begin(c.ID)
+			o.Recorder.begin(c.ID)
 			start := o.Now()
 			actual, err := c.Run(ctx, s)
 			res.DurationMS = float64(o.Now().Sub(start).Microseconds()) / 1000
-			raws[c.ID] = o.Recorder.End()
+			raws[c.ID] = o.Recorder.end()
 			res.Status, res.Actual = Passed, actual
 			if err != nil {
 				res.Status, res.Actual = Failed, "Échec : "+err.Error()
