@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -66,8 +67,12 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		defer stop()
-	} else if err := conformanceTestEnvironment(&o, *cfgPath, stdout); err != nil {
-		return err
+	} else {
+		stop, err := conformanceTestEnvironment(&o, *cfgPath, stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	o.APIs, o.Progress = apis, stdout
 	env := o.Environment
@@ -126,36 +131,56 @@ func conformanceSimulator(o *conformance.Options, refuse map[string]int) (stop f
 
 // conformanceTestEnvironment fills o for the MES test environment of the
 // configuration at path: its MES, TLS, profile and pairing client. The
-// editor gives the consents in a browser (conformance.ManualConsent).
-func conformanceTestEnvironment(o *conformance.Options, path string, stdout io.Writer) error {
+// editor gives the consents in a browser (conformance.ManualConsent); when
+// pairing.addr is free (serve is not running), the command receives MES's
+// redirect to the callback there itself. stop closes that listener.
+func conformanceTestEnvironment(o *conformance.Options, path string, stdout io.Writer) (stop func(), err error) {
 	cfg, err := loadConfig(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if cfg.Environment != "test" {
-		return usageErrorf("config %s: environment is %q: the test book files, replaces and deletes documents for a test patient, so it runs only with environment: test, against a MES test environment", path, cfg.Environment)
+		return nil, usageErrorf("config %s: environment is %q: the test book files, replaces and deletes documents for a test patient, so it runs only with environment: test, against a MES test environment", path, cfg.Environment)
 	}
-	if cfg.Pairing.PublicURL == "" {
-		return usageErrorf("config %s: pairing.public_url (or pairing.addr) is required: MES sends the browser back to its /callback after the consent", path)
+	public, err := url.Parse(cfg.Pairing.PublicURL)
+	if cfg.Pairing.PublicURL == "" || err != nil {
+		return nil, usageErrorf("config %s: pairing.public_url (or pairing.addr) is required: MES sends the browser back to its /callback after the consent", path)
 	}
 	tc, err := mesTLS(cfg)
 	if err != nil {
-		return usageErrorf("mes.tls: %v", err)
+		return nil, usageErrorf("mes.tls: %v", err)
 	}
 	rec, hc := recordingClient(mes.NewHTTPClient(tc).Transport)
 	oc, err := newPairingClient(cfg, hc)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	consent := conformance.ManualConsent{Out: stdout, In: bufio.NewReader(os.Stdin)}
+	stop = func() {}
+	if cfg.Pairing.Addr != "" {
+		if ln, err := net.Listen("tcp", cfg.Pairing.Addr); err != nil {
+			fmt.Fprintf(stdout, "pairing.addr %s is in use (docbridge serve?): paste the callback addresses\n", cfg.Pairing.Addr)
+		} else {
+			got := make(chan *url.URL, 1)
+			srv := &http.Server{Handler: conformance.CallbackHandler(public, got), ReadHeaderTimeout: 10 * time.Second}
+			if cfg.Pairing.TLS.Cert != "" {
+				go srv.ServeTLS(ln, cfg.Pairing.TLS.Cert, cfg.Pairing.TLS.Key)
+			} else {
+				go srv.Serve(ln)
+			}
+			consent.Callbacks, consent.Waiting = got, strings.TrimRight(cfg.Pairing.PublicURL, "/")+"/callback"
+			stop = func() { srv.Close() }
+		}
 	}
 	*o = conformance.Options{
 		Environment: conformance.Environment{BaseURL: cfg.MES.BaseURL, PairingURL: cfg.Pairing.MESURL, Profile: cfg.MES.Profile,
 			ClientID: cfg.Pairing.ClientID, Version: version()},
 		Documents: mes.NewClient(mesOptions(cfg, hc)),
 		Pairing:   oc,
-		Consent:   conformance.ManualConsent{Out: stdout, In: bufio.NewReader(os.Stdin)},
+		Consent:   consent,
 		Recorder:  rec,
 	}
-	return nil
+	return stop, nil
 }
 
 // recordingClient is an HTTP client over a conformance.Recorder over next

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/docbridge/docbridge/internal/conformance"
+	"github.com/docbridge/docbridge/mappings"
+	"github.com/docbridge/docbridge/mes/mestest"
 )
 
 // runConformanceChild runs `docbridge conformance --out DIR args…` as a
@@ -180,4 +184,91 @@ func assertConformanceClean(t *testing.T, dir string) {
 			t.Errorf("%s holds %s", name, leak)
 		}
 	}
+}
+
+// TestConformanceTestEnvironment: with -c the book runs against the MES of
+// the configuration as against a MES test environment: the command prints
+// each authorization URL, the "editor" (this test, as the browser) answers
+// the consent page, and MES's redirect reaches the command's callback on
+// pairing.addr. Every case passes but the two that need the simulator's
+// fault injection, which are not applicable; the command exits 0.
+func TestConformanceTestEnvironment(t *testing.T) {
+	maps, err := mappings.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, srv := mestest.NewTestServer(t, mestest.Options{Codes: maps, Clients: map[string]string{"lab-test": "Laboratoire de test"}})
+	sim.AddIdentity(conformance.SimulatorPatientID, conformance.SimulatorPatient)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "docbridge.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("environment: test\ndata: %s\nmes: {base_url: %q}\npairing: {addr: %q, client_id: lab-test}\n",
+		filepath.Join(dir, "data"), srv.URL, freeAddr(t))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "conformance.log")
+	out := filepath.Join(dir, "report")
+	cmd := startChild(t, log, "conformance", "-c", cfg, "--out", out)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	// The browser: answer each consent the command asks for, in order, and
+	// follow MES's redirect to the command's callback.
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 10 * time.Second}
+	asks := regexp.MustCompile(`(AUTORISEZ|REFUSEZ) l'accès :\s+(\S+)`)
+	var answered []string
+	var exit error
+wait:
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		select {
+		case exit = <-done:
+			break wait
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("docbridge conformance did not end within 2 minutes")
+		}
+		b, _ := os.ReadFile(log)
+		for _, m := range asks.FindAllStringSubmatch(string(b), -1)[len(answered):] {
+			cb, err := conformance.SimulatorConsent{HTTP: browser, Patient: conformance.SimulatorPatientID}.Ask(t.Context(), m[2], m[1] == "AUTORISEZ")
+			if err != nil {
+				t.Fatalf("consent: %v", err)
+			}
+			resp, err := browser.Get(cb.String())
+			if err != nil {
+				t.Fatalf("follow the redirect to the callback: %v", err)
+			}
+			resp.Body.Close()
+			answered = append(answered, m[1])
+		}
+	}
+	output, _ := os.ReadFile(log)
+	if exit != nil {
+		t.Fatalf("exit: %v\n%s", exit, output)
+	}
+	if got, want := strings.Join(answered, ","), "REFUSEZ,AUTORISEZ"; got != want {
+		t.Errorf("consents asked %s, want %s", got, want)
+	}
+	b, err := os.ReadFile(filepath.Join(out, conformance.JSONName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep conformance.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Environment.Simulator || rep.Environment.BaseURL != srv.URL || rep.Environment.ClientID != "lab-test" {
+		t.Errorf("environment %+v, want the configuration's MES, not the simulator", rep.Environment)
+	}
+	for _, c := range conformance.Cases() {
+		want := conformance.Passed
+		if c.SimFault != 0 {
+			want = conformance.NotApplicable
+		}
+		for _, r := range rep.Results {
+			if r.ID == c.ID && r.Status != want {
+				t.Errorf("%s: %s (%s), want %s", r.ID, r.Status, r.Actual, want)
+			}
+		}
+	}
+	assertConformanceClean(t, out)
 }

@@ -122,47 +122,94 @@ func parseConsentForm(page []byte) (consentForm, error) {
 
 // ManualConsent asks the editor to give the test patient's consent in a
 // browser, against a MES test environment: it writes the authorization URL
-// and what to do to Out, then reads from In the address MES sent the
-// browser back to (the callback under pairing.public_url, with code and
-// state), pasted from the browser's address bar; docbridge serve need not
-// run for that. A line that is not such an address is asked again.
+// and what to do to Out, then waits for the address MES sends the browser
+// back to (the callback under pairing.public_url, with code and state):
+// from Callbacks, when the command receives the callback itself
+// (CallbackHandler), or pasted into In from the browser's address bar. A
+// pasted line that is not such an address is asked again.
 type ManualConsent struct {
 	Out io.Writer
 	In  *bufio.Reader
+	// Callbacks, if not nil, delivers the callbacks the command received;
+	// Waiting then says where, for the editor.
+	Callbacks <-chan *url.URL
+	Waiting   string
 }
 
 // Ask implements Consent. When ctx is done it returns at once; the read of
 // In in progress is then abandoned (the command is ending).
 func (c ManualConsent) Ask(ctx context.Context, authorizeURL string, approve bool) (*url.URL, error) {
+	for drained := false; !drained; { // a callback of an earlier request is not this one's
+		select {
+		case <-c.Callbacks:
+		default:
+			drained = true
+		}
+	}
 	what := "connectez-vous avec le patient de test et AUTORISEZ l'accès"
 	if !approve {
 		what = "connectez-vous avec le patient de test et REFUSEZ l'accès"
 	}
-	fmt.Fprintf(c.Out, "\nOuvrez cette adresse dans un navigateur, %s :\n\n  %s\n\n"+
-		"puis collez ici l'adresse complète vers laquelle Mon espace santé renvoie le navigateur (…/callback?…) :\n", what, authorizeURL)
+	fmt.Fprintf(c.Out, "\nOuvrez cette adresse dans un navigateur, %s :\n\n  %s\n\n", what, authorizeURL)
+	if c.Callbacks != nil {
+		fmt.Fprintf(c.Out, "docbridge attend le retour du navigateur sur %s ; s'il n'y arrive pas, ", c.Waiting)
+	}
+	fmt.Fprintln(c.Out, "collez ici l'adresse complète vers laquelle Mon espace santé renvoie le navigateur (…/callback?…) :")
 	type line struct {
 		s   string
 		err error
 	}
+	lines := make(chan line, 1)
+	read := func() {
+		s, err := c.In.ReadString('\n')
+		lines <- line{s, err}
+	}
+	go read()
 	for {
-		got := make(chan line, 1)
-		go func() {
-			s, err := c.In.ReadString('\n')
-			got <- line{s, err}
-		}()
-		var l line
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case l = <-got:
-		}
-		u, perr := url.Parse(strings.TrimSpace(l.s))
-		if perr == nil && u.IsAbs() && (u.Query().Has("code") || u.Query().Has("error")) {
+		case u := <-c.Callbacks:
 			return u, nil
+		case l := <-lines:
+			u, perr := url.Parse(strings.TrimSpace(l.s))
+			if perr == nil && u.IsAbs() && (u.Query().Has("code") || u.Query().Has("error")) {
+				return u, nil
+			}
+			if l.err != nil {
+				if c.Callbacks != nil {
+					lines = nil // no more input: wait for the callback alone
+					continue
+				}
+				return nil, fmt.Errorf("read the callback address: %w", l.err)
+			}
+			fmt.Fprintln(c.Out, "Ce n'est pas une adresse de retour avec code= ou error= ; collez l'adresse complète :")
+			go read()
 		}
-		if l.err != nil {
-			return nil, fmt.Errorf("read the callback address: %w", l.err)
-		}
-		fmt.Fprintln(c.Out, "Ce n'est pas une adresse de retour avec code= ou error= ; collez l'adresse complète :")
 	}
+}
+
+// CallbackHandler receives MES's redirect to docbridge's callback in place
+// of docbridge serve's pairing endpoints, during a run against a MES test
+// environment: each GET …/callback is handed to got as the absolute URL
+// under public (pairing.public_url) and answered with a French page. A
+// callback that nobody waits for is dropped. got should be buffered.
+func CallbackHandler(public *url.URL, got chan<- *url.URL) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/callback") {
+			http.NotFound(w, r)
+			return
+		}
+		u := *public
+		u.Path = strings.TrimRight(public.Path, "/") + "/callback"
+		u.RawQuery = r.URL.RawQuery
+		select {
+		case got <- &u:
+		default:
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>docbridge conformance</title></head>`+
+			`<body><p>Retour de Mon espace santé reçu par <code>docbridge conformance</code> : vous pouvez fermer cette fenêtre et revenir au terminal.</p></body></html>`)
+	})
 }

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docbridge/docbridge/mes"
 )
@@ -194,5 +197,44 @@ func TestRunPDSm(t *testing.T) {
 				t.Errorf("the report holds %q", s)
 			}
 		}
+	}
+}
+
+// TestManualConsentCallback: the callback the command receives answers
+// the consent waiting for it, under the public URL; a callback left from
+// an earlier request is not taken for this one's.
+func TestManualConsentCallback(t *testing.T) {
+	public, _ := url.Parse("https://lab.example/appairage")
+	got := make(chan *url.URL, 1)
+	h := CallbackHandler(public, got)
+	got <- &url.URL{Scheme: "https", Host: "stale.example"}
+	c := ManualConsent{Out: io.Discard, In: bufio.NewReader(strings.NewReader("")), Callbacks: got, Waiting: "https://lab.example/appairage/callback"}
+	res := make(chan *url.URL, 1)
+	go func() {
+		u, err := c.Ask(t.Context(), "https://mes.example/oauth/authorize", true)
+		if err != nil {
+			t.Error(err)
+		}
+		res <- u
+	}()
+	var u *url.URL
+	for u == nil {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/callback?code=c1&state=s1", nil))
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `lang="fr"`) {
+			t.Fatalf("callback page: HTTP %d %q", w.Code, w.Body.String())
+		}
+		select {
+		case u = <-res:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if got, want := u.String(), "https://lab.example/appairage/callback?code=c1&state=s1"; got != want {
+		t.Errorf("callback %s, want %s", got, want)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/other", nil))
+	if w.Code != http.StatusNotFound {
+		t.Errorf("GET /other: HTTP %d, want 404", w.Code)
 	}
 }
