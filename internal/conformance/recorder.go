@@ -84,7 +84,7 @@ func (r *Recorder) lastStatus() int {
 
 // RoundTrip sends req with CaseHeader set and records it with its answer.
 // The answer's body is read in full (MES's answers are small, and the test
-// book's documents too) and handed back unchanged.
+// book's documents too) and handed back unchanged, a read error included.
 func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Lock()
 	id := r.caseID
@@ -103,7 +103,11 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else {
 		body, rerr := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
+		var rest io.Reader = bytes.NewReader(body)
+		if rerr != nil { // the client sees the answer cut short, as it was
+			rest = io.MultiReader(rest, errReader{rerr})
+		}
+		resp.Body = io.NopCloser(rest)
 		rec.status, rec.respHead, rec.respSize = resp.StatusCode, resp.Header.Clone(), int64(len(body))
 		rec.respBody = body[:min(len(body), maxCapture)]
 		if rerr != nil {
@@ -112,7 +116,7 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	rec.duration = r.now().Sub(rec.started)
 	r.mu.Lock()
-	if r.caseID == id {
+	if id != "" && r.caseID == id {
 		r.records = append(r.records, rec)
 	}
 	r.mu.Unlock()
@@ -156,3 +160,8 @@ func (t *teeBody) Read(p []byte) (int, error) {
 }
 
 func (t *teeBody) Close() error { return t.rc.Close() }
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
