@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"html/template"
+	"strings"
 	"time"
 )
 
@@ -26,7 +27,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		return t.In(paris).Format("02/01/2006 15:04:05 MST")
 	},
 	"inc": func(i int) int { return i + 1 },
-	"ms":  func(v float64) string { return fmt.Sprintf("%.1f ms", v) },
+	"ms":  func(v float64) string { return strings.Replace(fmt.Sprintf("%.1f ms", v), ".", ",", 1) },
 }).Parse(reportHTML))
 
 // HTML renders the report as one self-contained, printable page in French:
