@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -35,9 +36,9 @@ func (a API) Title() string {
 	return string(a)
 }
 
-// ParseAPIs reads a comma-separated --only list. An empty list selects
-// every API that has cases in this build; an unknown name is an error that
-// lists the known ones.
+// ParseAPIs reads a comma-separated --only list, each API once. An empty
+// list selects every API that has cases in this build; an unknown name is
+// an error that lists the known ones.
 func ParseAPIs(s string) ([]API, error) {
 	var out []API
 	for _, f := range strings.Split(s, ",") {
@@ -49,7 +50,9 @@ func ParseAPIs(s string) ([]API, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown API %q: the test book knows pairing, documents, mesures, agenda", f)
 		}
-		out = append(out, a)
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
 	}
 	return out, nil
 }

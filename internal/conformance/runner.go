@@ -57,7 +57,7 @@ func Run(ctx context.Context, o Options) *Report {
 			}
 		}
 	}
-	s := &Session{env: o.Environment, docs: o.Documents, oauth: o.Pairing, consent: o.Consent,
+	s := &Session{docs: o.Documents, oauth: o.Pairing, consent: o.Consent,
 		rec: o.Recorder, red: o.Redactor, now: o.Now}
 	rep := &Report{Environment: o.Environment, APIs: apis, Started: o.Now().UTC()}
 	raws := map[string][]*record{}

@@ -83,7 +83,7 @@ func TestRunSelection(t *testing.T) {
 	}{
 		{"documents", true, nil, "documents.publish"},
 		{"mesures", false, []string{"mesures"}, "mesures"},
-		{"pairing,agenda", false, []string{"agenda"}, "pairing.consent-refused"},
+		{"pairing,agenda,agenda", false, []string{"agenda"}, "pairing.consent-refused"},
 	}
 	for _, tt := range tests {
 		apis, err := ParseAPIs(tt.only)

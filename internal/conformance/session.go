@@ -13,12 +13,10 @@ import (
 	"github.com/docbridge/docbridge/mes"
 )
 
-// Session is what the cases of one run share: the clients, the
-// environment, and what earlier cases left for later ones (the
-// authorization in progress, the pairing, the published document). Cases
-// run one at a time.
+// Session is what the cases of one run share: the clients and what
+// earlier cases left for later ones (the authorization in progress, the
+// pairing, the published document). Cases run one at a time.
 type Session struct {
-	env     Environment
 	docs    *mes.Client
 	oauth   *mes.PairingClient
 	consent Consent
