@@ -75,6 +75,10 @@ func forbidden(pkg, dep string) string {
 		default:
 			return "intake, converters, mappings and the MES client import only the root package (convert also mappings), never each other or internal/*"
 		}
+	case under(pkg, "/internal/conformance"):
+		if own && rel != "" && !under(rel, "/mes") && !under(rel, "/traits") || under(rel, "/mes/mestest") {
+			return "the test book drives MES through docbridge's own client only (the root, mes, traits); the command wires the simulator"
+		}
 	case under(pkg, "/internal"):
 		if under(rel, "/cmd") {
 			return "nothing imports the command"

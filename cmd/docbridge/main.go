@@ -47,6 +47,7 @@ func commands() []command {
 		{"admin", "console administration: hash-password", runAdmin},
 		{"config", "check a configuration file: config check -c FILE", runConfig},
 		{"audit", "the audit trail: verify, show, export, archive", runAudit},
+		{"conformance", "the référencement test book: run the MES cases, write the report", runConformance},
 		{"version", "print the version", runVersion},
 	}
 }

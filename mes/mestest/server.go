@@ -239,11 +239,7 @@ func (s *Server) front(next http.Handler) http.Handler {
 				if st == http.StatusTooManyRequests || st == http.StatusServiceUnavailable {
 					h.Set("Retry-After", "1")
 				}
-				code := "transient"
-				if st == http.StatusTooManyRequests {
-					code = "throttled"
-				}
-				s.fail(w, r, &problem{status: st, code: code, diag: "fault injected by the simulator"})
+				s.fail(w, r, &problem{status: st, code: faultIssueCode(st), diag: "fault injected by the simulator"})
 				return
 			}
 		}
