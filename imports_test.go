@@ -75,6 +75,10 @@ func forbidden(pkg, dep string) string {
 		default:
 			return "intake, converters, mappings and the MES client import only the root package (convert also mappings), never each other or internal/*"
 		}
+	case under(pkg, "/internal/operate"):
+		if under(rel, "/internal/admin") || under(rel, "/internal/pipeline") || under(rel, "/internal/bulk") || under(rel, "/cmd") {
+			return "operate is the one home of operator actions, below both its callers (the console, the command): it depends on the store and identity, never on a caller or a stage"
+		}
 	case under(pkg, "/internal"):
 		if under(rel, "/cmd") {
 			return "nothing imports the command"

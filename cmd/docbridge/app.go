@@ -14,6 +14,7 @@ import (
 	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/audit"
 	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/pairing"
 	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
@@ -78,7 +79,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (
 		Converter: newConverter(convertOptions(cfg, maps, loc)),
 		Profiles:  cfg.Profiles,
 		Checker:   newChecker(cfg),
-		Matcher:   &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
+		Matcher:   &identity.Matcher{Pairings: st, Decisions: operate.DecisionLog{Store: st}},
 		Sender:    client,
 		Finder:    client,
 		Observe:   metrics.Observe,

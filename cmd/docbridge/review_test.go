@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -107,7 +107,7 @@ func TestQueueReview(t *testing.T) {
 		t.Errorf("decision recorded as %q by %q, want a confirmation for p1 by user:…", last.Message, last.Actor)
 	}
 	// The matcher now accepts document 1 for p1, as the console's decisions.
-	m1 := &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}}
+	m1 := &identity.Matcher{Pairings: st, Decisions: operate.DecisionLog{Store: st}}
 	if p, err := m1.Match(ctx, d1.Doc); err != nil || p.ID != "p1" {
 		t.Errorf("Match after the CLI confirmation = %q, %v; want p1", p.ID, err)
 	}

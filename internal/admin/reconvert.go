@@ -1,26 +1,18 @@
 package admin
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 
-	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
-// Reconverter converts a stored input again with what is configured now;
-// *pipeline.Pipeline implements it (see its Reconvert for the contract).
-type Reconverter interface {
-	Reconvert(ctx context.Context, inputID int64) (store.Reconversion, error)
-}
-
 // canReconvert reports whether "Convert again" applies to r: the console
-// has a Reconverter and r stopped for a reason the configuration can fix
-// (store.Reconvertible, the rule of `docbridge queue reconvert`).
+// has a Reconverter and operate.Reconvert applies to r.
 func (s *Server) canReconvert(r store.DocRow) bool {
-	return s.o.Reconverter != nil && store.Reconvertible(r.State, r.Reason)
+	return s.o.Reconverter != nil && operate.Applies(operate.Reconvert, r)
 }
 
 // reconvert converts the input of document row again, as the signed-in
@@ -32,8 +24,7 @@ func (s *Server) reconvert(w http.ResponseWriter, r *http.Request, row store.Doc
 		s.fail(w, r, http.StatusConflict, "Convert again applies to documents stopped for missing-metadata, unmapped-code or profile-invalid.")
 		return
 	}
-	ctx := audit.WithActor(r.Context(), actor(r))
-	res, err := s.o.Reconverter.Reconvert(ctx, row.InputID)
+	res, err := operate.ReconvertInput(r.Context(), s.o.Reconverter, actor(r), row.InputID)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		s.fail(w, r, http.StatusConflict, "The document changed while you looked at it: reload its page.")

@@ -123,6 +123,7 @@ func testStore(t *testing.T, open opener) {
 		{"Reconvert", testReconvert},
 		{"History", testHistory},
 		{"Documents", testDocuments},
+		{"DocumentsSelect", testDocumentsSelect},
 		{"Pairings", testPairings},
 		{"PairingByINS", testPairingByINS},
 	}
