@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -13,6 +12,7 @@ import (
 	"github.com/docbridge/docbridge/convert"
 	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/pairing"
@@ -25,12 +25,14 @@ import (
 )
 
 var (
-	_ pipeline.Sender   = (*mes.Client)(nil)
-	_ pipeline.Finder   = (*mes.Client)(nil)
-	_ pipeline.Matcher  = (*identity.Matcher)(nil)
-	_ pipeline.Store    = (*store.Store)(nil)
-	_ identity.Pairings = (*store.Store)(nil)
-	_ docbridge.Sink    = (*pipeline.Pipeline)(nil)
+	_ pipeline.Converter = (*convert.Converter)(nil)
+	_ bulk.Converter     = (*convert.Converter)(nil)
+	_ pipeline.Sender    = (*mes.Client)(nil)
+	_ pipeline.Finder    = (*mes.Client)(nil)
+	_ pipeline.Matcher   = (*identity.Matcher)(nil)
+	_ pipeline.Store     = (*store.Store)(nil)
+	_ identity.Pairings  = (*store.Store)(nil)
+	_ docbridge.Sink     = (*pipeline.Pipeline)(nil)
 )
 
 // app is the daemon wired from a Config.
@@ -76,7 +78,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (
 	client := mes.NewClient(mesOptions(cfg, mesHTTP))
 	a.pipe = pipeline.New(pipeline.Options{
 		Store:     st,
-		Converter: newConverter(convertOptions(cfg, maps, loc)),
+		Converter: convert.New(convertOptions(cfg, maps, loc)),
 		Profiles:  cfg.Profiles,
 		Checker:   newChecker(cfg),
 		Matcher:   &identity.Matcher{Pairings: st, Decisions: operate.DecisionLog{Store: st}},
@@ -186,31 +188,6 @@ func leaseOf(cfg *Config) time.Duration {
 func convertOptions(cfg *Config, maps *mappings.Set, loc *time.Location) convert.Options {
 	return convert.Options{Mappings: maps, Location: loc, MaxSize: cfg.Limits.MaxInputBytes, HL7Charsets: cfg.HL7.Charsets,
 		RequirePDFA: cfg.PDF.RequirePDFA}
-}
-
-func newConverter(o convert.Options) pipeline.Converter {
-	return converter{o}
-}
-
-// converter is convert.Convert, convert.ConvertStream for big inputs, and
-// convert.ConvertOrigin for stored inputs (PDF file names and sidecars).
-type converter struct{ o convert.Options }
-
-var (
-	_ pipeline.StreamConverter = converter{}
-	_ pipeline.OriginConverter = converter{}
-)
-
-func (c converter) Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
-	return convert.Convert(raw, c.o)
-}
-
-func (c converter) ConvertStream(r io.ReaderAt, size int64) (docbridge.Format, []*docbridge.Document, error) {
-	return convert.ConvertStream(r, size, c.o)
-}
-
-func (c converter) ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
-	return convert.ConvertOrigin(r, size, origin, c.o)
 }
 
 func identityOptions(cfg *Config) identity.Options {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
@@ -142,14 +141,6 @@ func (b *bulkApp) Close() error {
 	return err
 }
 
-// convert is the dry run's converter: the pipeline's, with the file's
-// origin (its name, a PDF's sidecar) and the source profiles of the bulk
-// intake (profiles), as the run's pipeline gives a stored one.
-func (b *bulkApp) convert(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
-	origin.Intake, origin.Profiles = bulk.Intake, b.profiles()
-	return convert.ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, b.co)
-}
-
 // run runs the pipeline's stages while bulk.Run feeds it, and stops them
 // when the report is read.
 func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (*bulk.Result, error) {
@@ -161,7 +152,7 @@ func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (
 	client := mes.NewClient(mesOptions(b.cfg, hc))
 	pipe := pipeline.New(pipeline.Options{
 		Store:     b.st,
-		Converter: newConverter(b.co),
+		Converter: convert.New(b.co),
 		Profiles:  b.profiles(),
 		Checker:   pipeline.Checker(b.check),
 		Matcher:   b.matcher,

@@ -121,7 +121,7 @@ func inspectFile(path string, from docbridge.Origin, o convert.Options, ido iden
 	}
 	defer src.Close()
 	in.Sidecar = src.sidecar
-	format, docs, err := convert.ConvertOrigin(src.f, src.size, src.origin, o)
+	format, docs, err := convert.New(o).Convert(src.f, src.size, src.origin)
 	in.Format = format
 	if err != nil {
 		in.Problems = append(in.Problems, docbridge.Problem{Code: docbridge.ReasonOf(err), Severity: docbridge.SeverityError, Message: docbridge.MessageOf(err)})
@@ -252,7 +252,7 @@ func inspectWire(path string, from docbridge.Origin, profile, sourceID string, o
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	defer src.Close()
-	_, docs, err := convert.ConvertOrigin(src.f, src.size, src.origin, o)
+	_, docs, err := convert.New(o).Convert(src.f, src.size, src.origin)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert"
 	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
@@ -224,7 +225,7 @@ func reconverter(cfg *Config, st *store.Store) (*pipeline.Pipeline, error) {
 	}
 	return pipeline.New(pipeline.Options{
 		Store:     st,
-		Converter: newConverter(convertOptions(cfg, maps, loc)),
+		Converter: convert.New(convertOptions(cfg, maps, loc)),
 		Checker:   newChecker(cfg),
 		Log:       zerolog.Nop(),
 	}), nil

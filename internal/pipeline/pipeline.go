@@ -63,7 +63,7 @@ type Options struct {
 	Concurrency int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Profiles are the source profiles given to an OriginConverter with
+	// Profiles are the source profiles given to the Converter with
 	// each input's intake and sender (docbridge.Origin), for every
 	// conversion: a first one and any later one, so that a changed
 	// profile applies when an input is converted again.
