@@ -96,4 +96,3 @@ func TestConvertWithOrigin(t *testing.T) {
 		})
 	}
 }
-
