@@ -66,7 +66,7 @@ func seedParity(t *testing.T, seeds []paritySeed) (string, []int64) {
 		s1, s256 := sha1.Sum(content), sha256.Sum256(content)
 		d := &docbridge.Document{UniqueID: fmt.Sprintf("urn:oid:1.2.250.9.%d", i), Action: docbridge.Create, Content: content, Patient: parityPatient,
 			Size: int64(len(content)), SHA1: hex.EncodeToString(s1[:]), SHA256: hex.EncodeToString(s256[:])}
-		acc, err := st.Accept(ctx, &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)})
+		acc, err := st.AcceptConverted(ctx, &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

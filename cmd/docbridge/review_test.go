@@ -47,7 +47,7 @@ func seedReview(t *testing.T, n int) string {
 		p.BirthDate = "1985-04-18"
 		d := &docbridge.Document{UniqueID: fmt.Sprintf("urn:oid:1.9.%d", i), Action: docbridge.Create, Content: content, Patient: p,
 			Size: int64(len(content)), SHA1: hex.EncodeToString(s1[:]), SHA256: hex.EncodeToString(s256[:])}
-		acc, err := st.Accept(ctx, &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)})
+		acc, err := st.AcceptConverted(ctx, &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

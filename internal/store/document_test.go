@@ -206,7 +206,7 @@ func testDocumentsSelect(t *testing.T, open opener) {
 		NewDocument{Doc: newDoc("b", "b"), State: docbridge.Converted})
 	t0 := clk.Now()
 	clk.Advance(time.Hour)
-	a2, err := s.Accept(ctx, &docbridge.Envelope{Intake: "mllp", Source: "MSG2", MessageID: "MSG2", Body: strings.NewReader("mllp input")})
+	a2, err := acceptInput(ctx, s, &docbridge.Envelope{Intake: "mllp", Source: "MSG2", MessageID: "MSG2", Body: strings.NewReader("mllp input")})
 	if err != nil {
 		t.Fatalf("Accept: %v", err)
 	}
