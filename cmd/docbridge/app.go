@@ -14,13 +14,13 @@ import (
 	"github.com/docbridge/docbridge/internal/audit"
 	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/identity"
-	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/pairing"
 	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
 	"github.com/docbridge/docbridge/watch"
+	"github.com/docbridge/docbridge/watch/fhirhttp"
 	"github.com/docbridge/docbridge/watch/mllp"
 )
 
@@ -44,6 +44,7 @@ type app struct {
 	folders []*watch.Folder
 	admin   *admin.Server // nil when admin.addr is empty
 	mllp    []*mllp.Server
+	fhir    *fhirhttp.Server   // nil when fhir.addr is empty
 	audit   []*audit.Forwarder // one per audit.forward target
 
 	pairing   *pairing.Server    // nil when pairing.addr is empty
@@ -53,7 +54,9 @@ type app struct {
 }
 
 // openApp takes the store's writer lock for who ("serve", "demo": see
-// lockStore), opens the store and builds the pipeline and intakes of cfg.
+// lockStore), opens the store and builds the pipeline and every intake of
+// cfg (drop folders, MLLP listeners, the FHIR intake), the console, the
+// pairing endpoints and the audit forwarders.
 func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (*app, error) {
 	lock, err := lockStore(cfg, who)
 	if err != nil {
@@ -75,25 +78,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (
 	if err != nil {
 		return fail(usageErrorf("mes.tls: %v", err))
 	}
-	client := mes.NewClient(mesOptions(cfg, mesHTTP))
-	a.pipe = pipeline.New(pipeline.Options{
-		Store:     st,
-		Converter: convert.New(convertOptions(cfg, maps, loc)),
-		Profiles:  cfg.Profiles,
-		Checker:   newChecker(cfg),
-		Matcher:   &identity.Matcher{Pairings: st, Decisions: operate.DecisionLog{Store: st}},
-		Sender:    client,
-		Finder:    client,
-		Observe:   metrics.Observe,
-		Log:       log,
-		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},
-		MaxAge:    cfg.Delivery.MaxAge,
-		HoldMax:   cfg.Identity.HoldMax,
-
-		BreakerThreshold: cfg.Delivery.BreakerThreshold,
-		Concurrency:      cfg.Delivery.Concurrency,
-		Lease:            leaseOf(cfg),
-	})
+	a.pipe = newPipeline(cfg, st, pipelineParts{convert: convertOptions(cfg, maps, loc), profiles: cfg.Profiles, mesHTTP: mesHTTP, metrics: metrics}, log)
 	for _, fc := range cfg.Folders {
 		f, err := watch.NewFolder(watch.FolderOptions{
 			Name: fc.Name, Dir: fc.Path, Done: fc.Done, Failed: fc.Failed,
@@ -112,6 +97,9 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (
 		return fail(err)
 	}
 	if a.mllp, err = newMLLPServers(cfg, a.pipe, log); err != nil {
+		return fail(err)
+	}
+	if a.fhir, err = newFHIRServer(cfg, a.pipe, st, log); err != nil {
 		return fail(err)
 	}
 	if a.audit, err = openAuditForwarding(ctx, cfg, st, log); err != nil {
@@ -161,6 +149,9 @@ func (a *app) Run(ctx context.Context) error {
 	}
 	for _, m := range a.mllp {
 		g.Go(func() error { return m.Run(ctx) })
+	}
+	if a.fhir != nil {
+		g.Go(func() error { return a.fhir.Run(ctx) })
 	}
 	for _, f := range a.audit {
 		g.Go(func() error { return f.Run(ctx) })

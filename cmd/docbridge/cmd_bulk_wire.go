@@ -14,9 +14,7 @@ import (
 	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/operate"
-	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
-	"github.com/docbridge/docbridge/mes"
 )
 
 var _ bulk.Store = (*store.Store)(nil)
@@ -144,28 +142,12 @@ func (b *bulkApp) Close() error {
 // run runs the pipeline's stages while bulk.Run feeds it, and stops them
 // when the report is read.
 func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (*bulk.Result, error) {
-	tc, err := mesTLS(b.cfg)
+	metrics := newMetrics(b.cfg, b.st, b.log)
+	mesHTTP, err := mesHTTPClient(b.cfg, metrics)
 	if err != nil {
 		return nil, usageErrorf("mes.tls: %v", err)
 	}
-	hc := mes.NewHTTPClient(tc)
-	client := mes.NewClient(mesOptions(b.cfg, hc))
-	pipe := pipeline.New(pipeline.Options{
-		Store:     b.st,
-		Converter: convert.New(b.co),
-		Profiles:  b.profiles(),
-		Checker:   pipeline.Checker(b.check),
-		Matcher:   b.matcher,
-		Sender:    limitedSender{next: client, lim: bulk.NewLimiter(b.rate, b.burst)},
-		Finder:    client,
-		Log:       b.log,
-		Backoff:   pipeline.Backoff{Base: b.cfg.Delivery.RetryBase, Max: b.cfg.Delivery.RetryMax},
-		MaxAge:    b.cfg.Delivery.MaxAge,
-		HoldMax:   b.cfg.Identity.HoldMax,
-
-		BreakerThreshold: b.cfg.Delivery.BreakerThreshold,
-		Concurrency:      b.cfg.Delivery.Concurrency,
-	})
+	pipe := newPipeline(b.cfg, b.st, pipelineParts{convert: b.co, profiles: b.profiles(), mesHTTP: mesHTTP, metrics: metrics, rate: b.rate, burst: b.burst}, b.log)
 	pctx, stop := context.WithCancel(ctx)
 	g, pctx := errgroup.WithContext(pctx)
 	g.Go(func() error { return pipe.Run(pctx) })
@@ -189,18 +171,4 @@ func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (
 		return nil, err
 	}
 	return res, nil
-}
-
-// limitedSender delivers at most the limiter's rate to MES.
-type limitedSender struct {
-	next pipeline.Sender
-	lim  *bulk.Limiter
-}
-
-// Deliver waits for the limiter, then delivers.
-func (s limitedSender) Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error) {
-	if err := s.lim.Wait(ctx); err != nil {
-		return docbridge.Receipt{}, docbridge.Wrap(docbridge.MESUnavailable, "waiting for the delivery rate limit", err)
-	}
-	return s.next.Deliver(ctx, d, content, p)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/convert"
 	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
@@ -212,8 +211,8 @@ func pickReconvert(ctx context.Context, st *store.Store, sel *selector, inputs i
 }
 
 // reconverter is a pipeline that only converts: the configuration's
-// converter and checks, over st, for Pipeline.Reconvert. Matching and
-// delivery stay with the daemon.
+// converter, source profiles and checks, over st, for Pipeline.Reconvert.
+// Matching and delivery stay with the daemon.
 func reconverter(cfg *Config, st *store.Store) (*pipeline.Pipeline, error) {
 	maps, err := mappings.Load(cfg.Mappings.OverrideDir)
 	if err != nil {
@@ -223,10 +222,5 @@ func reconverter(cfg *Config, st *store.Store) (*pipeline.Pipeline, error) {
 	if err != nil {
 		return nil, usageErrorf("timezone: %v", err)
 	}
-	return pipeline.New(pipeline.Options{
-		Store:     st,
-		Converter: convert.New(convertOptions(cfg, maps, loc)),
-		Checker:   newChecker(cfg),
-		Log:       zerolog.Nop(),
-	}), nil
+	return newPipeline(cfg, st, pipelineParts{convert: convertOptions(cfg, maps, loc), profiles: cfg.Profiles}, zerolog.Nop()), nil
 }
