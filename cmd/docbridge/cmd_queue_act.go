@@ -19,18 +19,6 @@ import (
 	"github.com/docbridge/docbridge/internal/store"
 )
 
-// queueAction is what `queue retry` or `queue release` does: the
-// operate.Action and its name for a person.
-type queueAction struct {
-	action operate.Action
-	name   string
-}
-
-var (
-	actionRetry   = queueAction{operate.Retry, "retry"}
-	actionRelease = queueAction{operate.Release, "release"}
-)
-
 // idList is a repeatable --id flag.
 type idList []int64
 
@@ -113,8 +101,9 @@ func (sel *selector) match(ctx context.Context, st *store.Store, a operate.Actio
 // the console's rule and records: back to converted, so that they are
 // matched and delivered again — after showing how many there are and
 // asking for confirmation above --max.
-func runQueueAction(ctx context.Context, act queueAction, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("queue "+act.name, "queue "+act.name+" [--id N]... [--reason R] [--intake I] [--since T] [--until T] [--max N] [--yes] (-c FILE | --data DIR)", stderr)
+func runQueueAction(ctx context.Context, act operate.Action, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	name := string(act)
+	fs := newFlags("queue "+name, "queue "+name+" [--id N]... [--reason R] [--intake I] [--since T] [--until T] [--note TEXT] [--max N] [--yes] [--dry-run] (-c FILE | --data DIR)", stderr)
 	sf := addStoreFlags(fs)
 	sel := addSelector(fs)
 	maxN := fs.Int("max", 100, "ask for confirmation above this many documents")
@@ -132,20 +121,20 @@ func runQueueAction(ctx context.Context, act queueAction, args []string, stdin i
 		return err
 	}
 	defer st.Close()
-	rows, err := sel.match(ctx, st, act.action)
+	rows, err := sel.match(ctx, st, act)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d document(s) to %s%s\n", len(rows), act.name, summary(rows))
+	fmt.Fprintf(stdout, "%d document(s) to %s%s\n", len(rows), name, summary(rows))
 	if len(rows) == 0 || *dry {
 		return nil
 	}
 	if len(rows) > *maxN && !*yes {
-		if !confirm(stdin, stdout, fmt.Sprintf("%s %d documents? [y/N] ", act.name, len(rows))) {
+		if !confirm(stdin, stdout, fmt.Sprintf("%s %d documents? [y/N] ", name, len(rows))) {
 			return usageErrorf("not confirmed: %d documents is above --max %d (add --yes to proceed)", len(rows), *maxN)
 		}
 	}
-	req := operate.Request{Action: act.action, Actor: "user:" + currentUser(), Note: *note}
+	req := operate.Request{Action: act, Actor: "user:" + currentUser(), Note: *note}
 	moved := 0
 	for _, r := range rows {
 		_, err := operate.Do(ctx, st, r, req)

@@ -20,8 +20,13 @@ func (s *Server) canReconvert(r store.DocRow) bool {
 // then names the version that superseded it. A reconversion that gives the
 // same outcome is a 409 that says so.
 func (s *Server) reconvert(w http.ResponseWriter, r *http.Request, row store.DocRow) {
-	if !s.canReconvert(row) {
-		s.fail(w, r, http.StatusConflict, "Convert again applies to documents stopped for missing-metadata, unmapped-code or profile-invalid.")
+	if s.o.Reconverter == nil {
+		s.fail(w, r, http.StatusConflict, "Convert again is not available: this console runs without the configuration's converters.")
+		return
+	}
+	var ref *operate.RefusedError
+	if errors.As(operate.Check(operate.Reconvert, row), &ref) {
+		s.fail(w, r, http.StatusConflict, ref.Msg)
 		return
 	}
 	res, err := operate.ReconvertInput(r.Context(), s.o.Reconverter, actor(r), row.InputID)

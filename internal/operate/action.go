@@ -22,7 +22,7 @@ const (
 	// Release sends a held document back to converted.
 	Release Action = "release"
 	// Reconvert converts a document's input again (store.Reconvertible);
-	// see Reconvert.
+	// see ReconvertInput.
 	Reconvert Action = "reconvert"
 	// Confirm, Reject and SetAside are review decisions
 	// (identity.Decide): they need a note.
@@ -48,6 +48,25 @@ func Applies(a Action, r store.DocRow) bool {
 		return r.State == docbridge.Review
 	}
 	return false
+}
+
+// Check returns nil when a applies to document r (Applies), else a
+// *RefusedError saying, for a person, to which documents a applies.
+func Check(a Action, r store.DocRow) error {
+	if Applies(a, r) {
+		return nil
+	}
+	if msg, ok := refusals[a]; ok {
+		return &RefusedError{msg}
+	}
+	return &RefusedError{fmt.Sprintf("%s does not apply to a document %s for %s.", a, r.State, orNone(r.Reason))}
+}
+
+func orNone(r docbridge.Reason) string {
+	if r == "" {
+		return "no reason"
+	}
+	return string(r)
 }
 
 // refusals say, for a person, to which documents an action applies.
@@ -81,14 +100,14 @@ type Request struct {
 // Plan returns the transition req makes of document r (Actor set), or a
 // *RefusedError saying why it does not apply. ps finds the candidate
 // pairing of an identity-mismatch confirmation; other errors are its
-// lookup's. Reconvert is not a transition: use the function Reconvert.
+// lookup's. Reconvert is not a transition: use ReconvertInput.
 func Plan(ctx context.Context, ps identity.Pairings, r store.DocRow, req Request) (store.Transition, error) {
 	t := store.Transition{ID: r.ID, From: r.State, Actor: req.Actor}
 	note := strings.TrimSpace(req.Note)
 	switch req.Action {
 	case Retry, Release:
-		if !Applies(req.Action, r) {
-			return t, &RefusedError{refusals[req.Action]}
+		if err := Check(req.Action, r); err != nil {
+			return t, err
 		}
 		t.To, t.Message = docbridge.Converted, note
 		if note == "" {

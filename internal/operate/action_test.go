@@ -93,3 +93,16 @@ func TestApplies(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckSaysWhy(t *testing.T) {
+	r := store.DocRow{State: docbridge.Delivered, Doc: complete}
+	for _, a := range []Action{Retry, Release, Reconvert, Confirm, Reject, SetAside} {
+		var ref *RefusedError
+		if err := Check(a, r); !errors.As(err, &ref) || ref.Msg == "" {
+			t.Errorf("Check(%s, delivered) = %v, want a refusal with a sentence", a, err)
+		}
+	}
+	if err := Check(Release, store.DocRow{State: docbridge.Held, Reason: docbridge.NotPaired}); err != nil {
+		t.Errorf("Check(release, held) = %v, want nil", err)
+	}
+}

@@ -2,7 +2,7 @@
 // documents, from the command line (`docbridge queue retry|release|
 // reconvert|review`) or from the console: which documents an action
 // applies to (Applies, Select), the transition it makes (Plan), recording
-// it under the person's name (Do, Reconvert), and the review decisions
+// it under the person's name (Do, ReconvertInput), and the review decisions
 // the matcher reads back (DecisionLog). Both callers go through here, so
 // the same act on the same document leaves the same state and the same
 // audit record wherever it was done; only the actor ("user:NAME") says
