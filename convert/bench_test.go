@@ -48,11 +48,11 @@ func (s syntheticPDF) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// BenchmarkConvertOriginPDF converts synthetic 20 MB and 200 MB PDFs with a
+// BenchmarkConvertPDF converts synthetic 20 MB and 200 MB PDFs with a
 // sidecar and reports the bytes allocated per conversion: they must not
 // grow with the PDF's size (the PDF is streamed, never held in memory).
-// Run it with go test -run XXX -bench ConvertOriginPDF ./convert/.
-func BenchmarkConvertOriginPDF(b *testing.B) {
+// Run it with go test -run XXX -bench ConvertPDF ./convert/.
+func BenchmarkConvertPDF(b *testing.B) {
 	m, err := mappings.Load("")
 	if err != nil {
 		b.Fatal(err)
@@ -67,16 +67,16 @@ func BenchmarkConvertOriginPDF(b *testing.B) {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			for b.Loop() {
-				_, docs, err := ConvertOrigin(pdf, pdf.size, origin, o)
+				_, docs, err := New(o).Convert(pdf, pdf.size, origin)
 				if err != nil || len(docs) != 1 || docs[0].Size != pdf.size {
-					b.Fatalf("ConvertOrigin = %d documents, %v", len(docs), err)
+					b.Fatalf("Convert = %d documents, %v", len(docs), err)
 				}
 			}
 			runtime.ReadMemStats(&after)
 			perOp := float64(after.TotalAlloc-before.TotalAlloc) / float64(b.N)
 			b.ReportMetric(perOp/(1<<20), "alloc-MiB/op")
 			if perOp > 4<<20 {
-				b.Fatalf("ConvertOrigin allocated %.1f MiB per %d MiB PDF: the PDF is not streamed", perOp/(1<<20), mb)
+				b.Fatalf("Convert allocated %.1f MiB per %d MiB PDF: the PDF is not streamed", perOp/(1<<20), mb)
 			}
 		})
 	}

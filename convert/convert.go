@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"time"
@@ -30,108 +29,55 @@ type Options struct {
 	RequirePDFA bool
 }
 
-// Convert detects raw's format and converts it into normalised documents.
-// It is a pure function. An error means the whole input is refused
-// (*docbridge.Error: Malformed, UnsupportedFormat, ForbiddenConstruct,
-// TooLarge, MissingMetadata; Internal when o.Mappings is nil); problems of
-// one document are in its Problems.
-//
-// The returned format is the detected one; it is "" when the size limit or
-// detection refused the input. A CDA document goes to convert/cda (its
-// document has ContentIsInput set and its Content is raw, the whole
-// input), HL7 v2 (bare or MLLP-framed) to convert/hl7v2, FHIR JSON to
-// convert/fhir (up to fhir.MaxSize). A bare PDF needs its origin (its
-// sidecar or its file name) for metadata, which raw alone does not give:
-// Convert refuses it with MissingMetadata; use ConvertOrigin.
-//
-// Whether a document lacks a field a source profile can fill (type,
-// facility type, practice setting, author, custodian, confidentiality,
-// language) is decided here, once, after the profile is applied: see
-// ConvertOrigin. Convert applies no profile.
-func Convert(raw []byte, o Options) (docbridge.Format, []*docbridge.Document, error) {
-	return convertRaw(raw, docbridge.Origin{}, o)
-}
+// Converter converts inputs with the Options it was made with. It is the
+// one shape of conversion (docs/architecture.md §1): the pipeline converts
+// every stored input with it, bulk every file of an archive, inspect the
+// file it is shown, each through Convert.
+type Converter struct{ o Options }
 
-// convertRaw is Convert with the source profiles of origin applied.
-func convertRaw(raw []byte, origin docbridge.Origin, o Options) (docbridge.Format, []*docbridge.Document, error) {
-	if err := checkSize(int64(len(raw)), o); err != nil {
-		return "", nil, err
-	}
-	f, err := Detect(raw)
-	if err != nil {
-		return "", nil, err
-	}
-	if o.Mappings == nil {
-		return f, nil, noMappings()
-	}
-	var docs []*docbridge.Document
-	key := profileKey(origin)
-	switch f {
-	case docbridge.FormatCDA:
-		docs, err = cda.Convert(raw, o.Mappings, o.Location)
-		for _, d := range docs {
-			d.ContentIsInput = true // the CDA file is sent as it is
-		}
-	case docbridge.FormatFHIR:
-		docs, err = fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location})
-	case docbridge.FormatHL7v2:
-		docs, err = hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets})
-		key.SendingApplication, key.SendingFacility = hl7v2.Sender(raw)
-	case docbridge.FormatPDF:
-		docs, err = pdf.Convert(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{}, o.pdf())
-		for _, d := range docs {
-			d.Content = raw
-		}
-	default:
-		return f, nil, docbridge.Errorf(docbridge.UnsupportedFormat, "no converter handles the format %q", f)
-	}
-	complete(f, docs, key, origin.Profiles, o)
-	return f, docs, err
-}
+// New returns the Converter of o.
+func New(o Options) *Converter { return &Converter{o: o} }
 
-// profileKey is what origin says of an input's source, for choosing its
-// source profile.
-func profileKey(origin docbridge.Origin) docbridge.ProfileKey {
-	return docbridge.ProfileKey{Intake: origin.Intake, Sender: origin.Sender}
-}
-
-// streamHead is how much of an input ConvertStream and ConvertOrigin read
-// to detect its format.
+// streamHead is how much of an input Convert reads to detect its format.
 const streamHead = 1 << 20
 
-// ConvertStream is Convert for an input read from r (size bytes) that may
-// be too big to hold in memory: a CDA document is read once, in a stream,
-// by cda.ConvertStream (its document has ContentIsInput set and no
-// Content; its metadata are Convert's). Other formats are read whole and
-// given to Convert. Errors are Convert's, plus Internal when r cannot be
-// read.
-func ConvertStream(r io.ReaderAt, size int64, o Options) (docbridge.Format, []*docbridge.Document, error) {
-	return ConvertOrigin(r, size, docbridge.Origin{}, o)
-}
-
-// ConvertOrigin is ConvertStream for an input whose origin is known: its
-// name and the sidecar that came with it. A bare PDF is converted by
-// convert/pdf with its metadata from the sidecar, else from its file name
-// (a pattern of mappings' filename-patterns.yaml), else refused with
-// MissingMetadata. The PDF is sent as it is: its document has
-// ContentIsInput set and no Content, and its size and hashes are computed
-// in one streaming pass over r, so that memory does not grow with the
-// PDF's size. A FHIR input over fhir.MaxSize is refused before it is read.
-// Other inputs are ConvertStream's; a sidecar that came with one of them is
-// ignored, with a warning on each document.
+// Convert detects the format of the input read from r (size bytes) and
+// converts it into normalised documents. An error means the whole input
+// is refused (*docbridge.Error: Malformed, UnsupportedFormat,
+// ForbiddenConstruct, TooLarge, MissingMetadata; Internal when the
+// Options have no Mappings or r cannot be read); problems of one document
+// are in its Problems. The returned format is the detected one; it is ""
+// when the size limit or detection refused the input. origin is what is
+// known of the input besides its bytes (its name, the sidecar that came
+// with it, its intake and sender, the source profiles); the zero Origin
+// when nothing is.
 //
-// The source profile of the input is origin.Profiles.Select of its intake,
-// its sender and, for HL7 v2, its MSH-3.1 and MSH-4.1. It fills only what
-// each document leaves empty, translated through o.Mappings, and records
-// each filled field in Document.Provenance ("profile:<name>"); a profile
-// value the value sets do not know is a ProfileInvalid problem. What is
-// still missing after that is a MissingMetadata problem (a warning with
-// the national default for the language and confidentiality of a document
-// that is not a CDA, and for a missing custodian).
+// A CDA document goes to convert/cda, read once in a stream (its document
+// has ContentIsInput set and no Content). A bare PDF goes to convert/pdf
+// with its metadata from the sidecar, else from its file name (a pattern
+// of mappings' filename-patterns.yaml), else refused with MissingMetadata;
+// it is sent as it is (ContentIsInput, no Content), its size and hashes
+// computed in one streaming pass over r, so that memory does not grow
+// with the PDF's size. A FHIR input over fhir.MaxSize is refused before it
+// is read; other FHIR JSON goes to convert/fhir and HL7 v2 (bare or
+// MLLP-framed) to convert/hl7v2, read whole. A sidecar that came with an
+// input other than a bare PDF is ignored, with a warning on each document.
 //
-// ConvertOrigin is pure but for reading r. Errors are Convert's, plus
-// Internal when r cannot be read.
-func ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin, o Options) (docbridge.Format, []*docbridge.Document, error) {
+// The source profile of the input is origin.Profiles.Select of its
+// intake, its sender and, for HL7 v2, its MSH-3.1 and MSH-4.1. It fills
+// only what each document leaves empty, translated through the Mappings,
+// and records each filled field in Document.Provenance ("profile:<name>");
+// a profile value the value sets do not know is a ProfileInvalid problem.
+// Whether a document lacks a field a source profile can fill (type,
+// facility type, practice setting, author, custodian, confidentiality,
+// language) is decided here, once, after the profile is applied: what is
+// still missing is a MissingMetadata problem (a warning with the national
+// default for the language and confidentiality of a document that is not
+// a CDA, and for a missing custodian).
+//
+// Convert is pure but for reading r.
+func (c *Converter) Convert(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
+	o := c.o
 	if err := checkSize(size, o); err != nil {
 		return "", nil, err
 	}
@@ -165,8 +111,33 @@ func ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin, o Options
 			return "", nil, docbridge.Wrap(docbridge.Internal, "read the stored input", err)
 		}
 	}
-	f, docs, err := convertRaw(raw, origin, o)
+	docs, err := convertWhole(f, raw, origin, o)
 	return f, sidecarIgnored(docs, origin), err
+}
+
+// convertWhole converts an input of format f held whole in memory (FHIR
+// JSON, HL7 v2) and applies the source profile of origin.
+func convertWhole(f docbridge.Format, raw []byte, origin docbridge.Origin, o Options) ([]*docbridge.Document, error) {
+	var docs []*docbridge.Document
+	var err error
+	key := profileKey(origin)
+	switch f {
+	case docbridge.FormatFHIR:
+		docs, err = fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location})
+	case docbridge.FormatHL7v2:
+		docs, err = hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets})
+		key.SendingApplication, key.SendingFacility = hl7v2.Sender(raw)
+	default:
+		return nil, docbridge.Errorf(docbridge.UnsupportedFormat, "no converter handles the format %q", f)
+	}
+	complete(f, docs, key, origin.Profiles, o)
+	return docs, err
+}
+
+// profileKey is what origin says of an input's source, for choosing its
+// source profile.
+func profileKey(origin docbridge.Origin) docbridge.ProfileKey {
+	return docbridge.ProfileKey{Intake: origin.Intake, Sender: origin.Sender}
 }
 
 // sidecarIgnored warns, on each document, that the input's sidecar was not

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,7 +54,7 @@ func TestConvert(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, docs, err := Convert(tt.in, tt.o)
+			f, docs, err := New(tt.o).Convert(bytes.NewReader(tt.in), int64(len(tt.in)), docbridge.Origin{})
 			if f != tt.wantFormat || len(docs) != tt.wantDocs || docbridge.ReasonOf(err) != tt.wantReason {
 				t.Fatalf("Convert = %q, %d documents, %v; want %q, %d, %q", f, len(docs), err, tt.wantFormat, tt.wantDocs, tt.wantReason)
 			}

@@ -5,15 +5,16 @@
 // with its sidecar or a filename pattern) — which turns it into normalised
 // docbridge.Documents (docs/architecture.md §1, §11).
 //
-// Detect sniffs the first bytes only; Convert enforces the size limit,
-// detects and dispatches; ConvertOrigin does the same for a stored input
-// read through an io.ReaderAt, streaming what may be big (a CDA, a PDF)
-// and passing a PDF its origin (file name and sidecar). All are pure
-// functions: no I/O but reading the given reader, no clock, no globals.
-// Every error they return is an *docbridge.Error whose reason is from the
-// vocabulary of docs/architecture.md §3 and whose message carries no patient data.
+// Detect sniffs the first bytes only. Converter.Convert is the one entry
+// for every caller (the pipeline, bulk, inspect): it enforces the size
+// limit, detects and dispatches an input read through an io.ReaderAt,
+// streaming what may be big (a CDA, a PDF) and passing a PDF its origin
+// (file name and sidecar). It is pure: no I/O but reading the given
+// reader, no clock, no globals. Every error it returns is an
+// *docbridge.Error whose reason is from the vocabulary of
+// docs/architecture.md §3 and whose message carries no patient data.
 //
-// Source profiles (docs/architecture.md §5): ConvertOrigin applies the profile that
+// Source profiles (docs/architecture.md §5): Convert applies the profile that
 // origin.Profiles selects for the input (its intake, its sender, and for
 // HL7 v2 its MSH-3.1 and MSH-4.1) to every document, filling only what the
 // document leaves empty and recording it in Document.Provenance. The

@@ -36,7 +36,7 @@ func (jsonHead) ReadAt(p []byte, off int64) (int, error) {
 	return copy(p, `{"resourceType": "DocumentReference"`[min(off, 36):]), nil
 }
 
-func TestConvertOrigin(t *testing.T) {
+func TestConvertWithOrigin(t *testing.T) {
 	m, err := mappings.Load("")
 	if err != nil {
 		t.Fatal(err)
@@ -77,9 +77,9 @@ func TestConvertOrigin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, docs, err := ConvertOrigin(tt.r, tt.size, tt.origin, tt.o)
+			f, docs, err := New(tt.o).Convert(tt.r, tt.size, tt.origin)
 			if f != tt.wantFormat || len(docs) != tt.wantDocs || docbridge.ReasonOf(err) != tt.wantReason {
-				t.Fatalf("ConvertOrigin = %q, %d documents, %v; want %q, %d, %q", f, len(docs), err, tt.wantFormat, tt.wantDocs, tt.wantReason)
+				t.Fatalf("Convert = %q, %d documents, %v; want %q, %d, %q", f, len(docs), err, tt.wantFormat, tt.wantDocs, tt.wantReason)
 			}
 			msg := docbridge.MessageOf(err)
 			if err == nil && len(docs) > 0 {
@@ -94,30 +94,5 @@ func TestConvertOrigin(t *testing.T) {
 				t.Errorf("PDF document: ContentIsInput %v, %d content bytes; want the input, no copy", docs[0].ContentIsInput, len(docs[0].Content))
 			}
 		})
-	}
-}
-
-// TestConvertOriginMatchesConvert checks that streaming a CDA gives the
-// metadata Convert gives.
-func TestConvertOriginMatchesConvert(t *testing.T) {
-	m, err := mappings.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := Options{Mappings: m}
-	for _, name := range []string{"cr-bio-n1-pdf.xml", "lettre-liaison-sortie.xml"} {
-		raw := readFile(t, samplesDir, name)
-		_, want, err := Convert(raw, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, got, err := ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{Name: name}, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want[0].Content = nil
-		if len(got) != 1 || got[0].SHA256 != want[0].SHA256 || got[0].UniqueID != want[0].UniqueID || len(got[0].Problems) != len(want[0].Problems) {
-			t.Errorf("%s: ConvertOrigin = %+v, want %+v", name, got, want)
-		}
 	}
 }

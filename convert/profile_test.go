@@ -89,7 +89,7 @@ func TestParseProfile(t *testing.T) {
 	}
 }
 
-// convertWith converts the file at path through ConvertOrigin with the
+// convertWith converts the file at path through Converter.Convert with the
 // given origin, in UTC.
 func convertWith(t *testing.T, path string, origin docbridge.Origin) []*docbridge.Document {
 	t.Helper()
@@ -100,9 +100,9 @@ func convertWith(t *testing.T, path string, origin docbridge.Origin) []*docbridg
 	if side, err := os.ReadFile(strings.TrimSuffix(path, filepath.Ext(path)) + ".json"); err == nil && filepath.Ext(path) == ".pdf" {
 		origin.Sidecar = side
 	}
-	_, docs, err := ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, Options{Mappings: golden.Mappings(t), Location: time.UTC})
+	_, docs, err := New(Options{Mappings: golden.Mappings(t), Location: time.UTC}).Convert(bytes.NewReader(raw), int64(len(raw)), origin)
 	if err != nil {
-		t.Fatalf("ConvertOrigin(%s): %v", path, err)
+		t.Fatalf("Convert(%s): %v", path, err)
 	}
 	return docs
 }
@@ -275,7 +275,7 @@ func TestRequiredAfterProfile(t *testing.T) {
 				raw = raw[:i] + raw[j:]
 			}
 			conv := func(ps docbridge.Profiles) *docbridge.Document {
-				_, docs, err := ConvertOrigin(strings.NewReader(raw), int64(len(raw)), docbridge.Origin{Profiles: ps}, o)
+				_, docs, err := New(o).Convert(strings.NewReader(raw), int64(len(raw)), docbridge.Origin{Profiles: ps})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -327,7 +327,7 @@ func TestProfileFillsDocumentReference(t *testing.T) {
 	}
 	o := Options{Mappings: golden.Mappings(t), Location: time.UTC}
 	conv := func(origin docbridge.Origin) *docbridge.Document {
-		_, docs, err := ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, o)
+		_, docs, err := New(o).Convert(bytes.NewReader(raw), int64(len(raw)), origin)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -67,7 +67,7 @@ func schemaDocs(t *testing.T) map[string]*docbridge.Document {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, converted, err := convert.Convert(raw, o)
+			_, converted, err := convert.New(o).Convert(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{})
 			if err != nil {
 				continue // refused inputs emit nothing
 			}

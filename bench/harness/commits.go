@@ -24,7 +24,7 @@ type syncCounts struct {
 }
 
 // codeCounts is what reading the code gives for one CDA dropped in a
-// folder (used when strace is missing): Store.Accept (content file + its
+// folder (used when strace is missing): Store.AcceptConverted (content file + its
 // directory, one commit), RecordConversion (directory, one commit), match
 // (one commit), deliver (one commit), and the folder's claim and done
 // renames (two directory fsyncs).

@@ -66,7 +66,7 @@ func newFloor(ctx context.Context, dir string, sim *simulator, t *templates, cou
 	}
 	// The metadata of the floor's documents is taken once from a converted
 	// document; per document only the id, size and hashes change.
-	_, docs, err := convert.Convert(t.n1, convert.Options{Mappings: maps})
+	_, docs, err := convert.New(convert.Options{Mappings: maps}).Convert(bytes.NewReader(t.n1), int64(len(t.n1)), docbridge.Origin{})
 	if err != nil || len(docs) != 1 {
 		return nil, fmt.Errorf("convert the template: %v", err)
 	}

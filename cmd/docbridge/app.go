@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -13,6 +12,7 @@ import (
 	"github.com/docbridge/docbridge/convert"
 	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/pairing"
 	"github.com/docbridge/docbridge/internal/pipeline"
@@ -20,16 +20,19 @@ import (
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
 	"github.com/docbridge/docbridge/watch"
+	"github.com/docbridge/docbridge/watch/fhirhttp"
 	"github.com/docbridge/docbridge/watch/mllp"
 )
 
 var (
-	_ pipeline.Sender   = (*mes.Client)(nil)
-	_ pipeline.Finder   = (*mes.Client)(nil)
-	_ pipeline.Matcher  = (*identity.Matcher)(nil)
-	_ pipeline.Store    = (*store.Store)(nil)
-	_ identity.Pairings = (*store.Store)(nil)
-	_ docbridge.Sink    = (*pipeline.Pipeline)(nil)
+	_ pipeline.Converter = (*convert.Converter)(nil)
+	_ bulk.Converter     = (*convert.Converter)(nil)
+	_ pipeline.Sender    = (*mes.Client)(nil)
+	_ pipeline.Finder    = (*mes.Client)(nil)
+	_ pipeline.Matcher   = (*identity.Matcher)(nil)
+	_ pipeline.Store     = (*store.Store)(nil)
+	_ identity.Pairings  = (*store.Store)(nil)
+	_ docbridge.Sink     = (*pipeline.Pipeline)(nil)
 )
 
 // app is the daemon wired from a Config.
@@ -41,6 +44,7 @@ type app struct {
 	folders []*watch.Folder
 	admin   *admin.Server // nil when admin.addr is empty
 	mllp    []*mllp.Server
+	fhir    *fhirhttp.Server   // nil when fhir.addr is empty
 	audit   []*audit.Forwarder // one per audit.forward target
 
 	pairing   *pairing.Server    // nil when pairing.addr is empty
@@ -50,7 +54,9 @@ type app struct {
 }
 
 // openApp takes the store's writer lock for who ("serve", "demo": see
-// lockStore), opens the store and builds the pipeline and intakes of cfg.
+// lockStore), opens the store and builds the pipeline and every intake of
+// cfg (drop folders, MLLP listeners, the FHIR intake), the console, the
+// pairing endpoints and the audit forwarders.
 func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (*app, error) {
 	lock, err := lockStore(cfg, who)
 	if err != nil {
@@ -72,25 +78,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (
 	if err != nil {
 		return fail(usageErrorf("mes.tls: %v", err))
 	}
-	client := mes.NewClient(mesOptions(cfg, mesHTTP))
-	a.pipe = pipeline.New(pipeline.Options{
-		Store:     st,
-		Converter: newConverter(convertOptions(cfg, maps, loc)),
-		Profiles:  cfg.Profiles,
-		Checker:   newChecker(cfg),
-		Matcher:   &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
-		Sender:    client,
-		Finder:    client,
-		Observe:   metrics.Observe,
-		Log:       log,
-		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},
-		MaxAge:    cfg.Delivery.MaxAge,
-		HoldMax:   cfg.Identity.HoldMax,
-
-		BreakerThreshold: cfg.Delivery.BreakerThreshold,
-		Concurrency:      cfg.Delivery.Concurrency,
-		Lease:            leaseOf(cfg),
-	})
+	a.pipe = newPipeline(cfg, st, pipelineParts{convert: convertOptions(cfg, maps, loc), profiles: cfg.Profiles, mesHTTP: mesHTTP, metrics: metrics}, log)
 	for _, fc := range cfg.Folders {
 		f, err := watch.NewFolder(watch.FolderOptions{
 			Name: fc.Name, Dir: fc.Path, Done: fc.Done, Failed: fc.Failed,
@@ -109,6 +97,9 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (
 		return fail(err)
 	}
 	if a.mllp, err = newMLLPServers(cfg, a.pipe, log); err != nil {
+		return fail(err)
+	}
+	if a.fhir, err = newFHIRServer(cfg, a.pipe, st, log); err != nil {
 		return fail(err)
 	}
 	if a.audit, err = openAuditForwarding(ctx, cfg, st, log); err != nil {
@@ -159,6 +150,9 @@ func (a *app) Run(ctx context.Context) error {
 	for _, m := range a.mllp {
 		g.Go(func() error { return m.Run(ctx) })
 	}
+	if a.fhir != nil {
+		g.Go(func() error { return a.fhir.Run(ctx) })
+	}
 	for _, f := range a.audit {
 		g.Go(func() error { return f.Run(ctx) })
 	}
@@ -185,31 +179,6 @@ func leaseOf(cfg *Config) time.Duration {
 func convertOptions(cfg *Config, maps *mappings.Set, loc *time.Location) convert.Options {
 	return convert.Options{Mappings: maps, Location: loc, MaxSize: cfg.Limits.MaxInputBytes, HL7Charsets: cfg.HL7.Charsets,
 		RequirePDFA: cfg.PDF.RequirePDFA}
-}
-
-func newConverter(o convert.Options) pipeline.Converter {
-	return converter{o}
-}
-
-// converter is convert.Convert, convert.ConvertStream for big inputs, and
-// convert.ConvertOrigin for stored inputs (PDF file names and sidecars).
-type converter struct{ o convert.Options }
-
-var (
-	_ pipeline.StreamConverter = converter{}
-	_ pipeline.OriginConverter = converter{}
-)
-
-func (c converter) Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
-	return convert.Convert(raw, c.o)
-}
-
-func (c converter) ConvertStream(r io.ReaderAt, size int64) (docbridge.Format, []*docbridge.Document, error) {
-	return convert.ConvertStream(r, size, c.o)
-}
-
-func (c converter) ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
-	return convert.ConvertOrigin(r, size, origin, c.o)
 }
 
 func identityOptions(cfg *Config) identity.Options {

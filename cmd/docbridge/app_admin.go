@@ -9,13 +9,14 @@ import (
 
 	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mes"
 )
 
 var (
-	_ admin.Store        = (*store.Store)(nil)
-	_ admin.HistoryStore = (*store.Store)(nil)
+	_ admin.Store          = (*store.Store)(nil)
+	_ operate.HistoryStore = (*store.Store)(nil)
 )
 
 // newMetrics builds the metrics the pipeline and the MES client feed; they
@@ -46,7 +47,7 @@ func mesHTTPClient(cfg *Config, m *admin.Metrics) (*http.Client, error) {
 // newAdminServer builds the console of cfg.Admin, or returns nil when
 // admin.addr is empty. Console sign-ins and searches are audited in the
 // store's audit trail.
-func newAdminServer(cfg *Config, st *store.Store, rc admin.Reconverter, m *admin.Metrics, log zerolog.Logger) (*admin.Server, error) {
+func newAdminServer(cfg *Config, st *store.Store, rc operate.Reconverter, m *admin.Metrics, log zerolog.Logger) (*admin.Server, error) {
 	ac := cfg.Admin
 	if ac.Addr == "" {
 		return nil, nil

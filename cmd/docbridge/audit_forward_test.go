@@ -65,7 +65,7 @@ func TestAuditForwardingThroughTheStore(t *testing.T) {
 		t.Fatalf("openAuditForwarding = %d forwarders, %v; want 1", len(fws), err)
 	}
 	add := func(body string) {
-		a, err := st.Accept(ctx, &docbridge.Envelope{Intake: "drop", Body: strings.NewReader(body)})
+		a, err := st.AcceptConverted(ctx, &docbridge.Envelope{Intake: "drop", Body: strings.NewReader(body)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -383,7 +383,7 @@ func TestChaosHostileConverter(t *testing.T) {
 	slowIdx := -1
 	for i, b := range hostileCorpus(t, rng) {
 		start := time.Now()
-		_, docs, err := convert.Convert(b, o)
+		_, docs, err := convert.New(o).Convert(bytes.NewReader(b), int64(len(b)), docbridge.Origin{})
 		if d := time.Since(start); d > slowest {
 			slowest, slowIdx = d, i
 		}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"iter"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -235,7 +234,7 @@ func runAuditArchive(ctx context.Context, args []string, stdout, stderr io.Write
 	defer st.Close()
 	ctx = audit.WithActor(ctx, "user:"+currentUser())
 	h, err := st.ArchiveAudit(ctx, cut, func(h audit.ArchiveHeader, records iter.Seq2[audit.Record, error]) error {
-		return writeFileDurably(*out, func(w io.Writer) error { return audit.WriteArchive(w, h, records) })
+		return audit.CreateArchive(*out, h, records)
 	})
 	var b *audit.Break
 	if errors.As(err, &b) {
@@ -265,39 +264,6 @@ func parseCut(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, usageErrorf("--before %q: want RFC 3339 (2026-01-31T00:00:00+01:00) or YYYY-MM-DD", s)
-}
-
-// writeFileDurably writes name through a temporary file in the same
-// directory: written, fsynced, renamed (never over an existing file) and
-// the directory fsynced, so that name exists only complete. The file is
-// 0600.
-func writeFileDurably(name string, write func(io.Writer) error) error {
-	dir := filepath.Dir(name)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), name); err != nil {
-		return fmt.Errorf("create %s: %w", name, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // slice iterates over records.

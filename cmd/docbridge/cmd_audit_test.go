@@ -25,7 +25,7 @@ func auditStore(t *testing.T) string {
 	}
 	defer st.Close()
 	for _, body := range []string{"one", "two", "three"} {
-		a, err := st.Accept(context.Background(), &docbridge.Envelope{Intake: "drop", Body: strings.NewReader(body)})
+		a, err := st.AcceptConverted(context.Background(), &docbridge.Envelope{Intake: "drop", Body: strings.NewReader(body)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docbridge/docbridge/convert"
 	"github.com/docbridge/docbridge/internal/bulk"
 )
 
@@ -105,7 +106,7 @@ func runBulk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	o := bulk.Options{
 		Root: dir, Index: *f.index, IndexCharset: charset, Profile: b.profile, ProfileFile: *f.profile,
 		ScratchDir: filepath.Join(b.cfg.Data, "bulk-scratch"), Concurrency: *f.concurrency,
-		Convert: b.convert, Check: b.check, Match: b.matcher,
+		Convert: convert.New(b.co), Profiles: b.profiles(), Check: b.check, Match: b.matcher,
 		Progress: stderr, Terminal: writerIsTerminal(stderr), ProgressEvery: *f.every,
 		Invitation: b.invitation(),
 		CodeSystem: func(vs, code string) string { return memberSystem(b.co.Mappings, vs, code) },

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
@@ -12,12 +11,10 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert"
-	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/identity"
-	"github.com/docbridge/docbridge/internal/pipeline"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
-	"github.com/docbridge/docbridge/mes"
 )
 
 var _ bulk.Store = (*store.Store)(nil)
@@ -103,7 +100,7 @@ func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, err
 	}
 	return &bulkApp{lock: lock,
 		cfg: cfg, log: log, st: st, co: convertOptions(cfg, maps, loc), check: bulk.Checker(newChecker(cfg)),
-		matcher: &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}},
+		matcher: &identity.Matcher{Pairings: st, Decisions: operate.DecisionLog{Store: st}},
 		rate:    *f.rate, burst: *f.burst, profile: prof,
 	}, nil
 }
@@ -142,39 +139,15 @@ func (b *bulkApp) Close() error {
 	return err
 }
 
-// convert is the dry run's converter: the pipeline's, with the file's
-// origin (its name, a PDF's sidecar) and the source profiles of the bulk
-// intake (profiles), as the run's pipeline gives a stored one.
-func (b *bulkApp) convert(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
-	origin.Intake, origin.Profiles = bulk.Intake, b.profiles()
-	return convert.ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, b.co)
-}
-
 // run runs the pipeline's stages while bulk.Run feeds it, and stops them
 // when the report is read.
 func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (*bulk.Result, error) {
-	tc, err := mesTLS(b.cfg)
+	metrics := newMetrics(b.cfg, b.st, b.log)
+	mesHTTP, err := mesHTTPClient(b.cfg, metrics)
 	if err != nil {
 		return nil, usageErrorf("mes.tls: %v", err)
 	}
-	hc := mes.NewHTTPClient(tc)
-	client := mes.NewClient(mesOptions(b.cfg, hc))
-	pipe := pipeline.New(pipeline.Options{
-		Store:     b.st,
-		Converter: newConverter(b.co),
-		Profiles:  b.profiles(),
-		Checker:   pipeline.Checker(b.check),
-		Matcher:   b.matcher,
-		Sender:    limitedSender{next: client, lim: bulk.NewLimiter(b.rate, b.burst)},
-		Finder:    client,
-		Log:       b.log,
-		Backoff:   pipeline.Backoff{Base: b.cfg.Delivery.RetryBase, Max: b.cfg.Delivery.RetryMax},
-		MaxAge:    b.cfg.Delivery.MaxAge,
-		HoldMax:   b.cfg.Identity.HoldMax,
-
-		BreakerThreshold: b.cfg.Delivery.BreakerThreshold,
-		Concurrency:      b.cfg.Delivery.Concurrency,
-	})
+	pipe := newPipeline(b.cfg, b.st, pipelineParts{convert: b.co, profiles: b.profiles(), mesHTTP: mesHTTP, metrics: metrics, rate: b.rate, burst: b.burst}, b.log)
 	pctx, stop := context.WithCancel(ctx)
 	g, pctx := errgroup.WithContext(pctx)
 	g.Go(func() error { return pipe.Run(pctx) })
@@ -198,18 +171,4 @@ func (b *bulkApp) run(ctx context.Context, o bulk.Options, wait time.Duration) (
 		return nil, err
 	}
 	return res, nil
-}
-
-// limitedSender delivers at most the limiter's rate to MES.
-type limitedSender struct {
-	next pipeline.Sender
-	lim  *bulk.Limiter
-}
-
-// Deliver waits for the limiter, then delivers.
-func (s limitedSender) Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error) {
-	if err := s.lim.Wait(ctx); err != nil {
-		return docbridge.Receipt{}, docbridge.Wrap(docbridge.MESUnavailable, "waiting for the delivery rate limit", err)
-	}
-	return s.next.Deliver(ctx, d, content, p)
 }

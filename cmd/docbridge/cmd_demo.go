@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -193,7 +194,7 @@ func feedSamples(ctx context.Context, st *store.Store, co convert.Options, drop 
 		if err != nil {
 			return nil, fmt.Errorf("read sample %s: %w", e.File, err)
 		}
-		if _, docs, err := convert.Convert(raw, co); err == nil && len(docs) > 0 && docs[0].Action == docbridge.Replace {
+		if _, docs, err := convert.New(co).Convert(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{}); err == nil && len(docs) > 0 && docs[0].Action == docbridge.Replace {
 			second = append(second, e.File)
 		} else {
 			first = append(first, e.File)

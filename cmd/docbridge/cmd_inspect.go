@@ -121,7 +121,7 @@ func inspectFile(path string, from docbridge.Origin, o convert.Options, ido iden
 	}
 	defer src.Close()
 	in.Sidecar = src.sidecar
-	format, docs, err := convert.ConvertOrigin(src.f, src.size, src.origin, o)
+	format, docs, err := convert.New(o).Convert(src.f, src.size, src.origin)
 	in.Format = format
 	if err != nil {
 		in.Problems = append(in.Problems, docbridge.Problem{Code: docbridge.ReasonOf(err), Severity: docbridge.SeverityError, Message: docbridge.MessageOf(err)})
@@ -252,29 +252,45 @@ func inspectWire(path string, from docbridge.Origin, profile, sourceID string, o
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	defer src.Close()
-	_, docs, err := convert.ConvertOrigin(src.f, src.size, src.origin, o)
+	_, docs, err := convert.New(o).Convert(src.f, src.size, src.origin)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	c := mes.NewClient(mes.Options{Profile: profile, SourceID: sourceID})
 	for _, d := range docs {
-		if profile == mes.ProfilePDSm {
-			if d.Action == docbridge.Delete {
-				fmt.Fprintf(stdout, "# %s is a delete: pdsm-iti65 sends this FHIRPath Patch as a conditional PATCH on its identifier\n", d.UniqueID)
-			}
-			if err := mes.WriteBundle(stdout, d, src.content(d), nil, mes.BundleOptions{SourceID: sourceID}); err != nil {
+		if d.Action == docbridge.Delete { // no content: its small body is said for what it is first
+			var body bytes.Buffer
+			if err := c.WriteBody(&body, d, nil, nil); errors.Is(err, mes.ErrNoBody) {
+				fmt.Fprintf(stdout, "# %s is a delete: %s sends it without a body\n", d.UniqueID, profile)
+				continue
+			} else if err != nil {
 				return fmt.Errorf("write %s: %w", d.UniqueID, err)
 			}
+			fmt.Fprintf(stdout, "# %s is a delete: %s sends this body\n", d.UniqueID, profile)
+			stdout.Write(body.Bytes())
 			continue
 		}
-		err := mes.WriteDocumentReference(stdout, d, src.content(d), nil)
-		if errors.Is(err, mes.ErrNoBody) {
-			fmt.Fprintf(stdout, "# %s is a delete: mes-api sends it without a body\n", d.UniqueID)
-			continue
-		}
-		if err != nil {
+		w := &lastByteWriter{w: stdout} // the body streams: a PDF's may be hundreds of megabytes
+		if err := c.WriteBody(w, d, src.content(d), nil); err != nil {
 			return fmt.Errorf("write %s: %w", d.UniqueID, err)
 		}
-		fmt.Fprintln(stdout)
+		if w.last != '\n' {
+			fmt.Fprintln(stdout)
+		}
 	}
 	return nil
+}
+
+// lastByteWriter writes to w and remembers the last byte written.
+type lastByteWriter struct {
+	w    io.Writer
+	last byte
+}
+
+func (l *lastByteWriter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.last = p[n-1]
+	}
+	return n, err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -17,9 +18,9 @@ func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 {
 		switch args[0] {
 		case "retry":
-			return runQueueAction(ctx, actionRetry, args[1:], os.Stdin, stdout, stderr)
+			return runQueueAction(ctx, operate.Retry, args[1:], os.Stdin, stdout, stderr)
 		case "release":
-			return runQueueAction(ctx, actionRelease, args[1:], os.Stdin, stdout, stderr)
+			return runQueueAction(ctx, operate.Release, args[1:], os.Stdin, stdout, stderr)
 		case "review":
 			return runQueueReview(ctx, args[1:], stdout, stderr)
 		case "reconvert":

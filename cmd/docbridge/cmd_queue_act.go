@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,30 +15,8 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
-)
-
-// queueAction is `queue retry` or `queue release`: which documents it may
-// move, and why.
-type queueAction struct {
-	name    string
-	message string
-	// eligible says whether the action applies to a document in this state
-	// with this reason.
-	eligible func(docbridge.State, docbridge.Reason) bool
-}
-
-var (
-	actionRetry = queueAction{
-		name:     "retry",
-		message:  "operator retry",
-		eligible: docbridge.CanRetry, // delivery outcomes, not verdicts on the document
-	}
-	actionRelease = queueAction{
-		name:     "release",
-		message:  "operator release",
-		eligible: func(s docbridge.State, _ docbridge.Reason) bool { return s == docbridge.Held },
-	}
 )
 
 // idList is a repeatable --id flag.
@@ -99,58 +78,38 @@ func (sel *selector) check(now time.Time) (since, until time.Time, err error) {
 	return since, until, nil
 }
 
-// match lists the documents the selector and the action pick.
-func (sel *selector) match(ctx context.Context, st *store.Store, act queueAction) ([]store.DocRow, error) {
-	since, until, err := sel.check(time.Now())
+// filter is the store selection of the selector (the time range checked).
+func (sel *selector) filter(now time.Time) (store.Filter, error) {
+	since, until, err := sel.check(now)
 	if err != nil {
-		return nil, err
+		return store.Filter{}, err
 	}
-	rows, err := st.Documents(ctx, store.Filter{Reason: docbridge.Reason(*sel.reason)})
-	if err != nil {
-		return nil, err
-	}
-	ids := map[int64]bool{}
-	for _, id := range sel.ids {
-		ids[id] = true
-	}
-	intakes := map[int64]string{}
-	var out []store.DocRow
-	for _, r := range rows {
-		switch {
-		case len(ids) > 0 && !ids[r.ID],
-			!act.eligible(r.State, r.Reason),
-			!since.IsZero() && r.CreatedAt.Before(since),
-			!until.IsZero() && !r.CreatedAt.Before(until):
-			continue
-		}
-		if *sel.intake != "" {
-			name, ok := intakes[r.InputID]
-			if !ok {
-				in, err := st.Input(ctx, r.InputID)
-				if err != nil {
-					return nil, err
-				}
-				name, intakes[r.InputID] = in.Intake, in.Intake
-			}
-			if name != *sel.intake {
-				continue
-			}
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return store.Filter{IDs: sel.ids, Reason: docbridge.Reason(*sel.reason), Intake: *sel.intake, Since: since, Until: until}, nil
 }
 
-// runQueueAction moves the selected documents back to converted, so that
-// they are matched and delivered again, after showing how many there are
-// and asking for confirmation above --max.
-func runQueueAction(ctx context.Context, act queueAction, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("queue "+act.name, "queue "+act.name+" [--id N]... [--reason R] [--intake I] [--since T] [--until T] [--max N] [--yes] (-c FILE | --data DIR)", stderr)
+// match lists the documents the selector picks to which action a applies
+// (operate.Select).
+func (sel *selector) match(ctx context.Context, st *store.Store, a operate.Action) ([]store.DocRow, error) {
+	f, err := sel.filter(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return operate.Select(ctx, st, a, f)
+}
+
+// runQueueAction applies act to the selected documents with operate.Do —
+// the console's rule and records: back to converted, so that they are
+// matched and delivered again — after showing how many there are and
+// asking for confirmation above --max.
+func runQueueAction(ctx context.Context, act operate.Action, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	name := string(act)
+	fs := newFlags("queue "+name, "queue "+name+" [--id N]... [--reason R] [--intake I] [--since T] [--until T] [--note TEXT] [--max N] [--yes] [--dry-run] (-c FILE | --data DIR)", stderr)
 	sf := addStoreFlags(fs)
 	sel := addSelector(fs)
 	maxN := fs.Int("max", 100, "ask for confirmation above this many documents")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	dry := fs.Bool("dry-run", false, "show what would move, move nothing")
+	note := fs.String("note", "", "why: recorded with each document's transition")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -166,24 +125,24 @@ func runQueueAction(ctx context.Context, act queueAction, args []string, stdin i
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d document(s) to %s%s\n", len(rows), act.name, summary(rows))
+	fmt.Fprintf(stdout, "%d document(s) to %s%s\n", len(rows), name, summary(rows))
 	if len(rows) == 0 || *dry {
 		return nil
 	}
 	if len(rows) > *maxN && !*yes {
-		if !confirm(stdin, stdout, fmt.Sprintf("%s %d documents? [y/N] ", act.name, len(rows))) {
+		if !confirm(stdin, stdout, fmt.Sprintf("%s %d documents? [y/N] ", name, len(rows))) {
 			return usageErrorf("not confirmed: %d documents is above --max %d (add --yes to proceed)", len(rows), *maxN)
 		}
 	}
-	actor := "user:" + currentUser()
+	req := operate.Request{Action: act, Actor: "user:" + currentUser(), Note: *note}
 	moved := 0
 	for _, r := range rows {
-		err := st.Transition(ctx, store.Transition{ID: r.ID, From: r.State, To: docbridge.Converted, Actor: actor, Message: act.message})
+		_, err := operate.Do(ctx, st, r, req)
 		switch {
-		case err == store.ErrConflict:
+		case errors.Is(err, store.ErrConflict):
 			fmt.Fprintf(stderr, "document %d changed meanwhile; left as it is\n", r.ID)
 		case err != nil:
-			return fmt.Errorf("%s document %d: %w", act.name, r.ID, err)
+			return err
 		default:
 			moved++
 		}

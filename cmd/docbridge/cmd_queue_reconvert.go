@@ -12,16 +12,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
 )
-
-// actionReconvert selects the documents `queue reconvert` may convert
-// again: stopped for a reason the configuration can fix
-// (store.Reconvertible).
-var actionReconvert = queueAction{name: "reconvert", eligible: store.Reconvertible}
 
 // runQueueReconvert converts again, with what the configuration gives
 // now, the inputs whose documents stopped for missing-metadata,
@@ -77,10 +72,10 @@ func runQueueReconvert(ctx context.Context, args []string, stdin io.Reader, stdo
 	if err != nil {
 		return err
 	}
-	ctx = audit.WithActor(ctx, "user:"+currentUser())
+	actor := "user:" + currentUser()
 	same := 0
 	for _, id := range picked.ids {
-		res, err := p.Reconvert(ctx, id)
+		res, err := operate.ReconvertInput(ctx, p, actor, id)
 		switch {
 		case errors.Is(err, store.ErrConflict):
 			fmt.Fprintf(stderr, "input %d changed meanwhile: nothing of it is stopped for a reason a new conversion can change; left as it is\n", id)
@@ -175,7 +170,7 @@ func pickReconvert(ctx context.Context, st *store.Store, sel *selector, inputs i
 	}
 	onlyInputs := len(inputs) > 0 && len(sel.ids) == 0 && *sel.reason == "" && *sel.intake == "" && *sel.since == "" && *sel.until == ""
 	if !onlyInputs {
-		rows, err := sel.match(ctx, st, actionReconvert)
+		rows, err := sel.match(ctx, st, operate.Reconvert)
 		if err != nil {
 			return p, err
 		}
@@ -216,8 +211,8 @@ func pickReconvert(ctx context.Context, st *store.Store, sel *selector, inputs i
 }
 
 // reconverter is a pipeline that only converts: the configuration's
-// converter and checks, over st, for Pipeline.Reconvert. Matching and
-// delivery stay with the daemon.
+// converter, source profiles and checks, over st, for Pipeline.Reconvert.
+// Matching and delivery stay with the daemon.
 func reconverter(cfg *Config, st *store.Store) (*pipeline.Pipeline, error) {
 	maps, err := mappings.Load(cfg.Mappings.OverrideDir)
 	if err != nil {
@@ -227,10 +222,5 @@ func reconverter(cfg *Config, st *store.Store) (*pipeline.Pipeline, error) {
 	if err != nil {
 		return nil, usageErrorf("timezone: %v", err)
 	}
-	return pipeline.New(pipeline.Options{
-		Store:     st,
-		Converter: newConverter(convertOptions(cfg, maps, loc)),
-		Checker:   newChecker(cfg),
-		Log:       zerolog.Nop(),
-	}), nil
+	return newPipeline(cfg, st, pipelineParts{convert: convertOptions(cfg, maps, loc), profiles: cfg.Profiles}, zerolog.Nop()), nil
 }

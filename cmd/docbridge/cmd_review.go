@@ -9,13 +9,14 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
 // runQueueReview shows a document in review (the candidate pairing and the
 // trait-by-trait diff, to the operator at the terminal — never logged), or
-// records a person's decision on it with identity.Decide, the same rules
-// as the console: confirm, reject or set aside, always with a note, the
+// records a person's decision on it with operate.Do, the same rules and
+// records as the console: confirm, reject or set aside, always with a note, the
 // actor being user:<os user>. Confirming an identity mismatch needs the
 // diff fingerprint shown, so that what is confirmed is what was seen.
 func runQueueReview(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -30,12 +31,12 @@ func runQueueReview(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var action identity.Action
+	var action operate.Action
 	n := 0
 	for _, f := range []struct {
 		on bool
-		a  identity.Action
-	}{{*confirm, identity.Confirm}, {*reject, identity.Reject}, {*aside, identity.SetAside}} {
+		a  operate.Action
+	}{{*confirm, operate.Confirm}, {*reject, operate.Reject}, {*aside, operate.SetAside}} {
 		if f.on {
 			action, n = f.a, n+1
 		}
@@ -58,22 +59,17 @@ func runQueueReview(ctx context.Context, args []string, stdout, stderr io.Writer
 	if n == 0 {
 		return showReview(ctx, st, row, stdout)
 	}
-	out, err := identity.Decide(ctx, st, row.State, row.Reason, row.Doc, action, *note, *seen)
-	var ref *identity.RefusedError
-	if errors.As(err, &ref) {
+	t, err := operate.Do(ctx, st, row, operate.Request{Action: action, Actor: "user:" + currentUser(), Note: *note, Seen: *seen})
+	var ref *operate.RefusedError
+	switch {
+	case errors.As(err, &ref):
 		return usageErrorf("%s", ref.Msg)
-	}
-	if err != nil {
-		return err
-	}
-	t := store.Transition{ID: row.ID, From: row.State, To: out.To, Reason: out.Reason, Message: out.Message, Actor: "user:" + currentUser()}
-	switch err := st.Transition(ctx, t); {
-	case err == store.ErrConflict:
+	case errors.Is(err, store.ErrConflict):
 		return fmt.Errorf("document %d changed meanwhile: look again (queue review --id %d)", row.ID, row.ID)
 	case err != nil:
 		return fmt.Errorf("record the decision on document %d: %w", row.ID, err)
 	}
-	fmt.Fprintf(stdout, "document %d: %s recorded; now %s\n", row.ID, action, out.To)
+	fmt.Fprintf(stdout, "document %d: %s recorded; now %s\n", row.ID, action, t.To)
 	return nil
 }
 

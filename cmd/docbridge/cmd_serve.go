@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // runServe is `docbridge serve -c FILE`: it refuses to start on any
@@ -35,17 +33,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer a.Close()
-	fhir, err := newFHIRServer(cfg, a.pipe, a.store, log)
-	if err != nil {
-		return err
-	}
 	log.Info().Str("version", version()).Str("environment", cfg.Environment).Int("folders", len(cfg.Folders)).Msg("docbridge serving")
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return a.Run(gctx) })
-	if fhir != nil {
-		g.Go(func() error { return fhir.Run(gctx) })
-	}
-	err = g.Wait()
+	err = a.Run(ctx)
 	log.Info().Msg("docbridge stopped")
 	return err
 }

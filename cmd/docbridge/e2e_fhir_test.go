@@ -150,9 +150,11 @@ func testFHIRIntake(t *testing.T, profile string) {
 		}
 		return false
 	})
-	if st := inputStatus(t, base, pdf); st.Documents[0].State != docbridge.Superseded {
-		t.Errorf("the replaced PDF is %s, want superseded", st.Documents[0].State)
-	}
+	// MES holds the replacement a moment before docbridge records, after
+	// its answer, that the replaced version is superseded.
+	e.waitFor("the replaced PDF superseded", 10*time.Second, func() bool {
+		return inputStatus(t, base, pdf).Documents[0].State == docbridge.Superseded
+	})
 	for _, n := range []string{"cr-bio-v2.pdf", "cr-bio-v2.yaml"} {
 		if _, err := os.Stat(filepath.Join(drop, "done", n)); err != nil {
 			t.Errorf("%s is not in done/: %v", n, err)

@@ -79,7 +79,7 @@ func TestStoreStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	acc, err := st.Accept(ctx, &docbridge.Envelope{Intake: "fhir", Source: "127.0.0.1", Body: strings.NewReader(`{"resourceType": "Bundle"}`)})
+	acc, err := st.AcceptConverted(ctx, &docbridge.Envelope{Intake: "fhir", Source: "127.0.0.1", Body: strings.NewReader(`{"resourceType": "Bundle"}`)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func seedQueue(t *testing.T, docs ...store.NewDocument) string {
 		s1, s256 := sha1.Sum(content), sha256.Sum256(content)
 		nd.Doc = &docbridge.Document{UniqueID: fmt.Sprintf("urn:oid:1.2.%d", i), Action: docbridge.Create, Content: content,
 			Size: int64(len(content)), SHA1: hex.EncodeToString(s1[:]), SHA256: hex.EncodeToString(s256[:])}
-		acc, err := st.Accept(context.Background(), &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)})
+		acc, err := st.AcceptConverted(context.Background(), &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -47,7 +47,7 @@ func seedReview(t *testing.T, n int) string {
 		p.BirthDate = "1985-04-18"
 		d := &docbridge.Document{UniqueID: fmt.Sprintf("urn:oid:1.9.%d", i), Action: docbridge.Create, Content: content, Patient: p,
 			Size: int64(len(content)), SHA1: hex.EncodeToString(s1[:]), SHA256: hex.EncodeToString(s256[:])}
-		acc, err := st.Accept(ctx, &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)})
+		acc, err := st.AcceptConverted(ctx, &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +107,7 @@ func TestQueueReview(t *testing.T) {
 		t.Errorf("decision recorded as %q by %q, want a confirmation for p1 by user:…", last.Message, last.Actor)
 	}
 	// The matcher now accepts document 1 for p1, as the console's decisions.
-	m1 := &identity.Matcher{Pairings: st, Decisions: admin.DecisionLog{Store: st}}
+	m1 := &identity.Matcher{Pairings: st, Decisions: operate.DecisionLog{Store: st}}
 	if p, err := m1.Match(ctx, d1.Doc); err != nil || p.ID != "p1" {
 		t.Errorf("Match after the CLI confirmation = %q, %v; want p1", p.ID, err)
 	}

@@ -28,7 +28,7 @@ func codings(cc *fm.CodeableConcept) []docbridge.Coding {
 // records UnmappedCode and returns the first coding as the source gave it;
 // when cc has no coding it returns a zero coding and no problem: whether
 // the field is required is decided after the source profile is applied
-// (convert.ConvertOrigin).
+// (convert.Converter.Convert).
 func (b *builder) lookup(cc *fm.CodeableConcept, vs, path, what string) (docbridge.Coding, bool) {
 	cs := codings(cc)
 	if len(cs) == 0 {

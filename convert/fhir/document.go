@@ -33,7 +33,7 @@ type compositionCodes struct {
 // metadata come from the Composition and the entries it references. The
 // uniqueId is Bundle.identifier (the document's identity), else
 // Composition.identifier. FHIR has no place for the practice setting: the
-// source profile gives it (convert.ConvertOrigin); the facility type is
+// source profile gives it (convert.Converter.Convert); the facility type is
 // read from the custodian's Organization.type when one is a JDV_J02 code.
 // The format code is documentFormat's. A Composition
 // that is preliminary or entered-in-error refuses the input.

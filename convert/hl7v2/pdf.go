@@ -28,7 +28,7 @@ const loincOID = "2.16.840.1.113883.6.1"
 // facility type, practice setting, custodian, confidentiality, language)
 // and a type or author the message does not give are left empty: the
 // source profile of the sender fills them, and what is still missing is
-// decided after it (convert.ConvertOrigin).
+// decided after it (convert.Converter.Convert).
 func (c *conv) fromPDF(d docOBX, raw []byte, act docbridge.Action) (*docbridge.Document, error) {
 	sum1, sum256 := sha1.Sum(raw), sha256.Sum256(raw)
 	doc := &docbridge.Document{

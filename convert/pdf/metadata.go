@@ -14,7 +14,7 @@ import (
 // a source profile can fill (type, facility type, practice setting,
 // authors, custodian, confidentiality, language) are left empty when the
 // sidecar does not give them: what is still missing after the profile is
-// decided by convert.ConvertOrigin.
+// decided by convert.Converter.Convert.
 func (b *builder) fromSidecar(s *Sidecar) {
 	d := b.d
 	b.identity(s)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -123,7 +124,7 @@ func TestRetryAndRelease(t *testing.T) {
 		want      int
 		wantState docbridge.State
 	}{
-		{"retry held mes-unavailable with a pairing", docbridge.Held, docbridge.MESUnavailable, "p1", "retry", http.StatusSeeOther, docbridge.Matched},
+		{"retry held mes-unavailable with a pairing: matched again", docbridge.Held, docbridge.MESUnavailable, "p1", "retry", http.StatusSeeOther, docbridge.Converted},
 		{"retry failed mes-rejected", docbridge.Failed, docbridge.MESRejected, "p1", "retry", http.StatusSeeOther, docbridge.Converted},
 		{"retry held without a pairing", docbridge.Held, docbridge.MESUnavailable, "", "retry", http.StatusSeeOther, docbridge.Converted},
 		{"retry refused for ins-invalid", docbridge.Failed, docbridge.INSInvalid, "", "retry", http.StatusConflict, docbridge.Failed},
@@ -164,7 +165,7 @@ func TestConfirmedDecisionSticks(t *testing.T) {
 		t.Fatalf("confirm status = %d", resp.StatusCode)
 	}
 	ctx := context.Background()
-	m := &identity.Matcher{Pairings: f.st, Decisions: DecisionLog{Store: f.st}}
+	m := &identity.Matcher{Pairings: f.st, Decisions: operate.DecisionLog{Store: f.st}}
 	doc := f.doc(id).Doc
 	if p, err := m.Match(ctx, doc); err != nil || p.ID != "p1" {
 		t.Fatalf("Match after confirmation = %q, %v; want p1", p.ID, err)

@@ -39,7 +39,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")
 		return
 	}
-	failures, err := s.o.Store.SearchDocuments(ctx, store.Search{State: docbridge.Failed, Limit: 10})
+	failures, err := s.o.Store.Documents(ctx, store.Filter{State: docbridge.Failed, Newest: true, Limit: 10})
 	if err != nil {
 		s.o.Log.Error().Err(err).Msg("console dashboard")
 		s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")

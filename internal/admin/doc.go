@@ -29,11 +29,11 @@
 //
 // # Actions and review decisions
 //
-// Actions are store transitions whose actor is "user:NAME" and whose
-// message is the person's note, so the store's history and audit trail
-// record who did what and why: retry (failed or held for a delivery reason
-// → matched, or converted when no pairing is known, due now), release
-// (held → converted), and the three review decisions: confirm (review →
+// Actions are internal/operate's, the same as `docbridge queue`'s: store
+// transitions whose actor is "user:NAME" and whose message is the
+// person's note, so the store's history and audit trail record who did
+// what and why: retry (failed or held for a delivery reason → converted,
+// matched again with the pairings of now), release (held → converted), and the three review decisions: confirm (review →
 // converted, so that the match stage takes the document again), reject
 // (review → failed, keeping the review's reason) and set aside (review →
 // review with the note).
@@ -41,7 +41,7 @@
 // Confirming an identity-mismatch review records an identity.Confirmation
 // in the transition's message: the pairing found by the document's INS and
 // a fingerprint of the exact trait-by-trait diff the person was shown. The
-// identity.Matcher, given DecisionLog as its Decisions, accepts that
+// identity.Matcher, given operate.DecisionLog as its Decisions, accepts that
 // document for that pairing with that diff only; a different pairing, or a
 // paired identity that changed since, gives a new diff and a new review.
 // The form carries the fingerprint the person saw and the server refuses

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -45,11 +46,11 @@ func (s *Server) documentPage(w http.ResponseWriter, r *http.Request) {
 		"Review":       rv,
 		"Identity":     row.Reason == docbridge.IdentityMismatch,
 		"Versions":     versions,
-		"CanRetry":     canRetry(row),
-		"CanRelease":   canRelease(row),
+		"CanRetry":     operate.Applies(operate.Retry, row),
+		"CanRelease":   operate.Applies(operate.Release, row),
 		"CanReconvert": s.canReconvert(row),
 		"CanDecide":    row.State == docbridge.Review,
-		"CanConfirm":   canConfirm(row) && (!needsOnePairing[row.Reason] || rv.Paired),
+		"CanConfirm":   operate.Applies(operate.Confirm, row) && (!needsOnePairing[row.Reason] || rv.Paired),
 		"Conflict":     row.Reason == docbridge.PairingConflict && !rv.Paired,
 		"Operator":     current(r).role.may(Operator),
 	})

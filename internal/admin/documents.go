@@ -24,12 +24,12 @@ type listQuery struct {
 
 // parseListQuery reads the filter from the query string; it returns the
 // store search and a problem a person can fix, if any.
-func parseListQuery(v url.Values) (listQuery, store.Search, string) {
+func parseListQuery(v url.Values) (listQuery, store.Filter, string) {
 	q := listQuery{
 		State: v.Get("state"), Reason: v.Get("reason"), Intake: v.Get("intake"),
 		Since: v.Get("since"), Until: v.Get("until"), KeyKind: v.Get("kind"), Key: strings.TrimSpace(v.Get("key")),
 	}
-	se := store.Search{State: docbridge.State(q.State), Reason: docbridge.Reason(q.Reason), Intake: q.Intake, Limit: listLimit}
+	se := store.Filter{State: docbridge.State(q.State), Reason: docbridge.Reason(q.Reason), Intake: q.Intake, Newest: true, Limit: listLimit}
 	for _, d := range []struct {
 		s   string
 		t   *time.Time
@@ -82,7 +82,7 @@ func (s *Server) documentList(w http.ResponseWriter, r *http.Request) {
 		v, keyInURL = r.PostForm, false
 	}
 	q, se, problem := parseListQuery(v)
-	var rows []store.Listed
+	var rows []store.DocRow
 	if problem == "" {
 		if q.Key != "" {
 			if err := s.o.Audit(ctx, actor(r), 0, "console document search by patient "+q.KeyKind); err != nil {
@@ -91,7 +91,7 @@ func (s *Server) documentList(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		all, err := s.o.Store.SearchDocuments(ctx, se)
+		all, err := s.o.Store.Documents(ctx, se)
 		if err != nil {
 			s.o.Log.Error().Err(err).Msg("console document list")
 			s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")

@@ -114,7 +114,7 @@ func (f *fixture) addDoc(uniqueID string, p docbridge.Patient, state docbridge.S
 	f.t.Helper()
 	ctx := context.Background()
 	raw := []byte("<ClinicalDocument>" + uniqueID + "</ClinicalDocument>")
-	acc, err := f.st.Accept(ctx, &docbridge.Envelope{Intake: "drop", Source: "f.xml", ReceivedAt: time.Now(), Body: strings.NewReader(string(raw))})
+	acc, err := f.st.AcceptConverted(ctx, &docbridge.Envelope{Intake: "drop", Source: "f.xml", ReceivedAt: time.Now(), Body: strings.NewReader(string(raw))}, nil)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestDocumentPageProvenance(t *testing.T) {
 	ctx := context.Background()
 	add := func(uid string, prov map[string]string) int64 {
 		raw := "%PDF-1.4 " + uid
-		acc, err := f.st.Accept(ctx, &docbridge.Envelope{Intake: "lis", Source: "m.hl7", ReceivedAt: time.Now(), Body: strings.NewReader(raw)})
+		acc, err := f.st.AcceptConverted(ctx, &docbridge.Envelope{Intake: "lis", Source: "m.hl7", ReceivedAt: time.Now(), Body: strings.NewReader(raw)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,26 +1,18 @@
 package admin
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 
-	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
-// Reconverter converts a stored input again with what is configured now;
-// *pipeline.Pipeline implements it (see its Reconvert for the contract).
-type Reconverter interface {
-	Reconvert(ctx context.Context, inputID int64) (store.Reconversion, error)
-}
-
 // canReconvert reports whether "Convert again" applies to r: the console
-// has a Reconverter and r stopped for a reason the configuration can fix
-// (store.Reconvertible, the rule of `docbridge queue reconvert`).
+// has a Reconverter and operate.Reconvert applies to r.
 func (s *Server) canReconvert(r store.DocRow) bool {
-	return s.o.Reconverter != nil && store.Reconvertible(r.State, r.Reason)
+	return s.o.Reconverter != nil && operate.Applies(operate.Reconvert, r)
 }
 
 // reconvert converts the input of document row again, as the signed-in
@@ -28,12 +20,16 @@ func (s *Server) canReconvert(r store.DocRow) bool {
 // then names the version that superseded it. A reconversion that gives the
 // same outcome is a 409 that says so.
 func (s *Server) reconvert(w http.ResponseWriter, r *http.Request, row store.DocRow) {
-	if !s.canReconvert(row) {
-		s.fail(w, r, http.StatusConflict, "Convert again applies to documents stopped for missing-metadata, unmapped-code or profile-invalid.")
+	if s.o.Reconverter == nil {
+		s.fail(w, r, http.StatusConflict, "Convert again is not available: this console runs without the configuration's converters.")
 		return
 	}
-	ctx := audit.WithActor(r.Context(), actor(r))
-	res, err := s.o.Reconverter.Reconvert(ctx, row.InputID)
+	var ref *operate.RefusedError
+	if errors.As(operate.Check(operate.Reconvert, row), &ref) {
+		s.fail(w, r, http.StatusConflict, ref.Msg)
+		return
+	}
+	res, err := operate.ReconvertInput(r.Context(), s.o.Reconverter, actor(r), row.InputID)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		s.fail(w, r, http.StatusConflict, "The document changed while you looked at it: reload its page.")

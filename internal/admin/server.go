@@ -13,6 +13,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/httpserve"
+	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -26,7 +27,6 @@ type Store interface {
 	OtherVersions(ctx context.Context, row store.DocRow) ([]store.OtherVersion, error)
 	Pairings(ctx context.Context) ([]docbridge.Pairing, error)
 	PairingsByINS(ctx context.Context, ins string) ([]docbridge.Pairing, error)
-	SearchDocuments(ctx context.Context, q store.Search) ([]store.Listed, error)
 	Intakes(ctx context.Context) ([]string, error)
 	StatsStore
 }
@@ -66,7 +66,7 @@ type Options struct {
 	// Reconverter, when not nil, lets operators convert again the input of
 	// a document stopped for missing-metadata, unmapped-code or
 	// profile-invalid ("Convert again" on its page).
-	Reconverter Reconverter
+	Reconverter operate.Reconverter
 	// Audit records sign-ins and searches; nil records nothing.
 	Audit AuditFunc
 	Log   zerolog.Logger

@@ -19,7 +19,7 @@ func TestVersionConflictPage(t *testing.T) {
 	d := f.doc(first).Doc
 	d.Patient = other
 	d.Content = []byte("<ClinicalDocument>urn:oid:1.2.7.1</ClinicalDocument>")
-	acc, err := f.st.Accept(context.Background(), &docbridge.Envelope{Intake: "drop", Source: "g.xml", Body: strings.NewReader("another message")})
+	acc, err := f.st.AcceptConverted(context.Background(), &docbridge.Envelope{Intake: "drop", Source: "g.xml", Body: strings.NewReader("another message")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,9 +60,9 @@ func TestRunSaysWhyItDisagrees(t *testing.T) {
 	res, err := Run(context.Background(), RunOptions{
 		Options: Options{
 			Root: dir, ScratchDir: t.TempDir(),
-			Convert: func(raw []byte, _ docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
+			Convert: convertFunc(func(raw []byte, _ docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
 				return docbridge.FormatCDA, []*docbridge.Document{{UniqueID: "urn:uuid:" + string(raw)}}, nil
-			},
+			}),
 			Check: func(*docbridge.Document) []docbridge.Problem { return nil },
 			Match: matchFunc(func(d *docbridge.Document) error {
 				if strings.HasSuffix(d.UniqueID, "paired-later") {

@@ -1,7 +1,6 @@
 package bulk
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"testing"
@@ -43,11 +42,9 @@ func testOptions(tb testing.TB, dir string, n int) (Options, bulkgen.Manifest) {
 	io := identity.Options{Environment: identity.Environment("test")}
 	return Options{
 		Root: filepath.Join(dir, "archive"), ScratchDir: filepath.Join(dir, "tmp"),
-		Convert: func(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
-			return convert.ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, co)
-		},
-		Check: func(d *docbridge.Document) []docbridge.Problem { return identity.CheckDocument(d, io) },
-		Match: &identity.Matcher{Pairings: pm},
+		Convert: convert.New(co),
+		Check:   func(d *docbridge.Document) []docbridge.Problem { return identity.CheckDocument(d, io) },
+		Match:   &identity.Matcher{Pairings: pm},
 	}, m
 }
 

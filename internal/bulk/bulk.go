@@ -19,12 +19,16 @@ import (
 	"github.com/docbridge/docbridge/sidecarname"
 )
 
-// Converter turns raw input into normalised documents, as the pipeline's
-// converter does with a stored input's origin; it is pure. origin.Name is
-// the file's base name (a PDF's may carry its metadata through a filename
-// pattern) and origin.Sidecar the bytes of the sidecar the file takes (see
-// DropSidecar), nil for none.
-type Converter func(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error)
+// Converter turns an input into normalised documents with its origin — the
+// pipeline's Converter, the one shape of conversion; *convert.Converter
+// implements it. It is pure but for reading r. origin.Name is the file's
+// base name (a PDF's may carry its metadata through a filename pattern),
+// origin.Sidecar the bytes of the sidecar the file takes (see
+// DropSidecar), nil for none, origin.Intake is Intake and
+// origin.Profiles the run's Profiles.
+type Converter interface {
+	Convert(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error)
+}
 
 // Checker returns the identity problems of a document that no pairing can fix.
 type Checker func(d *docbridge.Document) []docbridge.Problem
@@ -45,9 +49,12 @@ type Options struct {
 	Index        string
 	IndexCharset string
 	// Profile is the run's practice profile, nil for none: it fills the
-	// sidecars the index gives PDFs (see rowSidecar) and goes to the
-	// converter as the origin's only profile for every other file.
+	// sidecars the index gives PDFs (see rowSidecar).
 	Profile *docbridge.Profile
+	// Profiles are the source profiles the converter chooses from for
+	// every file, as the pipeline's for a stored input; nil means Profile
+	// alone.
+	Profiles docbridge.Profiles
 	// ProfileFile is the file Profile was read from: when it lies in the
 	// archive, it is not an input.
 	ProfileFile string
@@ -235,8 +242,8 @@ func (e *engine) read(ctx context.Context, en entry) ([]byte, *Item, error) {
 // sidecar that cannot be taken (too large, empty, unreadable) comes back
 // as the file's item.
 func (e *engine) origin(en entry) (docbridge.Origin, *Item) {
-	o := docbridge.Origin{Name: path.Base(en.rel), Intake: Intake}
-	if e.o.Profile != nil {
+	o := docbridge.Origin{Name: path.Base(en.rel), Intake: Intake, Profiles: e.o.Profiles}
+	if o.Profiles == nil && e.o.Profile != nil {
 		o.Profiles = docbridge.Profiles{*e.o.Profile}
 	}
 	side := sidecarOf(en.abs)

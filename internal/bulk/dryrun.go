@@ -1,6 +1,7 @@
 package bulk
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -66,7 +67,7 @@ func (e *engine) dryRun(ctx context.Context) (*Result, error) {
 // as a whole, or each document's state after the identity checks and
 // matching. An item with no outcome carries an internal matching error.
 func (e *engine) evaluate(ctx context.Context, rel string, raw []byte, origin docbridge.Origin) []Item {
-	format, docs, err := e.o.Convert(raw, origin)
+	format, docs, err := e.o.Convert.Convert(bytes.NewReader(raw), int64(len(raw)), origin)
 	if err == nil && len(docs) == 0 {
 		err = docbridge.Errorf(docbridge.MissingMetadata, "the %s input holds no document", format)
 	}

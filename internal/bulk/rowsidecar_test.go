@@ -42,10 +42,7 @@ func realConverter(t *testing.T) Converter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	co := convert.Options{Mappings: maps}
-	return func(raw []byte, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
-		return convert.ConvertOrigin(bytes.NewReader(raw), int64(len(raw)), origin, co)
-	}
+	return convert.New(convert.Options{Mappings: maps})
 }
 
 func samplePDF(t *testing.T) []byte {
@@ -94,7 +91,8 @@ func TestRowSidecar(t *testing.T) {
 			if !bytes.Equal(side, rowSidecar(tt.row, tt.profile, specialtySystem)) {
 				t.Fatal("rowSidecar is not deterministic")
 			}
-			_, docs, err := conv(samplePDF(t), docbridge.Origin{Name: "a.pdf", Sidecar: side})
+			pdf := samplePDF(t)
+			_, docs, err := conv.Convert(bytes.NewReader(pdf), int64(len(pdf)), docbridge.Origin{Name: "a.pdf", Sidecar: side})
 			if err != nil || len(docs) != 1 {
 				t.Fatalf("convert = %d documents, %v", len(docs), err)
 			}
@@ -230,8 +228,8 @@ func TestRowSidecarLocalType(t *testing.T) {
 	}
 	row := IndexRow{Line: 3, Patient: samplePatient, Type: docbridge.Coding{System: "1.2.250.1.999.1", Code: "CONSULT"}, Creation: "2019-03-15"}
 	pdf := samplePDF(t)
-	_, docs, err := convert.ConvertOrigin(bytes.NewReader(pdf), int64(len(pdf)), docbridge.Origin{Name: "a.pdf", Sidecar: rowSidecar(row, practice, nil)},
-		convert.Options{Mappings: maps})
+	_, docs, err := convert.New(convert.Options{Mappings: maps}).Convert(bytes.NewReader(pdf), int64(len(pdf)),
+		docbridge.Origin{Name: "a.pdf", Sidecar: rowSidecar(row, practice, nil)})
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("convert = %d documents, %v", len(docs), err)
 	}

@@ -147,7 +147,7 @@ func TestDryRunOrigin(t *testing.T) {
 	dir := sidecarArchive(t)
 	rec := &recorder{seen: map[string]docbridge.Origin{}}
 	res, err := DryRun(context.Background(), Options{
-		Root: dir, ScratchDir: t.TempDir(), Convert: rec.convert,
+		Root: dir, ScratchDir: t.TempDir(), Convert: convertFunc(rec.convert),
 		Check: func(*docbridge.Document) []docbridge.Problem { return nil }, Match: noMatch{},
 	})
 	if err != nil {

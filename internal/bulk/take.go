@@ -68,7 +68,7 @@ func isPDF(rel string, raw []byte) bool {
 // patient but not on the document's type or creation date, the sidecar
 // file's values are used and the note says so.
 func (e *engine) sidecarAgainstRow(rel string, t taken) (*Item, string) {
-	_, docs, err := e.o.Convert(t.raw, t.org)
+	_, docs, err := e.o.Convert.Convert(bytes.NewReader(t.raw), int64(len(t.raw)), t.org)
 	if err != nil {
 		return nil, ""
 	}

@@ -8,15 +8,11 @@ import (
 	"github.com/docbridge/docbridge/internal/store"
 )
 
-// flakyReader is an OriginConverter whose first reads of the stored input
+// flakyReader is a Converter whose first reads of the stored input
 // fail, as a disk briefly failing would.
 type flakyReader struct{ failures int }
 
-func (f *flakyReader) Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
-	return fakeConvert(raw)
-}
-
-func (f *flakyReader) ConvertOrigin(r io.ReaderAt, size int64, _ docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
+func (f *flakyReader) Convert(r io.ReaderAt, size int64, _ docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
 	if f.failures > 0 {
 		f.failures--
 		return "", nil, docbridge.Errorf(docbridge.Internal, "read the stored input: I/O error")

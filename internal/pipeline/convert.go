@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,29 +17,6 @@ type outcome struct {
 	state   docbridge.State
 	reason  docbridge.Reason
 	message string
-}
-
-// StreamConverter is implemented by a Converter that can also read a big
-// input from its stored file without holding it in memory (see
-// convert.ConvertStream). Its documents may say ContentIsInput instead of
-// carrying Content; their metadata must equal what Convert gives for the
-// same bytes.
-type StreamConverter interface {
-	ConvertStream(r io.ReaderAt, size int64) (docbridge.Format, []*docbridge.Document, error)
-}
-
-// StreamThreshold is the input size from which a StreamConverter reads the
-// stored input in a stream instead of in memory. Besides bounding memory,
-// streaming is faster for a level-1 CDA (its base64 body is checked, not
-// parsed as XML text: 2.6x on 100 KB), and no slower for a structured one.
-const StreamThreshold = 64 << 10
-
-// OriginConverter is implemented by a Converter that also needs what is
-// known of an input besides its bytes (a PDF's file name and sidecar). When
-// the Converter implements it, it is used for every input, small or big,
-// and must read big inputs in a stream as StreamConverter does.
-type OriginConverter interface {
-	ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error)
 }
 
 // convertDue converts inputs still in state received (after a crash, or when
@@ -63,38 +41,30 @@ func (p *Pipeline) convertDue(ctx context.Context) (bool, error) {
 	return len(ins) > 0, nil
 }
 
-// convert converts the stored input: through its origin when the converter
-// wants it, in a stream when it is big and the converter can, in memory
-// otherwise. rerr says the input could not be read (nothing was decided
-// about it).
+// convert converts the stored input with the Converter, reading it from
+// the store through an io.ReaderAt (in a stream when the content store
+// gives one, else from its bytes in memory). rerr says the input could not
+// be read (nothing was decided about it).
 func (p *Pipeline) convert(in store.Input) (format docbridge.Format, docs []*docbridge.Document, err, rerr error) {
-	oc, origin := p.o.Converter.(OriginConverter)
-	sc, stream := p.o.Converter.(StreamConverter)
-	if origin || (stream && in.Size >= StreamThreshold) {
-		rc, err := p.o.Store.OpenContent(in.SHA256)
-		if err != nil {
-			return "", nil, nil, err
-		}
-		defer rc.Close()
-		if ra, ok := rc.(io.ReaderAt); ok {
-			if origin {
-				format, docs, err = oc.ConvertOrigin(ra, in.Size, p.origin(in))
-			} else {
-				format, docs, err = sc.ConvertStream(ra, in.Size)
-			}
-			if docbridge.ReasonOf(err) == docbridge.Internal {
-				// The stored input could not be read through: not a
-				// verdict on the input, which stays received.
-				return "", nil, nil, err
-			}
-			return format, docs, err, nil
-		}
-	}
-	raw, rerr := p.o.Store.ReadContent(in.SHA256)
+	rc, rerr := p.o.Store.OpenContent(in.SHA256)
 	if rerr != nil {
 		return "", nil, nil, rerr
 	}
-	format, docs, err = p.o.Converter.Convert(raw)
+	defer rc.Close()
+	ra, ok := rc.(io.ReaderAt)
+	if !ok {
+		raw, rerr := io.ReadAll(rc)
+		if rerr != nil {
+			return "", nil, nil, rerr
+		}
+		ra = bytes.NewReader(raw)
+	}
+	format, docs, err = p.o.Converter.Convert(ra, in.Size, p.origin(in))
+	if docbridge.ReasonOf(err) == docbridge.Internal {
+		// The stored input could not be read through: not a verdict on
+		// the input, which stays received.
+		return "", nil, nil, err
+	}
 	return format, docs, err, nil
 }
 

@@ -161,6 +161,9 @@ func (p *Pipeline) send(ctx context.Context, r store.DocRow, d *docbridge.Docume
 		return docbridge.Receipt{}, docbridge.Wrap(docbridge.Internal, "the document's stored content cannot be read", err)
 	}
 	defer content.Close()
+	if err := p.rate.wait(ctx); err != nil {
+		return docbridge.Receipt{}, docbridge.Wrap(docbridge.MESUnavailable, "waiting for the delivery rate limit", err)
+	}
 	return p.o.Sender.Deliver(ctx, d, content, pairing)
 }
 

@@ -9,15 +9,11 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
-// originRecorder is an OriginConverter that records the origins it is
+// originRecorder is a Converter that records the origins it is
 // given.
 type originRecorder struct{ got []docbridge.Origin }
 
-func (o *originRecorder) Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
-	return fakeConvert(raw)
-}
-
-func (o *originRecorder) ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
+func (o *originRecorder) Convert(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
 	o.got = append(o.got, origin)
 	raw, err := io.ReadAll(io.NewSectionReader(r, 0, size))
 	if err != nil {

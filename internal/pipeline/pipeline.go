@@ -61,9 +61,15 @@ type Options struct {
 	// Sender, Matcher, Finder and Observe must then be safe for concurrent
 	// use.
 	Concurrency int
+	// Rate, when positive, bounds the deliveries to MES to this many per
+	// second on average, in bursts of up to Burst (at least 1): a bulk
+	// run's --rate. A delivery waiting for it when ctx ends is held for
+	// mes-unavailable.
+	Rate  float64
+	Burst int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Profiles are the source profiles given to an OriginConverter with
+	// Profiles are the source profiles given to the Converter with
 	// each input's intake and sender (docbridge.Origin), for every
 	// conversion: a first one and any later one, so that a changed
 	// profile applies when an input is converted again.
@@ -79,6 +85,7 @@ type Pipeline struct {
 	o       Options
 	breaker *breaker
 	limit   *limit           // requests in flight to MES
+	rate    *rateLimiter     // deliveries per second (Options.Rate); nil: no limit
 	wake    [3]chan struct{} // convert, match, deliver
 	pairing string           // the pairings version last seen by match
 	expiry  time.Time        // when held documents were last checked for HoldMax
@@ -111,7 +118,7 @@ func New(o Options) *Pipeline {
 		o.Concurrency = 1
 	}
 	base, maxd := o.Backoff.bounds()
-	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd), limit: newLimit(o.Concurrency), settled: map[int64]bool{}, claimed: map[int64]bool{}}
+	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd), limit: newLimit(o.Concurrency), rate: newRateLimiter(o.Rate, o.Burst), settled: map[int64]bool{}, claimed: map[int64]bool{}}
 	for i := range p.wake {
 		p.wake[i] = make(chan struct{}, 1)
 	}

@@ -13,7 +13,6 @@ import (
 // implements it.
 type Store interface {
 	AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in store.Input) (store.Conversion, error)) (store.Converted, error)
-	ReadContent(sha256 string) ([]byte, error)
 	OpenContent(sha256 string) (io.ReadCloser, error)
 	PendingInputs(ctx context.Context, limit int) ([]store.Input, error)
 	ClaimInputs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Input, error)
@@ -31,18 +30,15 @@ type Store interface {
 	PutPairing(ctx context.Context, p docbridge.Pairing) error
 }
 
-// Converter turns raw input into normalised documents. It is pure; an error
-// refuses the whole input and carries a reason.
+// Converter turns a stored input — read from r, size bytes, with what is
+// known of it besides its bytes (origin: its name, sidecar, intake,
+// sender, the source profiles) — into normalised documents. It is pure
+// but for reading r, and reads big inputs in a stream: its documents may
+// say ContentIsInput instead of carrying Content. An error refuses the
+// whole input and carries a reason; Internal means r could not be read,
+// which is no verdict on the input. *convert.Converter implements it.
 type Converter interface {
-	Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error)
-}
-
-// ConverterFunc adapts a function to Converter.
-type ConverterFunc func(raw []byte) (docbridge.Format, []*docbridge.Document, error)
-
-// Convert calls f.
-func (f ConverterFunc) Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
-	return f(raw)
+	Convert(r io.ReaderAt, size int64, origin docbridge.Origin) (docbridge.Format, []*docbridge.Document, error)
 }
 
 // Checker returns the identity problems of a document that no pairing can

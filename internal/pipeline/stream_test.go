@@ -12,17 +12,12 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
-// streamConverter is fakeConvert, plus a ConvertStream that reads the
-// uniqueId from the head of the stored input and says its content is the
-// input, counting the calls of each.
-type streamConverter struct{ inMemory, streamed int }
+// streamConverter reads the uniqueId from the head of the stored input,
+// hashes it in one pass and says its content is the input, as
+// convert.Converter does for a CDA or a PDF; it counts its calls.
+type streamConverter struct{ streamed int }
 
-func (c *streamConverter) Convert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
-	c.inMemory++
-	return fakeConvert(raw)
-}
-
-func (c *streamConverter) ConvertStream(r io.ReaderAt, size int64) (docbridge.Format, []*docbridge.Document, error) {
+func (c *streamConverter) Convert(r io.ReaderAt, size int64, _ docbridge.Origin) (docbridge.Format, []*docbridge.Document, error) {
 	c.streamed++
 	h1, h256 := sha1.New(), sha256.New()
 	if _, err := io.Copy(io.MultiWriter(h1, h256), io.NewSectionReader(r, 0, size)); err != nil {
@@ -36,20 +31,20 @@ func (c *streamConverter) ConvertStream(r io.ReaderAt, size int64) (docbridge.Fo
 	return docbridge.FormatCDA, []*docbridge.Document{d}, nil
 }
 
-// TestBigInputsAreStreamed: an input of StreamThreshold bytes or more goes
-// to ConvertStream, is recorded without a second copy and is delivered from
-// the stored input; a small one goes to Convert.
+// TestBigInputsAreStreamed: an input whose document is its content
+// (ContentIsInput) is recorded without a second copy and is delivered from
+// the stored input, big or small.
 func TestBigInputsAreStreamed(t *testing.T) {
 	f := newFixture(t, nil)
 	conv := &streamConverter{}
 	f.p.o.Converter = conv
 	f.pair(t)
-	big := "urn:oid:1.2.9.1;" + strings.Repeat("x", StreamThreshold)
+	big := "urn:oid:1.2.9.1;" + strings.Repeat("x", 1<<20)
 	f.accept(t, big)
 	f.accept(t, "urn:oid:1.2.9.2")
 	f.settle(t)
-	if conv.streamed != 1 || conv.inMemory != 1 {
-		t.Errorf("ConvertStream called %d times, Convert %d; want 1 and 1", conv.streamed, conv.inMemory)
+	if conv.streamed != 2 {
+		t.Errorf("Convert called %d times, want 2", conv.streamed)
 	}
 	wantState(t, f.doc(t, "urn:oid:1.2.9.1"), docbridge.Delivered, "")
 	wantState(t, f.doc(t, "urn:oid:1.2.9.2"), docbridge.Delivered, "")

@@ -39,22 +39,40 @@ type Converted struct {
 	Deferred error
 }
 
-// AcceptConverted is Accept and, for bytes not stored before, the
-// conversion of the input recorded in the same transaction, so that an
-// intake learns the outcome (for a reason file or an HL7 AE) with one
-// commit. It returns only once that commit is done; its errors are
-// Accept's, and then nothing was recorded.
+// AcceptConverted is the store's one door for an input: it makes the
+// input durable and, for bytes not stored before, records its conversion
+// in the same transaction, so that an intake learns the outcome (for a
+// reason file or an HL7 AE) with one commit. It returns only after that
+// commit.
+//
+// It streams e.Body to EOF into a temp file, hashing it on the way and
+// never holding it in memory, makes the content durable (fsync, rename,
+// directory fsync), then commits a row with its input.accepted audit
+// record (actor "intake:"+e.Intake; the size, hash and the ref of the
+// sender's message id, never the source name, which may be a file named
+// after the patient). e.Sidecar is stored with the input (an empty one as
+// none). An input is its bytes and its sidecar: the same bytes with the
+// same sidecar (or both without) accepted again store nothing new, and the
+// first input's id comes back with Duplicate set; the same bytes with
+// another sidecar (or none) are a new input. An input over
+// Options.MaxInputSize, or with a sidecar over docbridge.MaxSidecar, is
+// refused with an *docbridge.Error of reason TooLarge and leaves nothing
+// behind. Any other failure (disk, database, ctx done) is an
+// *docbridge.Error of reason Internal wrapping the cause; nothing was
+// accepted and the sender must keep the input. A zero e.ReceivedAt means
+// now.
 //
 // Once the input's content is stored (fsynced and in place, its row not
 // yet committed), convert is called with the input — ID is 0, Source,
 // Sidecar, SHA256 and Size are set, and OpenContent and ReadContent read
 // its bytes. Its documents' content is stored as RecordConversion stores
-// it; then one transaction inserts the input, with the records of Accept,
-// and those of RecordConversion (or of FailInput for a Refusal). When
-// convert returns an error, or its conversion cannot be recorded, the
-// input alone is committed, in Received, and Converted.Deferred says why.
-// convert is not called for an input (bytes and sidecar) stored before,
-// nor for inputs Accept would refuse.
+// it; then one transaction inserts the input, with its audit record, and
+// the records of RecordConversion (or of FailInput for a Refusal). When
+// convert is nil, or returns an error, or its conversion cannot be
+// recorded, the input alone is committed, in Received, for the convert
+// stage, and Converted.Deferred says why (nil for a nil convert). convert
+// is not called for an input (bytes and sidecar) stored before, nor for
+// inputs refused before they are stored.
 func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in Input) (Conversion, error)) (Converted, error) {
 	in, dir, err := s.storeInput(ctx, e)
 	if err != nil {
@@ -62,11 +80,13 @@ func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, conv
 	}
 	var plan *conversionPlan // nil: nothing to record
 	var deferred error
-	switch known, err := s.knownInput(ctx, in); {
-	case err != nil:
-		deferred = fmt.Errorf("look the input up: %w", err)
-	case !known:
-		plan, deferred = s.convertNew(ctx, in, convert)
+	if convert != nil {
+		switch known, err := s.knownInput(ctx, in); {
+		case err != nil:
+			deferred = fmt.Errorf("look the input up: %w", err)
+		case !known:
+			plan, deferred = s.convertNew(ctx, in, convert)
+		}
 	}
 	dirs := []string{dir}
 	if plan != nil {

@@ -31,7 +31,7 @@ func benchAccept(b *testing.B, eng testEngine) {
 	for i := 0; b.Loop(); i++ {
 		binary.BigEndian.PutUint64(body, uint64(i)) // distinct bytes: no duplicates
 		r.Reset(body)
-		if _, err := s.Accept(ctx, e); err != nil {
+		if _, err := acceptInput(ctx, s, e); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -60,7 +60,7 @@ func benchAcceptParallel(b *testing.B, eng testEngine) {
 			for i := seq.Add(1); i <= int64(b.N); i = seq.Add(1) {
 				binary.BigEndian.PutUint64(body, uint64(i)) // distinct bytes: no duplicates
 				r.Reset(body)
-				if _, err := s.Accept(ctx, e); err != nil {
+				if _, err := acceptInput(ctx, s, e); err != nil {
 					b.Error(err)
 					return
 				}
@@ -81,7 +81,7 @@ func BenchmarkAcceptConvertParallel(b *testing.B) {
 			fn   func(ctx context.Context, s *Store, e *docbridge.Envelope, doc NewDocument) error
 		}{
 			{"separate", func(ctx context.Context, s *Store, e *docbridge.Envelope, doc NewDocument) error {
-				a, err := s.Accept(ctx, e)
+				a, err := acceptInput(ctx, s, e)
 				if err == nil {
 					_, err = s.RecordConversion(ctx, a.ID, []NewDocument{doc})
 				}
@@ -140,7 +140,7 @@ func BenchmarkTransition(b *testing.B) { forEachEngineB(b, benchTransition) }
 func benchTransition(b *testing.B, e testEngine) {
 	s := openBench(b, e)
 	ctx := context.Background()
-	a, err := s.Accept(ctx, &docbridge.Envelope{Intake: "bench", Body: bytes.NewReader([]byte("input"))})
+	a, err := acceptInput(ctx, s, &docbridge.Envelope{Intake: "bench", Body: bytes.NewReader([]byte("input"))})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func testRecordConversion(t *testing.T, open opener) {
 	meta.Content = nil
 	want := DocRow{ID: refs[1].ID, InputID: inputID, UniqueID: d2.UniqueID, SHA256: d2.SHA256,
 		State: docbridge.Review, Reason: docbridge.UnmappedCode, Message: "local code X has no mapping",
-		NextAttempt: clk.Now(), CreatedAt: clk.Now(), UpdatedAt: clk.Now(), Doc: &meta}
+		NextAttempt: clk.Now(), Intake: "drop", CreatedAt: clk.Now(), UpdatedAt: clk.Now(), Doc: &meta}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Document (-want +got):\n%s", diff)
 	}

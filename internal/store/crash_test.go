@@ -35,7 +35,7 @@ func TestCrashChild(t *testing.T) {
 	body := make([]byte, 8<<10)
 	for i := 0; ; i++ {
 		rand.Read(body)
-		a, err := s.Accept(context.Background(), &docbridge.Envelope{Intake: "crash", Source: strconv.Itoa(i), Body: bytes.NewReader(body)})
+		a, err := acceptInput(context.Background(), s, &docbridge.Envelope{Intake: "crash", Source: strconv.Itoa(i), Body: bytes.NewReader(body)})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "accept:", err)
 			os.Exit(3)

@@ -6,9 +6,9 @@
 // # Audit trail
 //
 // Every change appends its hash-chained audit record (internal/audit) in
-// the transaction of the change itself: Accept, RecordConversion,
-// FailInput, AcceptConverted (the records of Accept, then those of
-// RecordConversion or FailInput), Transition (with an mes.exchange record
+// the transaction of the change itself: AcceptConverted (the input's
+// record, then those of RecordConversion or FailInput when it converted),
+// RecordConversion, FailInput, Transition (with an mes.exchange record
 // when Transition.Exchange is set), PutPairing and RecordAdmin. The actor is the one the change names, or
 // audit.ActorFrom(ctx). The events table stays beside the audit table as
 // the operational history that History reads; the audit table can be
@@ -42,7 +42,7 @@
 // committed row always names a complete content file. (On SQLite the
 // committer fsyncs the directories of the writes it commits together, each
 // once, just before their transaction.) A crash can leave an
-// orphan content file without a row (harmless: the next Accept of the same
+// orphan content file without a row (harmless: the next AcceptConverted of the same
 // bytes reuses it) or a stale temp file (removed by Open after a day).
 // Every method returns only after its transaction is committed with
 // synchronous=FULL.
@@ -53,7 +53,7 @@
 // or several — may be opened on one database. Transition is a
 // compare-and-set on the document's state, Claim leases due documents and
 // ClaimInputs received inputs, so that two workers do not take the same
-// one; Accept of the same bytes and sidecar at once stores one input (the
+// one; AcceptConverted of the same bytes and sidecar at once stores one input (the
 // others get Duplicate), and RecordConversion of one input at once records
 // it once. One version of a document (uniqueId, content, action and
 // metadata: version.go) is recorded once, however many inputs carry it.

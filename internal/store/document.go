@@ -25,13 +25,15 @@ type DocRow struct {
 	NextAttempt time.Time // UTC
 	PairingID   string
 	MESID       string
+	Intake      string              // the intake its input came through
 	CreatedAt   time.Time           // UTC
 	UpdatedAt   time.Time           // UTC
 	Doc         *docbridge.Document // metadata; Doc.Content is nil
 }
 
 const docCols = `id, input_id, unique_id, sha256, state, reason, message, attempts,
-	next_attempt_at, pairing_id, mes_id, created_at, updated_at, meta`
+	next_attempt_at, pairing_id, mes_id, created_at, updated_at, meta,
+	COALESCE((SELECT intake FROM inputs WHERE inputs.id = documents.input_id), '')`
 
 // scanDoc reads one row of docCols.
 func scanDoc(sc interface{ Scan(...any) error }) (DocRow, error) {
@@ -39,7 +41,7 @@ func scanDoc(sc interface{ Scan(...any) error }) (DocRow, error) {
 	var next, created, updated int64
 	var meta string
 	if err := sc.Scan(&d.ID, &d.InputID, &d.UniqueID, &d.SHA256, &d.State, &d.Reason, &d.Message,
-		&d.Attempts, &next, &d.PairingID, &d.MESID, &created, &updated, &meta); err != nil {
+		&d.Attempts, &next, &d.PairingID, &d.MESID, &created, &updated, &meta, &d.Intake); err != nil {
 		return DocRow{}, err
 	}
 	d.NextAttempt, d.CreatedAt, d.UpdatedAt = fromNanos(next), fromNanos(created), fromNanos(updated)
@@ -140,36 +142,65 @@ func (s *Store) Claim(ctx context.Context, state docbridge.State, now time.Time,
 	return out, nil
 }
 
-// Filter selects documents for listings. Zero fields select anything.
+// Filter selects documents: for listings (the CLI, the console) and for
+// operator actions (internal/operator). Zero fields select anything; the
+// fields set are ANDed, all in SQL.
 type Filter struct {
-	State    docbridge.State // empty: any
+	IDs      []int64 // empty: any; else only these document ids
+	State    docbridge.State
 	Reason   docbridge.Reason
-	InputID  int64  // 0: any; else the documents RecordConversion recorded for this input, Existing ones included
-	UniqueID string // empty: any; else every version with this uniqueId
-	Limit    int    // 0: no limit
+	InputID  int64     // 0: any; else the documents RecordConversion recorded for this input, Existing ones included
+	UniqueID string    // empty: any; else every version with this uniqueId
+	Intake   string    // empty: any; else the documents whose input came through this intake
+	Since    time.Time // zero: any; else created at or after
+	Until    time.Time // zero: any; else created before
+	Newest   bool      // newest (highest id) first instead of oldest first
+	Limit    int       // 0: no limit
 }
 
-// Documents lists documents matching f, oldest (lowest id) first.
+// Documents lists the documents f selects, oldest (lowest id) first, or
+// newest first with f.Newest.
 func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 	var where []string
 	var args []any
+	add := func(cond string, arg ...any) { where, args = append(where, cond), append(args, arg...) }
+	if len(f.IDs) > 0 {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(f.IDs)), ", ")
+		ids := make([]any, len(f.IDs))
+		for i, id := range f.IDs {
+			ids[i] = id
+		}
+		add(`id IN (`+marks+`)`, ids...)
+	}
 	if f.State != "" {
-		where, args = append(where, `state = ?`), append(args, f.State)
+		add(`state = ?`, f.State)
 	}
 	if f.Reason != "" {
-		where, args = append(where, `reason = ?`), append(args, f.Reason)
+		add(`reason = ?`, f.Reason)
 	}
 	if f.InputID != 0 {
-		where, args = append(where, `id IN (SELECT doc_id FROM conversions WHERE input_id = ?)`), append(args, f.InputID)
+		add(`id IN (SELECT doc_id FROM conversions WHERE input_id = ?)`, f.InputID)
 	}
 	if f.UniqueID != "" {
-		where, args = append(where, `unique_id = ?`), append(args, f.UniqueID)
+		add(`unique_id = ?`, f.UniqueID)
+	}
+	if f.Intake != "" {
+		add(`input_id IN (SELECT id FROM inputs WHERE intake = ?)`, f.Intake)
+	}
+	if !f.Since.IsZero() {
+		add(`created_at >= ?`, nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add(`created_at < ?`, nanos(f.Until))
 	}
 	q := `SELECT ` + docCols + ` FROM documents`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	q += ` ORDER BY id`
+	if f.Newest {
+		q += ` DESC`
+	}
 	if f.Limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)

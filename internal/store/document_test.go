@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,6 +192,60 @@ func testHistory(t *testing.T, open opener) {
 	}
 	if _, err := s.History(ctx, 999); !errors.Is(err, ErrNotFound) {
 		t.Errorf("History(999) error = %v, want ErrNotFound", err)
+	}
+}
+
+// testDocumentsSelect checks the selection operator actions and the
+// console's list use: by ids, intake and creation time, all in SQL, newest
+// first on request, each row naming its intake.
+func testDocumentsSelect(t *testing.T, open opener) {
+	ctx := context.Background()
+	clk := newClock()
+	s := open(t, Options{Now: clk.Now})
+	_, refs := converted(t, s, "drop input", NewDocument{Doc: newDoc("a", "a"), State: docbridge.Converted},
+		NewDocument{Doc: newDoc("b", "b"), State: docbridge.Converted})
+	t0 := clk.Now()
+	clk.Advance(time.Hour)
+	a2, err := acceptInput(ctx, s, &docbridge.Envelope{Intake: "mllp", Source: "MSG2", MessageID: "MSG2", Body: strings.NewReader("mllp input")})
+	if err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	refs2, err := s.RecordConversion(ctx, a2.ID, []NewDocument{{Doc: newDoc("c", "c"), State: docbridge.Converted}})
+	if err != nil {
+		t.Fatalf("RecordConversion: %v", err)
+	}
+	a, b, c := refs[0].ID, refs[1].ID, refs2[0].ID
+	t1 := clk.Now()
+	tests := []struct {
+		name string
+		f    Filter
+		want []int64
+	}{
+		{"ids", Filter{IDs: []int64{c, a}}, []int64{a, c}},
+		{"one id", Filter{IDs: []int64{b}}, []int64{b}},
+		{"intake", Filter{Intake: "mllp"}, []int64{c}},
+		{"other intake", Filter{Intake: "drop"}, []int64{a, b}},
+		{"unknown intake", Filter{Intake: "fhir"}, nil},
+		{"since", Filter{Since: t1}, []int64{c}},
+		{"until", Filter{Until: t1}, []int64{a, b}},
+		{"since and until", Filter{Since: t0, Until: t0.Add(time.Minute)}, []int64{a, b}},
+		{"ids and intake", Filter{IDs: []int64{a, c}, Intake: "drop"}, []int64{a}},
+		{"newest first", Filter{Newest: true}, []int64{c, b, a}},
+		{"newest first, limited", Filter{Newest: true, Limit: 1}, []int64{c}},
+	}
+	for _, tc := range tests {
+		rows, err := s.Documents(ctx, tc.f)
+		if err != nil {
+			t.Fatalf("%s: Documents: %v", tc.name, err)
+		}
+		if diff := cmp.Diff(tc.want, dueIDs(rows)); diff != "" {
+			t.Errorf("%s: Documents ids (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	for id, want := range map[int64]string{a: "drop", c: "mllp"} {
+		if got := document(t, s, id).Intake; got != want {
+			t.Errorf("document %d Intake = %q, want %q", id, got, want)
+		}
 	}
 }
 

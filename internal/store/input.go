@@ -41,47 +41,10 @@ func sidecarKey(sidecar []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-var _ docbridge.Sink = (*Store)(nil)
-
-// Accept implements docbridge.Sink. It streams e.Body to EOF into a temp
-// file, hashing it on the way and never holding it in memory, makes the
-// content durable (fsync, rename, directory fsync), then commits a row in
-// state Received with its input.accepted audit record (actor
-// "intake:"+e.Intake; the size, hash and sender's message id, never the
-// source name, which may be a file named after the patient). It returns
-// only after that commit.
-//
-// e.Sidecar is stored with the input (an empty one as none). An input is
-// its bytes and its sidecar: the same bytes with the same sidecar (or both
-// without) accepted again store nothing new, and Accept returns the first
-// input's id with Duplicate set; the same bytes with another sidecar (or
-// none) are a new input. An input over Options.MaxInputSize, or with a
-// sidecar over docbridge.MaxSidecar, is refused with an *docbridge.Error
-// of reason TooLarge and leaves nothing behind. Any other failure (disk,
-// database, ctx done) is an *docbridge.Error of reason Internal wrapping
-// the cause; nothing was accepted and the sender must keep the input. A
-// zero e.ReceivedAt means now.
-func (s *Store) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
-	in, dir, err := s.storeInput(ctx, e)
-	if err != nil {
-		return docbridge.Accepted{}, err
-	}
-	var dup bool
-	err = s.inAuditTxAfter(ctx, []string{dir}, func(ctx context.Context, tx auditTx) error {
-		var err error
-		dup, err = s.insertInput(ctx, tx, &in)
-		return err
-	})
-	if err != nil {
-		return docbridge.Accepted{}, docbridge.Wrap(docbridge.Internal, "record input", err)
-	}
-	return docbridge.Accepted{ID: in.ID, SHA256: in.SHA256, Size: in.Size, Duplicate: dup}, nil
-}
-
-// storeInput checks e and stores its body as content, as Accept says, and
-// returns the input it is to become (without an id, in state Received)
-// and the content directory to fsync before its row is committed
-// (placeContent). Its errors are Accept's.
+// storeInput checks e and stores its body as content, as AcceptConverted
+// says, and returns the input it is to become (without an id, in state
+// Received) and the content directory to fsync before its row is committed
+// (placeContent). Its errors are AcceptConverted's.
 func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, string, error) {
 	if e == nil || e.Body == nil {
 		return Input{}, "", docbridge.Errorf(docbridge.Internal, "accept: envelope without a body")

@@ -26,11 +26,11 @@ func testAccept(t *testing.T, open opener) {
 
 	e := envelope(body)
 	e.ReceivedAt = received
-	a, err := s.Accept(ctx, e)
+	a, err := acceptInput(ctx, s, e)
 	if err != nil {
 		t.Fatalf("Accept: %v", err)
 	}
-	want := docbridge.Accepted{ID: a.ID, SHA256: hexSHA256(body), Size: int64(len(body))}
+	want := docbridge.Accepted{ID: a.ID, SHA256: hexSHA256(body), Size: int64(len(body)), State: docbridge.Received}
 	if diff := cmp.Diff(want, a); diff != "" || a.ID == 0 {
 		t.Errorf("Accept (-want +got):\n%s (id %d)", diff, a.ID)
 	}
@@ -50,7 +50,7 @@ func testAccept(t *testing.T, open opener) {
 	// The same bytes again, from another intake: the same input.
 	e2 := envelope(body)
 	e2.Intake = "mllp"
-	dup, err := s.Accept(ctx, e2)
+	dup, err := acceptInput(ctx, s, e2)
 	if err != nil {
 		t.Fatalf("Accept again: %v", err)
 	}
@@ -111,7 +111,7 @@ func testAcceptTooLarge(t *testing.T, open opener) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, Options{MaxInputSize: limit})
-			a, err := s.Accept(context.Background(), envelope(bytes.Repeat([]byte{'x'}, tc.size)))
+			a, err := acceptInput(context.Background(), s, envelope(bytes.Repeat([]byte{'x'}, tc.size)))
 			if tc.ok {
 				if err != nil || a.Size != int64(tc.size) {
 					t.Fatalf("Accept = %+v, %v; want size %d", a, err, tc.size)
@@ -162,7 +162,7 @@ func testAcceptReadError(t *testing.T, open opener) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := s.Accept(tc.ctx, &docbridge.Envelope{Intake: "drop", Body: tc.body})
+			_, err := acceptInput(tc.ctx, s, &docbridge.Envelope{Intake: "drop", Body: tc.body})
 			if !errors.Is(err, tc.want) || docbridge.ReasonOf(err) != docbridge.Internal {
 				t.Errorf("Accept error = %v (reason %q), want %v with reason internal", err, docbridge.ReasonOf(err), tc.want)
 			}
@@ -185,7 +185,7 @@ func testAcceptConcurrent(t *testing.T, open opener) {
 			if i >= n {
 				body = fmt.Appendf(nil, "distinct %d", i)
 			}
-			res[i], errs[i] = s.Accept(context.Background(), envelope(body))
+			res[i], errs[i] = acceptInput(context.Background(), s, envelope(body))
 		})
 	}
 	wg.Wait()
@@ -309,7 +309,7 @@ func testAcceptSidecar(t *testing.T, open opener) {
 		e.Sidecar = sc
 		return e
 	}
-	a, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", sidecar))
+	a, err := acceptInput(ctx, s, withSidecar("%PDF-1.7 a", sidecar))
 	if err != nil {
 		t.Fatalf("Accept: %v", err)
 	}
@@ -325,7 +325,7 @@ func testAcceptSidecar(t *testing.T, open opener) {
 		{"binary", "%PDF-1.7 e", []byte{0, 0xff, '?', '\''}, []byte{0, 0xff, '?', '\''}},
 	}
 	for _, tc := range tests {
-		b, err := s.Accept(ctx, withSidecar(tc.body, tc.sc))
+		b, err := acceptInput(ctx, s, withSidecar(tc.body, tc.sc))
 		if err != nil {
 			t.Fatalf("%s: Accept: %v", tc.name, err)
 		}
@@ -337,12 +337,12 @@ func testAcceptSidecar(t *testing.T, open opener) {
 
 	// The same bytes with the same sidecar: a duplicate. With another
 	// sidecar, or none: a new input, each with its own sidecar.
-	dup, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", sidecar))
+	dup, err := acceptInput(ctx, s, withSidecar("%PDF-1.7 a", sidecar))
 	if err != nil || !dup.Duplicate || dup.ID != a.ID {
 		t.Fatalf("Accept(same bytes, same sidecar) = %+v, %v; want a duplicate of %d", dup, err, a.ID)
 	}
 	for _, sc := range [][]byte{[]byte(`{"other": true}`), nil} {
-		other, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", sc))
+		other, err := acceptInput(ctx, s, withSidecar("%PDF-1.7 a", sc))
 		if err != nil || other.Duplicate || other.ID == a.ID {
 			t.Fatalf("Accept(same bytes, sidecar %q) = %+v, %v; want a new input", sc, other, err)
 		}
@@ -350,7 +350,7 @@ func testAcceptSidecar(t *testing.T, open opener) {
 		if !bytes.Equal(in.Sidecar, sc) {
 			t.Errorf("Input(%d).Sidecar = %q, want %q", other.ID, in.Sidecar, sc)
 		}
-		again, err := s.Accept(ctx, withSidecar("%PDF-1.7 a", sc))
+		again, err := acceptInput(ctx, s, withSidecar("%PDF-1.7 a", sc))
 		if err != nil || !again.Duplicate || again.ID != other.ID {
 			t.Errorf("Accept(same bytes, sidecar %q) again = %+v, %v; want a duplicate of %d", sc, again, err, other.ID)
 		}
@@ -366,7 +366,7 @@ func testAcceptSidecar(t *testing.T, open opener) {
 
 	// Over the limit: refused, nothing left behind.
 	before := files(t, s.dir)
-	_, err = s.Accept(ctx, withSidecar("%PDF-1.7 too big", make([]byte, docbridge.MaxSidecar+1)))
+	_, err = acceptInput(ctx, s, withSidecar("%PDF-1.7 too big", make([]byte, docbridge.MaxSidecar+1)))
 	if got := docbridge.ReasonOf(err); got != docbridge.TooLarge {
 		t.Errorf("ReasonOf(Accept with a big sidecar: %v) = %q, want %q", err, got, docbridge.TooLarge)
 	}

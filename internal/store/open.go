@@ -22,7 +22,7 @@ const (
 	DefaultMaxInputSize int64 = 512 << 20
 
 	// staleTemp is the age after which Open removes a temp file left by a
-	// crash. An Accept in progress writes its temp file continuously, so
+	// crash. An AcceptConverted in progress writes its temp file continuously, so
 	// its modification time stays recent.
 	staleTemp = 24 * time.Hour
 )
@@ -40,7 +40,7 @@ type Options struct {
 	// (pgx syntax; a keyword=value string works too). The tables live in
 	// the first schema of the search_path. Empty means SQLite in Dir.
 	Postgres     string
-	MaxInputSize int64 // Accept refuses bigger inputs with TooLarge; 0 means DefaultMaxInputSize
+	MaxInputSize int64 // AcceptConverted refuses bigger inputs with TooLarge; 0 means DefaultMaxInputSize
 	// Now is the clock for the times the store sets itself (received_at when
 	// the envelope has none, created_at, updated_at, event times, a zero
 	// NextAttempt). Nil means time.Now.

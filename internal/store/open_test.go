@@ -173,7 +173,7 @@ func TestTwoProcesses(t *testing.T) {
 			wg.Go(func() {
 				for i := range n {
 					body := fmt.Appendf(nil, "writer %d input %d", w, i)
-					a, err := s.Accept(context.Background(), envelope(body))
+					a, err := acceptInput(context.Background(), s, envelope(body))
 					if err == nil {
 						_, err = s.RecordConversion(context.Background(), a.ID, []NewDocument{
 							{Doc: newDoc(string(body), string(body)+" doc"), State: docbridge.Converted}})

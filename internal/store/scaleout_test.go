@@ -54,7 +54,7 @@ func TestScaleOut(t *testing.T) {
 			wg.Go(func() {
 				for k := range inputs {
 					i := (k + h*inputs/handles) % inputs
-					a, err := s.Accept(ctx, envelope(body(i)))
+					a, err := acceptInput(ctx, s, envelope(body(i)))
 					if err != nil {
 						t.Errorf("handle %d: Accept(input %d): %v", h, i, err)
 						return

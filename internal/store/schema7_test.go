@@ -64,7 +64,7 @@ func TestMigrateTo7(t *testing.T) {
 		if h, err := s.History(ctx, 1); err != nil || len(h) != 1 {
 			t.Errorf("History(1) = %+v, %v; want the old event", h, err)
 		}
-		dup, err := s.Accept(ctx, envelope([]byte("msg")))
+		dup, err := acceptInput(ctx, s, envelope([]byte("msg")))
 		if err != nil || !dup.Duplicate || dup.ID != 2 {
 			t.Errorf("Accept(the old bytes) = %+v, %v; want a duplicate of input 2", dup, err)
 		}

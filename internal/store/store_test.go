@@ -123,6 +123,7 @@ func testStore(t *testing.T, open opener) {
 		{"Reconvert", testReconvert},
 		{"History", testHistory},
 		{"Documents", testDocuments},
+		{"DocumentsSelect", testDocumentsSelect},
 		{"Pairings", testPairings},
 		{"PairingByINS", testPairingByINS},
 	}
@@ -158,10 +159,17 @@ func envelope(body []byte) *docbridge.Envelope {
 	return &docbridge.Envelope{Intake: "drop", Source: "in/a.xml", MessageID: "MSG1", Body: bytes.NewReader(body)}
 }
 
+// acceptInput stores e without converting it (AcceptConverted with no
+// converter): the input stays received.
+func acceptInput(ctx context.Context, s *Store, e *docbridge.Envelope) (docbridge.Accepted, error) {
+	c, err := s.AcceptConverted(ctx, e, nil)
+	return c.Accepted, err
+}
+
 // accept accepts body and fails the test on error.
 func accept(t *testing.T, s *Store, body []byte) docbridge.Accepted {
 	t.Helper()
-	a, err := s.Accept(context.Background(), envelope(body))
+	a, err := acceptInput(context.Background(), s, envelope(body))
 	if err != nil {
 		t.Fatalf("Accept: %v", err)
 	}

@@ -1,4 +1,4 @@
-package bulk
+package pipeline
 
 import (
 	"context"
@@ -6,10 +6,12 @@ import (
 	"time"
 )
 
-// Limiter is a token bucket: Wait lets through at most Rate calls per
-// second on average, with bursts of up to Burst. A nil *Limiter lets
-// everything through. It is safe for concurrent use.
-type Limiter struct {
+// rateLimiter is a token bucket: wait lets through at most rate calls per
+// second on average, with bursts of up to burst. A nil *rateLimiter lets
+// everything through. It is safe for concurrent use. It bounds the
+// deliveries to MES (Options.Rate), beside the adaptive limit of requests
+// in flight (limit.go).
+type rateLimiter struct {
 	rate  float64
 	burst float64
 
@@ -21,19 +23,19 @@ type Limiter struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// NewLimiter returns a Limiter of perSecond calls per second and bursts of
-// burst (at least 1), or nil (no limit) when perSecond <= 0.
-func NewLimiter(perSecond float64, burst int) *Limiter {
+// newRateLimiter returns a rateLimiter of perSecond calls per second and
+// bursts of burst (at least 1), or nil (no limit) when perSecond <= 0.
+func newRateLimiter(perSecond float64, burst int) *rateLimiter {
 	if perSecond <= 0 {
 		return nil
 	}
 	b := float64(max(burst, 1))
-	return &Limiter{rate: perSecond, burst: b, tokens: b, now: time.Now, sleep: sleepCtx}
+	return &rateLimiter{rate: perSecond, burst: b, tokens: b, now: time.Now, sleep: sleepCtx}
 }
 
-// Wait blocks until the caller may go on, or ctx is done (it then returns
+// wait blocks until the caller may go on, or ctx is done (it then returns
 // ctx's error; the token it reserved is not given back).
-func (l *Limiter) Wait(ctx context.Context) error {
+func (l *rateLimiter) wait(ctx context.Context) error {
 	if l == nil {
 		return ctx.Err()
 	}
@@ -41,7 +43,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 }
 
 // reserve takes one token and says how long to wait for it.
-func (l *Limiter) reserve() time.Duration {
+func (l *rateLimiter) reserve() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()

@@ -1,4 +1,4 @@
-package bulk
+package pipeline
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestLimiterDelays(t *testing.T) {
+func TestRateLimiterDelays(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name  string
@@ -23,13 +23,13 @@ func TestLimiterDelays(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := NewLimiter(tt.rate, tt.burst)
+			l := newRateLimiter(tt.rate, tt.burst)
 			var got []time.Duration
 			i := 0
 			l.now = func() time.Time { return t0.Add(tt.at[i]) }
 			l.sleep = func(_ context.Context, d time.Duration) error { got = append(got, d); return nil }
 			for i = range tt.at {
-				l.Wait(context.Background())
+				l.wait(context.Background())
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("delays (-want +got):\n%s", diff)
@@ -38,9 +38,9 @@ func TestLimiterDelays(t *testing.T) {
 	}
 }
 
-func TestNilLimiterLetsThrough(t *testing.T) {
-	var l *Limiter = NewLimiter(0, 1)
-	if err := l.Wait(context.Background()); err != nil {
+func TestNilRateLimiterLetsThrough(t *testing.T) {
+	var l *rateLimiter = newRateLimiter(0, 1)
+	if err := l.wait(context.Background()); err != nil {
 		t.Errorf("Wait = %v, want nil", err)
 	}
 }

@@ -1,4 +1,4 @@
-package admin
+package operate
 
 import (
 	"context"
@@ -19,9 +19,10 @@ type HistoryStore interface {
 
 // DecisionLog implements identity.Decisions over the store's history: the
 // confirmations are the review → converted transitions made by a person
-// (actor "user:…") whose message is an identity.ConfirmationMessage. They
-// are committed with the decision itself, so a confirmation exists exactly
-// when the document left review through it.
+// (actor "user:…") whose message is an identity.ConfirmationMessage —
+// what Do records for a Confirm. They are committed with the decision
+// itself, so a confirmation exists exactly when the document left review
+// through it.
 type DecisionLog struct {
 	Store HistoryStore
 }
