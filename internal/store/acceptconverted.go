@@ -45,8 +45,9 @@ type Converted struct {
 // commit. It returns only once that commit is done; its errors are
 // Accept's, and then nothing was recorded.
 //
-// Once the input's content is stored (fsynced and in place, its row not
-// yet committed), convert is called with the input — ID is 0, Source,
+// Once the input's content is stored (fsynced and in place, or held in
+// memory until the commit when it is stored inline; its row not yet
+// committed), convert is called with the input — ID is 0, Source,
 // Sidecar, SHA256 and Size are set, and OpenContent and ReadContent read
 // its bytes. Its documents' content is stored as RecordConversion stores
 // it; then one transaction inserts the input, with the records of Accept,
@@ -56,10 +57,14 @@ type Converted struct {
 // convert is not called for an input (bytes and sidecar) stored before,
 // nor for inputs Accept would refuse.
 func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in Input) (Conversion, error)) (Converted, error) {
-	in, dir, err := s.storeInput(ctx, e)
+	in, body, err := s.storeInput(ctx, e)
 	if err != nil {
 		return Converted{}, err
 	}
+	if body.inline != nil {
+		defer s.pending.hold(in.SHA256, body.inline)()
+	}
+	dirs := body.dirs
 	var plan *conversionPlan // nil: nothing to record
 	var deferred error
 	switch known, err := s.knownInput(ctx, in); {
@@ -68,14 +73,13 @@ func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, conv
 	case !known:
 		plan, deferred = s.convertNew(ctx, in, convert)
 	}
-	dirs := []string{dir}
 	if plan != nil {
 		dirs = append(dirs, plan.docs.dirs...)
 	}
 	var c Converted
 	err = s.inAuditTxAfter(ctx, dirs, func(ctx context.Context, tx auditTx) error {
 		c = Converted{Deferred: deferred}
-		dup, err := s.insertInput(ctx, tx, &in)
+		dup, err := s.insertInput(ctx, tx, &in, body.inline)
 		if dup && err == nil && in.State == docbridge.Converted {
 			c.Docs, err = conversionRefs(ctx, tx, in.ID)
 		}

@@ -42,7 +42,8 @@ type querier interface {
 // returns one DocRef per NewDocument, in order.
 //
 // Each document's Content is stored content-addressed and made durable
-// before the commit; Doc.SHA256 must be the hex SHA-256 of Doc.Content and
+// with the commit (inside the database up to InlineMax bytes, inline.go;
+// in a content file fsynced before the commit above that); Doc.SHA256 must be the hex SHA-256 of Doc.Content and
 // Doc.Size its length, or nothing is recorded and an error is returned.
 // A document with ContentIsInput set is the input itself: its content is
 // already stored (the input's), nothing is written or hashed again, and its
@@ -107,7 +108,8 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 }
 
 // storedDocs are documents whose content is stored (durable but for the
-// directory entries dirs, see placeContent), ready for recordDocuments.
+// directory entries dirs, see placeContent; content of at most InlineMax
+// bytes is inserted with the document's row), ready for recordDocuments.
 type storedDocs struct {
 	docs        []NewDocument
 	shas, metas []string // per document: content hex SHA-256, metadata JSON
@@ -127,6 +129,9 @@ func (s *Store) storeDocuments(ctx context.Context, input contentRef, docs []New
 	for i, nd := range docs {
 		if nd.Doc.ContentIsInput {
 			continue // stored durably when the input was accepted
+		}
+		if inlined(nd.Doc.Size) {
+			continue // inserted with the document's row (insertDocument)
 		}
 		dir, err := s.putBytes(ctx, nd.Doc.Content, p.shas[i])
 		if err != nil {
@@ -266,6 +271,11 @@ func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocume
 	}
 	if err != nil {
 		return ref, nil, err
+	}
+	if !nd.Doc.ContentIsInput && inlined(nd.Doc.Size) {
+		if err := insertContent(ctx, tx.Tx, sha, nd.Doc.Content); err != nil {
+			return ref, nil, err
+		}
 	}
 	actor := audit.ActorFrom(ctx, "convert")
 	if err := insertEvent(ctx, tx.Tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: actor}, now); err != nil {

@@ -243,6 +243,14 @@ CREATE INDEX documents_mes_id ON documents (mes_id) WHERE mes_id <> '';
 ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE pairings ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 `,
+	// 10: content of at most InlineMax bytes inside the database
+	// (inline.go), by hex SHA-256: no content file, no fsync of its own.
+	`
+CREATE TABLE contents (
+	sha256 TEXT PRIMARY KEY,
+	body   BLOB NOT NULL
+);
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.

@@ -162,4 +162,11 @@ CREATE INDEX documents_mes_id ON documents (mes_id) WHERE mes_id <> '';
 ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE pairings ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 `,
+	// 10: inline content, as on SQLite.
+	`
+CREATE TABLE contents (
+	sha256 TEXT PRIMARY KEY,
+	body   BYTEA NOT NULL
+);
+`,
 }
