@@ -23,7 +23,7 @@ type config struct {
 	runs, nLow, nFull, conns, perConn, countDocs int
 	nDeliver                                     int
 	largeMB                                      int64
-	out, work, bin                               string
+	out, work, bin, only                         string
 	skipHL7, keep                                bool
 }
 
@@ -42,6 +42,7 @@ func main() {
 	flag.StringVar(&c.bin, "bin", "", "use this docbridge binary instead of building one")
 	flag.BoolVar(&c.skipHL7, "skip-hl7", false, "do not run bench/hl7/run.sh")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
+	flag.StringVar(&c.only, "only", "", `"mllp": only the MLLP measure and the machine's ceilings beside it (a fresh daemon per run; BENCHMARKS.md is not rewritten)`)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -89,6 +90,13 @@ func run(ctx context.Context, c config) error {
 	defer sim.close()
 
 	rep := report{Machine: describeMachine(work), Config: c, LoadStart: loadavg()}
+	switch c.only {
+	case "":
+	case "mllp":
+		return runOnlyMLLP(ctx, bin, work, sim, t, &rep)
+	default:
+		return fmt.Errorf("-only %q: the one part that runs alone is mllp", c.only)
+	}
 	step("count durable writes per document (strace)")
 	if rep.Counts, err = countSyncs(ctx, bin, filepath.Join(work, "count"), sim, t, c.countDocs); err != nil {
 		return fmt.Errorf("count fsyncs: %w", err)
@@ -115,12 +123,18 @@ func run(ctx context.Context, c config) error {
 		}
 		rep.Pipeline = append(rep.Pipeline, pr)
 		step(fmt.Sprintf("run %d/%d: MLLP", r, c.runs))
-		mr, err := runMLLP(d.mllpAddr, t, r, c.conns, c.perConn)
+		mr, err := runDaemonMLLP(d, t, r, c.conns, c.perConn)
 		d.stop()
 		if err != nil {
 			return fmt.Errorf("run %d MLLP: %w", r, err)
 		}
 		rep.MLLP = append(rep.MLLP, mr)
+		step(fmt.Sprintf("run %d/%d: the machine's ceilings", r, c.runs))
+		ce, err := measureCeilings(ctx, filepath.Join(work, fmt.Sprintf("ceilings-%d", r)), t, r, c.conns, c.perConn)
+		if err != nil {
+			return fmt.Errorf("run %d ceilings: %w", r, err)
+		}
+		rep.Ceilings = append(rep.Ceilings, ce)
 	}
 	for r := 1; c.nDeliver > 0 && r <= c.runs; r++ {
 		run := map[string]deliveryResult{}

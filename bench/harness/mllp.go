@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -15,6 +18,28 @@ type mllpResult struct {
 	Elapsed      time.Duration
 	Conns        int
 	MsgBytes     int
+	// CPU is the daemon's CPU time (user + system) during the run; 0 when
+	// unknown (the echo server).
+	CPU time.Duration
+}
+
+// cpuPerAA is the daemon's CPU time per acknowledged message.
+func (r mllpResult) cpuPerAA() time.Duration {
+	if r.Acked == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Acked)
+}
+
+// runDaemonMLLP is runMLLP against daemon d, with d's CPU time.
+func runDaemonMLLP(d *daemon, t *templates, run, conns, perConn int) (mllpResult, error) {
+	before, cerr := cpuTime(d.cmd.Process.Pid)
+	res, err := runMLLP(d.mllpAddr, t, run, conns, perConn)
+	after, cerr2 := cpuTime(d.cmd.Process.Pid)
+	if cerr == nil && cerr2 == nil {
+		res.CPU = after - before
+	}
+	return res, err
 }
 
 func (r mllpResult) perSec() float64 { return float64(r.Acked) / r.Elapsed.Seconds() }
@@ -83,4 +108,64 @@ func sendAll(addr string, msgs [][]byte) (acked, other int, err error) {
 		}
 	}
 	return acked, other, nil
+}
+
+// mllpRows are the MLLP figure and, beside it, the machine's ceilings
+// measured in the same runs, each ratio the median of the per-run ratios.
+func (r *report) mllpRows() []row {
+	var aa, cpu, echo, commits, files, vsEcho, vsCommits []float64
+	for i, m := range r.MLLP {
+		aa, cpu = append(aa, m.perSec()), append(cpu, float64(m.cpuPerAA())/1e6)
+		if i < len(r.Ceilings) {
+			c := r.Ceilings[i]
+			echo, commits, files = append(echo, c.Echo), append(commits, c.Commits), append(files, c.FileSyncs)
+			vsEcho, vsCommits = append(vsEcho, m.perSec()/c.Echo), append(vsCommits, m.perSec()/c.Commits)
+		}
+	}
+	ms := statOf(aa)
+	rows := []row{{fmt.Sprintf("MLLP AA/s (%d conns)", r.Config.conns), ms.f(0), "", "", ">= 2000", verdict(ms.med >= 2000)},
+		{"  daemon CPU per AA (ms)", statOf(cpu).f(2), "", "", "", ""}}
+	if len(echo) == 0 {
+		return rows
+	}
+	return append(rows,
+		row{"  bare MLLP echo server, same load (AA/s)", statOf(echo).f(0), "", fmt.Sprintf("%.2fx", statOf(vsEcho).med), "", ""},
+		row{"  SQLite FULL commits/s, one at a time", statOf(commits).f(0), "", fmt.Sprintf("%.2fx", statOf(vsCommits).med), "", ""},
+		row{"  small file create+write+fsync/s", statOf(files).f(0), "", "", "", ""},
+	)
+}
+
+// runOnlyMLLP is the harness with -only mllp: per run a fresh daemon
+// takes the MLLP load, then the ceilings are measured; it prints the MLLP
+// rows and rewrites no report.
+func runOnlyMLLP(ctx context.Context, bin, work string, sim *simulator, t *templates, rep *report) error {
+	c := rep.Config
+	for r := 1; r <= c.runs; r++ {
+		step(fmt.Sprintf("run %d/%d: MLLP", r, c.runs))
+		d, err := newDaemon(ctx, bin, filepath.Join(work, fmt.Sprintf("mllp-%d", r)), sim)
+		if err != nil {
+			return err
+		}
+		if err := d.start(); err != nil {
+			return err
+		}
+		mr, err := runDaemonMLLP(d, t, r, c.conns, c.perConn)
+		d.stop()
+		if err != nil {
+			return fmt.Errorf("run %d MLLP: %w (log %s)", r, err, filepath.Join(d.dir, "daemon.log"))
+		}
+		rep.MLLP = append(rep.MLLP, mr)
+		step(fmt.Sprintf("run %d/%d: the machine's ceilings", r, c.runs))
+		ce, err := measureCeilings(ctx, filepath.Join(work, fmt.Sprintf("ceilings-%d", r)), t, r, c.conns, c.perConn)
+		if err != nil {
+			return fmt.Errorf("run %d ceilings: %w", r, err)
+		}
+		rep.Ceilings = append(rep.Ceilings, ce)
+		fmt.Fprintf(os.Stderr, "  MLLP %.0f AA/s, daemon CPU %.2f ms/AA; echo %.0f AA/s, %.0f commits/s, %.0f file fsyncs/s (load %s)\n",
+			mr.perSec(), float64(mr.cpuPerAA())/1e6, ce.Echo, ce.Commits, ce.FileSyncs, loadavg())
+	}
+	for _, x := range rep.mllpRows() {
+		fmt.Printf("%-44s %-22s %-8s %-10s %s\n", x.measure, x.value, x.ratio, x.target, x.verdict)
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ type report struct {
 	Floor              []floorResult
 	Pipeline           []pipelineResult
 	MLLP               []mllpResult
+	Ceilings           []ceilings // per run, beside MLLP
 	Large              largeResult
 	HasLarge           bool
 	HL7                *hl7Result
@@ -54,7 +55,7 @@ func verdict(ok bool) string {
 
 func (r *report) rows() []row {
 	var rows []row
-	var fl, db, ratio, p50, p99, fp50, fp99, mllp []float64
+	var fl, db, ratio, p50, p99, fp50, fp99 []float64
 	for i := range r.Pipeline {
 		f, p := r.Floor[i].docsPerSec(), r.Pipeline[i].docsPerSec()
 		fl, db, ratio = append(fl, f), append(db, p), append(ratio, p/f)
@@ -62,9 +63,6 @@ func (r *report) rows() []row {
 		p99 = append(p99, ms(percentile(r.Pipeline[i].Low, 99)))
 		fp50 = append(fp50, ms(percentile(r.Pipeline[i].FullLat, 50)))
 		fp99 = append(fp99, ms(percentile(r.Pipeline[i].FullLat, 99)))
-	}
-	for _, m := range r.MLLP {
-		mllp = append(mllp, m.perSec())
 	}
 	rt := statOf(ratio)
 	rows = append(rows,
@@ -86,8 +84,7 @@ func (r *report) rows() []row {
 			rows = append(rows, row{"  its drop-to-delivered (s)", fmt.Sprintf("%.1f", l.Elapsed.Seconds()), "", "", "", ""})
 		}
 	}
-	ms := statOf(mllp)
-	rows = append(rows, row{fmt.Sprintf("MLLP AA/s (%d conns)", r.Config.conns), ms.f(0), "", "", ">= 2000", verdict(ms.med >= 2000)})
+	rows = append(rows, r.mllpRows()...)
 	return append(rows, r.deliveryRows()...)
 }
 

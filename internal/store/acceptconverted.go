@@ -45,9 +45,11 @@ type Converted struct {
 // reason file or an HL7 AE) with one commit. It returns only after that
 // commit.
 //
-// It streams e.Body to EOF into a temp file, hashing it on the way and
-// never holding it in memory, makes the content durable (fsync, rename,
-// directory fsync), then commits a row with its input.accepted audit
+// It reads e.Body to EOF, hashing it on the way and holding at most
+// InlineMax bytes of it in memory: an input of at most InlineMax bytes is
+// stored inside the database with its row (inline.go), a bigger one is
+// streamed into a content file made durable (fsync, rename, directory
+// fsync) before the row. It commits the row with its input.accepted audit
 // record (actor "intake:"+e.Intake; the size, hash and the ref of the
 // sender's message id, never the source name, which may be a file named
 // after the patient). e.Sidecar is stored with the input (an empty one as
@@ -62,8 +64,9 @@ type Converted struct {
 // accepted and the sender must keep the input. A zero e.ReceivedAt means
 // now.
 //
-// Once the input's content is stored (fsynced and in place, its row not
-// yet committed), convert is called with the input — ID is 0, Source,
+// Once the input's content is stored (fsynced and in place, or held in
+// memory until the commit when it is stored inline; its row not yet
+// committed), convert is called with the input — ID is 0, Source,
 // Sidecar, SHA256 and Size are set, and OpenContent and ReadContent read
 // its bytes. Its documents' content is stored as RecordConversion stores
 // it; then one transaction inserts the input, with its audit record, and
@@ -74,10 +77,14 @@ type Converted struct {
 // is not called for an input (bytes and sidecar) stored before, nor for
 // inputs refused before they are stored.
 func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in Input) (Conversion, error)) (Converted, error) {
-	in, dir, err := s.storeInput(ctx, e)
+	in, body, err := s.storeInput(ctx, e)
 	if err != nil {
 		return Converted{}, err
 	}
+	if body.inline != nil {
+		defer s.pending.hold(in.SHA256, body.inline)()
+	}
+	dirs := body.dirs
 	var plan *conversionPlan // nil: nothing to record
 	var deferred error
 	if convert != nil {
@@ -85,17 +92,16 @@ func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, conv
 		case err != nil:
 			deferred = fmt.Errorf("look the input up: %w", err)
 		case !known:
-			plan, deferred = s.convertNew(ctx, in, convert)
+			plan, deferred = s.convertNew(ctx, in, body.inline, convert)
 		}
 	}
-	dirs := []string{dir}
 	if plan != nil {
 		dirs = append(dirs, plan.docs.dirs...)
 	}
 	var c Converted
 	err = s.inAuditTxAfter(ctx, dirs, func(ctx context.Context, tx auditTx) error {
 		c = Converted{Deferred: deferred}
-		dup, err := s.insertInput(ctx, tx, &in)
+		dup, err := s.insertInput(ctx, tx, &in, body.inline)
 		if dup && err == nil && in.State == docbridge.Converted {
 			c.Docs, err = conversionRefs(ctx, tx, in.ID)
 		}
@@ -133,9 +139,10 @@ func (s *Store) knownInput(ctx context.Context, in Input) (bool, error) {
 	return err == nil, err
 }
 
-// convertNew converts the input in with convert and stores the content of
-// its documents; deferred is why there is nothing to record.
-func (s *Store) convertNew(ctx context.Context, in Input, convert func(in Input) (Conversion, error)) (plan *conversionPlan, deferred error) {
+// convertNew converts the input in (whose bytes are inline when stored
+// inline, or nil) with convert and stores the content of its documents;
+// deferred is why there is nothing to record.
+func (s *Store) convertNew(ctx context.Context, in Input, inline []byte, convert func(in Input) (Conversion, error)) (plan *conversionPlan, deferred error) {
 	conv, err := convert(in)
 	if err != nil {
 		return nil, err
@@ -143,7 +150,7 @@ func (s *Store) convertNew(ctx context.Context, in Input, convert func(in Input)
 	if conv.Refusal != nil {
 		return &conversionPlan{refusal: conv.Refusal}, nil
 	}
-	docs, err := s.storeDocuments(ctx, contentRef{sha: in.SHA256, size: in.Size}, conv.Docs)
+	docs, err := s.storeDocuments(ctx, contentRef{sha: in.SHA256, size: in.Size}, inline, conv.Docs)
 	if err != nil {
 		return nil, fmt.Errorf("record the conversion: %w", err)
 	}

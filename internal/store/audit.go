@@ -21,10 +21,10 @@ const auditCols = `seq, at, kind, actor, doc_id, input_id, unique_id, pairing_id
 	reason, message, request_id, http_status, mes_id, exchange, archived, prev_hash, hash`
 
 // appendAudit seals r after the head (setting its Seq, At, PrevHash and
-// Hash), inserts it, moves the head and puts it in every forwarding
-// target's outbox, all in tx. at is the change's time (Unix nanoseconds).
-// tx holds lockChain (inAuditTx), so no other transaction reads the same
-// head.
+// Hash) and inserts it, all in tx; the insert moves the head and puts the
+// record in every forwarding target's outbox (the audit_appended trigger,
+// schema step 10). at is the change's time (Unix nanoseconds). tx holds
+// lockChain (inAuditTx), so no other transaction reads the same head.
 func appendAudit(ctx context.Context, tx auditTx, r *audit.Record, at int64) error {
 	var seq int64
 	var prev string
@@ -33,16 +33,7 @@ func appendAudit(ctx context.Context, tx auditTx, r *audit.Record, at int64) err
 	}
 	r.At = fromNanos(at)
 	audit.Seal(r, seq, prev)
-	if err := insertAuditRow(ctx, tx.Tx, r); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, r.Seq, r.Hash); err != nil {
-		return fmt.Errorf("move audit head: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_outbox (target, seq) SELECT name, CAST(? AS BIGINT) FROM audit_targets`, r.Seq); err != nil {
-		return fmt.Errorf("queue audit record %d for forwarding: %w", r.Seq, err)
-	}
-	return nil
+	return insertAuditRow(ctx, tx.Tx, r)
 }
 
 // insertAuditRow inserts r as it is.

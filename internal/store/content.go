@@ -15,7 +15,8 @@ import (
 	"sync"
 )
 
-// Content is stored once per distinct byte string, under
+// Content is stored once per distinct byte string: inside the database up
+// to InlineMax bytes (inline.go), above that under
 // content/<first two hex digits>/<hex SHA-256>. Files are written to tmp/,
 // fsynced, renamed into place, and the directory is fsynced, so a content
 // file that exists is complete. Content files are never modified.
@@ -47,14 +48,22 @@ func (s *Store) contentPath(sha string) (string, error) {
 	return filepath.Join(s.dir, contentDir, sha[:2], sha), nil
 }
 
-// OpenContent opens the stored bytes with this hex SHA-256 for reading.
-// The caller closes the reader. It returns an error wrapping ErrNotFound
-// when no such content is stored, and an error when sha is not a hex
-// SHA-256. The bytes are not re-hashed on the way.
+// OpenContent opens the stored bytes with this hex SHA-256 for reading:
+// inside the database (inline.go) or a content file. The reader is also an
+// io.ReaderAt; the caller closes it. It returns an error wrapping
+// ErrNotFound when no such content is stored, and an error when sha is not
+// a hex SHA-256. The bytes are not re-hashed on the way.
 func (s *Store) OpenContent(sha256 string) (io.ReadCloser, error) {
 	p, err := s.contentPath(sha256)
 	if err != nil {
 		return nil, err
+	}
+	b, ok, err := s.readInline(strings.ToLower(sha256))
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return inlineReader{bytes.NewReader(b)}, nil
 	}
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -73,7 +82,11 @@ func (s *Store) ReadContent(sha256 string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(p)
+	b, ok, err := s.readInline(strings.ToLower(sha256))
+	if err != nil || ok {
+		return b, err
+	}
+	b, err = os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: content %s: %w", sha256, ErrNotFound)
 	}

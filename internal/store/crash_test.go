@@ -20,7 +20,8 @@ import (
 const crashDirEnv = "DOCBRIDGE_STORE_CRASH_DIR"
 
 // TestCrashChild is the child of TestCrashDurability: it accepts random
-// inputs in a loop and prints "<id> <sha256>" after each Accept returns,
+// inputs in a loop, one stored inline (8 KiB) then one in a content file
+// (InlineMax+1 bytes), and prints "<id> <sha256>" after each Accept returns,
 // until it is killed. Without crashDirEnv it does nothing.
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv(crashDirEnv)
@@ -32,8 +33,9 @@ func TestCrashChild(t *testing.T) {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(3)
 	}
-	body := make([]byte, 8<<10)
+	sizes := []int{8 << 10, InlineMax + 1}
 	for i := 0; ; i++ {
+		body := make([]byte, sizes[i%len(sizes)])
 		rand.Read(body)
 		a, err := acceptInput(context.Background(), s, &docbridge.Envelope{Intake: "crash", Source: strconv.Itoa(i), Body: bytes.NewReader(body)})
 		if err != nil {

@@ -18,10 +18,12 @@
 //
 // # Layout on disk
 //
-// Content lives under Options.Dir, and so does the database on SQLite:
+// Content of at most InlineMax bytes lives in the database (the contents
+// table, inline.go); bigger content lives under Options.Dir, and so does
+// the database on SQLite:
 //
 //	docbridge.db            SQLite database (WAL, synchronous=FULL, foreign keys on); absent on PostgreSQL
-//	content/ab/abcd…        content files, named by the hex SHA-256 of their bytes
+//	content/ab/abcd…        content files over InlineMax bytes, named by the hex SHA-256 of their bytes
 //	tmp/                    content being written; renamed into content/ when fsynced
 //
 // Directories are created 0700 and files 0600: nothing the store writes is
@@ -37,9 +39,10 @@
 //
 // # Durability
 //
-// Content is written to tmp/, fsynced, renamed into content/ and the
-// directory fsynced before the row that names it is committed, so a
-// committed row always names a complete content file. (On SQLite the
+// Inline content is inserted in the transaction of the row that names it.
+// A content file is written to tmp/, fsynced, renamed into content/ and
+// the directory fsynced before the row that names it is committed, so a
+// committed row always names complete content. (On SQLite the
 // committer fsyncs the directories of the writes it commits together, each
 // once, just before their transaction.) A crash can leave an
 // orphan content file without a row (harmless: the next AcceptConverted of the same

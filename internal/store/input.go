@@ -1,12 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -31,6 +33,14 @@ type Input struct {
 	Sender     string // the envelope's authenticated sender, or ""
 }
 
+// inputBody is where storeInput put an input's bytes: inline (the bytes,
+// for insertInput to insert with the row) or in a content file whose
+// directory dirs must be fsynced before the row is committed.
+type inputBody struct {
+	inline []byte // nil when the bytes are in a content file
+	dirs   []string
+}
+
 // sidecarKey is the part of an input's identity its sidecar gives: the
 // hex SHA-256 of the sidecar, or "" for none (nil or empty).
 func sidecarKey(sidecar []byte) string {
@@ -41,31 +51,20 @@ func sidecarKey(sidecar []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// storeInput checks e and stores its body as content, as AcceptConverted
-// says, and returns the input it is to become (without an id, in state
-// Received) and the content directory to fsync before its row is committed
-// (placeContent). Its errors are AcceptConverted's.
-func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, string, error) {
+// storeInput checks e and stores its body, as AcceptConverted says, and
+// returns the input it is to become (without an id, in state Received)
+// and where its bytes are. Its errors are AcceptConverted's.
+func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, inputBody, error) {
 	if e == nil || e.Body == nil {
-		return Input{}, "", docbridge.Errorf(docbridge.Internal, "accept: envelope without a body")
+		return Input{}, inputBody{}, docbridge.Errorf(docbridge.Internal, "accept: envelope without a body")
 	}
 	if len(e.Sidecar) > docbridge.MaxSidecar {
-		return Input{}, "", docbridge.Errorf(docbridge.TooLarge,
+		return Input{}, inputBody{}, docbridge.Errorf(docbridge.TooLarge,
 			"the sidecar (metadata file) is %d bytes, over the limit of %d bytes: shorten it or send the input without it",
 			len(e.Sidecar), docbridge.MaxSidecar)
 	}
-	tmp, sha, size, err := s.writeTemp(ctx, e.Body, s.maxInput)
-	if errors.Is(err, errTooBig) {
-		return Input{}, "", docbridge.Errorf(docbridge.TooLarge, "input is over the size limit of %d bytes", s.maxInput)
-	}
-	if err != nil {
-		return Input{}, "", docbridge.Wrap(docbridge.Internal, "store input content", err)
-	}
-	dir, err := s.placeContent(tmp, sha)
-	if err != nil {
-		return Input{}, "", docbridge.Wrap(docbridge.Internal, "store input content", err)
-	}
-	in := Input{Intake: e.Intake, Source: e.Source, MessageID: e.MessageID, SHA256: sha, Size: size,
+	tooLarge := docbridge.Errorf(docbridge.TooLarge, "input is over the size limit of %d bytes", s.maxInput)
+	in := Input{Intake: e.Intake, Source: e.Source, MessageID: e.MessageID,
 		ReceivedAt: e.ReceivedAt, State: docbridge.Received, Sender: e.Sender}
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = s.now()
@@ -73,16 +72,46 @@ func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, s
 	if len(e.Sidecar) > 0 {
 		in.Sidecar = e.Sidecar
 	}
-	return in, dir, nil
+	lim := min(InlineMax, s.maxInput)
+	var head bytes.Buffer
+	n, err := head.ReadFrom(io.LimitReader(ctxReader{ctx, e.Body}, lim+1))
+	switch {
+	case err != nil:
+		return Input{}, inputBody{}, docbridge.Wrap(docbridge.Internal, "read input", err)
+	case n <= lim:
+		b := head.Bytes()
+		if b == nil {
+			b = []byte{} // inline even when empty
+		}
+		sum := sha256.Sum256(b)
+		in.SHA256, in.Size = hex.EncodeToString(sum[:]), n
+		return in, inputBody{inline: b}, nil
+	case n > s.maxInput:
+		return Input{}, inputBody{}, tooLarge
+	}
+	tmp, sha, size, err := s.writeTemp(ctx, io.MultiReader(&head, e.Body), s.maxInput)
+	if errors.Is(err, errTooBig) {
+		return Input{}, inputBody{}, tooLarge
+	}
+	if err != nil {
+		return Input{}, inputBody{}, docbridge.Wrap(docbridge.Internal, "store input content", err)
+	}
+	dir, err := s.placeContent(tmp, sha)
+	if err != nil {
+		return Input{}, inputBody{}, docbridge.Wrap(docbridge.Internal, "store input content", err)
+	}
+	in.SHA256, in.Size = sha, size
+	return in, inputBody{dirs: []string{dir}}, nil
 }
 
-// insertInput inserts in (from storeInput) in tx with its input.accepted
+// insertInput inserts in (from storeInput), and its bytes inline when not
+// nil (inputBody.inline), in tx with its input.accepted
 // audit record (actor "intake:"+in.Intake; the size, hash and the ref
 // (docbridge.Ref) of the sender's message id, never the message id itself
 // nor the source name: senders put patient data in both), and sets in.ID. When the same bytes and sidecar are stored
 // already it inserts nothing, returns dup, and sets in.ID, in.State,
 // in.Reason and in.Message to the stored input's.
-func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input) (dup bool, err error) {
+func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input, inline []byte) (dup bool, err error) {
 	var sidecar any // NULL when there is none
 	if len(in.Sidecar) > 0 {
 		sidecar = in.Sidecar
@@ -101,6 +130,11 @@ func (s *Store) insertInput(ctx context.Context, tx auditTx, in *Input) (dup boo
 	}
 	if err != nil {
 		return false, err
+	}
+	if inline != nil {
+		if err := insertContent(ctx, tx.Tx, in.SHA256, inline); err != nil {
+			return false, err
+		}
 	}
 	msg := fmt.Sprintf("%d bytes, sha256 %s", in.Size, in.SHA256)
 	if in.MessageID != "" {

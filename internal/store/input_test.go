@@ -225,14 +225,13 @@ func testContentDedup(t *testing.T, open opener) {
 	if refs[0].ID == refs[1].ID || refs[1].Existing {
 		t.Errorf("refs = %+v, want two rows", refs)
 	}
-	got := files(t, filepath.Join(s.dir, contentDir))
-	want := []string{
-		filepath.Join(hexSHA256([]byte(body))[:2], hexSHA256([]byte(body))),
-		filepath.Join(hexSHA256([]byte("another input"))[:2], hexSHA256([]byte("another input"))),
-		filepath.Join(hexSHA256([]byte("shared content"))[:2], hexSHA256([]byte("shared content"))),
+	// All three are small: stored once each inside the database, no file.
+	want := []string{hexSHA256([]byte(body)), hexSHA256([]byte("another input")), hexSHA256([]byte("shared content"))}
+	if diff := cmp.Diff(want, inlineContents(t, s), sortStrings); diff != "" {
+		t.Errorf("inline contents (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(want, got, sortStrings); diff != "" {
-		t.Errorf("content files (-want +got):\n%s", diff)
+	if got := files(t, filepath.Join(s.dir, contentDir)); len(got) != 0 {
+		t.Errorf("content files = %q, want none (all inline)", got)
 	}
 }
 

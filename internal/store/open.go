@@ -71,6 +71,8 @@ type Store struct {
 	// durableDirs holds the content subdirectories whose entry this
 	// process has fsynced in content/.
 	durableDirs sync.Map
+	// pending holds the inline inputs whose AcceptConverted is in progress.
+	pending pendingContent
 
 	closeOnce sync.Once
 	closeErr  error

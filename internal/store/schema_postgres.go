@@ -162,4 +162,24 @@ CREATE INDEX documents_mes_id ON documents (mes_id) WHERE mes_id <> '';
 ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE pairings ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 `,
+	// 10: inline content and the audit_appended trigger, as on SQLite.
+	`
+CREATE TABLE contents (
+	sha256     TEXT   PRIMARY KEY,
+	body       BYTEA  NOT NULL,
+	base64_of  TEXT   NOT NULL DEFAULT '',
+	base64_at  BIGINT NOT NULL DEFAULT 0,
+	base64_len BIGINT NOT NULL DEFAULT 0
+);
+CREATE FUNCTION audit_appended() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.seq = (SELECT seq FROM audit_head WHERE id = 1) + 1 THEN
+		UPDATE audit_head SET seq = NEW.seq, hash = NEW.hash WHERE id = 1;
+		INSERT INTO audit_outbox (target, seq) SELECT name, NEW.seq FROM audit_targets;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_appended AFTER INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_appended();
+`,
 }

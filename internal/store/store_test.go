@@ -263,3 +263,26 @@ func files(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// inlineContents returns the hex SHA-256 of every content stored inside
+// the database.
+func inlineContents(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), `SELECT sha256 FROM contents`)
+	if err != nil {
+		t.Fatalf("list contents: %v", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sha string
+		if err := rows.Scan(&sha); err != nil {
+			t.Fatalf("list contents: %v", err)
+		}
+		out = append(out, sha)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("list contents: %v", err)
+	}
+	return out
+}
