@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docbridge/docbridge"
+)
+
+// Search selects documents for the console's list. Zero fields select
+// anything.
+type Search struct {
+	State  docbridge.State
+	Reason docbridge.Reason
+	Intake string    // the intake of the document's input
+	Since  time.Time // created at or after
+	Until  time.Time // created before
+	// Before, when not 0, selects only documents with a lower id: the
+	// next page after a page whose last document had this id (keyset
+	// pagination; newer documents arriving do not shift the pages).
+	Before int64
+	Limit  int // 0: no limit
+}
+
+// Listed is a document row with the intake it came through.
+type Listed struct {
+	DocRow
+	Intake string
+}
+
+// SearchDocuments lists the documents q selects, newest (highest id)
+// first. A search by state or reason reads, for each (state, reason) group
+// the kept counts hold that it selects, the newest documents from the
+// documents_state_reason index (at most q.Limit each, below q.Before), and
+// merges them: a page costs about the page's size per group, however many
+// documents the store holds. Any other search walks the documents from the
+// newest down, until it has q.Limit of them.
+func (s *Store) SearchDocuments(ctx context.Context, q Search) ([]Listed, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) { where, args = append(where, cond), append(args, arg) }
+	if q.Intake != "" {
+		add(`EXISTS (SELECT 1 FROM inputs i WHERE i.id = documents.input_id AND i.intake = ?)`, q.Intake)
+	}
+	if !q.Since.IsZero() {
+		add(`created_at >= ?`, nanos(q.Since))
+	}
+	if !q.Until.IsZero() {
+		add(`created_at < ?`, nanos(q.Until))
+	}
+	if q.Before != 0 {
+		add(`id < ?`, q.Before)
+	}
+	limit := ""
+	if q.Limit > 0 {
+		limit = fmt.Sprintf(` LIMIT %d`, q.Limit)
+	}
+	query := `SELECT ` + docCols + ` FROM documents`
+	if q.State != "" || q.Reason != "" {
+		gs, err := s.groups(ctx, func(c Count) bool {
+			return (q.State == "" || c.State == q.State) && (q.Reason == "" || c.Reason == q.Reason) &&
+				(q.Intake == "" || c.Intake == q.Intake)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: search documents: %w", err)
+		}
+		if len(gs) == 0 {
+			return nil, nil
+		}
+		var parts []string
+		var all []any
+		for i, g := range gs {
+			cond := append([]string{`state = ?`, `reason = ?`}, where...)
+			parts = append(parts, fmt.Sprintf(`SELECT * FROM (%s WHERE %s ORDER BY id DESC%s) AS g%d`,
+				query, strings.Join(cond, ` AND `), limit, i))
+			all = append(append(all, g.State, g.Reason), args...)
+		}
+		query, args = strings.Join(parts, ` UNION ALL `), all
+	} else if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	docs, err := queryDocs(ctx, s.r, query+` ORDER BY id DESC`+limit, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search documents: %w", err)
+	}
+	return s.withIntakes(ctx, docs)
+}
+
+// withIntakes returns docs with the intake of each one's input.
+func (s *Store) withIntakes(ctx context.Context, docs []DocRow) ([]Listed, error) {
+	intakes := map[int64]string{}
+	out := make([]Listed, len(docs))
+	for i, d := range docs {
+		name, ok := intakes[d.InputID]
+		if !ok {
+			if err := s.r.QueryRowContext(ctx, `SELECT intake FROM inputs WHERE id = ?`, d.InputID).Scan(&name); err != nil {
+				return nil, fmt.Errorf("store: search documents: intake of input %d: %w", d.InputID, err)
+			}
+			intakes[d.InputID] = name
+		}
+		out[i] = Listed{DocRow: d, Intake: name}
+	}
+	return out, nil
+}
