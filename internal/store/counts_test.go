@@ -18,10 +18,10 @@ import (
 type countsOp int
 
 const (
-	opConvert   countsOp = iota // a new input with one to three documents
-	opTransit                   // a document moves to another state and reason
-	opRetry                     // a document stays in its state with another reason
-	opCorrect                   // a new version of a document supersedes it
+	opConvert countsOp = iota // a new input with one to three documents
+	opTransit                 // a document moves to another state and reason
+	opRetry                   // a document stays in its state with another reason
+	opCorrect                 // a new version of a document supersedes it
 	countsOps
 )
 
@@ -308,4 +308,3 @@ func TestSearchDocuments(t *testing.T) {
 		}
 	})
 }
-
