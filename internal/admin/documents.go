@@ -144,7 +144,7 @@ func (s *Server) documentList(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "documents", map[string]any{
 		"Query": q, "Rows": rows, "Problem": problem, "Limit": listLimit, "Next": nextPage(q, rows),
-		"Full": q.Key != "" && len(rows) == listLimit,
+		"Full":   q.Key != "" && len(rows) == listLimit,
 		"States": allStates, "Reasons": reasonNames(), "Intakes": intakes,
 	})
 }
