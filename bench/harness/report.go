@@ -23,6 +23,8 @@ type report struct {
 	HL7                *hl7Result
 	// Delivery holds, per run, the delivery measures by deliveryRuns name.
 	Delivery []map[string]deliveryResult
+	// Growth holds the growth measure at each store size, smallest first.
+	Growth []growthPoint
 }
 
 // stat is a median with its range over the runs.
@@ -88,7 +90,8 @@ func (r *report) rows() []row {
 	}
 	ms := statOf(mllp)
 	rows = append(rows, row{fmt.Sprintf("MLLP AA/s (%d conns)", r.Config.conns), ms.f(0), "", "", ">= 2000", verdict(ms.med >= 2000)})
-	return append(rows, r.deliveryRows()...)
+	rows = append(rows, r.deliveryRows()...)
+	return append(rows, r.growthRows()...)
 }
 
 func firstLine(s string) string {
