@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
@@ -247,16 +244,14 @@ var growthMix = []struct {
 	{5, "held", "not-paired"}, {5, "deleted", ""},
 }
 
-// growthIntakes and growthKinds spread the documents over intakes and
-// kinds (per 10).
-var (
-	growthIntakes = []string{"drop", "drop", "drop", "drop", "drop", "lis", "lis", "lis", "lis", "fhir"}
-	growthKinds   = []string{"", "", "", "", "", "", "", "", "measurement", "appointment"}
-)
-
 // fillStore inserts n inputs of one document each, oldest first over the
-// last two years, in transactions of 20,000 rows, with durability off for
-// the generator's connection only (the daemon opens the store as always).
+// last two years, spread over three intakes (5 drop, 4 lis, 1 fhir in
+// 10), three kinds (8 documents, 1 measurement, 1 appointment in 10) and
+// growthMix, in transactions of 100,000 inputs and their documents. The
+// rows are made by SQLite itself (INSERT … SELECT over a recursive
+// sequence), with durability off for the generator's connection only (the
+// daemon opens the store as always); the store's triggers count the
+// documents as they are inserted.
 func fillStore(ctx context.Context, db *sql.DB, n int) error {
 	meta, err := growthMeta()
 	if err != nil {
@@ -270,56 +265,46 @@ func fillStore(ctx context.Context, db *sql.DB, n int) error {
 	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
 		return err
 	}
-	var mix []int // index into growthMix, per 1000
-	for i, m := range growthMix {
-		for range m.per1000 {
-			mix = append(mix, i)
-		}
+	var mix []string
+	lo := 0
+	for _, m := range growthMix {
+		mix = append(mix, fmt.Sprintf("(%d, %d, '%s', '%s')", lo, lo+m.per1000, m.state, m.reason))
+		lo += m.per1000
 	}
-	now := time.Now().Add(-time.Hour)
-	span := 2 * 365 * 24 * time.Hour
-	const batch = 20_000
+	span := int64(2 * 365 * 24 * time.Hour)
+	start, stepNS := time.Now().Add(-time.Hour).UnixNano()-span, span/int64(n)
+	uid := `'urn:oid:` + docRoot + `.9.' || i.id`
+	const batch = 100_000
 	for lo := 0; lo < n; lo += batch {
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		in, err := tx.PrepareContext(ctx, `INSERT INTO inputs (intake, source, message_id, sha256, size, received_at,
-	state, reason, message, updated_at) VALUES (?, 'generated', '', ?, 1000, ?, 'converted', '', '', ?) RETURNING id`)
+		var before int64
+		err = tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM inputs`).Scan(&before)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `WITH RECURSIVE seq(k) AS (SELECT ? UNION ALL SELECT k + 1 FROM seq WHERE k + 1 < ?)
+	INSERT INTO inputs (intake, source, message_id, sha256, size, received_at, state, reason, message, updated_at)
+	SELECT CASE WHEN k % 10 < 5 THEN 'drop' WHEN k % 10 < 9 THEN 'lis' ELSE 'fhir' END, 'generated', '',
+		printf('%064x', k), 1000, ? + k * ?, 'converted', '', '', ? + k * ?
+	FROM seq`, lo, min(lo+batch, n), start, stepNS, start, stepNS)
+		}
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `WITH mix(lo, hi, state, reason) AS (VALUES `+strings.Join(mix, ", ")+`)
+	INSERT INTO documents (input_id, unique_id, sha256, state, reason, message, attempts, next_attempt_at,
+		pairing_id, mes_id, meta, created_at, updated_at, version_key, kind)
+	SELECT i.id, `+uid+`, i.sha256, m.state, m.reason, '', 1,
+		CASE m.state WHEN 'held' THEN 9223372036854775807 ELSE i.received_at END,
+		CASE m.state WHEN 'held' THEN '' ELSE 'pairing-docbridge-test-1' END,
+		CASE WHEN m.state IN ('held', 'failed', 'review') THEN '' ELSE 'mes-' || i.id END,
+		replace(?, ?, `+uid+`), i.received_at, i.received_at, 'gen-' || i.id,
+		CASE (i.id / 10) % 10 WHEN 8 THEN 'measurement' WHEN 9 THEN 'appointment' ELSE '' END
+	FROM inputs i JOIN mix m ON (i.id * 7919) % 1000 >= m.lo AND (i.id * 7919) % 1000 < m.hi
+	WHERE i.id > ? ORDER BY i.id`, meta, growthUIDMark, before)
+		}
 		if err != nil {
 			tx.Rollback()
 			return err
-		}
-		doc, err := tx.PrepareContext(ctx, `INSERT INTO documents (input_id, unique_id, sha256, state, reason, message,
-	attempts, next_attempt_at, pairing_id, mes_id, meta, created_at, updated_at, version_key, kind)
-	VALUES (?, ?, ?, ?, ?, '', 1, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			tx.Rollback()
-			return err
-		}
-		for i := lo; i < min(lo+batch, n); i++ {
-			at := now.Add(-span + time.Duration(float64(span)*float64(i)/float64(n))).UnixNano()
-			h := sha256.Sum256(fmt.Appendf(nil, "growth input %d", i))
-			sum := hex.EncodeToString(h[:])
-			var inputID int64
-			if err := in.QueryRowContext(ctx, growthIntakes[i%10], sum, at, at).Scan(&inputID); err != nil {
-				tx.Rollback()
-				return err
-			}
-			m := growthMix[mix[(i*7919)%1000]]
-			next, pairing, mesID := at, "pairing-docbridge-test-1", fmt.Sprintf("mes-%d", i)
-			switch m.state {
-			case "held":
-				next, pairing, mesID = math.MaxInt64, "", ""
-			case "failed", "review":
-				mesID = ""
-			}
-			uid := fmt.Sprintf("urn:oid:%s.9.%d", docRoot, i)
-			if _, err := doc.ExecContext(ctx, inputID, uid, sum, m.state, m.reason, next, pairing, mesID,
-				strings.Replace(meta, growthUIDMark, uid, 1), at, at, "gen-"+sum[:16], growthKinds[(i/10)%10]); err != nil {
-				tx.Rollback()
-				return err
-			}
 		}
 		if err := tx.Commit(); err != nil {
 			return err

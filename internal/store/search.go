@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func (s *Store) SearchDocuments(ctx context.Context, q Search) ([]Listed, error)
 	if q.Limit > 0 {
 		limit = fmt.Sprintf(` LIMIT %d`, q.Limit)
 	}
-	query := `SELECT ` + docCols + ` FROM documents`
+	query := `SELECT ` + docCols + `, (SELECT intake FROM inputs i WHERE i.id = documents.input_id) AS intake FROM documents`
 	if q.State != "" || q.Reason != "" {
 		gs, err := s.groups(ctx, func(c Count) bool {
 			return (q.State == "" || c.State == q.State) && (q.Reason == "" || c.Reason == q.Reason) &&
@@ -81,26 +82,29 @@ func (s *Store) SearchDocuments(ctx context.Context, q Search) ([]Listed, error)
 	} else if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	docs, err := queryDocs(ctx, s.r, query+` ORDER BY id DESC`+limit, args...)
+	rows, err := s.r.QueryContext(ctx, query+` ORDER BY id DESC`+limit, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search documents: %w", err)
 	}
-	return s.withIntakes(ctx, docs)
-}
-
-// withIntakes returns docs with the intake of each one's input.
-func (s *Store) withIntakes(ctx context.Context, docs []DocRow) ([]Listed, error) {
-	intakes := map[int64]string{}
-	out := make([]Listed, len(docs))
-	for i, d := range docs {
-		name, ok := intakes[d.InputID]
-		if !ok {
-			if err := s.r.QueryRowContext(ctx, `SELECT intake FROM inputs WHERE id = ?`, d.InputID).Scan(&name); err != nil {
-				return nil, fmt.Errorf("store: search documents: intake of input %d: %w", d.InputID, err)
-			}
-			intakes[d.InputID] = name
+	defer rows.Close()
+	var out []Listed
+	for rows.Next() {
+		var l Listed
+		if l.DocRow, err = scanDoc(withIntake{rows, &l.Intake}); err != nil {
+			return nil, fmt.Errorf("store: search documents: %w", err)
 		}
-		out[i] = Listed{DocRow: d, Intake: name}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: search documents: %w", err)
 	}
 	return out, nil
 }
+
+// withIntake scans a row of docCols followed by the input's intake.
+type withIntake struct {
+	rows   *sql.Rows
+	intake *string
+}
+
+func (w withIntake) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.intake)...) }
