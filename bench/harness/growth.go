@@ -253,7 +253,11 @@ var growthMix = []struct {
 // daemon opens the store as always); the store's triggers count the
 // documents as they are inserted.
 func fillStore(ctx context.Context, db *sql.DB, n int) error {
-	meta, err := growthMeta()
+	meta, err := growthMeta(pairedPatient.Patient)
+	if err != nil {
+		return err
+	}
+	heldMeta, err := growthMeta(unpairedPatient)
 	if err != nil {
 		return err
 	}
@@ -297,10 +301,10 @@ func fillStore(ctx context.Context, db *sql.DB, n int) error {
 		CASE m.state WHEN 'held' THEN 9223372036854775807 ELSE i.received_at END,
 		CASE m.state WHEN 'held' THEN '' ELSE 'pairing-docbridge-test-1' END,
 		CASE WHEN m.state IN ('held', 'failed', 'review') THEN '' ELSE 'mes-' || i.id END,
-		replace(?, ?, `+uid+`), i.received_at, i.received_at, 'gen-' || i.id,
+		replace(CASE m.state WHEN 'held' THEN ? ELSE ? END, ?, `+uid+`), i.received_at, i.received_at, 'gen-' || i.id,
 		CASE (i.id / 10) % 10 WHEN 8 THEN 'measurement' WHEN 9 THEN 'appointment' ELSE '' END
 	FROM inputs i JOIN mix m ON (i.id * 7919) % 1000 >= m.lo AND (i.id * 7919) % 1000 < m.hi
-	WHERE i.id > ? ORDER BY i.id`, meta, growthUIDMark, before)
+	WHERE i.id > ? ORDER BY i.id`, heldMeta, meta, growthUIDMark, before)
 		}
 		if err != nil {
 			tx.Rollback()
@@ -318,15 +322,24 @@ func fillStore(ctx context.Context, db *sql.DB, n int) error {
 // growthMeta's JSON.
 const growthUIDMark = "GROWTH-UNIQUE-ID"
 
-// growthMeta returns the metadata JSON of a generated document: a
-// biology report of the paired sample patient, as a converter stores it.
-func growthMeta() (string, error) {
+// unpairedPatient is the synthetic patient of the generated documents
+// held for a pairing: nobody paired with this INS, so a daemon rechecking
+// them when it starts keeps them held.
+var unpairedPatient = docbridge.Patient{
+	INS: "185127599900165", INSSystem: "urn:oid:1.2.250.1.213.1.4.10",
+	BirthName: "DOCBRIDGE-ATTENTE", FirstNames: []string{"DOMINIQUE"},
+	BirthDate: "1985-12-01", Sex: "M", BirthPlace: "75056",
+}
+
+// growthMeta returns the metadata JSON of a generated document of patient
+// p: a biology report as a converter stores it.
+func growthMeta(p docbridge.Patient) (string, error) {
 	d := docbridge.Document{
 		UniqueID: growthUIDMark, Action: docbridge.Create,
 		Type:  docbridge.Coding{System: "http://loinc.org", Code: "11502-2", Display: "CR d'examens biologiques"},
 		Class: docbridge.Coding{System: "urn:oid:1.2.250.1.213.1.1.4.1", Code: "10", Display: "Compte rendu"},
 		Title: "Compte rendu de biologie", Creation: "2025-11-14T10:00:00+01:00", Language: "fr-FR",
-		ContentType: "text/xml", Size: 80_000, Patient: pairedPatient.Patient,
+		ContentType: "text/xml", Size: 80_000, Patient: p,
 		Authors: []docbridge.Author{{ID: "810002673899", Name: "Dr Test"}},
 	}
 	b, err := json.Marshal(d)
