@@ -13,7 +13,7 @@ import (
 )
 
 // listLimit is the size of a page of the document list.
-const listLimit = 200
+const listLimit = 100
 
 // listQuery is the document list's filter, as the form sends it.
 type listQuery struct {
