@@ -273,6 +273,11 @@ func TestSearchDocuments(t *testing.T) {
 			{"mllp page 2", Search{Intake: "mllp", Limit: 3, Before: 5}, []int64{2}},
 			{"delivered since day 5 until day 9", Search{State: docbridge.Delivered, Since: day(5), Until: day(9)}, []int64{8, 6}},
 			{"since day 11", Search{Since: day(11)}, []int64{12, 11}},
+			{"until day 3", Search{Until: day(3)}, []int64{2, 1}},
+			{"held until day 9", Search{State: docbridge.Held, Until: day(9)}, []int64{3}},
+			{"since after the last", Search{Since: day(13)}, nil},
+			{"until before the first", Search{Until: day(1)}, nil},
+			{"since day 2 below 5", Search{Since: day(2), Before: 5}, []int64{4, 3, 2}},
 		}
 		for _, tc := range tests {
 			rows, err := s.SearchDocuments(ctx, tc.q)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -32,7 +33,8 @@ type Listed struct {
 }
 
 // SearchDocuments lists the documents q selects, newest (highest id)
-// first. A search by state or reason reads, for each (state, reason) group
+// first. Creation dates bound the ids read too (firstIDAt), so a date
+// range is an index range, not a walk over every newer document. A search by state or reason reads, for each (state, reason) group
 // the kept counts hold that it selects, the newest documents from the
 // documents_state_reason index (at most q.Limit each, below q.Before), and
 // merges them: a page costs about the page's size per group, however many
@@ -45,11 +47,19 @@ func (s *Store) SearchDocuments(ctx context.Context, q Search) ([]Listed, error)
 	if q.Intake != "" {
 		add(`EXISTS (SELECT 1 FROM inputs i WHERE i.id = documents.input_id AND i.intake = ?)`, q.Intake)
 	}
-	if !q.Since.IsZero() {
-		add(`created_at >= ?`, nanos(q.Since))
-	}
-	if !q.Until.IsZero() {
-		add(`created_at < ?`, nanos(q.Until))
+	for _, b := range []struct {
+		t        time.Time
+		cmp, idc string
+	}{{q.Since, `created_at >= ?`, `id >= ?`}, {q.Until, `created_at < ?`, `id < ?`}} {
+		if b.t.IsZero() {
+			continue
+		}
+		id, err := s.firstIDAt(ctx, b.t)
+		if err != nil {
+			return nil, fmt.Errorf("store: search documents: %w", err)
+		}
+		add(b.cmp, nanos(b.t))
+		add(b.idc, id)
 	}
 	if q.Before != 0 {
 		add(`id < ?`, q.Before)
@@ -108,3 +118,33 @@ type withIntake struct {
 }
 
 func (w withIntake) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.intake)...) }
+
+// firstIDAt returns the lowest id that a document created at or after t
+// has or would have: documents are stored in the order they are created,
+// so creation times do not decrease as ids grow, and a binary search over
+// the primary key finds the bound in a few dozen index probes. With
+// several instances whose clocks differ, a document created within that
+// difference of t may fall on the other side of the bound.
+func (s *Store) firstIDAt(ctx context.Context, t time.Time) (int64, error) {
+	var lo, hi int64 = 1, 1
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM documents`).Scan(&hi); err != nil {
+		return 0, fmt.Errorf("first document at %s: %w", t.Format(time.RFC3339), err)
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// created is the creation time of the first document at or after
+		// mid; none counts as after t.
+		var created int64
+		err := s.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT created_at FROM documents WHERE id >= ? ORDER BY id LIMIT 1), ?)`,
+			mid, int64(math.MaxInt64)).Scan(&created)
+		if err != nil {
+			return 0, fmt.Errorf("first document at %s: %w", t.Format(time.RFC3339), err)
+		}
+		if created >= nanos(t) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
+}
