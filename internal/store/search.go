@@ -33,13 +33,14 @@ type Listed struct {
 }
 
 // SearchDocuments lists the documents q selects, newest (highest id)
-// first. Creation dates bound the ids read too (firstIDAt), so a date
-// range is an index range, not a walk over every newer document. A search by state or reason reads, for each (state, reason) group
-// the kept counts hold that it selects, the newest documents from the
-// documents_state_reason index (at most q.Limit each, below q.Before), and
-// merges them: a page costs about the page's size per group, however many
-// documents the store holds. Any other search walks the documents from the
-// newest down, until it has q.Limit of them.
+// first, with their input's intake. A search by state or reason reads, for
+// each (state, reason) group of the kept counts that it selects, the
+// newest documents from the documents_state_reason index (at most q.Limit
+// each, below q.Before) and merges them: a page costs about its size per
+// group, however many documents the store holds. Any other search walks
+// the documents from the newest down until it has q.Limit of them.
+// Creation dates also bound the ids read (firstIDAt), so a date range is
+// an index range, not a walk over every newer document.
 func (s *Store) SearchDocuments(ctx context.Context, q Search) ([]Listed, error) {
 	var where []string
 	var args []any
