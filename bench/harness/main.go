@@ -22,6 +22,7 @@ import (
 type config struct {
 	runs, nLow, nFull, conns, perConn, countDocs int
 	nDeliver                                     int
+	growth, growthIntake, growthSamples          int
 	largeMB                                      int64
 	out, work, bin, only                         string
 	skipHL7, keep                                bool
@@ -35,6 +36,9 @@ func main() {
 	flag.IntVar(&c.conns, "conns", 4, "MLLP connections")
 	flag.IntVar(&c.perConn, "msgs", 500, "MLLP messages per connection")
 	flag.IntVar(&c.nDeliver, "deliver", 160, "documents delivered at once to a remote and a local MES (delivery throughput; 0 skips)")
+	flag.IntVar(&c.growth, "growth", 1_000_000, "stored documents of the growth measure (console, /metrics and intake at 0 and at this many; 0 skips)")
+	flag.IntVar(&c.growthIntake, "growth-intake", 200, "documents dropped at once to measure intake at each store size")
+	flag.IntVar(&c.growthSamples, "growth-samples", 20, "requests per console page and size")
 	flag.IntVar(&c.countDocs, "count-docs", 20, "documents used to count fsyncs with strace")
 	flag.Int64Var(&c.largeMB, "large-mb", 200, "size of the big PDF in MB (0 skips)")
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "report file (its generated section is replaced)")
@@ -147,6 +151,11 @@ func run(ctx context.Context, c config) error {
 			run[m.name] = res
 		}
 		rep.Delivery = append(rep.Delivery, run)
+	}
+	if c.growth > 0 {
+		if rep.Growth, err = runGrowth(ctx, bin, filepath.Join(work, "growth"), sim, t, c.growth, c.growthIntake, c.growthSamples); err != nil {
+			return err
+		}
 	}
 	if c.largeMB > 0 {
 		step(fmt.Sprintf("large document: %d MB PDF", c.largeMB))

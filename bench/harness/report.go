@@ -24,6 +24,8 @@ type report struct {
 	HL7                *hl7Result
 	// Delivery holds, per run, the delivery measures by deliveryRuns name.
 	Delivery []map[string]deliveryResult
+	// Growth holds the growth measure at each store size, smallest first.
+	Growth []growthPoint
 }
 
 // stat is a median with its range over the runs.
@@ -85,7 +87,8 @@ func (r *report) rows() []row {
 		}
 	}
 	rows = append(rows, r.mllpRows()...)
-	return append(rows, r.deliveryRows()...)
+	rows = append(rows, r.deliveryRows()...)
+	return append(rows, r.growthRows()...)
 }
 
 func firstLine(s string) string {

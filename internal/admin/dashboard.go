@@ -29,7 +29,8 @@ func (s *Server) checkMES(ctx context.Context) mesStatus {
 	return mesStatus{Checked: true, Up: true}
 }
 
-// dashboard shows the counts by state and intake, the review queue, the
+// dashboard shows the counts by state and intake (and by kind when some
+// documents are measurements or appointments), the review queue, the
 // ages and stall signals, MES health and the most recent failures.
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -50,6 +51,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		"Summary":  sum,
 		"Intakes":  intakes,
 		"Rows":     rows,
+		"Kinds":    byKind(sum.Counts),
 		"MES":      s.checkMES(ctx),
 		"Failures": failures,
 		"Stall":    s.o.Stall,

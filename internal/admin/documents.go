@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,8 +12,8 @@ import (
 	"github.com/docbridge/docbridge/internal/store"
 )
 
-// listLimit caps the document list.
-const listLimit = 200
+// listLimit is the size of a page of the document list.
+const listLimit = 100
 
 // listQuery is the document list's filter, as the form sends it.
 type listQuery struct {
@@ -20,6 +21,7 @@ type listQuery struct {
 	Since, Until          string // YYYY-MM-DD, in UTC
 	KeyKind               string // "ins" or "local"
 	Key                   string // the INS or local id searched for
+	Before                string // the page after the document with this id ("": the first page)
 }
 
 // parseListQuery reads the filter from the query string; it returns the
@@ -28,8 +30,16 @@ func parseListQuery(v url.Values) (listQuery, store.Filter, string) {
 	q := listQuery{
 		State: v.Get("state"), Reason: v.Get("reason"), Intake: v.Get("intake"),
 		Since: v.Get("since"), Until: v.Get("until"), KeyKind: v.Get("kind"), Key: strings.TrimSpace(v.Get("key")),
+		Before: v.Get("before"),
 	}
 	se := store.Filter{State: docbridge.State(q.State), Reason: docbridge.Reason(q.Reason), Intake: q.Intake, Newest: true, Limit: listLimit}
+	if q.Before != "" {
+		id, err := strconv.ParseInt(q.Before, 10, 64)
+		if err != nil || id <= 0 {
+			return q, se, "The page is given by a document id: follow the list's \"Older documents\" link."
+		}
+		se.Before = id
+	}
 	for _, d := range []struct {
 		s   string
 		t   *time.Time
@@ -48,9 +58,26 @@ func parseListQuery(v url.Values) (listQuery, store.Filter, string) {
 		if q.KeyKind != "ins" && q.KeyKind != "local" {
 			return q, se, "Say whether the patient key is an INS or a local id."
 		}
-		se.Limit = 0 // the key is matched here, over every document the other filters select
+		se.Limit, se.Before = 0, 0 // the key is matched here, over every document the other filters select
 	}
 	return q, se, ""
+}
+
+// nextPage returns the address of the page after rows (the next
+// documents, older than the last of rows), or "" when rows is not a full
+// page or the list was a search by patient key (which is one page).
+func nextPage(q listQuery, rows []store.DocRow) string {
+	if len(rows) < listLimit || q.Key != "" {
+		return ""
+	}
+	v := url.Values{}
+	for k, s := range map[string]string{"state": q.State, "reason": q.Reason, "intake": q.Intake, "since": q.Since, "until": q.Until} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	v.Set("before", strconv.FormatInt(rows[len(rows)-1].ID, 10))
+	return "/documents?" + v.Encode()
 }
 
 // matchesKey reports whether the document's patient has the key.
@@ -67,7 +94,9 @@ func matchesKey(d *docbridge.Document, kind, key string) bool {
 }
 
 // documentList lists documents by state, reason, intake, creation date
-// and patient key. The filters come from the query string (GET, for links)
+// and patient key, newest first, a page of listLimit at a time (the next
+// page is the documents older than the last one shown: keyset pagination,
+// store.Filter.Before). The filters come from the query string (GET, for links)
 // or from the form (POST, CSRF-checked by authed); a patient key is taken
 // only from a POST, so that it never sits in a URL, a browser's history or
 // an access log, and a GET that carries one is answered with a problem and
@@ -114,7 +143,8 @@ func (s *Server) documentList(w http.ResponseWriter, r *http.Request) {
 		s.o.Log.Error().Err(err).Msg("console document list")
 	}
 	s.render(w, r, http.StatusOK, "documents", map[string]any{
-		"Query": q, "Rows": rows, "Problem": problem, "Limit": listLimit, "Full": len(rows) == listLimit,
+		"Query": q, "Rows": rows, "Problem": problem, "Limit": listLimit, "Next": nextPage(q, rows),
+		"Full":   q.Key != "" && len(rows) == listLimit,
 		"States": allStates, "Reasons": reasonNames(), "Intakes": intakes,
 	})
 }

@@ -15,12 +15,12 @@ import (
 )
 
 // Metrics are docbridge's Prometheus metrics, in a registry of their own.
-// Labels are low-cardinality codes (state, reason, intake, method, code),
+// Labels are low-cardinality codes (state, reason, intake, kind, method, code),
 // never ids or patient data. It is safe for concurrent use.
 //
 // Series:
 //
-//	docbridge_documents{state,reason,intake}         gauge, read from the store at each scrape
+//	docbridge_documents{state,reason,intake,kind}    gauge: the store's kept counts, read at each scrape
 //	docbridge_queue_depth                            gauge: documents received, converted, matched or held
 //	docbridge_review_depth                           gauge: documents waiting for a person
 //	docbridge_oldest_pending_age_seconds             gauge: age of the oldest document that should be moving (0: none)
@@ -50,7 +50,9 @@ type MetricsOptions struct {
 }
 
 // NewMetrics registers every series. The store series are read at scrape
-// time, bounded to 5 s.
+// time, bounded to 5 s: the kept counts (store.CountsByGroup) and one index
+// probe per group for the ages, never a scan of the documents, so a scrape
+// costs the same whatever the store holds.
 func NewMetrics(o MetricsOptions) *Metrics {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -114,7 +116,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 var (
-	descDocuments     = prometheus.NewDesc("docbridge_documents", "Documents in the store by state, reason and intake.", []string{"state", "reason", "intake"}, nil)
+	descDocuments     = prometheus.NewDesc("docbridge_documents", "Documents in the store by state, reason, intake and kind (document, measurement, appointment).", []string{"state", "reason", "intake", "kind"}, nil)
 	descQueue         = prometheus.NewDesc("docbridge_queue_depth", "Documents waiting for a stage (received, converted, matched, held).", nil, nil)
 	descReview        = prometheus.NewDesc("docbridge_review_depth", "Documents waiting for a person's decision (review).", nil, nil)
 	descOldest        = prometheus.NewDesc("docbridge_oldest_pending_age_seconds", "Age of the oldest document that should be moving (not waiting for a pairing nor in review); 0 when none.", nil, nil)
@@ -145,7 +147,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, 1)
 	for _, n := range s.Counts {
-		ch <- prometheus.MustNewConstMetric(descDocuments, prometheus.GaugeValue, float64(n.N), string(n.State), string(n.Reason), n.Intake)
+		ch <- prometheus.MustNewConstMetric(descDocuments, prometheus.GaugeValue, float64(n.N), string(n.State), string(n.Reason), n.Intake, n.Kind.String())
 	}
 	ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(s.Queue))
 	ch <- prometheus.MustNewConstMetric(descReview, prometheus.GaugeValue, float64(s.Review))

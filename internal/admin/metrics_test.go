@@ -50,8 +50,8 @@ func TestMetrics(t *testing.T) {
 
 	body := scrape(t, m)
 	for _, want := range []string{
-		`docbridge_documents{intake="drop",reason="identity-mismatch",state="review"} 1`,
-		`docbridge_documents{intake="drop",reason="",state="converted"} 1`,
+		`docbridge_documents{intake="drop",kind="document",reason="identity-mismatch",state="review"} 1`,
+		`docbridge_documents{intake="drop",kind="document",reason="",state="converted"} 1`,
 		`docbridge_queue_depth 1`,
 		`docbridge_review_depth 1`,
 		`docbridge_stall{signal="no_intake"} 1`,

@@ -155,11 +155,21 @@ type Filter struct {
 	Since    time.Time // zero: any; else created at or after
 	Until    time.Time // zero: any; else created before
 	Newest   bool      // newest (highest id) first instead of oldest first
-	Limit    int       // 0: no limit
+	// Before, when not 0, selects only documents with a lower id: with
+	// Newest, the next page after a page whose last document had this id
+	// (keyset pagination; newer documents arriving do not shift the pages).
+	Before int64
+	Limit  int // 0: no limit
 }
 
 // Documents lists the documents f selects, oldest (lowest id) first, or
-// newest first with f.Newest.
+// newest first with f.Newest, each with its input's intake. Its cost
+// follows the page, not the store: creation dates bound the ids read
+// (firstIDAt), so a date range is an index range; and a newest-first
+// search by state or reason reads, for each (state, reason) group of the
+// kept counts it selects, the newest documents from the
+// documents_state_reason index (at most f.Limit each, below f.Before) and
+// merges them.
 func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 	var where []string
 	var args []any
@@ -172,12 +182,6 @@ func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 		}
 		add(`id IN (`+marks+`)`, ids...)
 	}
-	if f.State != "" {
-		add(`state = ?`, f.State)
-	}
-	if f.Reason != "" {
-		add(`reason = ?`, f.Reason)
-	}
 	if f.InputID != 0 {
 		add(`id IN (SELECT doc_id FROM conversions WHERE input_id = ?)`, f.InputID)
 	}
@@ -187,25 +191,65 @@ func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 	if f.Intake != "" {
 		add(`input_id IN (SELECT id FROM inputs WHERE intake = ?)`, f.Intake)
 	}
-	if !f.Since.IsZero() {
-		add(`created_at >= ?`, nanos(f.Since))
+	for _, b := range []struct {
+		t        time.Time
+		cmp, idc string
+	}{{f.Since, `created_at >= ?`, `id >= ?`}, {f.Until, `created_at < ?`, `id < ?`}} {
+		if b.t.IsZero() {
+			continue
+		}
+		id, err := s.firstIDAt(ctx, b.t)
+		if err != nil {
+			return nil, fmt.Errorf("store: list documents: %w", err)
+		}
+		add(b.cmp, nanos(b.t))
+		add(b.idc, id)
 	}
-	if !f.Until.IsZero() {
-		add(`created_at < ?`, nanos(f.Until))
+	if f.Before != 0 {
+		add(`id < ?`, f.Before)
+	}
+	order := ` ORDER BY id`
+	if f.Newest {
+		order += ` DESC`
+	}
+	limit := ""
+	if f.Limit > 0 {
+		limit = fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
 	q := `SELECT ` + docCols + ` FROM documents`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
+	switch {
+	case f.Newest && (f.State != "" || f.Reason != "") && len(f.IDs) == 0 && f.InputID == 0 && f.UniqueID == "":
+		gs, err := s.groups(ctx, func(c Count) bool {
+			return (f.State == "" || c.State == f.State) && (f.Reason == "" || c.Reason == f.Reason) &&
+				(f.Intake == "" || c.Intake == f.Intake)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: list documents: %w", err)
+		}
+		if len(gs) == 0 {
+			return nil, nil
+		}
+		var parts []string
+		var all []any
+		for i, g := range gs {
+			cond := append([]string{`state = ?`, `reason = ?`}, where...)
+			parts = append(parts, fmt.Sprintf(`SELECT * FROM (%s WHERE %s%s%s) AS g%d`,
+				q, strings.Join(cond, ` AND `), order, limit, i))
+			all = append(append(all, g.State, g.Reason), args...)
+		}
+		q, args = `SELECT * FROM (`+strings.Join(parts, ` UNION ALL `)+`) AS u`, all
+	default:
+		if f.State != "" {
+			add(`state = ?`, f.State)
+		}
+		if f.Reason != "" {
+			add(`reason = ?`, f.Reason)
+		}
+		if len(where) > 0 {
+			q += ` WHERE ` + strings.Join(where, ` AND `)
+		}
 	}
-	q += ` ORDER BY id`
-	if f.Newest {
-		q += ` DESC`
-	}
-	if f.Limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, f.Limit)
-	}
-	out, err := queryDocs(ctx, s.r, q, args...)
+	out, err := queryDocs(ctx, s.r, q+order+limit, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list documents: %w", err)
 	}

@@ -268,6 +268,46 @@ BEGIN
 	INSERT INTO audit_outbox (target, seq) SELECT name, NEW.seq FROM audit_targets;
 END;
 `,
+	// 11: counts that stay cheap as the store grows (counts.go). The
+	// number of documents per (state, reason, intake, kind) is kept in
+	// document_counts by triggers, in the transaction of every insert,
+	// change of state, reason or kind, and delete of a document, so it is
+	// exact whichever path writes; the step fills it from the rows already
+	// stored. documents_state_reason serves the state- and reason-filtered
+	// console list (keyset on id) and the oldest document of each group.
+	`
+CREATE TABLE document_counts (
+	state  TEXT    NOT NULL,
+	reason TEXT    NOT NULL,
+	intake TEXT    NOT NULL,
+	kind   TEXT    NOT NULL,
+	n      INTEGER NOT NULL,
+	PRIMARY KEY (state, reason, intake, kind)
+);
+CREATE TRIGGER documents_count_insert AFTER INSERT ON documents BEGIN
+	INSERT INTO document_counts (state, reason, intake, kind, n)
+	VALUES (NEW.state, NEW.reason, (SELECT intake FROM inputs WHERE id = NEW.input_id), NEW.kind, 1)
+	ON CONFLICT (state, reason, intake, kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER documents_count_update AFTER UPDATE OF state, reason, kind, input_id ON documents
+WHEN OLD.state IS NOT NEW.state OR OLD.reason IS NOT NEW.reason OR OLD.kind IS NOT NEW.kind
+	OR OLD.input_id IS NOT NEW.input_id BEGIN
+	UPDATE document_counts SET n = n - 1 WHERE state = OLD.state AND reason = OLD.reason
+		AND intake = (SELECT intake FROM inputs WHERE id = OLD.input_id) AND kind = OLD.kind;
+	INSERT INTO document_counts (state, reason, intake, kind, n)
+	VALUES (NEW.state, NEW.reason, (SELECT intake FROM inputs WHERE id = NEW.input_id), NEW.kind, 1)
+	ON CONFLICT (state, reason, intake, kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER documents_count_delete AFTER DELETE ON documents BEGIN
+	UPDATE document_counts SET n = n - 1 WHERE state = OLD.state AND reason = OLD.reason
+		AND intake = (SELECT intake FROM inputs WHERE id = OLD.input_id) AND kind = OLD.kind;
+END;
+INSERT INTO document_counts (state, reason, intake, kind, n)
+SELECT d.state, d.reason, i.intake, d.kind, COUNT(*)
+FROM documents d JOIN inputs i ON i.id = d.input_id
+GROUP BY d.state, d.reason, i.intake, d.kind;
+CREATE INDEX documents_state_reason ON documents (state, reason, id);
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.

@@ -180,6 +180,47 @@ BEGIN
 	RETURN NULL;
 END
 $$;
-CREATE TRIGGER audit_appended AFTER INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_appended();
+CREATE TRIGGER audit_appended AFTER INSERT ON audit FOR EACH ROW EXECUTE PROCEDURE audit_appended();
+`,
+	// 11: document_counts, kept by a trigger function, filled from the rows
+	// already stored, and documents_state_reason, as on SQLite. Every
+	// transaction that writes documents holds lockChain (they append audit
+	// records), so the counts rows it updates are never taken in two
+	// orders by two transactions. EXECUTE PROCEDURE, not FUNCTION, for
+	// PostgreSQL 10.
+	`
+CREATE TABLE document_counts (
+	state  TEXT   NOT NULL,
+	reason TEXT   NOT NULL,
+	intake TEXT   NOT NULL,
+	kind   TEXT   NOT NULL,
+	n      BIGINT NOT NULL,
+	PRIMARY KEY (state, reason, intake, kind)
+);
+CREATE FUNCTION documents_count_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP IN ('UPDATE', 'DELETE') THEN
+		UPDATE document_counts SET n = n - 1 WHERE state = OLD.state AND reason = OLD.reason
+			AND intake = (SELECT intake FROM inputs WHERE id = OLD.input_id) AND kind = OLD.kind;
+	END IF;
+	IF TG_OP IN ('INSERT', 'UPDATE') THEN
+		INSERT INTO document_counts (state, reason, intake, kind, n)
+		VALUES (NEW.state, NEW.reason, (SELECT intake FROM inputs WHERE id = NEW.input_id), NEW.kind, 1)
+		ON CONFLICT (state, reason, intake, kind) DO UPDATE SET n = document_counts.n + 1;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER documents_count_insert_delete AFTER INSERT OR DELETE ON documents
+	FOR EACH ROW EXECUTE PROCEDURE documents_count_keep();
+CREATE TRIGGER documents_count_update AFTER UPDATE OF state, reason, kind, input_id ON documents
+	FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.reason IS DISTINCT FROM NEW.reason
+		OR OLD.kind IS DISTINCT FROM NEW.kind OR OLD.input_id IS DISTINCT FROM NEW.input_id)
+	EXECUTE PROCEDURE documents_count_keep();
+INSERT INTO document_counts (state, reason, intake, kind, n)
+SELECT d.state, d.reason, i.intake, d.kind, COUNT(*)
+FROM documents d JOIN inputs i ON i.id = d.input_id
+GROUP BY d.state, d.reason, i.intake, d.kind;
+CREATE INDEX documents_state_reason ON documents (state, reason, id);
 `,
 }

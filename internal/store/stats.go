@@ -9,58 +9,77 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
-// This file holds read-only aggregate and search queries for the admin
-// console and the metrics. Nothing here writes.
+// This file holds the read-only ages and health queries of the admin
+// console and the metrics. Nothing here writes, and nothing here reads
+// more than a few index entries per group of documents (counts.go): a
+// scrape costs the same with a thousand documents or a million.
 
-// Count is the number of documents in one (state, reason, intake) group.
-type Count struct {
+// group is one (state, reason) pair of the kept counts.
+type group struct {
 	State  docbridge.State
 	Reason docbridge.Reason
-	Intake string // the intake of the input that first produced the document
-	N      int
 }
 
-// CountsByGroup returns the number of documents per state, reason and
-// intake, ordered by those three. Empty groups are absent.
-func (s *Store) CountsByGroup(ctx context.Context) ([]Count, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT d.state, d.reason, i.intake, COUNT(*)
-	FROM documents d JOIN inputs i ON i.id = d.input_id
-	GROUP BY d.state, d.reason, i.intake ORDER BY d.state, d.reason, i.intake`)
+// groups returns the distinct (state, reason) pairs of the kept counts
+// that keep selects, in the counts' order.
+func (s *Store) groups(ctx context.Context, keep func(Count) bool) ([]group, error) {
+	counts, err := s.CountsByGroup(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store: count documents by group: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []Count
-	for rows.Next() {
-		var c Count
-		if err := rows.Scan(&c.State, &c.Reason, &c.Intake, &c.N); err != nil {
-			return nil, fmt.Errorf("store: count documents by group: %w", err)
+	var out []group
+	seen := map[group]bool{}
+	for _, c := range counts {
+		g := group{c.State, c.Reason}
+		if keep(c) && !seen[g] {
+			seen[g] = true
+			out = append(out, g)
 		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: count documents by group: %w", err)
 	}
 	return out, nil
 }
 
-// movingStates are the states of documents that the pipeline should move
-// on by itself: waiting for a stage, or held for MES or an internal error.
+// pending reports whether documents of c should be moving on by
+// themselves: waiting for a stage, or held for MES or an internal error.
 // Documents held for the patient's pairing (Reason.WaitsForPairing) and
-// documents in review (waiting for a person) are not moving ones.
-const movingStates = `('received', 'converted', 'matched', 'held')`
-
-// pairingWaitReasons is the SQL list of the reasons for which a held
-// document waits for the patient's pairing (Reason.WaitsForPairing).
-var pairingWaitReasons = func() string {
-	var q []string
-	for _, r := range docbridge.Reasons() {
-		if r.WaitsForPairing() {
-			q = append(q, "'"+string(r)+"'")
-		}
+// documents in review (waiting for a person) are not.
+func pending(c Count) bool {
+	switch c.State {
+	case docbridge.Received, docbridge.Converted, docbridge.Matched:
+		return true
+	case docbridge.Held:
+		return !c.Reason.WaitsForPairing()
 	}
-	return "(" + strings.Join(q, ", ") + ")"
-}()
+	return false
+}
+
+// waitingForPairing reports whether documents of c are held for the
+// patient's pairing.
+func waitingForPairing(c Count) bool {
+	return c.State == docbridge.Held && c.Reason.WaitsForPairing()
+}
+
+// oldest returns the creation time (UTC) of the oldest document of the
+// groups gs, and whether there is one. The oldest of a group is its first
+// stored (lowest id; ids grow as documents are stored), read from the
+// documents_state_reason index: one index probe per group.
+func (s *Store) oldest(ctx context.Context, gs []group) (time.Time, bool, error) {
+	if len(gs) == 0 {
+		return time.Time{}, false, nil
+	}
+	var firsts []string
+	var args []any
+	for _, g := range gs {
+		firsts = append(firsts, `SELECT (SELECT created_at FROM documents WHERE state = ? AND reason = ? ORDER BY id LIMIT 1) AS c`)
+		args = append(args, g.State, g.Reason)
+	}
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(c), 0) FROM (`+strings.Join(firsts, ` UNION ALL `)+`) AS firsts`, args...).Scan(&n)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return fromNanos(n), n != 0, nil
+}
 
 // OldestPending returns the creation time (UTC) of the oldest document
 // that should be moving (received, converted, matched, or held for a reason
@@ -68,33 +87,39 @@ var pairingWaitReasons = func() string {
 // It is what the stall alarm watches: a lab whose only waiting documents
 // belong to unpaired patients is not stalled.
 func (s *Store) OldestPending(ctx context.Context) (time.Time, bool, error) {
-	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(created_at), 0) FROM documents
-	WHERE state IN `+movingStates+` AND NOT (state = 'held' AND reason IN `+pairingWaitReasons+`)`).Scan(&n)
+	gs, err := s.groups(ctx, pending)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("store: oldest pending document: %w", err)
 	}
-	return fromNanos(n), n != 0, nil
+	t, ok, err := s.oldest(ctx, gs)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: oldest pending document: %w", err)
+	}
+	return t, ok, nil
 }
 
 // OldestWaitingForPairing returns the creation time (UTC) of the oldest
 // document held for the patient's pairing (Reason.WaitsForPairing), and
 // whether there is one.
 func (s *Store) OldestWaitingForPairing(ctx context.Context) (time.Time, bool, error) {
-	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(created_at), 0) FROM documents
-	WHERE state = 'held' AND reason IN `+pairingWaitReasons).Scan(&n)
+	gs, err := s.groups(ctx, waitingForPairing)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("store: oldest document waiting for a pairing: %w", err)
 	}
-	return fromNanos(n), n != 0, nil
+	t, ok, err := s.oldest(ctx, gs)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: oldest document waiting for a pairing: %w", err)
+	}
+	return t, ok, nil
 }
 
-// LastIntake returns when the most recent input was received (UTC), and
-// whether there is any input.
+// LastIntake returns when the most recently stored input was received
+// (UTC), and whether there is any input: the input with the highest id,
+// read from the primary key.
 func (s *Store) LastIntake(ctx context.Context) (time.Time, bool, error) {
 	var n int64
-	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(received_at), 0) FROM inputs`).Scan(&n); err != nil {
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT received_at FROM inputs ORDER BY id DESC LIMIT 1), 0)`).Scan(&n)
+	if err != nil {
 		return time.Time{}, false, fmt.Errorf("store: last intake: %w", err)
 	}
 	return fromNanos(n), n != 0, nil
@@ -107,22 +132,4 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("store: ping: %w", err)
 	}
 	return nil
-}
-
-// Intakes returns the names of the intakes that have inputs, sorted.
-func (s *Store) Intakes(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT intake FROM inputs ORDER BY intake`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list intakes: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("store: list intakes: %w", err)
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
 }
