@@ -160,7 +160,7 @@ func (f *Folder) claimSidecar(claimed, orig string) (string, []byte, error) {
 			}
 			return "", nil, fmt.Errorf("claim sidecar: %w", pathless(err))
 		}
-		if err := syncDir(f.o.Processing); err != nil {
+		if err := f.syncs.sync(f.o.Processing); err != nil {
 			return "", nil, fmt.Errorf("claim sidecar: %w", err)
 		}
 	}
@@ -204,9 +204,9 @@ func pairedIn(dir, name string) bool {
 // alone, gets a stem no file of dir has, so that in the drop folder
 // (orphan adoption) it never meets a sidecar that is not its own. Any
 // other file (pdf not a PDF, side "") is moved as moveInto does.
-func movePair(processing, pdf, side, dir string) (string, error) {
+func (f *Folder) movePair(processing, pdf, side, dir string) (string, error) {
 	if side == "" && !sidecarname.IsPDF(pdf) {
-		return moveInto(filepath.Join(processing, pdf), dir, pdf)
+		return f.moveInto(filepath.Join(processing, pdf), dir, pdf)
 	}
 	st := sidecarname.Stem(pdf)
 	// A stem is taken when dir has a PDF or any sidecar under it: in the
@@ -235,8 +235,8 @@ func movePair(processing, pdf, side, dir string) (string, error) {
 	if err := os.Rename(filepath.Join(processing, pdf), dstPDF); err != nil {
 		return "", fmt.Errorf("move %s: %w", docbridge.Ref(pdf), pathless(err))
 	}
-	if err := syncDir(processing); err != nil {
+	if err := f.syncs.sync(processing); err != nil {
 		return dstPDF, err
 	}
-	return dstPDF, syncDir(dir)
+	return dstPDF, f.syncs.sync(dir)
 }
