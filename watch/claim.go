@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,16 +24,11 @@ type takeResult struct {
 func (f *Folder) free() int { return f.o.Concurrency - f.busy }
 
 // claimAndTake claims the ready files of batch, names of the drop folder,
-// and starts a worker on each. The claims are renames into the processing
-// folder, made durable together: one fsync of the drop folder and one of
-// the processing folder for the whole batch. A file another instance
-// claimed first is forgotten.
+// and starts a worker on each. A claim is a rename into the processing
+// folder; the worker makes it durable (take) together with the other
+// workers' (dirSyncer). A file another instance claimed first is
+// forgotten.
 func (f *Folder) claimAndTake(ctx context.Context, batch []string) {
-	type claim struct {
-		name string // in processing/
-		c    *candidate
-	}
-	var claims []claim
 	for _, name := range batch {
 		c := f.files[name]
 		dst, err := f.renameInto(filepath.Join(f.o.Dir, name), f.o.Processing, shortName(name))
@@ -44,31 +40,33 @@ func (f *Folder) claimAndTake(ctx context.Context, batch []string) {
 		default:
 			delete(f.files, name)
 			claimed := filepath.Base(dst)
-			cc := &candidate{orig: name}
+			cc := &candidate{orig: name, unsynced: true}
 			if as, err := os.Lstat(dst); err == nil {
 				cc.claimedAs = as
 			}
 			f.claimed[claimed] = cc
-			claims = append(claims, claim{claimed, cc})
+			f.start(ctx, claimed, cc)
 		}
 	}
-	if len(claims) == 0 {
-		return
+}
+
+// syncClaim makes a claim durable: the file's entry in the processing
+// folder, then its removal from the drop folder (in that order, so that a
+// crash between the two leaves the file in both places — taken again, and
+// recognised by the store — never in neither). The fsyncs are shared with
+// the other workers' (dirSyncer).
+func (f *Folder) syncClaim(c *candidate) error {
+	if !c.unsynced {
+		return nil
 	}
-	err := f.syncs.sync(f.o.Dir)
-	if err == nil {
-		err = f.syncs.sync(f.o.Processing)
+	if err := f.syncs.sync(f.o.Processing); err != nil {
+		return fmt.Errorf("make the claim durable: %w", err)
 	}
-	for _, cl := range claims {
-		if err != nil {
-			// Claimed but perhaps not durably: taken after the backoff (a
-			// claim lost in a crash puts the file back in the drop folder,
-			// and the store recognises it).
-			f.backoff(cl.c, cl.name, err, "cannot make the claim durable (fsync of the drop or processing folder)")
-			continue
-		}
-		f.start(ctx, cl.name, cl.c)
+	if err := f.syncs.sync(f.o.Dir); err != nil {
+		return fmt.Errorf("make the claim durable: %w", err)
 	}
+	c.unsynced = false
+	return nil
 }
 
 // finishClaimed starts workers on the claimed files not being taken whose

@@ -160,9 +160,6 @@ func (f *Folder) claimSidecar(claimed, orig string) (string, []byte, error) {
 			}
 			return "", nil, fmt.Errorf("claim sidecar: %w", pathless(err))
 		}
-		if err := f.syncs.sync(f.o.Processing); err != nil {
-			return "", nil, fmt.Errorf("claim sidecar: %w", err)
-		}
 	}
 	b, err := readSidecar(filepath.Join(f.o.Processing, name))
 	return name, b, err
@@ -235,8 +232,8 @@ func (f *Folder) movePair(processing, pdf, side, dir string) (string, error) {
 	if err := os.Rename(filepath.Join(processing, pdf), dstPDF); err != nil {
 		return "", fmt.Errorf("move %s: %w", docbridge.Ref(pdf), pathless(err))
 	}
-	if err := f.syncs.sync(processing); err != nil {
+	if err := f.syncs.sync(dir); err != nil { // the new entries first, as moveInto
 		return dstPDF, err
 	}
-	return dstPDF, f.syncs.sync(dir)
+	return dstPDF, f.syncs.sync(processing)
 }

@@ -38,6 +38,9 @@ func (f *Folder) take(ctx context.Context, name string, c *candidate) error {
 		var err error
 		if side, sidecar, err = f.claimSidecar(name, orig); err != nil {
 			if r := docbridge.ReasonOf(err); r == docbridge.TooLarge || r == docbridge.ForbiddenConstruct {
+				if err := f.syncClaim(c); err != nil {
+					return err
+				}
 				return f.refuse(name, side, 0, r, docbridge.MessageOf(err))
 			}
 			if side == "" {
@@ -45,6 +48,11 @@ func (f *Folder) take(ctx context.Context, name string, c *candidate) error {
 			}
 			return err
 		}
+	}
+	// The claims (the file's, and its sidecar's just above) are durable
+	// before anything is stored or moved.
+	if err := f.syncClaim(c); err != nil {
+		return err
 	}
 	fh, err := openClaimed(path, c.claimedAs)
 	if docbridge.ReasonOf(err) == docbridge.ForbiddenConstruct {
@@ -98,10 +106,12 @@ func (f *Folder) moveInto(path, dir, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := f.syncs.sync(filepath.Dir(path)); err != nil {
+	// The new entry first, then the removal: a crash between the two
+	// leaves the file in both folders, never in neither.
+	if err := f.syncs.sync(dir); err != nil {
 		return dst, err
 	}
-	return dst, f.syncs.sync(dir)
+	return dst, f.syncs.sync(filepath.Dir(path))
 }
 
 // renameInto is moveInto without the fsyncs: the caller makes the rename
