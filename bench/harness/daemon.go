@@ -211,10 +211,10 @@ log: {level: info, format: json}
 mes: {base_url: %q, response_timeout: 120s}
 limits: {max_input_bytes: 536870912}
 folders:
-  - {name: drop, path: drop, settle: 2s, rescan: 30s}
+  - {name: drop, path: drop, settle: 2s, rescan: 30s, concurrency: %d}
 mllp:
   - {name: lis, addr: %q}
-`, sim.url, d.mllpAddr) + extra
+`, sim.url, folderConcurrency, d.mllpAddr) + extra
 	if err := os.WriteFile(d.cfg, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
