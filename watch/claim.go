@@ -3,7 +3,6 @@ package watch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,9 +24,8 @@ func (f *Folder) free() int { return f.o.Concurrency - f.busy }
 
 // claimAndTake claims the ready files of batch, names of the drop folder,
 // and starts a worker on each. A claim is a rename into the processing
-// folder; the worker makes it durable (take) together with the other
-// workers' (dirSyncer). A file another instance claimed first is
-// forgotten.
+// folder, made durable with the file's move to done/ or failed/
+// (claimedFrom). A file another instance claimed first is forgotten.
 func (f *Folder) claimAndTake(ctx context.Context, batch []string) {
 	for _, name := range batch {
 		c := f.files[name]
@@ -40,7 +38,7 @@ func (f *Folder) claimAndTake(ctx context.Context, batch []string) {
 		default:
 			delete(f.files, name)
 			claimed := filepath.Base(dst)
-			cc := &candidate{orig: name, unsynced: true}
+			cc := &candidate{orig: name, unclaimed: true}
 			if as, err := os.Lstat(dst); err == nil {
 				cc.claimedAs = as
 			}
@@ -50,22 +48,17 @@ func (f *Folder) claimAndTake(ctx context.Context, batch []string) {
 	}
 }
 
-// syncClaim makes a claim durable: the file's entry in the processing
-// folder, then its removal from the drop folder (in that order, so that a
-// crash between the two leaves the file in both places — taken again, and
-// recognised by the store — never in neither). The fsyncs are shared with
-// the other workers' (dirSyncer).
-func (f *Folder) syncClaim(c *candidate) error {
-	if !c.unsynced {
-		return nil
+// claimedFrom returns the drop folder when c's claim (a rename out of
+// it) is not yet known durable, so that the move that finishes the file
+// makes that removal durable too (syncMove): a file reported done never
+// comes back into the drop folder after a crash. A claim needs no fsync
+// of its own: until the file is moved on, a crash leaves it in the drop
+// folder or in processing/, and either way it is taken again and the
+// store recognises it.
+func (f *Folder) claimedFrom(c *candidate) []string {
+	if c != nil && c.unclaimed {
+		return []string{f.o.Dir}
 	}
-	if err := f.syncs.sync(f.o.Processing); err != nil {
-		return fmt.Errorf("make the claim durable: %w", err)
-	}
-	if err := f.syncs.sync(f.o.Dir); err != nil {
-		return fmt.Errorf("make the claim durable: %w", err)
-	}
-	c.unsynced = false
 	return nil
 }
 

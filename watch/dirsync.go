@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -61,6 +62,30 @@ func (s *dirSyncer) sync(dir string) error {
 	d.done, d.err = covers, err
 	s.mu.Unlock()
 	return err
+}
+
+// syncMove makes renames out of the folders from into the folder to
+// durable: to first (the new entries: a crash before the removals are
+// durable leaves a file in two places, never in none), then the folders
+// from together (dirSyncer).
+func (s *dirSyncer) syncMove(to string, from ...string) error {
+	if err := s.sync(to); err != nil {
+		return err
+	}
+	if len(from) == 1 {
+		return s.sync(from[0])
+	}
+	errs := make([]error, len(from))
+	var wg sync.WaitGroup
+	for i, dir := range from {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.sync(dir)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // count returns how many directory fsyncs s made.

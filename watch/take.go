@@ -38,10 +38,7 @@ func (f *Folder) take(ctx context.Context, name string, c *candidate) error {
 		var err error
 		if side, sidecar, err = f.claimSidecar(name, orig); err != nil {
 			if r := docbridge.ReasonOf(err); r == docbridge.TooLarge || r == docbridge.ForbiddenConstruct {
-				if err := f.syncClaim(c); err != nil {
-					return err
-				}
-				return f.refuse(name, side, 0, r, docbridge.MessageOf(err))
+				return f.refuse(name, side, c, 0, r, docbridge.MessageOf(err))
 			}
 			if side == "" {
 				c.orig = orig
@@ -49,14 +46,9 @@ func (f *Folder) take(ctx context.Context, name string, c *candidate) error {
 			return err
 		}
 	}
-	// The claims (the file's, and its sidecar's just above) are durable
-	// before anything is stored or moved.
-	if err := f.syncClaim(c); err != nil {
-		return err
-	}
 	fh, err := openClaimed(path, c.claimedAs)
 	if docbridge.ReasonOf(err) == docbridge.ForbiddenConstruct {
-		return f.refuse(name, side, 0, docbridge.ForbiddenConstruct, docbridge.MessageOf(err))
+		return f.refuse(name, side, c, 0, docbridge.ForbiddenConstruct, docbridge.MessageOf(err))
 	}
 	if err != nil {
 		return fmt.Errorf("open claimed file: %w", err)
@@ -67,25 +59,26 @@ func (f *Folder) take(ctx context.Context, name string, c *candidate) error {
 	fh.Close()
 	switch reason := docbridge.ReasonOf(err); {
 	case err == nil && acc.State == docbridge.Failed:
-		return f.refuse(name, side, acc.ID, acc.Reason, acc.Message)
+		return f.refuse(name, side, c, acc.ID, acc.Reason, acc.Message)
 	case err == nil:
-		dst, err := f.movePair(f.o.Processing, name, side, f.o.Done)
+		dst, err := f.movePair(f.o.Processing, name, side, f.o.Done, f.claimedFrom(c)...)
 		if err != nil {
 			return fmt.Errorf("stored as input %d, but cannot move the file to done/: %w", acc.ID, err)
 		}
 		log.Info().Int64("input", acc.ID).Bool("duplicate", acc.Duplicate).Str("to", filepath.Base(filepath.Dir(dst))).Msg("file taken")
 		return nil
 	case reason == docbridge.TooLarge:
-		return f.refuse(name, side, 0, reason, docbridge.MessageOf(err))
+		return f.refuse(name, side, c, 0, reason, docbridge.MessageOf(err))
 	default:
 		return fmt.Errorf("cannot store the dropped file now: %w", err)
 	}
 }
 
 // refuse moves a refused file (and its sidecar, side, if any) to failed/
-// and writes its reason file there.
-func (f *Folder) refuse(name, side string, input int64, reason docbridge.Reason, msg string) error {
-	dst, err := f.movePair(f.o.Processing, name, side, f.o.Failed)
+// and writes its reason file there; c is its candidate (nil: a file whose
+// claim is durable).
+func (f *Folder) refuse(name, side string, c *candidate, input int64, reason docbridge.Reason, msg string) error {
+	dst, err := f.movePair(f.o.Processing, name, side, f.o.Failed, f.claimedFrom(c)...)
 	if err != nil {
 		return fmt.Errorf("move the refused file to failed/: %w", err)
 	}
@@ -98,20 +91,16 @@ func (f *Folder) refuse(name, side string, input int64, reason docbridge.Reason,
 }
 
 // moveInto renames path into dir under name, with a suffix when name is
-// there already, and syncs both directories (grouped with concurrent
-// moves, dirSyncer) so the move survives a crash.
+// there already, and syncs both directories, and the folders also whose
+// earlier renames must be durable with it (syncMove, grouped with
+// concurrent moves), so the move survives a crash.
 // Its errors carry no path (pathless).
-func (f *Folder) moveInto(path, dir, name string) (string, error) {
+func (f *Folder) moveInto(path, dir, name string, also ...string) (string, error) {
 	dst, err := f.renameInto(path, dir, name)
 	if err != nil {
 		return "", err
 	}
-	// The new entry first, then the removal: a crash between the two
-	// leaves the file in both folders, never in neither.
-	if err := f.syncs.sync(dir); err != nil {
-		return dst, err
-	}
-	return dst, f.syncs.sync(filepath.Dir(path))
+	return dst, f.syncs.syncMove(dir, append([]string{filepath.Dir(path)}, also...)...)
 }
 
 // renameInto is moveInto without the fsyncs: the caller makes the rename

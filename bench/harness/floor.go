@@ -25,8 +25,13 @@ import (
 )
 
 // folderConcurrency is the drop folder's concurrency in the daemon the
-// harness runs (folders[].concurrency) and the floor's number of workers.
-const folderConcurrency = 4
+// harness runs (folders[].concurrency) and the floor's number of intake
+// workers; deliveryConcurrency is docbridge's default delivery.concurrency
+// and the floor's number of senders.
+const (
+	folderConcurrency   = 4
+	deliveryConcurrency = 16
+)
 
 // floorCommits is how many commits the floor makes per document: the
 // input's row before the file counts as taken, and the delivered state
@@ -35,8 +40,9 @@ const folderConcurrency = 4
 const floorCommits = 2
 
 // floor does only the unavoidable work of a document, with the
-// concurrency and batching docbridge has (folderConcurrency workers, group
-// commit of SQLite rows and of directory fsyncs): read the dropped file;
+// concurrency and batching docbridge has (folderConcurrency intake
+// workers, deliveryConcurrency senders, group commit of SQLite rows and of
+// directory fsyncs): read the dropped file;
 // write it to a content file, hashing it with SHA-256 on the way, fsync it
 // and rename it into the content folder (an fsync of that folder, grouped);
 // parse it with etree and read its id; SHA-1; commit the input's row
@@ -102,83 +108,107 @@ func newFloor(ctx context.Context, dir string, sim *simulator, t *templates) (*f
 
 func (f *floor) close() { f.commits.close() }
 
-// run processes the files of names (already in in/) with
-// folderConcurrency workers and returns the elapsed time.
+// run processes the files of names (already in in/) and returns the
+// elapsed time: folderConcurrency workers take the files in, as the drop
+// folder does, and hand each document to deliveryConcurrency senders, as
+// the deliver stage does.
 func (f *floor) run(ctx context.Context, names []string) (time.Duration, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	start := time.Now()
 	work := make(chan string)
-	errs := make(chan error, folderConcurrency)
-	var wg sync.WaitGroup
+	sends := make(chan floorDoc, len(names))
+	var takers, senders sync.WaitGroup
 	for range folderConcurrency {
-		wg.Add(1)
+		takers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer takers.Done()
 			for name := range work {
-				if err := f.one(ctx, name); err != nil {
-					errs <- fmt.Errorf("floor %s: %w", name, err)
+				d, err := f.take(ctx, name)
+				if err != nil {
+					cancel(fmt.Errorf("floor %s: %w", name, err))
+					return
+				}
+				sends <- d
+			}
+		}()
+	}
+	for range deliveryConcurrency {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for d := range sends {
+				if err := f.send(ctx, d); err != nil {
+					cancel(fmt.Errorf("floor send %s: %w", d.doc.UniqueID, err))
 					return
 				}
 			}
 		}()
 	}
-	var err error
 feed:
 	for _, name := range names {
 		select {
 		case work <- name:
-		case err = <-errs:
+		case <-ctx.Done():
 			break feed
 		}
 	}
 	close(work)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errs:
-		default:
-		}
+	takers.Wait()
+	close(sends)
+	senders.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return 0, err
 	}
-	return time.Since(start), err
+	return time.Since(start), nil
 }
 
-func (f *floor) one(ctx context.Context, name string) error {
+// floorDoc is a document taken in, on its way to the simulator.
+type floorDoc struct {
+	doc docbridge.Document
+	raw []byte
+}
+
+// take is the intake's unavoidable work: durable content, the header,
+// the input's row, the file moved out of the folder durably.
+func (f *floor) take(ctx context.Context, name string) (floorDoc, error) {
 	src := filepath.Join(f.dir, "in", name)
 	raw, err := os.ReadFile(src)
 	if err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	// Durable content, content-addressed.
 	tmp := filepath.Join(f.dir, "tmp", name)
 	h256 := sha256.New()
 	tf, err := os.Create(tmp)
 	if err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	if _, err := io.Copy(io.MultiWriter(tf, h256), bytes.NewReader(raw)); err != nil {
 		tf.Close()
-		return err
+		return floorDoc{}, err
 	}
 	f.fsyncs.files.Add(1)
 	if err := tf.Sync(); err != nil {
 		tf.Close()
-		return err
+		return floorDoc{}, err
 	}
 	tf.Close()
 	sum256 := hex.EncodeToString(h256.Sum(nil))
 	if err := os.Rename(tmp, filepath.Join(f.dir, "content", sum256)); err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	if err := f.dirs.sync(filepath.Join(f.dir, "content")); err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	// The header.
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(raw); err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	id := doc.FindElement("/ClinicalDocument/id")
 	if id == nil {
-		return fmt.Errorf("no id")
+		return floorDoc{}, fmt.Errorf("no id")
 	}
 	sum1 := sha1.Sum(raw)
 	d := f.meta
@@ -186,21 +216,26 @@ func (f *floor) one(ctx context.Context, name string) error {
 	d.Size, d.SHA1, d.SHA256 = int64(len(raw)), hex.EncodeToString(sum1[:]), sum256
 	// The input's row, then the file out of the folder, durably.
 	if err := f.commits.add(ctx, d.UniqueID, 0); err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	if err := os.Rename(src, filepath.Join(f.dir, "done", name)); err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	for _, dir := range []string{"done", "in"} {
 		if err := f.dirs.sync(filepath.Join(f.dir, dir)); err != nil {
-			return err
+			return floorDoc{}, err
 		}
 	}
-	// The send, and its outcome.
-	if _, err := f.client.Deliver(ctx, &d, bytes.NewReader(raw), f.pairing); err != nil {
+	return floorDoc{doc: d, raw: raw}, nil
+}
+
+// send is the delivery's unavoidable work: the POST, and its outcome's
+// row.
+func (f *floor) send(ctx context.Context, d floorDoc) error {
+	if _, err := f.client.Deliver(ctx, &d.doc, bytes.NewReader(d.raw), f.pairing); err != nil {
 		return err
 	}
-	return f.commits.add(ctx, d.UniqueID, floorCommits-1)
+	return f.commits.add(ctx, d.doc.UniqueID, floorCommits-1)
 }
 
 // groupCommit commits rows to SQLite in batches: a row waits while a
