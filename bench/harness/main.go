@@ -94,33 +94,47 @@ func run(ctx context.Context, c config) error {
 		return fmt.Errorf("count fsyncs: %w", err)
 	}
 	for r := 1; r <= c.runs; r++ {
-		step(fmt.Sprintf("run %d/%d: floor", r, c.runs))
-		fl, err := runFloor(ctx, filepath.Join(work, fmt.Sprintf("floor-%d", r)), sim, t, r, c.nFull)
-		if err != nil {
+		floor := func() error {
+			step(fmt.Sprintf("run %d/%d: floor", r, c.runs))
+			fl, err := runFloor(ctx, filepath.Join(work, fmt.Sprintf("floor-%d", r)), sim, t, r, c.nFull)
+			rep.Floor = append(rep.Floor, fl)
 			return err
 		}
-		rep.Floor = append(rep.Floor, fl)
-		step(fmt.Sprintf("run %d/%d: docbridge pipeline", r, c.runs))
-		d, err := newDaemon(ctx, bin, filepath.Join(work, fmt.Sprintf("run-%d", r)), sim)
-		if err != nil {
+		pipeline := func() error {
+			step(fmt.Sprintf("run %d/%d: docbridge pipeline", r, c.runs))
+			d, err := newDaemon(ctx, bin, filepath.Join(work, fmt.Sprintf("run-%d", r)), sim)
+			if err != nil {
+				return err
+			}
+			if err := d.start(); err != nil {
+				return err
+			}
+			defer d.stop()
+			pr, err := runPipeline(d, sim, t, r, c.nLow, c.nFull)
+			if err != nil {
+				return fmt.Errorf("run %d: %w (log %s)", r, err, filepath.Join(d.dir, "daemon.log"))
+			}
+			rep.Pipeline = append(rep.Pipeline, pr)
+			step(fmt.Sprintf("run %d/%d: MLLP", r, c.runs))
+			mr, err := runMLLP(d.mllpAddr, t, r, c.conns, c.perConn)
+			if err != nil {
+				return fmt.Errorf("run %d MLLP: %w", r, err)
+			}
+			rep.MLLP = append(rep.MLLP, mr)
+			return nil
+		}
+		// The floor and docbridge take turns going first, so that a load
+		// that rises or falls during the run favours neither.
+		first, second := floor, pipeline
+		if r%2 == 0 {
+			first, second = pipeline, floor
+		}
+		if err := first(); err != nil {
 			return err
 		}
-		if err := d.start(); err != nil {
+		if err := second(); err != nil {
 			return err
 		}
-		pr, err := runPipeline(d, sim, t, r, c.nLow, c.nFull)
-		if err != nil {
-			d.stop()
-			return fmt.Errorf("run %d: %w (log %s)", r, err, filepath.Join(d.dir, "daemon.log"))
-		}
-		rep.Pipeline = append(rep.Pipeline, pr)
-		step(fmt.Sprintf("run %d/%d: MLLP", r, c.runs))
-		mr, err := runMLLP(d.mllpAddr, t, r, c.conns, c.perConn)
-		d.stop()
-		if err != nil {
-			return fmt.Errorf("run %d MLLP: %w", r, err)
-		}
-		rep.MLLP = append(rep.MLLP, mr)
 	}
 	for r := 1; c.nDeliver > 0 && r <= c.runs; r++ {
 		run := map[string]deliveryResult{}

@@ -146,7 +146,7 @@ func (r *report) markdown() string {
 	for _, x := range r.rows() {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", x.measure, x.value, x.baseline, x.ratio, x.target, x.verdict)
 	}
-	b.WriteString("\nA ratio is the median of the per-run ratios (each run measures the floor and docbridge back to back).\n")
+	b.WriteString("\nA ratio is the median of the per-run ratios (each run measures the floor and docbridge back to back, taking turns at going first).\n")
 	b.WriteString("\nPer run (load average when the run started):\n\n| run | floor docs/s | docbridge docs/s | ratio | low p50 ms | low p99 ms | MLLP AA/s | load |\n|---|---|---|---|---|---|---|---|\n")
 	for i := range r.Pipeline {
 		f, p := r.Floor[i].docsPerSec(), r.Pipeline[i].docsPerSec()
