@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -244,5 +245,54 @@ func TestDirSyncerGroupsConcurrentCallers(t *testing.T) {
 		t.Error("sync of a missing directory: no error")
 	} else if strings.Contains(err.Error(), dir) {
 		t.Errorf("error %q names the path", err)
+	}
+}
+
+// orderSink records the order of the sources it accepted.
+type orderSink struct {
+	mu    sync.Mutex
+	order []string
+}
+
+func (s *orderSink) Accept(_ context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
+	time.Sleep(5 * time.Millisecond)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.order = append(s.order, e.Source)
+	return docbridge.Accepted{ID: int64(len(s.order)), State: docbridge.Converted}, nil
+}
+
+func (s *orderSink) taken() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.order...)
+}
+
+// TestClaimedFilesGoBeforeNewDrops: a file left claimed by a previous run
+// is taken as soon as a worker is free, not after a stream of new drops.
+func TestClaimedFilesGoBeforeNewDrops(t *testing.T) {
+	dir := t.TempDir()
+	processing := filepath.Join(dir, "processing", "one")
+	if err := os.MkdirAll(processing, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(processing, "old.xml"), []byte("<old/>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sink := &orderSink{}
+	// The new files are renamed in while the folder starts: they compete
+	// with old.xml for the one worker from the first moment.
+	const n = 20
+	go func() {
+		for i := range n {
+			dropFile(t, dir, fmt.Sprintf("new%02d.xml", i), "<new/>")
+		}
+	}()
+	runFolder(t, FolderOptions{Dir: dir, Sink: sink, Concurrency: 1, Rescan: time.Hour, Instance: "one", Quick: 10 * time.Millisecond, Settle: 20 * time.Millisecond})
+	eventually(t, "every file taken", func() bool { return len(sink.taken()) == n+1 })
+	order := sink.taken()
+	at := slices.Index(order, "old.xml")
+	if at < 0 || at > 2 {
+		t.Errorf("old.xml taken at position %d of %d (%v), want among the first three", at, len(order), order)
 	}
 }

@@ -216,9 +216,10 @@ func (f *Folder) Run(ctx context.Context) error {
 			f.drainRenamed(renamed)
 			f.takeReady(ctx)
 		case r := <-f.results:
+			// Files already claimed go first: new drops never starve them.
 			f.finished(r)
-			f.takeReady(ctx)
 			f.finishClaimed(ctx)
+			f.takeReady(ctx)
 		case ev, ok := <-events:
 			if !ok {
 				return errors.New("watch: fsnotify closed its event channel")
@@ -234,8 +235,8 @@ func (f *Folder) Run(ctx context.Context) error {
 			f.adoptOrphans()
 			f.scan()
 		case <-tick.C:
-			f.takeReady(ctx)
 			f.finishClaimed(ctx)
+			f.takeReady(ctx)
 		}
 	}
 }
