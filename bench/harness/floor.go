@@ -24,14 +24,14 @@ import (
 	"github.com/docbridge/docbridge/mes"
 )
 
-// folderConcurrency is the drop folder's concurrency in the daemon the
+// folderConcurrency is the drop folder's concurrency in the daemons the
 // harness runs (folders[].concurrency) and the floor's number of intake
-// workers; deliveryConcurrency is docbridge's default delivery.concurrency
-// and the floor's number of senders.
-const (
-	folderConcurrency   = 4
-	deliveryConcurrency = 16
-)
+// workers; the -folder-concurrency flag sets it.
+var folderConcurrency = 4
+
+// deliveryConcurrency is docbridge's default delivery.concurrency and the
+// floor's number of senders.
+const deliveryConcurrency = 16
 
 // floorCommits is how many commits the floor makes per document: the
 // input's row before the file counts as taken, and the delivered state

@@ -36,6 +36,7 @@ func main() {
 	flag.IntVar(&c.perConn, "msgs", 500, "MLLP messages per connection")
 	flag.IntVar(&c.nDeliver, "deliver", 160, "documents delivered at once to a remote and a local MES (delivery throughput; 0 skips)")
 	flag.IntVar(&c.countDocs, "count-docs", 40, "documents dropped at once to count fsyncs with strace")
+	flag.IntVar(&folderConcurrency, "folder-concurrency", folderConcurrency, "the drop folder's concurrency (folders[].concurrency), and the floor's intake workers")
 	flag.Int64Var(&c.largeMB, "large-mb", 200, "size of the big PDF in MB (0 skips)")
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "report file (its generated section is replaced)")
 	flag.StringVar(&c.work, "work", "", "work directory (default: a new temp dir, removed after)")
@@ -43,6 +44,10 @@ func main() {
 	flag.BoolVar(&c.skipHL7, "skip-hl7", false, "do not run bench/hl7/run.sh")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
 	flag.Parse()
+	if folderConcurrency < 1 {
+		fmt.Fprintln(os.Stderr, "harness: -folder-concurrency must be at least 1")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, c); err != nil {
