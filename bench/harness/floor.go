@@ -109,10 +109,11 @@ func newFloor(ctx context.Context, dir string, sim *simulator, t *templates) (*f
 func (f *floor) close() { f.commits.close() }
 
 // run processes the files of names (already in in/) and returns the
-// elapsed time: folderConcurrency workers take the files in, as the drop
+// elapsed time, and the time until the last file was in done/ (the
+// intake alone): folderConcurrency workers take the files in, as the drop
 // folder does, and hand each document to deliveryConcurrency senders, as
 // the deliver stage does.
-func (f *floor) run(ctx context.Context, names []string) (time.Duration, error) {
+func (f *floor) run(ctx context.Context, names []string) (elapsed, intake time.Duration, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	start := time.Now()
@@ -155,12 +156,13 @@ feed:
 	}
 	close(work)
 	takers.Wait()
+	intake = time.Since(start)
 	close(sends)
 	senders.Wait()
 	if err := context.Cause(ctx); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return time.Since(start), nil
+	return time.Since(start), intake, nil
 }
 
 // floorDoc is a document taken in, on its way to the simulator.

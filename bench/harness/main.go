@@ -194,7 +194,7 @@ func runFloor(ctx context.Context, dir string, sim *simulator, t *templates, run
 		}
 	}
 	res.Load = loadavg()
-	if res.Elapsed, err = f.run(ctx, names); err != nil {
+	if res.Elapsed, res.Intake, err = f.run(ctx, names); err != nil {
 		return res, err
 	}
 	res.Commits, res.Files, res.Dirs = f.fsyncs.commits.Load(), f.fsyncs.files.Load(), f.fsyncs.dirs.Load()
@@ -210,6 +210,7 @@ type floorResult struct {
 	Docs    int
 	Bytes   int64
 	Elapsed time.Duration
+	Intake  time.Duration // until the last file was in done/
 	Load    string
 	// The fsyncs the floor made (counted in-process): SQLite commits,
 	// content files, directories.
