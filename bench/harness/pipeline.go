@@ -17,6 +17,7 @@ type pipelineResult struct {
 	FullBytes  int64
 	FullTime   time.Duration // first drop to last delivery
 	IntakeTime time.Duration // first drop to the last file in done/ (the drop folder alone)
+	FullCPU    time.Duration // the daemon's CPU time (user + system) during the full load
 	FullLat    []time.Duration
 	LoadBefore string
 }
@@ -81,6 +82,7 @@ func runPipeline(d *daemon, sim *simulator, t *templates, run, nLow, nFull int) 
 		}
 		intake <- time.Time{}
 	}()
+	cpu0, cpuErr := d.cpu()
 	for i, name := range names {
 		at, err := d.publish(name)
 		if err != nil {
@@ -90,6 +92,9 @@ func runPipeline(d *daemon, sim *simulator, t *templates, run, nLow, nFull int) 
 	}
 	if err := sim.waitAll(uids, 10*time.Minute); err != nil {
 		return res, fmt.Errorf("full load: %w", err)
+	}
+	if cpu1, err := d.cpu(); err == nil && cpuErr == nil {
+		res.FullCPU = cpu1 - cpu0
 	}
 	if at := <-intake; !at.IsZero() {
 		res.IntakeTime = at.Sub(drops[0])

@@ -54,8 +54,11 @@ func verdict(ok bool) string {
 
 func (r *report) rows() []row {
 	var rows []row
-	var fl, db, ratio, p50, p99, fp50, fp99, mllp, fin, din, inRatio []float64
+	var fl, db, ratio, p50, p99, fp50, fp99, mllp, fin, din, inRatio, cpu []float64
 	for i := range r.Pipeline {
+		if c := r.Pipeline[i].FullCPU; c > 0 {
+			cpu = append(cpu, ms(c)/float64(r.Pipeline[i].FullDocs))
+		}
 		f, p := r.Floor[i].docsPerSec(), r.Pipeline[i].docsPerSec()
 		fl, db, ratio = append(fl, f), append(db, p), append(ratio, p/f)
 		if fi, di := r.Floor[i].Intake, r.Pipeline[i].IntakeTime; fi > 0 && di > 0 {
@@ -76,6 +79,7 @@ func (r *report) rows() []row {
 		row{"pipeline, full load (docs/s)", statOf(db).f(1), "floor", fmt.Sprintf("%.2fx", rt.med), ">= 0.8x", verdict(rt.med >= 0.8)},
 		row{"  the drop folder alone: files into done/ per s", statOf(din).f(1), "floor's", fmt.Sprintf("%.2fx", statOf(inRatio).med), "", ""},
 		row{"  the floor's intake alone: files into done/ per s", statOf(fin).f(1), "", "", "", ""},
+		row{"  docbridge's CPU per document, full load (ms)", statOf(cpu).f(2), "", "", "", ""},
 		row{"low load p50 drop-to-delivered (ms)", statOf(p50).f(1), "", "", "<= 20", verdict(statOf(p50).med <= 20)},
 		row{"low load p99 drop-to-delivered (ms)", statOf(p99).f(1), "", "", "<= 100", verdict(statOf(p99).med <= 100)},
 		row{"full load p50 / p99 (ms)", fmt.Sprintf("%.0f / %.0f", statOf(fp50).med, statOf(fp99).med), "", "", "", ""},
