@@ -38,7 +38,7 @@ func (f *Folder) claimAndTake(ctx context.Context, batch []string) {
 		default:
 			delete(f.files, name)
 			claimed := filepath.Base(dst)
-			cc := &candidate{orig: name, unclaimed: true}
+			cc := &candidate{orig: name, claimUnsynced: true}
 			if as, err := os.Lstat(dst); err == nil {
 				cc.claimedAs = as
 			}
@@ -56,7 +56,7 @@ func (f *Folder) claimAndTake(ctx context.Context, batch []string) {
 // folder or in processing/, and either way it is taken again and the
 // store recognises it.
 func (f *Folder) claimedFrom(c *candidate) []string {
-	if c != nil && c.unclaimed {
+	if c != nil && c.claimUnsynced {
 		return []string{f.o.Dir}
 	}
 	return nil

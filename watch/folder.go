@@ -92,7 +92,7 @@ type candidate struct {
 	orig      string    // for a claimed file: its name in the drop folder
 	renamedIn bool      // the renamed-in hint saw it, unchanged since: ready at once
 	taking    bool      // for a claimed file: a worker is taking it
-	unclaimed bool      // for a claimed file: its removal from the drop folder is not yet known durable (claimedFrom)
+	claimUnsynced bool      // for a claimed file: its removal from the drop folder is not yet known durable (claimedFrom)
 	// claimedAs is, for a file this run claimed, what the claim's rename
 	// moved (Lstat right after it); nil for a file found claimed at start.
 	claimedAs os.FileInfo
