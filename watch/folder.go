@@ -82,16 +82,16 @@ type Folder struct {
 
 // candidate is a file in the drop folder on its way to being taken.
 type candidate struct {
-	lastEvent time.Time
-	wrote     bool // a write was seen, or the history is unknown (found by a scan)
-	size      int64
-	mtime     time.Time
-	retryAt   time.Time // after a failure, not before
-	failures  int       // consecutive failures, for the backoff
-	pairSince time.Time // when a ready PDF or sidecar started waiting for its pair
-	orig      string    // for a claimed file: its name in the drop folder
-	renamedIn bool      // the renamed-in hint saw it, unchanged since: ready at once
-	taking    bool      // for a claimed file: a worker is taking it
+	lastEvent     time.Time
+	wrote         bool // a write was seen, or the history is unknown (found by a scan)
+	size          int64
+	mtime         time.Time
+	retryAt       time.Time // after a failure, not before
+	failures      int       // consecutive failures, for the backoff
+	pairSince     time.Time // when a ready PDF or sidecar started waiting for its pair
+	orig          string    // for a claimed file: its name in the drop folder
+	renamedIn     bool      // the renamed-in hint saw it, unchanged since: ready at once
+	taking        bool      // for a claimed file: a worker is taking it
 	claimUnsynced bool      // for a claimed file: its removal from the drop folder is not yet known durable (claimedFrom)
 	// claimedAs is, for a file this run claimed, what the claim's rename
 	// moved (Lstat right after it); nil for a file found claimed at start.
