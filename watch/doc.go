@@ -9,7 +9,14 @@
 //     its size and modification time have not changed for the settle period.
 //   - A ready file is claimed by an atomic rename into processing/<instance>/,
 //     so several docbridge instances can share one folder and each file is
-//     taken once. Once docbridge has durably stored it, it moves it to done/
+//     taken once. Up to FolderOptions.Concurrency files are taken at once,
+//     each by its own goroutine; a file is claimed only when one is free.
+//     A move to done/ or failed/ is durable (fsync of the new folder, then
+//     of processing/ and of the drop folder the claim took it from)
+//     before the file counts as moved; until then a crash leaves it in the
+//     drop folder or in processing/, taken again. The directory fsyncs of
+//     files taken together are shared (dirSyncer).
+//     Once docbridge has durably stored it, it moves it to done/
 //     — or to failed/ when the input itself is refused, with
 //     <name>.reason.json beside it giving the reason code and a sentence
 //     saying what to fix.

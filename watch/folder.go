@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -52,25 +53,46 @@ type FolderOptions struct {
 	// refused (failed/ with a reason file, an alert in the log); 0 means
 	// DefaultSidecarMax.
 	SidecarMax time.Duration
+
+	// Concurrency is how many claimed files are taken at once (handed to
+	// the Sink, then moved to done/ or failed/), each by its own
+	// goroutine; 0 means DefaultConcurrency. Files are claimed only as
+	// workers free up, so other instances sharing the folder take the rest.
+	Concurrency int
 }
+
+// DefaultConcurrency is how many files a drop folder takes at once when
+// FolderOptions.Concurrency is 0.
+const DefaultConcurrency = 4
 
 // Folder is a drop-folder intake: fsnotify events plus a periodic rescan.
 type Folder struct {
 	o       FolderOptions
 	files   map[string]*candidate // by base name: files in the folder not yet claimed
 	claimed map[string]*candidate // by base name: files in Processing not yet finished
+	syncs   dirSyncer             // directory fsyncs, grouped across workers
+
+	// Files being taken: Run's loop starts at most o.Concurrency workers
+	// (claim.go), each owns its file's candidate until it sends its
+	// result; Run waits for them before it returns.
+	busy    int
+	results chan takeResult
+	workers sync.WaitGroup
 }
 
 // candidate is a file in the drop folder on its way to being taken.
 type candidate struct {
-	lastEvent time.Time
-	wrote     bool // a write was seen, or the history is unknown (found by a scan)
-	size      int64
-	mtime     time.Time
-	retryAt   time.Time // after a failure, not before
-	failures  int       // consecutive failures, for the backoff
-	pairSince time.Time // when a ready PDF or sidecar started waiting for its pair
-	orig      string    // for a claimed file: its name in the drop folder
+	lastEvent     time.Time
+	wrote         bool // a write was seen, or the history is unknown (found by a scan)
+	size          int64
+	mtime         time.Time
+	retryAt       time.Time // after a failure, not before
+	failures      int       // consecutive failures, for the backoff
+	pairSince     time.Time // when a ready PDF or sidecar started waiting for its pair
+	orig          string    // for a claimed file: its name in the drop folder
+	renamedIn     bool      // the renamed-in hint saw it, unchanged since: ready at once
+	taking        bool      // for a claimed file: a worker is taking it
+	claimUnsynced bool      // for a claimed file: its removal from the drop folder is not yet known durable (claimedFrom)
 	// claimedAs is, for a file this run claimed, what the claim's rename
 	// moved (Lstat right after it); nil for a file found claimed at start.
 	claimedAs os.FileInfo
@@ -120,12 +142,16 @@ func NewFolder(o FolderOptions) (*Folder, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
 	for _, d := range []string{o.Dir, o.Done, o.Failed, o.Processing} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("create folder %s: %w", d, err)
 		}
 	}
-	return &Folder{o: o, files: map[string]*candidate{}, claimed: map[string]*candidate{}}, nil
+	return &Folder{o: o, files: map[string]*candidate{}, claimed: map[string]*candidate{},
+		results: make(chan takeResult, o.Concurrency)}, nil
 }
 
 // Ignored reports whether a name in the drop folder is never taken:
@@ -168,6 +194,7 @@ func (f *Folder) Run(ctx context.Context) error {
 		return fmt.Errorf("watch %s: %w", f.o.Dir, err)
 	}
 	defer lock.Close()
+	defer f.workers.Wait() // the files being taken finish (or stop with ctx) before the lock goes
 	f.o.Log.Info().Str("intake", f.o.Name).Bool("poll", f.o.Poll).Msg("drop folder watched")
 	f.scanClaimed()
 	f.adoptOrphans()
@@ -185,7 +212,14 @@ func (f *Folder) Run(ctx context.Context) error {
 				renamed = nil
 				continue
 			}
-			f.renamed(ctx, name)
+			f.renamed(name)
+			f.drainRenamed(renamed)
+			f.takeReady(ctx)
+		case r := <-f.results:
+			// Files already claimed go first: new drops never starve them.
+			f.finished(r)
+			f.finishClaimed(ctx)
+			f.takeReady(ctx)
 		case ev, ok := <-events:
 			if !ok {
 				return errors.New("watch: fsnotify closed its event channel")
@@ -201,8 +235,8 @@ func (f *Folder) Run(ctx context.Context) error {
 			f.adoptOrphans()
 			f.scan()
 		case <-tick.C:
-			f.takeReady(ctx)
 			f.finishClaimed(ctx)
+			f.takeReady(ctx)
 		}
 	}
 }
@@ -219,7 +253,9 @@ func (f *Folder) event(ev fsnotify.Event) {
 	switch {
 	case ev.Has(fsnotify.Create):
 		if c, ok := f.files[name]; ok {
-			c.lastEvent, c.wrote = now, true
+			if !c.renamedIn { // a rename in is seen by both watches
+				c.lastEvent, c.wrote = now, true
+			}
 			return
 		}
 		f.files[name] = f.stat(name, now, false)
@@ -229,7 +265,7 @@ func (f *Folder) event(ev fsnotify.Event) {
 			c = &candidate{}
 			f.files[name] = c
 		}
-		c.lastEvent, c.wrote = now, true
+		c.lastEvent, c.wrote, c.renamedIn = now, true, false
 	case ev.Has(fsnotify.Remove), ev.Has(fsnotify.Rename):
 		delete(f.files, name)
 	}
@@ -267,17 +303,19 @@ func (f *Folder) stat(name string, now time.Time, wrote bool) *candidate {
 	return c
 }
 
-// takeReady claims and takes every file that is ready: renamed in (no
-// write seen since it appeared, not empty, unchanged) or settled (unchanged
-// for Settle).
+// takeReady claims and takes the files that are ready, as many as there
+// are free workers: renamed in (seen by the renamed-in hint and unchanged
+// since) or settled (no event for the quick window, unchanged for Settle
+// when written in place).
 func (f *Folder) takeReady(ctx context.Context) {
 	now := f.o.Now()
+	var batch []string
 	for name, c := range f.files {
-		if ctx.Err() != nil {
-			return
+		if ctx.Err() != nil || len(batch) >= f.free() {
+			break
 		}
 		quiet := now.Sub(c.lastEvent)
-		if now.Before(c.retryAt) || quiet < f.o.Quick || (c.wrote && quiet < f.o.Settle) {
+		if now.Before(c.retryAt) || (!c.renamedIn && (quiet < f.o.Quick || (c.wrote && quiet < f.o.Settle))) {
 			continue
 		}
 		fi, err := os.Lstat(filepath.Join(f.o.Dir, name))
@@ -286,27 +324,38 @@ func (f *Folder) takeReady(ctx context.Context) {
 			continue
 		}
 		if !fi.Mode().IsRegular() {
-			f.takeIrregular(ctx, name, c, fi)
+			if fi.IsDir() {
+				delete(f.files, name)
+				f.noteDirectory(name)
+				continue
+			}
+			// A symbolic link, FIFO, socket or device has no content of
+			// its own to wait for: it is claimed as it is (the rename
+			// moves the entry, never what a link points to) and take
+			// refuses it into failed/.
+			batch = append(batch, name)
 			continue
 		}
-		if fi.Size() != c.size || !fi.ModTime().Equal(c.mtime) || (fi.Size() == 0 && !c.wrote) {
+		if fi.Size() != c.size || !fi.ModTime().Equal(c.mtime) || (fi.Size() == 0 && !c.wrote && !c.renamedIn) {
 			// Still changing, or empty and perhaps about to be written: it
 			// must now settle. An empty file that settles is taken (and
 			// refused as empty).
-			c.size, c.mtime, c.lastEvent, c.wrote = fi.Size(), fi.ModTime(), now, true
+			c.size, c.mtime, c.lastEvent, c.wrote, c.renamedIn = fi.Size(), fi.ModTime(), now, true, false
 			continue
 		}
 		if f.waitsForPair(name, c, now) {
 			continue
 		}
-		f.claimAndTake(ctx, name, c)
+		batch = append(batch, name)
 	}
+	f.claimAndTake(ctx, batch)
 }
 
-// renamed takes at once a file the kernel says was renamed into the folder:
-// by the drop-folder convention it is complete. A file already waiting
-// with a write seen (written in place, then renamed over) keeps waiting.
-func (f *Folder) renamed(ctx context.Context, name string) {
+// renamed marks a file the kernel says was renamed into the folder as
+// ready at once: by the drop-folder convention it is complete. A file
+// already waiting with a write seen (written in place, then renamed over)
+// keeps waiting. takeReady claims it when a worker is free.
+func (f *Folder) renamed(name string) {
 	if Ignored(name) {
 		return
 	}
@@ -315,7 +364,7 @@ func (f *Folder) renamed(ctx context.Context, name string) {
 	case ok && (c.wrote || f.o.Now().Before(c.retryAt)):
 		return
 	case !ok:
-		c = &candidate{}
+		c = &candidate{lastEvent: f.o.Now()}
 		f.files[name] = c
 	}
 	fi, err := os.Lstat(filepath.Join(f.o.Dir, name))
@@ -323,96 +372,7 @@ func (f *Folder) renamed(ctx context.Context, name string) {
 		delete(f.files, name)
 		return
 	}
-	if !fi.Mode().IsRegular() {
-		f.takeIrregular(ctx, name, c, fi)
-		return
-	}
-	if f.waitsForPair(name, c, f.o.Now()) {
-		c.size, c.mtime = fi.Size(), fi.ModTime() // complete: takeReady takes it with its pair, or alone after the grace
-		return
-	}
-	f.claimAndTake(ctx, name, c)
-}
-
-// takeIrregular deals with an entry of the drop folder that is not a
-// regular file, without waiting for it to settle (it has no content of its
-// own): a directory gets its reason file and is forgotten; anything else
-// (a symbolic link, made in place or renamed in, a FIFO, a socket, a
-// device) is claimed — the rename moves the entry itself, never what a
-// link points to — and take refuses it into failed/.
-func (f *Folder) takeIrregular(ctx context.Context, name string, c *candidate, fi os.FileInfo) {
-	if fi.IsDir() {
-		delete(f.files, name)
-		f.noteDirectory(name)
-		return
-	}
-	f.claimAndTake(ctx, name, c)
-}
-
-// claimAndTake claims one ready file of the folder and takes it.
-func (f *Folder) claimAndTake(ctx context.Context, name string, c *candidate) {
-	claimed, err := f.claim(name)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		delete(f.files, name) // another instance claimed it first
-	case err != nil:
-		f.backoff(c, name, err, "cannot claim the dropped file (rename into processing/)")
-	default:
-		delete(f.files, name)
-		cc := &candidate{orig: name}
-		if as, err := os.Lstat(filepath.Join(f.o.Processing, claimed)); err == nil {
-			cc.claimedAs = as
-		}
-		f.claimed[claimed] = cc
-		f.finish(ctx, claimed, f.claimed[claimed])
-	}
-}
-
-// finishClaimed retries the claimed files whose last attempt failed.
-func (f *Folder) finishClaimed(ctx context.Context) {
-	now := f.o.Now()
-	for name, c := range f.claimed {
-		if ctx.Err() != nil {
-			return
-		}
-		if !now.Before(c.retryAt) {
-			f.finish(ctx, name, c)
-		}
-	}
-}
-
-// finish takes one claimed file; on failure it stays claimed and is retried
-// with a growing delay, so a file that cannot be stored or moved never
-// loops and never blocks the others.
-func (f *Folder) finish(ctx context.Context, name string, c *candidate) {
-	if err := f.take(ctx, name); err != nil {
-		f.backoff(c, name, err, "cannot finish the claimed file")
-		return
-	}
-	delete(f.claimed, name)
-}
-
-// backoff schedules the next attempt for a file after a failure: 1 s, 2 s,
-// 4 s … up to 10 min. It logs the first failure and then every tenth.
-func (f *Folder) backoff(c *candidate, name string, err error, msg string) {
-	c.failures++
-	d := time.Second << min(c.failures-1, 10)
-	c.retryAt = f.o.Now().Add(min(d, 10*time.Minute))
-	if c.failures == 1 || c.failures%10 == 0 {
-		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Int("failures", c.failures).Time("retry", c.retryAt).Msg(msg)
-	}
-}
-
-// claim renames a file of the folder into this instance's processing
-// folder, which makes it this instance's alone. It returns the claimed name:
-// shortName(name), with a suffix when a file of that name is already being
-// processed.
-func (f *Folder) claim(name string) (string, error) {
-	dst, err := moveInto(filepath.Join(f.o.Dir, name), f.o.Processing, shortName(name))
-	if err != nil {
-		return "", err
-	}
-	return filepath.Base(dst), nil
+	c.size, c.mtime, c.renamedIn = fi.Size(), fi.ModTime(), true
 }
 
 // scanClaimed lists the files a previous run of this instance claimed and

@@ -60,8 +60,8 @@ func startFolder(t *testing.T, sink docbridge.Sink, settle time.Duration) string
 	return dir
 }
 
-// runFolder runs a Folder until the test ends.
-func runFolder(t *testing.T, o FolderOptions) {
+// runFolder runs a Folder until the test ends and returns it.
+func runFolder(t *testing.T, o FolderOptions) *Folder {
 	t.Helper()
 	o.Log = zerolog.Nop()
 	f, err := NewFolder(o)
@@ -77,6 +77,7 @@ func runFolder(t *testing.T, o FolderOptions) {
 			t.Errorf("Run: %v", err)
 		}
 	})
+	return f
 }
 
 // eventually polls cond for up to 10 s: a bound for a hung test, not a

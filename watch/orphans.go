@@ -81,7 +81,7 @@ func (f *Folder) adopt(dir string) {
 		}
 		// A pair moves under one stem free in the drop folder, so that
 		// neither half is renamed apart and paired with a newer file there.
-		if _, err := movePair(dir, name, side, f.o.Dir); err != nil {
+		if _, err := f.movePair(dir, name, side, f.o.Dir); err != nil {
 			f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Msg("cannot give back a file claimed by a stopped instance")
 			continue
 		}

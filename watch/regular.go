@@ -117,7 +117,7 @@ func (f *Folder) noteDirectory(name string) {
 	}
 	rf := ReasonFile{File: name, Code: docbridge.UnsupportedFormat, At: f.o.Now().UTC(),
 		Message: "a directory in the drop folder: subdirectories are not taken, nor is anything in them; move the documents into the drop folder itself (rename them in). The directory is left where it is."}
-	if err := writeFileSync(rpath, rf); err != nil {
+	if err := f.writeFileSync(rpath, rf); err != nil {
 		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Msg("cannot write the reason file of a directory in the drop folder")
 		return
 	}

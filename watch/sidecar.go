@@ -104,7 +104,7 @@ func (f *Folder) refuseLoneSidecar(name string) {
 	}
 	delete(f.files, name)
 	msg := fmt.Sprintf("a PDF sidecar whose PDF (the same name, .pdf) did not come within %s: drop the sidecar first, then the PDF, or remove the sidecar", f.o.SidecarMax)
-	if err := f.refuse(claimed, "", 0, docbridge.MissingMetadata, msg); err != nil {
+	if err := f.refuse(claimed, "", nil, 0, docbridge.MissingMetadata, msg); err != nil {
 		f.claimed[claimed] = &candidate{}
 		f.o.Log.Error().Err(err).Str("intake", f.o.Name).Str("file_ref", docbridge.Ref(name)).Msg("cannot refuse a sidecar whose PDF never came")
 	}
@@ -160,9 +160,6 @@ func (f *Folder) claimSidecar(claimed, orig string) (string, []byte, error) {
 			}
 			return "", nil, fmt.Errorf("claim sidecar: %w", pathless(err))
 		}
-		if err := syncDir(f.o.Processing); err != nil {
-			return "", nil, fmt.Errorf("claim sidecar: %w", err)
-		}
 	}
 	b, err := readSidecar(filepath.Join(f.o.Processing, name))
 	return name, b, err
@@ -203,10 +200,12 @@ func pairedIn(dir, name string) bool {
 // renames the PDF is taken again, and the store knows it. A PDF, even
 // alone, gets a stem no file of dir has, so that in the drop folder
 // (orphan adoption) it never meets a sidecar that is not its own. Any
-// other file (pdf not a PDF, side "") is moved as moveInto does.
-func movePair(processing, pdf, side, dir string) (string, error) {
+// other file (pdf not a PDF, side "") is moved as moveInto does. The
+// renames are durable when it returns, and so are the earlier renames out
+// of the folders also (syncMove).
+func (f *Folder) movePair(processing, pdf, side, dir string, also ...string) (string, error) {
 	if side == "" && !sidecarname.IsPDF(pdf) {
-		return moveInto(filepath.Join(processing, pdf), dir, pdf)
+		return f.moveInto(filepath.Join(processing, pdf), dir, pdf, also...)
 	}
 	st := sidecarname.Stem(pdf)
 	// A stem is taken when dir has a PDF or any sidecar under it: in the
@@ -235,8 +234,5 @@ func movePair(processing, pdf, side, dir string) (string, error) {
 	if err := os.Rename(filepath.Join(processing, pdf), dstPDF); err != nil {
 		return "", fmt.Errorf("move %s: %w", docbridge.Ref(pdf), pathless(err))
 	}
-	if err := syncDir(processing); err != nil {
-		return dstPDF, err
-	}
-	return dstPDF, syncDir(dir)
+	return dstPDF, f.syncs.syncMove(dir, append([]string{processing}, also...)...)
 }

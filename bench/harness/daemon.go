@@ -211,10 +211,10 @@ log: {level: info, format: json}
 mes: {base_url: %q, response_timeout: 120s}
 limits: {max_input_bytes: 536870912}
 folders:
-  - {name: drop, path: drop, settle: 2s, rescan: 30s}
+  - {name: drop, path: drop, settle: 2s, rescan: 30s, concurrency: %d}
 mllp:
   - {name: lis, addr: %q}
-`, sim.url, d.mllpAddr) + extra
+`, sim.url, folderConcurrency, d.mllpAddr) + extra
 	if err := os.WriteFile(d.cfg, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
@@ -300,6 +300,28 @@ func (d *daemon) stop() {
 		<-done
 	}
 	d.log.Close()
+}
+
+// cpu returns the CPU time (user + system) the daemon has used so far,
+// from /proc/<pid>/stat (clock ticks of 10 ms, USER_HZ on Linux).
+func (d *daemon) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", d.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: state is field 3, utime 14, stime 15.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", d.cmd.Process.Pid)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", d.cmd.Process.Pid)
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, nil
 }
 
 // status reads a field in kB of /proc/<pid>/status (VmHWM, VmRSS) in bytes.

@@ -9,9 +9,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beevik/etree"
@@ -23,25 +24,47 @@ import (
 	"github.com/docbridge/docbridge/mes"
 )
 
-// floor does only the unavoidable work of one document, one document after
-// another: read the dropped file; write it to a content file, hashing it
-// with SHA-256 on the way, and make it durable (the fsyncs of files and
-// directories docbridge makes); parse it with etree and read its id;
-// SHA-1; the same number of SQLite commits as docbridge (WAL,
-// synchronous=FULL, one writer connection, a tiny row each); the POST to
+// folderConcurrency is the drop folder's concurrency in the daemons the
+// harness runs (folders[].concurrency) and the floor's number of intake
+// workers; the -folder-concurrency flag sets it.
+var folderConcurrency = 4
+
+// deliveryConcurrency is docbridge's default delivery.concurrency and the
+// floor's number of senders.
+const deliveryConcurrency = 16
+
+// floorCommits is how many commits the floor makes per document: the
+// input's row before the file counts as taken, and the delivered state
+// after MES answered. Anything more (match, audit, intermediate states) is
+// docbridge's choice, not unavoidable work.
+const floorCommits = 2
+
+// floor does only the unavoidable work of a document, with the
+// concurrency and batching docbridge has (folderConcurrency intake
+// workers, deliveryConcurrency senders, group commit of SQLite rows and of
+// directory fsyncs): read the dropped file;
+// write it to a content file, hashing it with SHA-256 on the way, fsync it
+// and rename it into the content folder (an fsync of that folder, grouped);
+// parse it with etree and read its id; SHA-1; commit the input's row
+// (group commit: WAL, synchronous=FULL, one writer connection); rename the
+// file to done/ and fsync done/ and the drop folder (grouped); POST it to
 // the same simulator with SHA-1 and base64 streamed into the body (mes's
-// streaming writer, the one cheap way to send); the rename of the dropped
-// file out of the folder.
+// streaming writer); commit its delivered state (group commit). It counts
+// its own fsyncs (in-process, exactly).
 type floor struct {
 	dir     string
-	db      *sql.DB
 	client  *mes.Client
 	pairing docbridge.Pairing
 	meta    docbridge.Document
-	counts  syncCounts
+	commits *groupCommit
+	dirs    groupSync
+	fsyncs  floorCounts
 }
 
-func newFloor(ctx context.Context, dir string, sim *simulator, t *templates, counts syncCounts) (*floor, error) {
+// floorCounts are the fsyncs the floor made, by kind.
+type floorCounts struct{ commits, files, dirs atomic.Int64 }
+
+func newFloor(ctx context.Context, dir string, sim *simulator, t *templates) (*floor, error) {
 	for _, sub := range []string{"in", "content", "done", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, err
@@ -54,103 +77,292 @@ func newFloor(ctx context.Context, dir string, sim *simulator, t *templates, cou
 	}
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS q (id INTEGER PRIMARY KEY, doc TEXT, step INTEGER, at INTEGER)`); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("create floor table: %w", err)
 	}
 	var mode string
 	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		db.Close()
 		return nil, fmt.Errorf("floor db: journal_mode %q, %v", mode, err)
 	}
 	maps, err := mappings.Load("")
 	if err != nil {
+		db.Close()
 		return nil, err
 	}
 	// The metadata of the floor's documents is taken once from a converted
 	// document; per document only the id, size and hashes change.
 	_, docs, err := convert.New(convert.Options{Mappings: maps}).Convert(bytes.NewReader(t.n1), int64(len(t.n1)), docbridge.Origin{})
 	if err != nil || len(docs) != 1 {
+		db.Close()
 		return nil, fmt.Errorf("convert the template: %v", err)
 	}
 	p := pairedPatient
 	p.AccessToken = sim.token
-	return &floor{dir: dir, db: db, client: mes.NewClient(mes.Options{BaseURL: sim.url, UserAgent: "floor"}),
-		pairing: p, meta: *docs[0], counts: counts}, nil
+	f := &floor{dir: dir, client: mes.NewClient(mes.Options{BaseURL: sim.url, UserAgent: "floor"}),
+		pairing: p, meta: *docs[0]}
+	f.commits = newGroupCommit(db, &f.fsyncs.commits)
+	f.dirs.count = &f.fsyncs.dirs
+	return f, nil
 }
 
-func (f *floor) close() { f.db.Close() }
+func (f *floor) close() { f.commits.close() }
 
-// run processes the files of docs (already in in/) and returns the
-// elapsed time.
-func (f *floor) run(ctx context.Context, names []string) (time.Duration, error) {
-	files := int(math.Round(f.counts.Files))
-	dirs := int(math.Round(f.counts.Dirs))
-	commits := int(math.Round(f.counts.Commits))
+// run processes the files of names (already in in/) and returns the
+// elapsed time, and the time until the last file was in done/ (the
+// intake alone): folderConcurrency workers take the files in, as the drop
+// folder does, and hand each document to deliveryConcurrency senders, as
+// the deliver stage does.
+func (f *floor) run(ctx context.Context, names []string) (elapsed, intake time.Duration, err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	start := time.Now()
+	work := make(chan string)
+	sends := make(chan floorDoc, len(names))
+	var takers, senders sync.WaitGroup
+	for range folderConcurrency {
+		takers.Add(1)
+		go func() {
+			defer takers.Done()
+			for name := range work {
+				d, err := f.take(ctx, name)
+				if err != nil {
+					cancel(fmt.Errorf("floor %s: %w", name, err))
+					return
+				}
+				sends <- d
+			}
+		}()
+	}
+	for range deliveryConcurrency {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for d := range sends {
+				if err := f.send(ctx, d); err != nil {
+					cancel(fmt.Errorf("floor send %s: %w", d.doc.UniqueID, err))
+					return
+				}
+			}
+		}()
+	}
+feed:
 	for _, name := range names {
-		if err := f.one(ctx, name, files, dirs, commits); err != nil {
-			return 0, fmt.Errorf("floor %s: %w", name, err)
+		select {
+		case work <- name:
+		case <-ctx.Done():
+			break feed
 		}
 	}
-	return time.Since(start), nil
+	close(work)
+	takers.Wait()
+	intake = time.Since(start)
+	close(sends)
+	senders.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return 0, 0, err
+	}
+	return time.Since(start), intake, nil
 }
 
-func (f *floor) one(ctx context.Context, name string, files, dirs, commits int) error {
+// floorDoc is a document taken in, on its way to the simulator.
+type floorDoc struct {
+	doc docbridge.Document
+	raw []byte
+}
+
+// take is the intake's unavoidable work: durable content, the header,
+// the input's row, the file moved out of the folder durably.
+func (f *floor) take(ctx context.Context, name string) (floorDoc, error) {
 	src := filepath.Join(f.dir, "in", name)
 	raw, err := os.ReadFile(src)
 	if err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	// Durable content, content-addressed.
 	tmp := filepath.Join(f.dir, "tmp", name)
 	h256 := sha256.New()
 	tf, err := os.Create(tmp)
 	if err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	if _, err := io.Copy(io.MultiWriter(tf, h256), bytes.NewReader(raw)); err != nil {
-		return err
+		tf.Close()
+		return floorDoc{}, err
 	}
-	for i := 0; i < max(files, 1); i++ {
-		if err := tf.Sync(); err != nil {
-			return err
-		}
+	f.fsyncs.files.Add(1)
+	if err := tf.Sync(); err != nil {
+		tf.Close()
+		return floorDoc{}, err
 	}
 	tf.Close()
 	sum256 := hex.EncodeToString(h256.Sum(nil))
 	if err := os.Rename(tmp, filepath.Join(f.dir, "content", sum256)); err != nil {
-		return err
+		return floorDoc{}, err
+	}
+	if err := f.dirs.sync(filepath.Join(f.dir, "content")); err != nil {
+		return floorDoc{}, err
 	}
 	// The header.
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(raw); err != nil {
-		return err
+		return floorDoc{}, err
 	}
 	id := doc.FindElement("/ClinicalDocument/id")
 	if id == nil {
-		return fmt.Errorf("no id")
+		return floorDoc{}, fmt.Errorf("no id")
 	}
 	sum1 := sha1.Sum(raw)
 	d := f.meta
 	d.UniqueID = "urn:oid:" + id.SelectAttrValue("root", "")
 	d.Size, d.SHA1, d.SHA256 = int64(len(raw)), hex.EncodeToString(sum1[:]), sum256
-	// The commits.
-	for i := 0; i < commits; i++ {
-		if _, err := f.db.ExecContext(ctx, `INSERT INTO q (doc, step, at) VALUES (?, ?, ?)`, d.UniqueID, i, time.Now().UnixNano()); err != nil {
-			return err
-		}
-	}
-	// The send.
-	if _, err := f.client.Deliver(ctx, &d, bytes.NewReader(raw), f.pairing); err != nil {
-		return err
+	// The input's row, then the file out of the folder, durably.
+	if err := f.commits.add(ctx, d.UniqueID, 0); err != nil {
+		return floorDoc{}, err
 	}
 	if err := os.Rename(src, filepath.Join(f.dir, "done", name)); err != nil {
+		return floorDoc{}, err
+	}
+	for _, dir := range []string{"done", "in"} {
+		if err := f.dirs.sync(filepath.Join(f.dir, dir)); err != nil {
+			return floorDoc{}, err
+		}
+	}
+	return floorDoc{doc: d, raw: raw}, nil
+}
+
+// send is the delivery's unavoidable work: the POST, and its outcome's
+// row.
+func (f *floor) send(ctx context.Context, d floorDoc) error {
+	if _, err := f.client.Deliver(ctx, &d.doc, bytes.NewReader(d.raw), f.pairing); err != nil {
 		return err
 	}
-	for i := 0; i < dirs; i++ {
-		if err := syncDir(filepath.Join(f.dir, []string{"content", "done", "in"}[i%3])); err != nil {
+	return f.commits.add(ctx, d.doc.UniqueID, floorCommits-1)
+}
+
+// groupCommit commits rows to SQLite in batches: a row waits while a
+// commit runs, and the rows that waited go in the next one (what
+// docbridge's store does for concurrent writers).
+type groupCommit struct {
+	db      *sql.DB
+	count   *atomic.Int64
+	reqs    chan commitReq
+	stopped chan struct{}
+}
+
+type commitReq struct {
+	doc  string
+	step int
+	done chan error
+}
+
+func newGroupCommit(db *sql.DB, count *atomic.Int64) *groupCommit {
+	g := &groupCommit{db: db, count: count, reqs: make(chan commitReq), stopped: make(chan struct{})}
+	go g.loop()
+	return g
+}
+
+// add commits one row; it returns once the row is durable.
+func (g *groupCommit) add(ctx context.Context, doc string, step int) error {
+	r := commitReq{doc: doc, step: step, done: make(chan error, 1)}
+	select {
+	case g.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-r.done
+}
+
+func (g *groupCommit) loop() {
+	defer close(g.stopped)
+	for r := range g.reqs {
+		batch := []commitReq{r}
+	more:
+		for {
+			select {
+			case r, ok := <-g.reqs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		err := g.commit(batch)
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+}
+
+func (g *groupCommit) commit(batch []commitReq) error {
+	tx, err := g.db.Begin()
+	if err != nil {
+		return err
+	}
+	for _, r := range batch {
+		if _, err := tx.Exec(`INSERT INTO q (doc, step, at) VALUES (?, ?, ?)`, r.doc, r.step, time.Now().UnixNano()); err != nil {
+			tx.Rollback()
 			return err
 		}
 	}
-	return nil
+	g.count.Add(1)
+	return tx.Commit()
+}
+
+// close stops the committer (no add may be running) and closes the
+// database.
+func (g *groupCommit) close() {
+	close(g.reqs)
+	<-g.stopped
+	g.db.Close()
+}
+
+// groupSync fsyncs directories, sharing one fsync among the callers that
+// ask while one runs: a caller returns once an fsync that began after its
+// call has finished (docbridge's watch.dirSyncer).
+type groupSync struct {
+	mu    sync.Mutex
+	dirs  map[string]*dirTurn
+	count *atomic.Int64
+}
+
+type dirTurn struct {
+	run          sync.Mutex
+	issued, done uint64
+	err          error
+}
+
+func (g *groupSync) sync(dir string) error {
+	g.mu.Lock()
+	if g.dirs == nil {
+		g.dirs = map[string]*dirTurn{}
+	}
+	d := g.dirs[dir]
+	if d == nil {
+		d = &dirTurn{}
+		g.dirs[dir] = d
+	}
+	d.issued++
+	ticket := d.issued
+	g.mu.Unlock()
+	d.run.Lock()
+	defer d.run.Unlock()
+	g.mu.Lock()
+	if d.done >= ticket {
+		err := d.err
+		g.mu.Unlock()
+		return err
+	}
+	covers := d.issued
+	g.mu.Unlock()
+	g.count.Add(1)
+	err := syncDir(dir)
+	g.mu.Lock()
+	d.done, d.err = covers, err
+	g.mu.Unlock()
+	return err
 }
 
 func syncDir(dir string) error {

@@ -39,7 +39,8 @@ func main() {
 	flag.IntVar(&c.growth, "growth", 1_000_000, "stored documents of the growth measure (console, /metrics and intake at 0 and at this many; 0 skips)")
 	flag.IntVar(&c.growthIntake, "growth-intake", 200, "documents dropped at once to measure intake at each store size")
 	flag.IntVar(&c.growthSamples, "growth-samples", 20, "requests per console page and size")
-	flag.IntVar(&c.countDocs, "count-docs", 20, "documents used to count fsyncs with strace")
+		flag.IntVar(&c.countDocs, "count-docs", 40, "documents dropped at once to count fsyncs with strace")
+	flag.IntVar(&folderConcurrency, "folder-concurrency", folderConcurrency, "the drop folder's concurrency (folders[].concurrency), and the floor's intake workers")
 	flag.Int64Var(&c.largeMB, "large-mb", 200, "size of the big PDF in MB (0 skips)")
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "report file (its generated section is replaced)")
 	flag.StringVar(&c.work, "work", "", "work directory (default: a new temp dir, removed after)")
@@ -48,6 +49,10 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
 	flag.StringVar(&c.only, "only", "", `"mllp": only the MLLP measure and the machine's ceilings beside it (a fresh daemon per run; BENCHMARKS.md is not rewritten)`)
 	flag.Parse()
+	if folderConcurrency < 1 {
+		fmt.Fprintln(os.Stderr, "harness: -folder-concurrency must be at least 1")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, c); err != nil {
@@ -106,33 +111,47 @@ func run(ctx context.Context, c config) error {
 		return fmt.Errorf("count fsyncs: %w", err)
 	}
 	for r := 1; r <= c.runs; r++ {
-		step(fmt.Sprintf("run %d/%d: floor", r, c.runs))
-		fl, err := runFloor(ctx, filepath.Join(work, fmt.Sprintf("floor-%d", r)), sim, t, rep.Counts, r, c.nFull)
-		if err != nil {
+		floor := func() error {
+			step(fmt.Sprintf("run %d/%d: floor", r, c.runs))
+			fl, err := runFloor(ctx, filepath.Join(work, fmt.Sprintf("floor-%d", r)), sim, t, r, c.nFull)
+			rep.Floor = append(rep.Floor, fl)
 			return err
 		}
-		rep.Floor = append(rep.Floor, fl)
-		step(fmt.Sprintf("run %d/%d: docbridge pipeline", r, c.runs))
-		d, err := newDaemon(ctx, bin, filepath.Join(work, fmt.Sprintf("run-%d", r)), sim)
-		if err != nil {
+		pipeline := func() error {
+			step(fmt.Sprintf("run %d/%d: docbridge pipeline", r, c.runs))
+			d, err := newDaemon(ctx, bin, filepath.Join(work, fmt.Sprintf("run-%d", r)), sim)
+			if err != nil {
+				return err
+			}
+			if err := d.start(); err != nil {
+				return err
+			}
+			defer d.stop()
+			pr, err := runPipeline(d, sim, t, r, c.nLow, c.nFull)
+			if err != nil {
+				return fmt.Errorf("run %d: %w (log %s)", r, err, filepath.Join(d.dir, "daemon.log"))
+			}
+			rep.Pipeline = append(rep.Pipeline, pr)
+			step(fmt.Sprintf("run %d/%d: MLLP", r, c.runs))
+			mr, err := runDaemonMLLP(d, t, r, c.conns, c.perConn)
+			if err != nil {
+				return fmt.Errorf("run %d MLLP: %w", r, err)
+			}
+			rep.MLLP = append(rep.MLLP, mr)
+			return nil
+		}
+		// The floor and docbridge take turns going first, so that a load
+		// that rises or falls during the run favours neither.
+		first, second := floor, pipeline
+		if r%2 == 0 {
+			first, second = pipeline, floor
+		}
+		if err := first(); err != nil {
 			return err
 		}
-		if err := d.start(); err != nil {
+		if err := second(); err != nil {
 			return err
 		}
-		pr, err := runPipeline(d, sim, t, r, c.nLow, c.nFull)
-		if err != nil {
-			d.stop()
-			return fmt.Errorf("run %d: %w (log %s)", r, err, filepath.Join(d.dir, "daemon.log"))
-		}
-		rep.Pipeline = append(rep.Pipeline, pr)
-		step(fmt.Sprintf("run %d/%d: MLLP", r, c.runs))
-		mr, err := runDaemonMLLP(d, t, r, c.conns, c.perConn)
-		d.stop()
-		if err != nil {
-			return fmt.Errorf("run %d MLLP: %w", r, err)
-		}
-		rep.MLLP = append(rep.MLLP, mr)
 		step(fmt.Sprintf("run %d/%d: the machine's ceilings", r, c.runs))
 		ce, err := measureCeilings(ctx, filepath.Join(work, fmt.Sprintf("ceilings-%d", r)), t, r, c.conns, c.perConn)
 		if err != nil {
@@ -181,8 +200,8 @@ func run(ctx context.Context, c config) error {
 }
 
 // runFloor stages n documents and runs the floor over them.
-func runFloor(ctx context.Context, dir string, sim *simulator, t *templates, counts syncCounts, run, n int) (floorResult, error) {
-	f, err := newFloor(ctx, dir, sim, t, counts)
+func runFloor(ctx context.Context, dir string, sim *simulator, t *templates, run, n int) (floorResult, error) {
+	f, err := newFloor(ctx, dir, sim, t)
 	if err != nil {
 		return floorResult{}, err
 	}
@@ -198,9 +217,10 @@ func runFloor(ctx context.Context, dir string, sim *simulator, t *templates, cou
 		}
 	}
 	res.Load = loadavg()
-	if res.Elapsed, err = f.run(ctx, names); err != nil {
+	if res.Elapsed, res.Intake, err = f.run(ctx, names); err != nil {
 		return res, err
 	}
+	res.Commits, res.Files, res.Dirs = f.fsyncs.commits.Load(), f.fsyncs.files.Load(), f.fsyncs.dirs.Load()
 	for _, r := range roots {
 		if _, ok := sim.receivedAt(uniqueID(r)); !ok {
 			return res, fmt.Errorf("floor: %s not received", r)
@@ -213,7 +233,11 @@ type floorResult struct {
 	Docs    int
 	Bytes   int64
 	Elapsed time.Duration
+	Intake  time.Duration // until the last file was in done/
 	Load    string
+	// The fsyncs the floor made (counted in-process): SQLite commits,
+	// content files, directories.
+	Commits, Files, Dirs int64
 }
 
 func (r floorResult) docsPerSec() float64 { return float64(r.Docs) / r.Elapsed.Seconds() }

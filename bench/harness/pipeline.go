@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 )
@@ -14,6 +16,8 @@ type pipelineResult struct {
 	FullDocs   int
 	FullBytes  int64
 	FullTime   time.Duration // first drop to last delivery
+	IntakeTime time.Duration // first drop to the last file in done/ (the drop folder alone)
+	FullCPU    time.Duration // the daemon's CPU time (user + system) during the full load
 	FullLat    []time.Duration
 	LoadBefore string
 }
@@ -66,6 +70,19 @@ func runPipeline(d *daemon, sim *simulator, t *templates, run, nLow, nFull int) 
 			return res, err
 		}
 	}
+	// The drop folder's own pace: when done/ holds every file (the low
+	// load's ones too), polled every 20 ms.
+	intake := make(chan time.Time, 1)
+	go func() {
+		for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if e, _ := os.ReadDir(filepath.Join(d.drop, "done")); len(e) >= nLow+nFull {
+				intake <- time.Now()
+				return
+			}
+		}
+		intake <- time.Time{}
+	}()
+	cpu0, cpuErr := d.cpu()
 	for i, name := range names {
 		at, err := d.publish(name)
 		if err != nil {
@@ -75,6 +92,12 @@ func runPipeline(d *daemon, sim *simulator, t *templates, run, nLow, nFull int) 
 	}
 	if err := sim.waitAll(uids, 10*time.Minute); err != nil {
 		return res, fmt.Errorf("full load: %w", err)
+	}
+	if cpu1, err := d.cpu(); err == nil && cpuErr == nil {
+		res.FullCPU = cpu1 - cpu0
+	}
+	if at := <-intake; !at.IsZero() {
+		res.IntakeTime = at.Sub(drops[0])
 	}
 	res.FullDocs = len(docs)
 	var last time.Time

@@ -57,10 +57,17 @@ func verdict(ok bool) string {
 
 func (r *report) rows() []row {
 	var rows []row
-	var fl, db, ratio, p50, p99, fp50, fp99 []float64
+	var fl, db, ratio, p50, p99, fp50, fp99, fin, din, inRatio, cpu []float64
 	for i := range r.Pipeline {
+		if c := r.Pipeline[i].FullCPU; c > 0 {
+			cpu = append(cpu, ms(c)/float64(r.Pipeline[i].FullDocs))
+		}
 		f, p := r.Floor[i].docsPerSec(), r.Pipeline[i].docsPerSec()
 		fl, db, ratio = append(fl, f), append(db, p), append(ratio, p/f)
+		if fi, di := r.Floor[i].Intake, r.Pipeline[i].IntakeTime; fi > 0 && di > 0 {
+			a, b := float64(r.Floor[i].Docs)/fi.Seconds(), float64(r.Pipeline[i].FullDocs)/di.Seconds()
+			fin, din, inRatio = append(fin, a), append(din, b), append(inRatio, b/a)
+		}
 		p50 = append(p50, ms(percentile(r.Pipeline[i].Low, 50)))
 		p99 = append(p99, ms(percentile(r.Pipeline[i].Low, 99)))
 		fp50 = append(fp50, ms(percentile(r.Pipeline[i].FullLat, 50)))
@@ -68,8 +75,11 @@ func (r *report) rows() []row {
 	}
 	rt := statOf(ratio)
 	rows = append(rows,
-		row{"floor (docs/s, 1 worker)", statOf(fl).f(1), "", "", "", ""},
+		row{fmt.Sprintf("floor (docs/s, %d workers, group commit)", folderConcurrency), statOf(fl).f(1), "", "", "", ""},
 		row{"pipeline, full load (docs/s)", statOf(db).f(1), "floor", fmt.Sprintf("%.2fx", rt.med), ">= 0.8x", verdict(rt.med >= 0.8)},
+		row{"  the drop folder alone: files into done/ per s", statOf(din).f(1), "floor's", fmt.Sprintf("%.2fx", statOf(inRatio).med), "", ""},
+		row{"  the floor's intake alone: files into done/ per s", statOf(fin).f(1), "", "", "", ""},
+		row{"  docbridge's CPU per document, full load (ms)", statOf(cpu).f(2), "", "", "", ""},
 		row{"low load p50 drop-to-delivered (ms)", statOf(p50).f(1), "", "", "<= 20", verdict(statOf(p50).med <= 20)},
 		row{"low load p99 drop-to-delivered (ms)", statOf(p99).f(1), "", "", "<= 100", verdict(statOf(p99).med <= 100)},
 		row{"full load p50 / p99 (ms)", fmt.Sprintf("%.0f / %.0f", statOf(fp50).med, statOf(fp99).med), "", "", "", ""},
@@ -132,13 +142,21 @@ func (r *report) markdown() string {
 	if !r.Counts.Measured {
 		src = "from reading the code (strace not available)"
 	}
-	fmt.Fprintf(&b, "Durable writes per dropped document (%s, %d documents): %.2f SQLite commits (WAL fsyncs), %.2f content-file fsyncs, %.2f directory fsyncs, %.2f other fsyncs. The floor makes the same numbers (rounded).\n\n",
-		src, r.Counts.Docs, r.Counts.Commits, r.Counts.Files, r.Counts.Dirs, r.Counts.Other)
+	fmt.Fprintf(&b, "Durable writes per dropped document, docbridge (%s, %d documents dropped at once, drop folder concurrency %d): %.2f SQLite commits (WAL fsyncs), %.2f content-file fsyncs, %.2f directory fsyncs, %.2f other fsyncs.\n\n",
+		src, r.Counts.Docs, folderConcurrency, r.Counts.Commits, r.Counts.Files, r.Counts.Dirs, r.Counts.Other)
+	if len(r.Floor) > 0 {
+		var docs, commits, files, dirs int64
+		for _, f := range r.Floor {
+			docs, commits, files, dirs = docs+int64(f.Docs), commits+f.Commits, files+f.Files, dirs+f.Dirs
+		}
+		fmt.Fprintf(&b, "The floor (counted in-process, all its runs, %d workers, %d rows per document in group commits): %.2f commits, %.2f content-file fsyncs, %.2f directory fsyncs per document.\n\n",
+			folderConcurrency, floorCommits, float64(commits)/float64(docs), float64(files)/float64(docs), float64(dirs)/float64(docs))
+	}
 	b.WriteString("| measure | median [range] | vs | ratio | target | |\n|---|---|---|---|---|---|\n")
 	for _, x := range r.rows() {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", x.measure, x.value, x.baseline, x.ratio, x.target, x.verdict)
 	}
-	b.WriteString("\nA ratio is the median of the per-run ratios (each run measures the floor and docbridge back to back).\n")
+	b.WriteString("\nA ratio is the median of the per-run ratios (each run measures the floor and docbridge back to back, taking turns at going first).\n")
 	b.WriteString("\nPer run (load average when the run started):\n\n| run | floor docs/s | docbridge docs/s | ratio | low p50 ms | low p99 ms | MLLP AA/s | load |\n|---|---|---|---|---|---|---|---|\n")
 	for i := range r.Pipeline {
 		f, p := r.Floor[i].docsPerSec(), r.Pipeline[i].docsPerSec()

@@ -83,7 +83,7 @@ func openApp(ctx context.Context, cfg *Config, log zerolog.Logger, who string) (
 		f, err := watch.NewFolder(watch.FolderOptions{
 			Name: fc.Name, Dir: fc.Path, Done: fc.Done, Failed: fc.Failed,
 			Settle: fc.Settle, Rescan: fc.Rescan, Poll: fc.Poll, Instance: cfg.Instance, Sink: a.pipe, Log: log,
-			SidecarGrace: fc.SidecarGrace, SidecarMax: fc.SidecarMax,
+			SidecarGrace: fc.SidecarGrace, SidecarMax: fc.SidecarMax, Concurrency: fc.Concurrency,
 		})
 		if err != nil {
 			return fail(fmt.Errorf("folder intake %s: %w", fc.Name, err))

@@ -17,6 +17,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/mes"
+	"github.com/docbridge/docbridge/watch"
 )
 
 // Config is docbridge.yaml. Field names are the YAML keys.
@@ -138,7 +139,14 @@ type FolderConfig struct {
 	// SidecarMax is how long a sidecar waits for its PDF before it is
 	// refused (watch.FolderOptions.SidecarMax); default 10m.
 	SidecarMax time.Duration `yaml:"sidecar_max"`
+	// Concurrency is how many files of the folder are taken at once
+	// (watch.FolderOptions.Concurrency); 0 means 4.
+	Concurrency int `yaml:"concurrency"`
 }
+
+// maxFolderConcurrency bounds folders[].concurrency: each file taken holds
+// a store writer's turn and a file descriptor.
+const maxFolderConcurrency = 64
 
 // loadConfig reads and checks a configuration file. Unknown keys are
 // errors; every error names the file and the field.
@@ -289,6 +297,9 @@ func (c *Config) check() error {
 		}
 		if names[f.Name] {
 			bad(field+".name", "%q is used twice", f.Name)
+		}
+		if f.Concurrency < 0 || f.Concurrency > maxFolderConcurrency {
+			bad(field+".concurrency", "%d is not between 1 and %d (0 means %d)", f.Concurrency, maxFolderConcurrency, watch.DefaultConcurrency)
 		}
 		names[f.Name] = true
 	}

@@ -56,6 +56,9 @@ folders:
 		{"delivery concurrency", "data: /d\nmes: {base_url: http://x}\ndelivery: {concurrency: 64}\n", nil},
 		{"delivery concurrency too high", "data: /d\nmes: {base_url: http://x}\ndelivery: {concurrency: 65}\n", []string{"delivery.concurrency", "65", "between 1 and 64"}},
 		{"delivery concurrency negative", "data: /d\nmes: {base_url: http://x}\ndelivery: {concurrency: -1}\n", []string{"delivery.concurrency"}},
+		{"folder concurrency", "data: /d\nmes: {base_url: http://x}\nfolders: [{path: /in, concurrency: 64}]\n", nil},
+		{"folder concurrency too high", "data: /d\nmes: {base_url: http://x}\nfolders: [{path: /in, concurrency: 65}]\n", []string{"folders[0].concurrency", "65", "between 1 and 64", "0 means 4"}},
+		{"folder concurrency negative", "data: /d\nmes: {base_url: http://x}\nfolders: [{path: /in}, {path: /in2, concurrency: -2}]\n", []string{"folders[1].concurrency", "-2"}},
 		{"mllp name clashes with a folder", "data: /d\nmes: {base_url: http://x}\nfolders: [{name: lab, path: /a}]\nmllp: [{name: lab, addr: ':1'}]\n", []string{"mllp[0].name", `"lab"`}},
 	}
 	for _, tt := range tests {
