@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/store"
+)
+
+// appointmentConvert reads "appt;<event>;<event time>;<status>" as one
+// version of the appointment 1.2.3^A1: S12 creates it, any other event
+// replaces it.
+func appointmentConvert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
+	parts := strings.Split(string(raw), ";")
+	a := &docbridge.Appointment{ID: docbridge.Identifier{System: "urn:oid:1.2.3", Value: "A1"}, Event: parts[1],
+		EventTime: parts[2], Status: parts[3], Start: "2026-07-20T14:30:00+02:00", End: "2026-07-20T15:00:00+02:00"}
+	d := &docbridge.Document{Kind: docbridge.KindAppointment, UniqueID: "1.2.3^A1", Action: docbridge.Create, Patient: patient, Appointment: a}
+	if parts[1] != "S12" {
+		d.Action, d.Replaces = docbridge.Replace, d.UniqueID
+	}
+	d.Content, _ = json.Marshal(a)
+	sum1, sum256 := sha1.Sum(d.Content), sha256.Sum256(d.Content)
+	d.Size, d.SHA1, d.SHA256 = int64(len(d.Content)), hex.EncodeToString(sum1[:]), hex.EncodeToString(sum256[:])
+	return docbridge.FormatHL7v2, []*docbridge.Document{d}, nil
+}
+
+// TestAppointmentVersionsInOrder: the versions of one appointment reach
+// MES newest last, whatever order they arrive in, as a creation then
+// updates; an older version arriving after a newer one was delivered, or
+// while a newer one is on its way, is retired and never sent; the same
+// message twice is one version.
+func TestAppointmentVersionsInOrder(t *testing.T) {
+	s12 := "appt;S12;2026-07-16T13:00:00+02:00;booked"
+	s14 := "appt;S14;2026-07-17T09:00:00+02:00;booked"
+	s15 := "appt;S15;2026-07-18T10:00:00+02:00;cancelled"
+	tests := []struct {
+		name   string
+		rounds [][]string // inputs accepted together, then the stages settle
+		wire   string
+		states map[string]docbridge.State // by event
+	}{
+		{"in order, one at a time", [][]string{{s12}, {s14}, {s15}},
+			"create 1.2.3^A1, replace 1.2.3^A1>1.2.3^A1, replace 1.2.3^A1>1.2.3^A1",
+			map[string]docbridge.State{"S12": docbridge.Superseded, "S14": docbridge.Superseded, "S15": docbridge.Delivered}},
+		{"cancel before the rescheduling", [][]string{{s12}, {s15}, {s14}},
+			"create 1.2.3^A1, replace 1.2.3^A1>1.2.3^A1",
+			map[string]docbridge.State{"S12": docbridge.Superseded, "S14": docbridge.Superseded, "S15": docbridge.Delivered}},
+		{"all at once", [][]string{{s12, s14, s15}},
+			"create 1.2.3^A1",
+			map[string]docbridge.State{"S12": docbridge.Superseded, "S14": docbridge.Superseded, "S15": docbridge.Delivered}},
+		{"all at once, newest first", [][]string{{s15, s14, s12}},
+			"create 1.2.3^A1",
+			map[string]docbridge.State{"S12": docbridge.Superseded, "S14": docbridge.Superseded, "S15": docbridge.Delivered}},
+		{"sent twice", [][]string{{s12}, {s12, s14}, {s14}},
+			"create 1.2.3^A1, replace 1.2.3^A1>1.2.3^A1",
+			map[string]docbridge.State{"S12": docbridge.Superseded, "S14": docbridge.Delivered}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, w := newVersionFixture(t, nil)
+			f.p.o.Converter = ConverterFunc(appointmentConvert)
+			err := f.st.PutPairing(context.Background(), docbridge.Pairing{ID: "p1", MESPatient: "m1", Patient: patient, AccessToken: "tok",
+				CreatedAt: f.now, Scopes: []string{docbridge.ScopeDocuments, docbridge.ScopeAgenda}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, round := range tt.rounds {
+				for _, in := range round {
+					f.accept(t, in)
+				}
+				f.settle(t)
+			}
+			if got := w.String(); got != tt.wire {
+				t.Errorf("requests = %s\nwant       %s", got, tt.wire)
+			}
+			rows, err := f.st.Documents(context.Background(), store.Filter{UniqueID: "1.2.3^A1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != len(tt.states) {
+				t.Errorf("%d versions stored, want %d", len(rows), len(tt.states))
+			}
+			for _, r := range rows {
+				if want := tt.states[r.Doc.Appointment.Event]; r.State != want {
+					t.Errorf("%s is %s (%s), want %s", r.Doc.Appointment.Event, r.State, r.Message, want)
+				}
+			}
+		})
+	}
+}
