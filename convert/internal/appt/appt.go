@@ -38,13 +38,17 @@ func Finish(d *docbridge.Document, a *docbridge.Appointment) {
 	}
 }
 
-// uniqueOf is the docbridge uniqueId of an appointment identifier: "<OID>^<value>"
-// (the XDS form) for an OID system, else the value (a urn:uuid).
+// uniqueOf is the docbridge uniqueId of an appointment identifier:
+// "<OID>^<value>" (the XDS form) for an OID system, the value for a URI
+// (urn:ietf:rfc:3986: a urn:uuid), else "<system>|<value>".
 func uniqueOf(id docbridge.Identifier) string {
 	if oid, ok := cutOID(id.System); ok {
 		return oid + "^" + id.Value
 	}
-	return id.Value
+	if id.System == "urn:ietf:rfc:3986" {
+		return id.Value
+	}
+	return id.System + "|" + id.Value
 }
 
 func cutOID(system string) (string, bool) {
