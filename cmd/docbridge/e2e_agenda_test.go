@@ -99,7 +99,10 @@ func (e *e2e) appointmentRows(uniqueID string) []store.DocRow {
 // same messages sent again change nothing; for another, the S15 arriving
 // before the S14 leaves the same final state (the S14 is never sent); an
 // SIU for an unpaired patient waits for the pairing and goes once the
-// patient pairs; a FHIR Appointment posted to the intake is delivered.
+// patient pairs; a pending appointment is acknowledged and recorded as not
+// for the agenda; a contradictory one, and one from a source whose profile
+// does not enable the agenda, get an AE; a FHIR Appointment posted to the
+// intake is delivered.
 // Every Appointment the simulator received passes the FHIR R4 schema
 // (and ../shared/tools/fhir-validate when FHIR_VALIDATE_DIR is set).
 func TestEndToEndAgenda(t *testing.T) {
@@ -163,6 +166,28 @@ func TestEndToEndAgenda(t *testing.T) {
 		}
 		return false
 	})
+
+	// What is not for the agenda is acknowledged and recorded; what is
+	// refused gets an AE with the reason in ERR.
+	send(siu("S12", "AG-31", "20260716130000", "F100048", "202607221000", "202607221030", "Pending", agendaPIDPaired))
+	e.waitFor("the pending appointment recorded as not for the agenda", time.Minute, func() bool {
+		rows := e.appointmentRows("1.2.250.1.999.1.2.3^F100048")
+		return len(rows) == 1 && rows[0].State == docbridge.Superseded && rows[0].Reason == docbridge.NotForAgenda
+	})
+	for _, tt := range []struct {
+		msg  []byte
+		want string
+	}{
+		{siu("S15", "AG-32", "20260718100000", "F100049", "202607201430", "202607201500", "Booked", agendaPIDPaired), "malformed: SCH-25"},
+		{bytes.Replace(siu("S12", "AG-33", "20260716130000", "F100050", "202607191130", "202607191200", "Booked", agendaPIDPaired),
+			[]byte("|AGENDA-DB|CLINIQUE-DB|"), []byte("|OTHER-AGENDA|CLINIQUE-DB|"), 1), "unsupported-format: appointments go to the patient's agenda only from a source whose profile enables it"},
+	} {
+		ack := mllpSend(t, mllpAddr, tt.msg)
+		es, _ := ack.Segment("ERR")
+		if got := msa(ack); !strings.HasPrefix(got, "AE ") || !strings.HasPrefix(es.Field(8).String(), tt.want) {
+			t.Errorf("MSA %q, ERR-8 %q; want AE and %q", got, es.Field(8).String(), tt.want)
+		}
+	}
 
 	// The same messages again: acknowledged, nothing changes.
 	for _, m := range a1 {
