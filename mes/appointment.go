@@ -32,11 +32,12 @@ const (
 )
 
 // deliverAppointment sends the appointment d carries for the paired
-// patient p: a creation is a POST with If-None-Exist on the identifier (a
-// resend after a lost answer finds it there: a Receipt with Duplicate); a
-// replacement is a conditional PUT on the identifier, which updates the
-// one appointment MES holds (or creates it when MES holds none), never a
-// second one. Errors are Deliver's.
+// patient p: a creation is a POST with If-None-Exist on the identifier;
+// when MES answers that it holds one already (200: a resend after a lost
+// answer, or a version MES got without docbridge knowing), and for a
+// replacement, it is a conditional PUT on the identifier, which makes the
+// one appointment MES holds this version (or creates it when MES holds
+// none), never a second one. Errors are Deliver's.
 func (c *Client) deliverAppointment(ctx context.Context, d *docbridge.Document, p docbridge.Pairing) (docbridge.Receipt, error) {
 	if d.Appointment == nil {
 		return docbridge.Receipt{}, docbridge.Errorf(docbridge.Internal, "appointment %s carries no appointment", d.UniqueID)
@@ -47,11 +48,25 @@ func (c *Client) deliverAppointment(ctx context.Context, d *docbridge.Document, 
 	}
 	id := d.Appointment.ID
 	key := id.System + "|" + id.Value
-	method, u := http.MethodPost, strings.TrimRight(c.base, "/")+pathAppointment
-	if d.Action == docbridge.Replace {
-		method, u = http.MethodPut, u+"?"+url.Values{"identifier": {key}}.Encode()
+	base := strings.TrimRight(c.base, "/") + pathAppointment
+	if d.Action != docbridge.Replace {
+		r, err := c.sendAppointment(ctx, d, p, http.MethodPost, base, key, body.Bytes())
+		if err != nil || r.Status != http.StatusOK {
+			return r, err
+		}
+		// MES holds an appointment under this identifier already: this
+		// creation's own earlier attempt (its answer lost), or a version
+		// MES got without docbridge knowing. The update makes it this
+		// version, whichever it was.
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body.Bytes()))
+	return c.sendAppointment(ctx, d, p, http.MethodPut, base+"?"+url.Values{"identifier": {key}}.Encode(), key, body.Bytes())
+}
+
+// sendAppointment sends one request of deliverAppointment and classifies
+// MES's answer: a Receipt with the appointment's MES id (from the body or
+// the Location) for a 2xx, else Deliver's errors.
+func (c *Client) sendAppointment(ctx context.Context, d *docbridge.Document, p docbridge.Pairing, method, u, key string, body []byte) (docbridge.Receipt, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return docbridge.Receipt{}, docbridge.Wrap(docbridge.Internal, "build the MES request; check the MES base URL", err)
 	}
@@ -77,16 +92,10 @@ func (c *Client) deliverAppointment(ctx context.Context, d *docbridge.Document, 
 	if json.Unmarshal(answer, &r) == nil && r.ResourceType == "Appointment" {
 		mesID = r.ID
 	}
-	if mesID == "" {
-		if loc := resp.Header.Get("Location"); strings.Contains(loc, "Appointment/") {
-			mesID, _, _ = strings.Cut(loc[strings.LastIndex(loc, "Appointment/")+len("Appointment/"):], "/")
-		}
+	if loc := resp.Header.Get("Location"); mesID == "" && strings.Contains(loc, "Appointment/") {
+		mesID, _, _ = strings.Cut(loc[strings.LastIndex(loc, "Appointment/")+len("Appointment/"):], "/")
 	}
-	return docbridge.Receipt{
-		MESID: mesID, Status: resp.StatusCode, RequestID: reqID,
-		// A conditional create that found the appointment there.
-		Duplicate: method == http.MethodPost && resp.StatusCode == http.StatusOK || isDuplicateHeader(resp.Header),
-	}, nil
+	return docbridge.Receipt{MESID: mesID, Status: resp.StatusCode, RequestID: reqID, Duplicate: isDuplicateHeader(resp.Header)}, nil
 }
 
 // WriteAppointment writes the FHIR R4 Appointment (GAP profile) of the

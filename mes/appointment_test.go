@@ -108,7 +108,9 @@ func TestDeliverAppointment(t *testing.T) {
 	}{
 		{testAppointment(docbridge.Create, nil), 201, false},
 		{testAppointment(docbridge.Create, nil), 200, true},
-		{testAppointment(docbridge.Replace, func(a *docbridge.Appointment) { a.Start, a.End = "2026-07-20T14:30:00+02:00", "2026-07-20T15:00:00+02:00" }), 200, false},
+		{testAppointment(docbridge.Replace, func(a *docbridge.Appointment) {
+			a.Start, a.End = "2026-07-20T14:30:00+02:00", "2026-07-20T15:00:00+02:00"
+		}), 200, false},
 		{testAppointment(docbridge.Replace, func(a *docbridge.Appointment) { a.Status = "cancelled" }), 200, false},
 		{testAppointment(docbridge.Replace, func(a *docbridge.Appointment) { a.ID.Value = "F100046" }), 201, false},
 	}
@@ -137,6 +139,14 @@ func TestDeliverAppointment(t *testing.T) {
 	}
 	if got[0].Patient != p.MESPatient || got[0].Status != "cancelled" {
 		t.Errorf("appointment = %+v", got[0])
+	}
+	// A creation that finds another version there makes it this one.
+	changed := testAppointment(docbridge.Create, func(a *docbridge.Appointment) { a.ID.Value, a.Comment = "F100046", "Venir à jeun" })
+	if r, err := c.Deliver(ctx, changed, nil, p); err != nil || r.Duplicate || r.Status != 200 {
+		t.Errorf("creation over another version: %+v, %v", r, err)
+	}
+	if a := sim.Appointments()[1]; !strings.Contains(string(a.Resource), "Venir à jeun") || len(a.History) != 2 {
+		t.Errorf("the appointment was not updated to the creation's version: %v", a.History)
 	}
 	// Another patient's token cannot touch it.
 	other := pairingFor("mes-patient-2", insB, "")
@@ -180,4 +190,3 @@ func TestAppointmentFHIRValidateTool(t *testing.T) {
 	}
 	t.Logf("fhir-validate over %d Appointments: %s", len(files), bytes.TrimSpace(out))
 }
-

@@ -1,6 +1,7 @@
 package mestest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,8 +31,8 @@ type StoredAppointment struct {
 	Status     string
 	Start, End string
 	// History is what happened to it, in order: "create <status> <start>"
-	// then "update <status> <start>" per update, "resend" for a
-	// conditional create that found it.
+	// then "update <status> <start>" per update, "resend" for an update
+	// that sent the very resource held already.
 	History []string
 	// Resource is the Appointment last received, as sent.
 	Resource []byte
@@ -161,7 +162,6 @@ func (s *Server) createAppointment(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &problem{status: http.StatusConflict, code: "conflict", expr: "Appointment.identifier", diag: "the identifier is another patient's appointment"})
 		return
 	case old != nil && cond.Get("identifier") == key:
-		old.History = append(old.History, "resend")
 		out := *old
 		s.mu.Unlock()
 		s.answerAppointment(w, http.StatusOK, out)
@@ -182,8 +182,9 @@ func (s *Server) createAppointment(w http.ResponseWriter, r *http.Request) {
 
 // updateAppointment handles PUT /Appointment?identifier=system|value, a
 // conditional update: the body's identifier must be the one searched;
-// 200 and the appointment this patient has under it is replaced, or 201
-// and it is created when there is none (FHIR's conditional update).
+// 200 and the appointment this patient has under it is replaced (200 with
+// X-MES-Duplicate when it is the very resource held already, a resend), or
+// 201 and it is created when there is none (FHIR's conditional update).
 func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query().Get("identifier")
 	if q == "" || r.URL.Query().Has("_id") {
@@ -211,6 +212,9 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request) {
 		s.appts[key] = rec
 		s.apptOrder = append(s.apptOrder, rec)
 		s.apply(rec, a, body, "create")
+	case bytes.Equal(rec.Resource, body):
+		rec.History = append(rec.History, "resend")
+		w.Header().Set("X-MES-Duplicate", "true")
 	default:
 		s.apply(rec, a, body, "update")
 	}
