@@ -55,12 +55,11 @@ func siu(event, control, at, id, start, end, status, pid string) []byte {
 }
 
 // agendaPairing imports a pairing of the patient with these traits that
-// grants documents and the agenda, with a token of the simulator's.
-func (e *e2e) agendaPairing(id, mesPatient string, p docbridge.Patient) {
+// grants scopes, with a token of the simulator's.
+func (e *e2e) agendaPairing(id, mesPatient string, p docbridge.Patient, scopes ...string) {
 	e.t.Helper()
 	pairing := docbridge.Pairing{ID: id, MESPatient: mesPatient, Patient: p, CreatedAt: time.Now().UTC(),
-		AccessToken: e.sim.AddPatient(mesPatient, p.INS, p.INSSystem),
-		Scopes:      []string{docbridge.ScopeDocuments, docbridge.ScopeAgenda}}
+		AccessToken: e.sim.AddPatient(mesPatient, p.INS, p.INSSystem), Scopes: scopes}
 	pf := filepath.Join(e.dir, id+".json")
 	b, _ := json.Marshal([]docbridge.Pairing{pairing})
 	os.WriteFile(pf, b, 0o600)
@@ -98,11 +97,11 @@ func (e *e2e) appointmentRows(uniqueID string) []store.DocRow {
 // appointment at the simulator, booked, rescheduled, then cancelled; the
 // same messages sent again change nothing; for another, the S15 arriving
 // before the S14 leaves the same final state (the S14 is never sent); an
-// SIU for an unpaired patient waits for the pairing and goes once the
-// patient pairs; a pending appointment is acknowledged and recorded as not
+// SIU for an unpaired patient waits for the pairing, then for a pairing
+// that grants the agenda, and goes once the patient grants it; a pending appointment is acknowledged and recorded as not
 // for the agenda; a contradictory one, and one from a source whose profile
 // does not enable the agenda, get an AE; a FHIR Appointment posted to the
-// intake is delivered.
+// intake is delivered, and its cancellation posted later updates it.
 // Every Appointment the simulator received passes the FHIR R4 schema
 // (and ../shared/tools/fhir-validate when FHIR_VALIDATE_DIR is set).
 func TestEndToEndAgenda(t *testing.T) {
@@ -114,7 +113,7 @@ func TestEndToEndAgenda(t *testing.T) {
 	var sample []docbridge.Pairing
 	b, _ := fs.ReadFile(samples.FS, "pairings.json")
 	json.Unmarshal(b, &sample)
-	e.agendaPairing(sample[0].ID, sample[0].MESPatient, sample[0].Patient)
+	e.agendaPairing(sample[0].ID, sample[0].MESPatient, sample[0].Patient, docbridge.ScopeDocuments, docbridge.ScopeAgenda)
 	cmd := e.start()
 	e.waitListening(mllpAddr)
 	e.waitListening(fhirAddr)
@@ -215,10 +214,26 @@ func TestEndToEndAgenda(t *testing.T) {
 	}
 	waitHistory("F200001", 1)
 
-	// The patient pairs: the appointment goes.
-	e.agendaPairing("pairing-agenda-2", "mes-sim-patient-0002", docbridge.Patient{
-		INS: "192036912304577", INSSystem: "urn:oid:1.2.250.1.213.1.4.10", BirthName: "AUTRE-TEST", FirstNames: []string{"PAUL"},
-		BirthDate: "1992-03-06", Sex: "M", BirthPlace: "69123"})
+	// The same Appointment cancelled later: the same appointment, updated.
+	cancelled, err := os.ReadFile(filepath.Join("..", "..", "convert", "fhir", "testdata", "appointment-cancelled.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, oo := fhirPost(t, "http://"+fhirAddr+"/Appointment", "application/fhir+json", bytes.NewReader(cancelled)); resp.StatusCode != 202 {
+		t.Fatalf("POST /Appointment (cancelled): %d %+v", resp.StatusCode, oo)
+	}
+	waitHistory("F200001", 2)
+
+	// The patient pairs for documents only: the appointment waits for
+	// the agenda scope; once they pair granting it, it goes.
+	other := docbridge.Patient{INS: "192036912304577", INSSystem: "urn:oid:1.2.250.1.213.1.4.10", BirthName: "AUTRE-TEST",
+		FirstNames: []string{"PAUL"}, BirthDate: "1992-03-06", Sex: "M", BirthPlace: "69123"}
+	e.agendaPairing("pairing-agenda-2", "mes-sim-patient-0002", other, docbridge.ScopeDocuments)
+	e.waitFor("the appointment held for the agenda scope", 2*time.Minute, func() bool {
+		rows := e.appointmentRows("1.2.250.1.999.1.2.3^F100047")
+		return len(rows) == 1 && rows[0].State == docbridge.Held && rows[0].Reason == docbridge.ScopeMissing
+	})
+	e.agendaPairing("pairing-agenda-2", "mes-sim-patient-0002", other, docbridge.ScopeDocuments, docbridge.ScopeAgenda)
 	waitHistory("F100047", 1)
 
 	time.Sleep(time.Second) // anything wrongly sent by a resend would show now
@@ -227,7 +242,7 @@ func TestEndToEndAgenda(t *testing.T) {
 		"F100045": want,
 		"F100046": "create booked 2026-07-19T11:30:00+02:00, update cancelled 2026-07-20T14:30:00+02:00",
 		"F100047": "create booked 2026-07-22T10:00:00+02:00",
-		"F200001": "create booked 2026-07-21T08:15:00+02:00",
+		"F200001": "create booked 2026-07-21T08:15:00+02:00, update cancelled 2026-07-21T08:15:00+02:00",
 	} {
 		if a, _ := e.appointment(id); strings.Join(a.History, ", ") != want {
 			t.Errorf("appointment %s: %s\nwant %s", id, strings.Join(a.History, ", "), want)
