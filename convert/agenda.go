@@ -1,8 +1,11 @@
 package convert
 
 import (
+	"strings"
+
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert/internal/appt"
+	"github.com/docbridge/docbridge/convert/internal/ident"
 )
 
 // fieldEstablishment is the Provenance key of an appointment's
@@ -57,4 +60,23 @@ func applyAgenda(d *docbridge.Document, p *docbridge.Profile) {
 		}
 	}
 	appt.Finish(d, a)
+}
+
+// agendaErrors checks the agenda part of a profile (CheckProfile): an
+// establishment needs a name (the patient reads it), and its id, when
+// given, is root^extension with an OID root.
+func agendaErrors(p *docbridge.Profile) []profileError {
+	if p.Agenda == nil || p.Agenda.Establishment == nil {
+		return nil
+	}
+	e := p.Agenda.Establishment
+	var errs []profileError
+	if strings.TrimSpace(e.Name) == "" {
+		errs = append(errs, profileError{fieldEstablishment, "agenda.establishment.name", "the establishment has no name; the patient reads it"})
+	}
+	if root, ext, _ := strings.Cut(e.ID, "^"); e.ID != "" && (!ident.IsOID(root) || ext == "") {
+		errs = append(errs, profileError{fieldEstablishment, "agenda.establishment.id",
+			clip(e.ID) + " is not root^extension with an OID root (1.2.250.1.71.4.2.2^1999999901 for a FINESS)"})
+	}
+	return errs
 }

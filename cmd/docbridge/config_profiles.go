@@ -45,9 +45,6 @@ func (c *Config) checkProfiles() []error {
 			errs = append(errs, fmt.Errorf("%s.name: %q is used twice", field, p.Name))
 		}
 		seen[p.Name] = true
-		if a := p.Agenda; a != nil && a.Establishment != nil && a.Establishment.Name == "" {
-			errs = append(errs, fmt.Errorf("%s (%s).agenda.establishment.name: required when an establishment is given (the patient reads it)", field, p.Name))
-		}
 		if in := p.When.Intake; in != "" && !slices.Contains(intakes, in) {
 			errs = append(errs, fmt.Errorf("%s (%s).when.intake: %q names no configured intake (%v)", field, p.Name, in, intakes))
 		}
