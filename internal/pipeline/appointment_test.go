@@ -13,9 +13,9 @@ import (
 	"github.com/docbridge/docbridge/internal/store"
 )
 
-// appointmentConvert reads "appt;<event>;<event time>;<status>" as one
-// version of the appointment 1.2.3^A1: S12 creates it, any other event
-// replaces it.
+// appointmentConvert reads "appt;<event>;<event time>;<status>[;b]" as
+// one version of the appointment 1.2.3^A1: S12 creates it, any other event
+// replaces it; "b" files it under patientB.
 func appointmentConvert(raw []byte) (docbridge.Format, []*docbridge.Document, error) {
 	parts := strings.Split(string(raw), ";")
 	a := &docbridge.Appointment{ID: docbridge.Identifier{System: "urn:oid:1.2.3", Value: "A1"}, Event: parts[1],
@@ -23,6 +23,9 @@ func appointmentConvert(raw []byte) (docbridge.Format, []*docbridge.Document, er
 	d := &docbridge.Document{Kind: docbridge.KindAppointment, UniqueID: "1.2.3^A1", Action: docbridge.Create, Patient: patient, Appointment: a}
 	if parts[1] != "S12" {
 		d.Action, d.Replaces = docbridge.Replace, d.UniqueID
+	}
+	if len(parts) > 4 && parts[4] == "b" {
+		d.Patient = patientB
 	}
 	d.Content, _ = json.Marshal(a)
 	sum1, sum256 := sha1.Sum(d.Content), sha256.Sum256(d.Content)
@@ -60,15 +63,24 @@ func TestAppointmentVersionsInOrder(t *testing.T) {
 		{"sent twice", [][]string{{s12}, {s12, s14}, {s14}},
 			"create 1.2.3^A1, replace 1.2.3^A1>1.2.3^A1",
 			map[string]docbridge.State{"S12": docbridge.Superseded, "S14": docbridge.Delivered}},
+		// Another patient's message under the same appointment id stops
+		// in review; the patient's own appointment is left as it was.
+		{"another patient", [][]string{{s12}, {s14 + ";b"}},
+			"create 1.2.3^A1",
+			map[string]docbridge.State{"S12": docbridge.Delivered, "S14": docbridge.Review}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, w := newVersionFixture(t, nil)
 			f.p.o.Converter = ConverterFunc(appointmentConvert)
-			err := f.st.PutPairing(context.Background(), docbridge.Pairing{ID: "p1", MESPatient: "m1", Patient: patient, AccessToken: "tok",
-				CreatedAt: f.now, Scopes: []string{docbridge.ScopeDocuments, docbridge.ScopeAgenda}})
-			if err != nil {
-				t.Fatal(err)
+			for _, p := range []docbridge.Pairing{
+				{ID: "p1", MESPatient: "m1", Patient: patient, AccessToken: "tok"},
+				{ID: "p2", MESPatient: "m2", Patient: patientB, AccessToken: "tok2"},
+			} {
+				p.CreatedAt, p.Scopes = f.now, []string{docbridge.ScopeDocuments, docbridge.ScopeAgenda}
+				if err := f.st.PutPairing(context.Background(), p); err != nil {
+					t.Fatal(err)
+				}
 			}
 			for _, round := range tt.rounds {
 				for _, in := range round {
