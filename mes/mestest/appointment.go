@@ -239,6 +239,41 @@ func (s *Server) answerAppointment(w http.ResponseWriter, status int, rec Stored
 	writeJSON(w, status, m)
 }
 
+// searchAppointments handles GET /Appointment[?identifier=system|value]:
+// the token's patient's appointments (their agenda), as a searchset
+// Bundle of the resources last received, each with its MES id.
+func (s *Server) searchAppointments(w http.ResponseWriter, r *http.Request) {
+	g, p := s.authorize(r)
+	if p != nil {
+		s.fail(w, r, p)
+		return
+	}
+	want := r.URL.Query().Get("identifier")
+	type entry struct {
+		Resource map[string]any `json:"resource"`
+		Search   entryMatch     `json:"search"`
+	}
+	out := struct {
+		ResourceType string  `json:"resourceType"`
+		Type         string  `json:"type"`
+		Total        int     `json:"total"`
+		Entry        []entry `json:"entry"`
+	}{ResourceType: "Bundle", Type: "searchset", Entry: []entry{}}
+	s.mu.Lock()
+	for _, a := range s.apptOrder {
+		if a.Patient != g.mesID || want != "" && a.Identifier != want {
+			continue
+		}
+		var m map[string]any
+		json.Unmarshal(a.Resource, &m)
+		m["id"] = a.MESID
+		out.Entry = append(out.Entry, entry{Resource: m, Search: entryMatch{Mode: "match"}})
+	}
+	s.mu.Unlock()
+	out.Total = len(out.Entry)
+	writeJSON(w, http.StatusOK, out)
+}
+
 // Appointments returns a copy of every appointment held, in the order
 // they were created: the patient's agenda as the tests read it back.
 func (s *Server) Appointments() []StoredAppointment {

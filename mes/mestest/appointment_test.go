@@ -1,6 +1,7 @@
 package mestest
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -63,6 +64,27 @@ func TestAppointmentChecks(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != tt.want || !strings.Contains(b.String(), tt.wantIssues) {
 			t.Errorf("%s: %d %s, want %d naming %q", tt.name, resp.StatusCode, b.String(), tt.want, tt.wantIssues)
+		}
+	}
+	// The patient's agenda read back: their one appointment, cancelled;
+	// another patient's token sees none of it.
+	for _, tc := range []struct {
+		token, query, want string
+	}{
+		{token, "", `"total":1`}, {token, "?identifier=urn%3Aoid%3A1.2.3%7CA1", `"status":"cancelled"`},
+		{token, "?identifier=urn%3Aoid%3A1.2.3%7CA2", `"total":0`},
+		{s.AddPatient("mes-2", "180017512345678", "1.2.250.1.213.1.4.10"), "", `"total":0`},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/Appointment"+tc.query, nil)
+		req.Header.Set("Authorization", "Bearer "+tc.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), tc.want) {
+			t.Errorf("GET /Appointment%s: %d %s, want %s", tc.query, resp.StatusCode, b, tc.want)
 		}
 	}
 	got := s.Appointments()

@@ -190,6 +190,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("GET /Binary/{id}", s.binary)
 	mux.HandleFunc("POST /Appointment", s.createAppointment)
 	mux.HandleFunc("PUT /Appointment", s.updateAppointment)
+	mux.HandleFunc("GET /Appointment", s.searchAppointments)
 	mux.HandleFunc("/Appointment", methodNotAllowed)
 	mux.HandleFunc("/DocumentReference", methodNotAllowed)
 	mux.HandleFunc("/Binary/{id}", methodNotAllowed)
@@ -211,8 +212,8 @@ func NewTestServer(tb testing.TB, o Options) (*Server, *httptest.Server) {
 
 // Handler returns the HTTP handler of the API, rooted at the Documents API
 // base: POST / (ITI-65 transactions), POST, DELETE, PATCH and GET
-// /DocumentReference, GET /Binary/{id}, POST and PUT /Appointment (the
-// Agenda API, appointment.go), and the pairing endpoints under /oauth/
+// /DocumentReference, GET /Binary/{id}, POST, PUT and GET /Appointment
+// (the Agenda API, appointment.go), and the pairing endpoints under /oauth/
 // (oauth.go).
 func (s *Server) Handler() http.Handler { return s.handler }
 
