@@ -17,6 +17,8 @@ import (
 //     by the source's event time, else by arrival — is delivered or on its
 //     way (not stopped in review or failed): an older message never
 //     overwrites a newer one at MES, whatever order they came in;
+//   - r waits while another instance (under a Lease) may be sending an
+//     older version, as a replacement waits for its original;
 //   - otherwise r goes as an update (MES's conditional update on the
 //     appointment's identifier) when some version may have reached MES,
 //     else as a creation. The appointment's versions are one chain
@@ -37,6 +39,7 @@ func (p *Pipeline) planAppointment(ctx context.Context, r store.DocRow) (plan, e
 		return plan{instead: t}, nil
 	}
 	reached := false
+	var elsewhere []store.DocRow
 	for _, o := range olds {
 		if newerVersion(o, r) && onItsWay(o.State) {
 			return plan{instead: retirement(r, docbridge.Superseded, fmt.Sprintf(
@@ -45,6 +48,14 @@ func (p *Pipeline) planAppointment(ctx context.Context, r store.DocRow) (plan, e
 		if o.Attempts > 0 || o.MESID != "" || o.State == docbridge.Delivered {
 			reached = true
 		}
+		if p.claimedElsewhere(o) {
+			elsewhere = append(elsewhere, o)
+		}
+	}
+	if len(elsewhere) > 0 {
+		// Another instance may be sending an older version now: r goes
+		// after it, never beside it.
+		return plan{instead: waitFor(r, d, elsewhere)}, nil
 	}
 	if reached {
 		u := *d

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
@@ -104,5 +105,45 @@ func TestAppointmentVersionsInOrder(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAppointmentWaitsForAClaimedVersion: with leases, a version another
+// instance has claimed may be on its way to MES: a newer version waits
+// for it rather than going beside it.
+func TestAppointmentWaitsForAClaimedVersion(t *testing.T) {
+	f, w := newVersionFixture(t, nil)
+	f.p.o.Converter, f.p.o.Lease = ConverterFunc(appointmentConvert), time.Minute
+	ctx := context.Background()
+	if err := f.st.PutPairing(ctx, docbridge.Pairing{ID: "p1", MESPatient: "m1", Patient: patient, AccessToken: "tok",
+		CreatedAt: f.now, Scopes: []string{docbridge.ScopeAgenda}}); err != nil {
+		t.Fatal(err)
+	}
+	f.accept(t, "appt;S12;2026-07-16T13:00:00+02:00;booked")
+	f.p.matchDue(ctx)
+	claimed, err := f.st.Claim(ctx, docbridge.Matched, f.now, time.Minute, 0) // another instance
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim the booking: %d rows, %v", len(claimed), err)
+	}
+	f.accept(t, "appt;S15;2026-07-18T10:00:00+02:00;cancelled")
+	f.p.matchDue(ctx)
+	rows, _ := f.st.Documents(ctx, store.Filter{UniqueID: "1.2.3^A1", State: docbridge.Matched})
+	var cancel store.DocRow
+	for _, r := range rows {
+		if r.Doc.Appointment.Event == "S15" {
+			cancel = r
+		}
+	}
+	if err := f.p.deliverAt(ctx, cancel, 0); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := f.st.Document(ctx, cancel.ID)
+	if after.State != docbridge.Matched || !after.NextAttempt.Equal(claimed[0].NextAttempt) || w.String() != "" {
+		t.Errorf("cancellation %s next %v, requests %q; want it to wait until the claim's end %v, nothing sent", after.State, after.NextAttempt, w, claimed[0].NextAttempt)
+	}
+	f.now = f.now.Add(2 * time.Minute)
+	f.settle(t)
+	if got, want := w.String(), "create 1.2.3^A1"; got != want {
+		t.Errorf("requests = %s, want %s (the cancellation, the booking retired)", got, want)
 	}
 }
