@@ -16,7 +16,7 @@ const idNatPSOID = "1.2.250.1.71.4.2.1"
 
 // appointment converts an SIU message (its event checked by checkSIU) into
 // one KindAppointment document, mapping SCH, TQ1, NTE, PID, AIS, AIL and
-// AIP as the field map of the agenda spec says: the identifier from SCH-2
+// AIP (the README's MES Agenda section): the identifier from SCH-2
 // (else SCH-1), the times from SCH-11 (else TQ1-7/8, else AIS-4 and
 // AIS-7), the duration from SCH-9/10, the status from the event and
 // SCH-25 (else AIS-10), the service from AIS-3, the place from AIL-3, the

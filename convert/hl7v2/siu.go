@@ -7,7 +7,7 @@ import (
 )
 
 // siuEvents are the SIU trigger events docbridge takes, with what each
-// does to the appointment (spec: docs/architecture.md §4, the agenda): a
+// does to the appointment (docs/architecture.md §4): a
 // booking creates it, every other event is a new version of it that
 // replaces the one before (Action Replace naming its own uniqueId), and
 // the cancelling events set the status whatever SCH-25 says, unless it
