@@ -153,6 +153,10 @@ type Document struct {
 	// computed over it. It is not part of the JSON form.
 	Content []byte `json:"-"`
 
+	// Appointment is the payload of a KindAppointment document; nil for
+	// other kinds.
+	Appointment *Appointment `json:"appointment,omitempty"`
+
 	// ContentIsInput says that the bytes to send are the whole input the
 	// document was converted from, byte for byte (a CDA file is sent as
 	// it is): Content may then be nil, and Size and the hashes, computed

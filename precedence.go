@@ -28,8 +28,8 @@ var precedence = []Reason{
 	ProfileInvalid, MissingMetadata, UnmappedCode,
 	// held
 	Internal, MESUnavailable, PairingRevoked, NotPaired, ScopeMissing,
-	// delivered
-	Duplicate,
+	// delivered, superseded
+	Duplicate, NotForAgenda,
 }
 
 var precedenceRank = func() map[Reason]int {

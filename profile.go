@@ -20,6 +20,37 @@ type Profile struct {
 	Language        string          `json:"language,omitempty" yaml:"language"`               // e.g. fr-FR
 	DocumentType    string          `json:"document_type,omitempty" yaml:"document_type"`     // JDV_J07 code, or a local code mappings/ translates
 	When            ProfileSelector `json:"when,omitempty" yaml:"when"`
+	// Agenda says whether and which of the source's appointments (HL7 v2
+	// SIU, FHIR Appointment) go to the patient's MES agenda; nil means
+	// none: a source sends appointments only once its profile enables
+	// them.
+	Agenda *ProfileAgenda `json:"agenda,omitempty" yaml:"agenda"`
+}
+
+// ProfileAgenda is what a source profile says of the source's
+// appointments. An appointment whose type (SIU SCH-8.1) or service code
+// (SIU AIS-3.1, FHIR serviceType) is not among Types, when Types is not
+// empty, is acknowledged and recorded as not for the agenda
+// (NotForAgenda), never sent. Establishment fills what the source does
+// not say of where the appointment takes place.
+type ProfileAgenda struct {
+	Enabled       bool           `json:"enabled" yaml:"enabled"`
+	Types         []string       `json:"types,omitempty" yaml:"types"`
+	Establishment *Establishment `json:"establishment,omitempty" yaml:"establishment"`
+}
+
+// Takes reports whether an appointment of type typeCode and service code
+// service goes to the agenda: a listed code, or any when Types is empty.
+func (a *ProfileAgenda) Takes(typeCode, service string) bool {
+	if len(a.Types) == 0 {
+		return true
+	}
+	for _, t := range a.Types {
+		if t != "" && (t == typeCode || t == service) {
+			return true
+		}
+	}
+	return false
 }
 
 // ProfileOrg is a profile's custodian organisation. ID is written

@@ -51,6 +51,11 @@ const (
 	// data (a measurement, an appointment: Pairing.Covers); it is held
 	// until the patient pairs again granting it, never sent without.
 	ScopeMissing Reason = "scope-missing"
+	// NotForAgenda: an appointment whose type its source profile does
+	// not send to the patient's agenda (ProfileAgenda.Types). It is
+	// acknowledged and recorded, retired at once (superseded), never
+	// sent: nothing is wrong with it.
+	NotForAgenda Reason = "not-for-agenda"
 	// Internal is for failures of docbridge itself (disk full, store
 	// unavailable): the input is kept and the operation can be retried.
 	Internal Reason = "internal"
@@ -79,6 +84,7 @@ var reasonStates = map[Reason]State{
 	VersionConflict:     Review,
 	ProfileInvalid:      Review,
 	ScopeMissing:        Held,
+	NotForAgenda:        Superseded,
 	Internal:            Held,
 }
 

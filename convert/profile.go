@@ -147,10 +147,12 @@ func idNat(rpps string) (string, bool) {
 // (m): facility_type JDV_J02, practice_setting JDV_J04, document_type
 // JDV_J07 or a local code m translates, confidentiality JDV_J08, the
 // custodian's root^extension id, the author's RPPS number and JDV_J01
-// specialty, the language tag. The error names the profile and each wrong
+// specialty, the language tag, the agenda's establishment (a name, a
+// root^extension id). The error names the profile and each wrong
 // field; nil means every value translates.
 func CheckProfile(p docbridge.Profile, m *mappings.Set) error {
 	_, errs := resolveProfile(&p, m)
+	errs = append(errs, agendaErrors(&p)...)
 	out := make([]error, len(errs))
 	for i, e := range errs {
 		if p.Name == "" {

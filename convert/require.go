@@ -115,10 +115,15 @@ func profileName(p *docbridge.Profile) string {
 }
 
 // complete applies the source profile selected for key to each document
-// and then decides what is still missing (requireMetadata).
+// and then decides what is still missing (requireMetadata); an
+// appointment has its own fields (applyAgenda).
 func complete(f docbridge.Format, docs []*docbridge.Document, key docbridge.ProfileKey, ps docbridge.Profiles, o Options) {
 	p := ps.Select(key)
 	for _, d := range docs {
+		if d.Kind == docbridge.KindAppointment {
+			applyAgenda(d, p)
+			continue
+		}
 		invalid := applyProfile(d, p, o.Mappings)
 		requireMetadata(d, contentKind(f, d), p, invalid)
 	}

@@ -103,7 +103,10 @@ func NewHTTPClient(tc *tls.Config) *http.Client {
 }
 
 // Deliver sends one document for the paired patient p and returns what MES
-// said of it, with the Client's profile. For a create or a replace it POSTs
+// said of it. An appointment (KindAppointment) goes to the Agenda API
+// (appointment.go: POST, or a conditional PUT on its identifier for a
+// replacement) and content is not read; a document goes with the Client's
+// profile. For a create or a replace it POSTs
 // the DocumentReference (mes-api) or the ITI-65 transaction bundle
 // (pdsm-iti65), streaming content (the exact bytes whose size and SHA-1 d
 // carries) as base64 into the body; it reads content to d.Size bytes and
@@ -125,6 +128,10 @@ func NewHTTPClient(tc *tls.Config) *http.Client {
 func (c *Client) Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error) {
 	if err := checkPairing(d, p); err != nil {
 		return docbridge.Receipt{}, err
+	}
+	switch d.Kind {
+	case docbridge.KindAppointment:
+		return c.deliverAppointment(ctx, d, p)
 	}
 	switch c.o.Profile {
 	case ProfileMESAPI:

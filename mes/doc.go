@@ -11,6 +11,10 @@
 //     replacement supersedes the replaced version in the same bundle, a
 //     delete is PDSm's logical deletion.
 //
+// An appointment (docbridge.KindAppointment) goes to the Agenda API
+// whatever the profile (appointment.go): a FHIR R4 Appointment created by a
+// conditional POST and updated by a conditional PUT on its identifier.
+//
 // Search finds a paired patient's documents (ITI-67 for pdsm-iti65) and
 // Retrieve copies one to a writer (ITI-68), for either profile.
 //
@@ -33,6 +37,6 @@
 // editors; everything that may have to be aligned with the editors'
 // swagger lives in wire.go.
 //
-// The package mes/mestest is a strict simulator of both profiles for tests
-// and for docbridge mes-sim.
+// The package mes/mestest is a strict simulator of both profiles, and of
+// the Agenda API, for tests and for docbridge mes-sim.
 package mes

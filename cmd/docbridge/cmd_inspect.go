@@ -219,7 +219,11 @@ func printInspection(w io.Writer, in inspection) {
 	}
 	for _, d := range in.Documents {
 		fmt.Fprintf(w, "  %s  %s\n", d.UniqueID, d.Action)
-		fmt.Fprintf(w, "    type %s %q  class %s  format %s\n", orDash(d.Type.Code), d.Type.Display, orDash(d.Class.Code), orDash(d.Format))
+		if a := d.Appointment; a != nil {
+			fmt.Fprintf(w, "    appointment (%s) %s  %s – %s  %q\n", orDash(a.Event), a.Status, orDash(a.Start), orDash(a.End), a.Description)
+		} else {
+			fmt.Fprintf(w, "    type %s %q  class %s  format %s\n", orDash(d.Type.Code), d.Type.Display, orDash(d.Class.Code), orDash(d.Format))
+		}
 		fmt.Fprintf(w, "    created %s  %s  %d bytes  sha1 %s\n", orDash(d.Creation), d.ContentType, d.Size, d.SHA1)
 		for _, f := range slices.Sorted(maps.Keys(d.Provenance)) {
 			fmt.Fprintf(w, "    %s from %s\n", f, d.Provenance[f])

@@ -22,6 +22,10 @@ import (
 //	    confidentiality: N
 //	    language: fr-FR
 //	    document_type: 11502-2
+//	    agenda:                  # appointments (SIU, FHIR Appointment): off unless enabled
+//	      enabled: true
+//	      types: [CS-CARDIO, IRM] # SCH-8.1 or AIS-3.1 codes sent to the agenda; empty: all
+//	      establishment: {name: Clinique, address: "1 rue …, 75002 Paris", id: "1.2.250.1.71.4.2.2^1999999901"}
 //
 // The most specific profile whose every `when` field matches an input
 // applies to it (docbridge.Profiles.Select).

@@ -30,7 +30,8 @@ type Options struct {
 //     the Binary its attachment.url names;
 //   - a document Bundle (type document, its Composition first): one
 //     document whose content is the Bundle itself (ContentIsInput, Content
-//     raw), with the Composition's metadata.
+//     raw), with the Composition's metadata;
+//   - an Appointment: one KindAppointment document (appointment.go).
 //
 // Metadata are read with the samply R4 models; what samply gets wrong is
 // read from the raw JSON (contained resources, and coded elements whose
@@ -62,6 +63,8 @@ func Convert(raw []byte, o Options) ([]*docbridge.Document, error) {
 	}
 	c := &conv{m: o.Mappings, loc: loc}
 	switch h.ResourceType {
+	case "Appointment":
+		return c.appointment(raw, h)
 	case "DocumentReference":
 		d, err := c.documentReference(raw, nil, "DocumentReference")
 		if err != nil {

@@ -2,7 +2,8 @@
 // docbridge.Documents: a DocumentReference with its content inline (ITI-105),
 // an ITI-65 transaction Bundle (SubmissionSet List, DocumentReferences and
 // their Binary), and a FHIR document Bundle (Composition first), as the
-// PDSm implementation guide writes them (docs/sources.md §1).
+// PDSm implementation guide writes them (docs/sources.md §1);
+// and an Appointment, into one KindAppointment document (appointment.go).
 //
 // Metadata are read with the samply models
 // (github.com/samply/golang-fhir-models), minding what they get wrong

@@ -26,7 +26,9 @@ type Options struct {
 }
 
 // Convert reads one HL7 v2 message (bare, or in one MLLP frame) and returns
-// its documents.
+// its documents: those an ORU^R01 or MDM message carries, or the one
+// appointment (a KindAppointment document) of an SIU^S12, S13, S14, S15,
+// S17 or S26 message (appointment.go).
 //
 // A whole-message refusal returns (nil, *docbridge.Error):
 // UnsupportedFormat for a message that is not a document transmission
@@ -51,6 +53,12 @@ func Convert(raw []byte, o Options) ([]*docbridge.Document, error) {
 		return nil, err
 	}
 	c := &conv{msg: msg, h: msg.Header(), m: o.Mappings, loc: loc}
+	if c.isSIU() {
+		if err := c.checkSIU(); err != nil {
+			return nil, err
+		}
+		return c.appointment()
+	}
 	if err := c.checkType(); err != nil {
 		return nil, err
 	}
@@ -85,7 +93,8 @@ type conv struct {
 	h   hl7.Header
 	m   *mappings.Set
 	loc *time.Location
-	// event is the MDM trigger event (T02, T04, T10), "" for ORU.
+	// event is the MDM trigger event (T02, T04, T10) or the SIU one
+	// (S12…), "" for ORU.
 	event string
 }
 

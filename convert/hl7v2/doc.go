@@ -12,6 +12,10 @@
 // MetaDMPMSS visibility flags become security labels, and the patient of
 // PID is checked against the CDA's.
 //
+// An SIU message (S12, S13, S14, S15, S17, S26: siu.go, appointment.go)
+// gives one appointment instead: a KindAppointment document carrying a
+// docbridge.Appointment read from SCH, TQ1, AIS, AIL, AIP, NTE and PID.
+//
 // Convert is a pure function like cda.Convert. A whole-message refusal is
 // an *docbridge.Error; when the fault has a place in the message the
 // error's message starts with it ("OBX[2]-5.5: …", see hl7.LocationOf) so

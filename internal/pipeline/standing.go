@@ -28,7 +28,6 @@ type standings struct {
 
 // standings classifies olds (see standings).
 func (p *Pipeline) standings(olds []store.DocRow) standings {
-	now := p.o.Now()
 	var s standings
 	for _, o := range olds {
 		switch {
@@ -43,7 +42,7 @@ func (p *Pipeline) standings(olds []store.DocRow) standings {
 			}
 		case o.Attempts > 0 && o.Reason == docbridge.MESRejected:
 			s.absent = append(s.absent, o)
-		case o.State == docbridge.Matched && p.o.Lease > 0 && o.NextAttempt.After(now) && !p.claimed[o.ID]:
+		case p.claimedElsewhere(o):
 			// Claimed by another instance, which may be sending it now.
 			s.pending = append(s.pending, o)
 		case o.Attempts == 0:
@@ -55,6 +54,12 @@ func (p *Pipeline) standings(olds []store.DocRow) standings {
 		}
 	}
 	return s
+}
+
+// claimedElsewhere reports whether another instance has claimed o (under
+// a Lease) and may be sending it now.
+func (p *Pipeline) claimedElsewhere(o store.DocRow) bool {
+	return o.State == docbridge.Matched && p.o.Lease > 0 && o.NextAttempt.After(p.o.Now()) && !p.claimed[o.ID]
 }
 
 // retried reports whether a held document with this reason is retried by

@@ -45,9 +45,14 @@ const maxSettleDepth = 4
 //     creation when MES holds none (Finder), else naming it;
 //   - otherwise the document goes as it is.
 //
+// An appointment's versions follow their own rule (planAppointment).
+//
 // depth counts the deliveries this one is nested in (settling).
 func (p *Pipeline) planFor(ctx context.Context, r store.DocRow, depth int) (plan, error) {
 	d := r.Doc
+	if d.Kind == docbridge.KindAppointment {
+		return p.planAppointment(ctx, r)
+	}
 	if d.Action == docbridge.Create {
 		return p.planCreate(ctx, r)
 	}

@@ -247,9 +247,11 @@ type versionVerdict struct {
 // stopped before it could reach MES (unsent) and either failed (it was
 // refused and will never be sent) or names the same patient; otherwise it
 // is a conflict for a person, whose message names the other documents and
-// the fields that differ.
+// the fields that differ. An appointment is never a conflict: every
+// message about it is a new version of it, and the delivery stage sends
+// the newest by the source's event time (docs/architecture.md §4).
 func judgeVersion(d *docbridge.Document, live []DocRow) (versionVerdict, error) {
-	if d.Action != docbridge.Create || len(live) == 0 {
+	if d.Action != docbridge.Create || len(live) == 0 || d.Kind == docbridge.KindAppointment {
 		return versionVerdict{}, nil
 	}
 	correctable := true

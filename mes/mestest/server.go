@@ -126,6 +126,8 @@ type Server struct {
 	docs         map[string]*record // by uniqueId
 	byID         map[string]*record // by MES id
 	order        []*record
+	appts        map[string]*StoredAppointment // by identifier system|value
+	apptOrder    []*StoredAppointment
 	requests     int
 	inFlight     int // document requests being handled
 	maxInFlight  int
@@ -172,6 +174,7 @@ func New(o Options) *Server {
 		tokens: map[string]*grant{},
 		docs:   map[string]*record{},
 		byID:   map[string]*record{},
+		appts:  map[string]*StoredAppointment{},
 
 		identities:   map[string]docbridge.Patient{},
 		requestsAuth: map[string]*authRequest{},
@@ -185,6 +188,10 @@ func New(o Options) *Server {
 	mux.HandleFunc("PATCH /DocumentReference", s.patch)
 	mux.HandleFunc("GET /DocumentReference", s.search)
 	mux.HandleFunc("GET /Binary/{id}", s.binary)
+	mux.HandleFunc("POST /Appointment", s.createAppointment)
+	mux.HandleFunc("PUT /Appointment", s.updateAppointment)
+	mux.HandleFunc("GET /Appointment", s.searchAppointments)
+	mux.HandleFunc("/Appointment", methodNotAllowed)
 	mux.HandleFunc("/DocumentReference", methodNotAllowed)
 	mux.HandleFunc("/Binary/{id}", methodNotAllowed)
 	s.routesPairing(mux)
@@ -205,8 +212,9 @@ func NewTestServer(tb testing.TB, o Options) (*Server, *httptest.Server) {
 
 // Handler returns the HTTP handler of the API, rooted at the Documents API
 // base: POST / (ITI-65 transactions), POST, DELETE, PATCH and GET
-// /DocumentReference, GET /Binary/{id}, and the pairing endpoints under
-// /oauth/ (oauth.go).
+// /DocumentReference, GET /Binary/{id}, POST, PUT and GET /Appointment
+// (the Agenda API, appointment.go), and the pairing endpoints under /oauth/
+// (oauth.go).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // front counts document requests and applies Options.Faults and
@@ -272,9 +280,12 @@ func (s *Server) delay(r *http.Request) bool {
 }
 
 // isDocumentRequest reports whether r sends a document or changes one:
-// POST, DELETE and PATCH on DocumentReference, and ITI-65 transactions.
+// POST, DELETE and PATCH on DocumentReference, ITI-65 transactions, and
+// POST and PUT on Appointment.
 func isDocumentRequest(r *http.Request) bool {
 	switch {
+	case r.URL.Path == "/Appointment":
+		return r.Method == http.MethodPost || r.Method == http.MethodPut
 	case r.URL.Path == "/DocumentReference":
 		return r.Method == http.MethodPost || r.Method == http.MethodDelete || r.Method == http.MethodPatch
 	case r.URL.Path == "/":
@@ -322,8 +333,8 @@ func (s *Server) Documents() []Stored {
 }
 
 // Requests returns how many document requests (POST, DELETE and PATCH on
-// DocumentReference, and ITI-65 transactions) arrived, whatever their
-// outcome.
+// DocumentReference, ITI-65 transactions, POST and PUT on Appointment)
+// arrived, whatever their outcome.
 func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

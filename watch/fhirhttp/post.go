@@ -24,7 +24,8 @@ const peekSize = 64 << 10
 
 // postFHIR takes a FHIR JSON body. Its resourceType, when the first
 // 64 KiB give it, must suit the path (a Bundle at / and /Bundle, a
-// DocumentReference at /DocumentReference): a mismatch is answered 400
+// DocumentReference at /DocumentReference, an Appointment at
+// /Appointment): a mismatch is answered 400
 // and nothing is stored. What the input holds is then the converter's
 // business.
 func (s *Server) postFHIR(w http.ResponseWriter, r *http.Request) {
@@ -42,7 +43,7 @@ func (s *Server) postFHIR(w http.ResponseWriter, r *http.Request) {
 	head, _ := br.Peek(peekSize) // a short or failed read is Accept's to report
 	if rt := resourceType(head); rt != "" && !suits(r.URL.Path, rt) {
 		fail(w, http.StatusBadRequest, docbridge.UnsupportedFormat, "",
-			fmt.Sprintf("a resource of type %s is not posted to %s: POST a transaction or document Bundle to / or /Bundle, a DocumentReference to /DocumentReference", clip(rt, 40), r.URL.Path))
+			fmt.Sprintf("a resource of type %s is not posted to %s: POST a transaction or document Bundle to / or /Bundle, a DocumentReference to /DocumentReference, an Appointment to /Appointment", clip(rt, 40), r.URL.Path))
 		return
 	}
 	s.accept(w, r, &docbridge.Envelope{
@@ -220,6 +221,8 @@ func suits(path, rt string) bool {
 	switch path {
 	case "/DocumentReference":
 		return rt == "DocumentReference"
+	case "/Appointment":
+		return rt == "Appointment"
 	default:
 		return rt == "Bundle"
 	}

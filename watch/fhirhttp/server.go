@@ -161,6 +161,7 @@ func (s *Server) Run(ctx context.Context) error {
 //	POST /                    an ITI-65 transaction Bundle (or any input below)
 //	POST /Bundle              a FHIR document Bundle (or a transaction Bundle)
 //	POST /DocumentReference   an ITI-105 DocumentReference, its content in attachment.data
+//	POST /Appointment         an Appointment for the patient's MES agenda
 //	POST /pdf                 a PDF with its sidecar, multipart/form-data (see doc.go)
 //	GET  /status/<id>         what became of input <id>
 //
@@ -175,7 +176,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = authenticated(r, sender)
 	path := r.URL.Path
 	switch {
-	case path == "/" || path == "/Bundle" || path == "/DocumentReference":
+	case path == "/" || path == "/Bundle" || path == "/DocumentReference" || path == "/Appointment":
 		if !allow(w, r, http.MethodPost) {
 			return
 		}
@@ -192,7 +193,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveStatus(w, r)
 	default:
 		fail(w, http.StatusNotFound, "", "not-found",
-			"no such endpoint: POST /, /Bundle, /DocumentReference or /pdf, GET /status/<id>")
+			"no such endpoint: POST /, /Bundle, /DocumentReference, /Appointment or /pdf, GET /status/<id>")
 	}
 }
 
