@@ -216,8 +216,8 @@ type floorResult struct {
 	Intake  time.Duration // until the last file was in done/
 	// CPU is the harness process's CPU time during the run: the floor's
 	// and the simulator's.
-	CPU time.Duration
-	Load    string
+	CPU  time.Duration
+	Load string
 	// The fsyncs the floor made (counted in-process): SQLite commits,
 	// content files, directories.
 	Commits, Files, Dirs int64
