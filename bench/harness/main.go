@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -217,9 +218,11 @@ func runFloor(ctx context.Context, dir string, sim *simulator, t *templates, run
 		}
 	}
 	res.Load = loadavg()
+	cpu0 := selfCPU()
 	if res.Elapsed, res.Intake, err = f.run(ctx, names); err != nil {
 		return res, err
 	}
+	res.CPU = selfCPU() - cpu0
 	res.Commits, res.Files, res.Dirs = f.fsyncs.commits.Load(), f.fsyncs.files.Load(), f.fsyncs.dirs.Load()
 	for _, r := range roots {
 		if _, ok := sim.receivedAt(uniqueID(r)); !ok {
@@ -234,13 +237,25 @@ type floorResult struct {
 	Bytes   int64
 	Elapsed time.Duration
 	Intake  time.Duration // until the last file was in done/
-	Load    string
+	// CPU is the harness process's CPU time during the run: the floor's
+	// and the simulator's.
+	CPU  time.Duration
+	Load string
 	// The fsyncs the floor made (counted in-process): SQLite commits,
 	// content files, directories.
 	Commits, Files, Dirs int64
 }
 
 func (r floorResult) docsPerSec() float64 { return float64(r.Docs) / r.Elapsed.Seconds() }
+
+// selfCPU returns the CPU time (user + system) this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 func step(s string) {
 	fmt.Fprintf(os.Stderr, "%s  %s (load %s)\n", time.Now().Format("15:04:05"), s, strings.TrimSpace(loadavg()))

@@ -18,6 +18,7 @@ type pipelineResult struct {
 	FullTime   time.Duration // first drop to last delivery
 	IntakeTime time.Duration // first drop to the last file in done/ (the drop folder alone)
 	FullCPU    time.Duration // the daemon's CPU time (user + system) during the full load
+	SimCPU     time.Duration // the harness's (the simulator's, mostly) during the full load
 	FullLat    []time.Duration
 	LoadBefore string
 }
@@ -83,6 +84,7 @@ func runPipeline(d *daemon, sim *simulator, t *templates, run, nLow, nFull int) 
 		intake <- time.Time{}
 	}()
 	cpu0, cpuErr := d.cpu()
+	sim0 := selfCPU()
 	for i, name := range names {
 		at, err := d.publish(name)
 		if err != nil {
@@ -93,6 +95,7 @@ func runPipeline(d *daemon, sim *simulator, t *templates, run, nLow, nFull int) 
 	if err := sim.waitAll(uids, 10*time.Minute); err != nil {
 		return res, fmt.Errorf("full load: %w", err)
 	}
+	res.SimCPU = selfCPU() - sim0
 	if cpu1, err := d.cpu(); err == nil && cpuErr == nil {
 		res.FullCPU = cpu1 - cpu0
 	}

@@ -57,10 +57,16 @@ func verdict(ok bool) string {
 
 func (r *report) rows() []row {
 	var rows []row
-	var fl, db, ratio, p50, p99, fp50, fp99, fin, din, inRatio, cpu []float64
+	var fl, db, ratio, p50, p99, fp50, fp99, fin, din, inRatio, cpu, fcpu []float64
 	for i := range r.Pipeline {
 		if c := r.Pipeline[i].FullCPU; c > 0 {
 			cpu = append(cpu, ms(c)/float64(r.Pipeline[i].FullDocs))
+		}
+		// The floor runs in the harness, beside the simulator: its CPU is
+		// the harness's during the floor run less the harness's (the
+		// simulator's) during docbridge's full load, per document.
+		if f, p := r.Floor[i], r.Pipeline[i]; f.CPU > 0 && p.FullDocs > 0 {
+			fcpu = append(fcpu, ms(f.CPU)/float64(f.Docs)-ms(p.SimCPU)/float64(p.FullDocs))
 		}
 		f, p := r.Floor[i].docsPerSec(), r.Pipeline[i].docsPerSec()
 		fl, db, ratio = append(fl, f), append(db, p), append(ratio, p/f)
@@ -80,6 +86,7 @@ func (r *report) rows() []row {
 		row{"  the drop folder alone: files into done/ per s", statOf(din).f(1), "floor's", fmt.Sprintf("%.2fx", statOf(inRatio).med), "", ""},
 		row{"  the floor's intake alone: files into done/ per s", statOf(fin).f(1), "", "", "", ""},
 		row{"  docbridge's CPU per document, full load (ms)", statOf(cpu).f(2), "", "", "", ""},
+		row{"  the floor's CPU per document (ms, simulator's share taken out)", statOf(fcpu).f(2), "", "", "", ""},
 		row{"low load p50 drop-to-delivered (ms)", statOf(p50).f(1), "", "", "<= 20", verdict(statOf(p50).med <= 20)},
 		row{"low load p99 drop-to-delivered (ms)", statOf(p99).f(1), "", "", "<= 100", verdict(statOf(p99).med <= 100)},
 		row{"full load p50 / p99 (ms)", fmt.Sprintf("%.0f / %.0f", statOf(fp50).med, statOf(fp99).med), "", "", "", ""},
