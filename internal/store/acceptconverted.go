@@ -71,7 +71,7 @@ func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, conv
 	case err != nil:
 		deferred = fmt.Errorf("look the input up: %w", err)
 	case !known:
-		plan, deferred = s.convertNew(ctx, in, convert)
+		plan, deferred = s.convertNew(ctx, in, body.inline, convert)
 	}
 	if plan != nil {
 		dirs = append(dirs, plan.docs.dirs...)
@@ -117,9 +117,10 @@ func (s *Store) knownInput(ctx context.Context, in Input) (bool, error) {
 	return err == nil, err
 }
 
-// convertNew converts the input in with convert and stores the content of
-// its documents; deferred is why there is nothing to record.
-func (s *Store) convertNew(ctx context.Context, in Input, convert func(in Input) (Conversion, error)) (plan *conversionPlan, deferred error) {
+// convertNew converts the input in (whose bytes are inline when stored
+// inline, or nil) with convert and stores the content of its documents;
+// deferred is why there is nothing to record.
+func (s *Store) convertNew(ctx context.Context, in Input, inline []byte, convert func(in Input) (Conversion, error)) (plan *conversionPlan, deferred error) {
 	conv, err := convert(in)
 	if err != nil {
 		return nil, err
@@ -127,7 +128,7 @@ func (s *Store) convertNew(ctx context.Context, in Input, convert func(in Input)
 	if conv.Refusal != nil {
 		return &conversionPlan{refusal: conv.Refusal}, nil
 	}
-	docs, err := s.storeDocuments(ctx, contentRef{sha: in.SHA256, size: in.Size}, conv.Docs)
+	docs, err := s.storeDocuments(ctx, contentRef{sha: in.SHA256, size: in.Size}, inline, conv.Docs)
 	if err != nil {
 		return nil, fmt.Errorf("record the conversion: %w", err)
 	}

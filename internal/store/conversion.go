@@ -85,7 +85,7 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 		return nil, fmt.Errorf("input is %s: %w", st, ErrConflict)
 	}
 
-	p, err := s.storeDocuments(ctx, input, docs)
+	p, err := s.storeDocuments(ctx, input, nil, docs)
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +114,32 @@ type storedDocs struct {
 	docs        []NewDocument
 	shas, metas []string // per document: content hex SHA-256, metadata JSON
 	dirs        []string // content subdirectories to fsync before the commit
+	// in64 has, per document, where its inline content is found base64
+	// in the input (findBase64), or nil: it is then stored as that
+	// reference, not a second time. Nil when the input's bytes were not
+	// at hand.
+	in64 []*base64Ref
+}
+
+// base64Of returns where document i's content is found base64 in the
+// input, or nil.
+func (p storedDocs) base64Of(i int) *base64Ref {
+	if i < len(p.in64) {
+		return p.in64[i]
+	}
+	return nil
 }
 
 // storeDocuments checks docs (converted from the input whose content is
 // input) and stores the content of each, as RecordConversion says.
-func (s *Store) storeDocuments(ctx context.Context, input contentRef, docs []NewDocument) (storedDocs, error) {
+// inputBytes, when not nil, are the input's bytes, stored inline: a
+// document whose content they carry in base64 (the CDA in an HL7
+// message) is then stored as a reference to them (findBase64).
+func (s *Store) storeDocuments(ctx context.Context, input contentRef, inputBytes []byte, docs []NewDocument) (storedDocs, error) {
 	p := storedDocs{docs: docs, shas: make([]string, len(docs)), metas: make([]string, len(docs))}
+	if inputBytes != nil {
+		p.in64 = make([]*base64Ref, len(docs))
+	}
 	for i, nd := range docs {
 		var err error
 		if p.shas[i], p.metas[i], err = checkDocument(nd, input); err != nil {
@@ -131,6 +151,9 @@ func (s *Store) storeDocuments(ctx context.Context, input contentRef, docs []New
 			continue // stored durably when the input was accepted
 		}
 		if inlined(nd.Doc.Size) {
+			if inputBytes != nil {
+				p.in64[i] = findBase64(inputBytes, input.sha, nd.Doc.Content)
+			}
 			continue // inserted with the document's row (insertDocument)
 		}
 		dir, err := s.putBytes(ctx, nd.Doc.Content, p.shas[i])
@@ -152,7 +175,7 @@ func (s *Store) recordDocuments(ctx context.Context, tx auditTx, inputID int64, 
 	for i, nd := range p.docs {
 		var err error
 		correctedBy := func(id int64) string { return fmt.Sprintf("corrected by document %d of input %d", id, inputID) }
-		if refs[i], _, err = insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], now, correctedBy); err != nil {
+		if refs[i], _, err = insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], p.base64Of(i), now, correctedBy); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO conversions (input_id, position, doc_id, existing) VALUES (?, ?, ?, ?)`,
@@ -223,7 +246,7 @@ func checkDocument(nd NewDocument, input contentRef) (sha, meta string, err erro
 // superseded, with the message correctedBy gives for the new row's id,
 // and a conflicting one enters review with reason VersionConflict (unless
 // it failed already: the most severe outcome wins).
-func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocument, sha, meta string, now int64,
+func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocument, sha, meta string, in64 *base64Ref, now int64,
 	correctedBy func(newID int64) string) (ref DocRef, corrected []int64, err error) {
 	key, err := versionKey(nd.Doc)
 	if err != nil {
@@ -272,10 +295,14 @@ func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocume
 	if err != nil {
 		return ref, nil, err
 	}
-	if !nd.Doc.ContentIsInput && inlined(nd.Doc.Size) {
-		if err := insertContent(ctx, tx.Tx, sha, nd.Doc.Content); err != nil {
-			return ref, nil, err
-		}
+	switch {
+	case in64 != nil:
+		err = insertBase64Ref(ctx, tx.Tx, sha, *in64)
+	case !nd.Doc.ContentIsInput && inlined(nd.Doc.Size):
+		err = insertContent(ctx, tx.Tx, sha, nd.Doc.Content)
+	}
+	if err != nil {
+		return ref, nil, err
 	}
 	actor := audit.ActorFrom(ctx, "convert")
 	if err := insertEvent(ctx, tx.Tx, Event{DocID: ref.ID, To: nd.State, Reason: nd.Reason, Message: nd.Message, Actor: actor}, now); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"os"
 	"path/filepath"
@@ -165,4 +166,49 @@ func TestAcceptConvertedReadsInlineInput(t *testing.T) {
 		t.Error("the input is not stored inline")
 	}
 	checkReadsBack(t, s, c.SHA256, body)
+}
+
+// TestAcceptConvertedBase64Reference: a document whose content the inline
+// input carries in base64 (the CDA in an HL7 message) is not stored a
+// second time: its contents row is a reference into the input, it reads
+// back as exactly the document's bytes, and a reference that no longer
+// decodes to them (here edited in place) is an error, never other bytes.
+func TestAcceptConvertedBase64Reference(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e testEngine) {
+		s := e.open(t, Options{})
+		cda := "<ClinicalDocument>the CDA carried in OBX-5</ClinicalDocument>"
+		other := "<ClinicalDocument>not in the message</ClinicalDocument>"
+		msg := []byte("MSH|^~\\&|LIS\rOBX|1|ED|||^TEXT^XML^Base64^" + base64.StdEncoding.EncodeToString([]byte(cda)) + "||||||F\r")
+		c, err := s.AcceptConverted(context.Background(), envelope(msg), func(Input) (Conversion, error) {
+			return Conversion{Docs: []NewDocument{
+				{Doc: newDoc("urn:oid:1.2.3.11", cda), State: docbridge.Converted},
+				{Doc: newDoc("urn:oid:1.2.3.12", other), State: docbridge.Converted},
+			}}, nil
+		})
+		if err != nil || c.Deferred != nil || c.State != docbridge.Converted {
+			t.Fatalf("AcceptConverted = %+v, %v", c, err)
+		}
+		for _, tc := range []struct {
+			content string
+			ref     bool
+		}{{cda, true}, {other, false}} {
+			sha := hexSHA256([]byte(tc.content))
+			var body []byte
+			var of string
+			if err := s.r.QueryRow(`SELECT body, base64_of FROM contents WHERE sha256 = ?`, sha).Scan(&body, &of); err != nil {
+				t.Fatalf("contents row of %q: %v", tc.content, err)
+			}
+			if ref := of == c.SHA256 && len(body) == 0; ref != tc.ref {
+				t.Errorf("%q stored as a reference into the input = %v, want %v (body %d bytes, base64_of %q)", tc.content, ref, tc.ref, len(body), of)
+			}
+			checkReadsBack(t, s, sha, []byte(tc.content))
+		}
+		sha := hexSHA256([]byte(cda))
+		if _, err := s.w.Exec(`UPDATE contents SET base64_at = base64_at + 4 WHERE sha256 = ?`, sha); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := s.ReadContent(sha); err == nil {
+			t.Errorf("ReadContent of a reference that decodes to other bytes = %q, want an error", b)
+		}
+	})
 }

@@ -86,7 +86,7 @@ func (s *Store) reconvert(ctx context.Context, inputID int64, conv Conversion) (
 	}
 	var p storedDocs
 	if conv.Refusal == nil {
-		if p, err = s.storeDocuments(ctx, contentRef{sha: in.SHA256, size: in.Size}, conv.Docs); err != nil {
+		if p, err = s.storeDocuments(ctx, contentRef{sha: in.SHA256, size: in.Size}, nil, conv.Docs); err != nil {
 			return Reconversion{}, err
 		}
 	}
@@ -161,7 +161,7 @@ func (s *Store) recordReconversion(ctx context.Context, tx auditTx, inputID int6
 				continue
 			}
 			again := func(id int64) string { return fmt.Sprintf("converted again as document %d", id) }
-			ref, superseded, err := insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], now, again)
+			ref, superseded, err := insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], nil, now, again)
 			if err != nil {
 				return fmt.Errorf("document %d: %w", i, err)
 			}

@@ -244,7 +244,10 @@ ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE pairings ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 `,
 	// 10: content of at most InlineMax bytes inside the database
-	// (inline.go), by hex SHA-256: no content file, no fsync of its own.
+	// (inline.go), by hex SHA-256: no content file, no fsync of its own;
+	// content found base64 inside another inline content (the CDA in an
+	// HL7 message) is that reference (base64_of, base64_at, base64_len)
+	// with an empty body.
 	// An audit record that extends the chain (its seq follows the head's)
 	// moves audit_head and enters every forwarding target's outbox by
 	// itself (appendAudit: two statements per record instead of four);
@@ -252,8 +255,11 @@ ALTER TABLE pairings ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 	// neither.
 	`
 CREATE TABLE contents (
-	sha256 TEXT PRIMARY KEY,
-	body   BLOB NOT NULL
+	sha256     TEXT    PRIMARY KEY,
+	body       BLOB    NOT NULL,
+	base64_of  TEXT    NOT NULL DEFAULT '',
+	base64_at  INTEGER NOT NULL DEFAULT 0,
+	base64_len INTEGER NOT NULL DEFAULT 0
 );
 CREATE TRIGGER audit_appended AFTER INSERT ON audit
 WHEN NEW.seq = (SELECT seq FROM audit_head WHERE id = 1) + 1

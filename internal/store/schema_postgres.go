@@ -165,8 +165,11 @@ ALTER TABLE pairings ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 	// 10: inline content and the audit_appended trigger, as on SQLite.
 	`
 CREATE TABLE contents (
-	sha256 TEXT PRIMARY KEY,
-	body   BYTEA NOT NULL
+	sha256     TEXT   PRIMARY KEY,
+	body       BYTEA  NOT NULL,
+	base64_of  TEXT   NOT NULL DEFAULT '',
+	base64_at  BIGINT NOT NULL DEFAULT 0,
+	base64_len BIGINT NOT NULL DEFAULT 0
 );
 CREATE FUNCTION audit_appended() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
