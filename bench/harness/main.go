@@ -90,8 +90,12 @@ func run(ctx context.Context, c config) error {
 	defer sim.close()
 
 	rep := report{Machine: describeMachine(work), Config: c, LoadStart: loadavg()}
-	if c.only == "mllp" {
+	switch c.only {
+	case "":
+	case "mllp":
 		return runOnlyMLLP(ctx, bin, work, sim, t, &rep)
+	default:
+		return fmt.Errorf("-only %q: the one part that runs alone is mllp", c.only)
 	}
 	step("count durable writes per document (strace)")
 	if rep.Counts, err = countSyncs(ctx, bin, filepath.Join(work, "count"), sim, t, c.countDocs); err != nil {
