@@ -158,6 +158,15 @@ func TestEndToEndFolderHostileEntries(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.dir, "data", "content", hex.EncodeToString(want[:1]), hex.EncodeToString(want[:]))); err == nil {
 		t.Error("content/ holds the secret under its hash")
 	}
+	// Small content is stored inside the database, not in content/.
+	if st, err := e.openStore(); err != nil {
+		t.Errorf("open the store: %v", err)
+	} else {
+		if _, err := st.ReadContent(hex.EncodeToString(want[:])); err == nil {
+			t.Error("the store holds the secret under its hash")
+		}
+		st.Close()
+	}
 	got := map[string]bool{}
 	for _, d := range e.sim.Documents() {
 		got[d.UniqueID] = true

@@ -205,15 +205,25 @@ func TestEndToEndMLLPResync(t *testing.T) {
 // a place freed is taken again.
 func TestEndToEndMLLPConnectionCap(t *testing.T) {
 	e, addr, _ := startMLLPDaemon(t, ", max_connections: 2")
+	// Two connections the daemon holds. waitListening's probe may hold a
+	// place until the daemon reads its end: a connection refused for it
+	// is closed at once (it reads EOF, not a timeout), and is opened again.
 	var held []net.Conn
-	for range 2 {
+	for deadline := time.Now().Add(30 * time.Second); len(held) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon does not hold two connections")
+		}
 		nc, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer nc.Close()
 		nc.Write([]byte("\x0bMSH|^~\\&|HOLD")) // a frame in progress
-		held = append(held, nc)
+		nc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if _, err := nc.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+			nc.SetReadDeadline(time.Time{})
+			held = append(held, nc)
+		}
 	}
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {

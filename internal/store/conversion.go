@@ -43,8 +43,9 @@ type querier interface {
 //
 // Each document's Content is stored content-addressed and made durable
 // with the commit (inside the database up to InlineMax bytes, inline.go;
-// in a content file fsynced before the commit above that); Doc.SHA256 must be the hex SHA-256 of Doc.Content and
-// Doc.Size its length, or nothing is recorded and an error is returned.
+// in a content file fsynced before the commit above that); Doc.SHA256
+// must be the hex SHA-256 of Doc.Content and Doc.Size its length, or
+// nothing is recorded and an error is returned.
 // A document with ContentIsInput set is the input itself: its content is
 // already stored (the input's), nothing is written or hashed again, and its
 // SHA256 and Size must be the input's.
