@@ -3,10 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,7 +11,6 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/samples"
 )
 
 // TestEndToEndQueueReconvertAppliesProfiles: a PDF whose sidecar lacks
@@ -24,28 +20,12 @@ import (
 // daemon's, source profiles included — and the daemon delivers it.
 func TestEndToEndQueueReconvertAppliesProfiles(t *testing.T) {
 	e, _, _, cmd := resendE2E(t, "")
-	drop := filepath.Join(e.dir, "drop")
-	pdf, err := fs.ReadFile(samples.FS, "cr-bio-sidecar.pdf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sidecar, err := fs.ReadFile(samples.FS, "cr-bio-sidecar.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sidecar = bytes.ReplaceAll(sidecar, []byte("42.1.1101"), []byte("42.1.1201"))
-	sidecar = regexp.MustCompile(`(?m)^\s*"facilityType".*\n`).ReplaceAll(sidecar, nil)
 	const uid = "urn:oid:1.2.250.1.999.42.1.1201"
-	for _, f := range []struct {
-		name string
-		b    []byte
-	}{{"partial.json", sidecar}, {"partial.pdf", pdf}} {
-		tmp := filepath.Join(drop, "."+f.name+".part")
-		os.WriteFile(tmp, f.b, 0o600)
-		if err := os.Rename(tmp, filepath.Join(drop, f.name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.dropSample("cr-bio-sidecar.json", func(b []byte) []byte { // another report, without its facility type
+		b = bytes.ReplaceAll(b, []byte("42.1.1101"), []byte("42.1.1201"))
+		return regexp.MustCompile(`(?m)^\s*"facilityType".*\n`).ReplaceAll(b, nil)
+	})
+	e.dropSample("cr-bio-sidecar.pdf", func(b []byte) []byte { return b }) // named as its edited sidecar
 	e.waitFor("the report without facility type in review", time.Minute, func() bool {
 		docs := docsOf(t, e, uid)
 		return len(docs) == 1 && docs[0].State == docbridge.Review && docs[0].Reason == docbridge.MissingMetadata
@@ -53,7 +33,7 @@ func TestEndToEndQueueReconvertAppliesProfiles(t *testing.T) {
 
 	appendConfig(t, e.cfg, "profiles:\n  - {name: drop-lab, when: {intake: drop}, facility_type: SA25}\n")
 	var out bytes.Buffer
-	err = run(context.Background(), []string{"queue", "reconvert", "-c", e.cfg, "--reason", "missing-metadata"}, &out, &out)
+	err := run(context.Background(), []string{"queue", "reconvert", "-c", e.cfg, "--reason", "missing-metadata"}, &out, &out)
 	if err != nil || !strings.Contains(out.String(), "converted again: document") {
 		t.Fatalf("queue reconvert with the profile: exit %d (%v)\n%s", exitCode(err), err, out.String())
 	}
