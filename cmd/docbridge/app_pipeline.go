@@ -45,7 +45,7 @@ func newPipeline(cfg *Config, st *store.Store, x pipelineParts, log zerolog.Logg
 		Converter: convert.New(x.convert),
 		Profiles:  x.profiles,
 		Checker:   newChecker(cfg),
-		Matcher:   &identity.Matcher{Pairings: st, Decisions: operate.DecisionLog{Store: st}},
+		Matcher:   newMatcher(st),
 		Log:       log,
 		Backoff:   pipeline.Backoff{Base: cfg.Delivery.RetryBase, Max: cfg.Delivery.RetryMax},
 		MaxAge:    cfg.Delivery.MaxAge,
@@ -65,4 +65,10 @@ func newPipeline(cfg *Config, st *store.Store, x pipelineParts, log zerolog.Logg
 		o.Observe = x.metrics.Observe
 	}
 	return pipeline.New(o)
+}
+
+// newMatcher is the identity matcher over the store's pairings and the
+// review decisions people recorded: the pipeline's and a bulk dry run's.
+func newMatcher(st *store.Store) *identity.Matcher {
+	return &identity.Matcher{Pairings: st, Decisions: operate.DecisionLog{Store: st}}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/docbridge/docbridge/convert"
 	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/identity"
-	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -100,7 +99,7 @@ func openBulk(ctx context.Context, f bulkFlags, stderr io.Writer) (*bulkApp, err
 	}
 	return &bulkApp{lock: lock,
 		cfg: cfg, log: log, st: st, co: convertOptions(cfg, maps, loc), check: bulk.Checker(newChecker(cfg)),
-		matcher: &identity.Matcher{Pairings: st, Decisions: operate.DecisionLog{Store: st}},
+		matcher: newMatcher(st),
 		rate:    *f.rate, burst: *f.burst, profile: prof,
 	}, nil
 }

@@ -26,6 +26,26 @@ var reviewed = docbridge.Patient{
 	BirthDate: "1985-04-17", Sex: "F", BirthPlace: "75056",
 }
 
+// storeDoc stores one input (intake drop) holding one document, uniqueID
+// for patient p, recorded as nd says, and returns the document's id.
+func storeDoc(t *testing.T, st *store.Store, uniqueID string, p docbridge.Patient, nd store.NewDocument) int64 {
+	t.Helper()
+	ctx := context.Background()
+	content := []byte("content of " + uniqueID)
+	s1, s256 := sha1.Sum(content), sha256.Sum256(content)
+	nd.Doc = &docbridge.Document{UniqueID: uniqueID, Action: docbridge.Create, Content: content, Patient: p,
+		Size: int64(len(content)), SHA1: hex.EncodeToString(s1[:]), SHA256: hex.EncodeToString(s256[:])}
+	acc, err := st.AcceptConverted(ctx, &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := st.RecordConversion(ctx, acc.ID, []store.NewDocument{nd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return refs[0].ID
+}
+
 // seedReview stores a live pairing of reviewed and n documents in review
 // for an identity mismatch (birth date), and returns the data directory.
 func seedReview(t *testing.T, n int) string {
@@ -40,20 +60,10 @@ func seedReview(t *testing.T, n int) string {
 	if err := st.PutPairing(ctx, docbridge.Pairing{ID: "p1", MESPatient: "m1", Patient: reviewed, AccessToken: "t"}); err != nil {
 		t.Fatal(err)
 	}
+	p := reviewed
+	p.BirthDate = "1985-04-18"
 	for i := 0; i < n; i++ {
-		content := []byte(fmt.Sprintf("review %d", i))
-		s1, s256 := sha1.Sum(content), sha256.Sum256(content)
-		p := reviewed
-		p.BirthDate = "1985-04-18"
-		d := &docbridge.Document{UniqueID: fmt.Sprintf("urn:oid:1.9.%d", i), Action: docbridge.Create, Content: content, Patient: p,
-			Size: int64(len(content)), SHA1: hex.EncodeToString(s1[:]), SHA256: hex.EncodeToString(s256[:])}
-		acc, err := st.AcceptConverted(ctx, &docbridge.Envelope{Intake: "drop", Source: "f", ReceivedAt: time.Now(), Body: bytes.NewReader(content)}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.RecordConversion(ctx, acc.ID, []store.NewDocument{{Doc: d, State: docbridge.Review, Reason: docbridge.IdentityMismatch, Message: "m"}}); err != nil {
-			t.Fatal(err)
-		}
+		storeDoc(t, st, fmt.Sprintf("urn:oid:1.9.%d", i), p, store.NewDocument{State: docbridge.Review, Reason: docbridge.IdentityMismatch, Message: "m"})
 	}
 	return dir
 }
