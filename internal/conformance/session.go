@@ -36,6 +36,9 @@ type Session struct {
 	publishedID string              // its MES id
 	found       *mes.Found          // documents.search's finding of it
 	replacement *docbridge.Document // by documents.replace
+
+	appointment   *docbridge.Document // by agenda.create, then its latest version
+	appointmentID string              // its MES id
 }
 
 // authorization is a code MES granted and the PKCE verifier that goes with
