@@ -75,8 +75,9 @@ func convertRaw(raw []byte, origin docbridge.Origin, o Options) (docbridge.Forma
 	case docbridge.FormatFHIR:
 		docs, err = fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location})
 	case docbridge.FormatHL7v2:
-		docs, err = hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets})
 		key.SendingApplication, key.SendingFacility = hl7v2.Sender(raw)
+		docs, err = hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets,
+			Measurements: measurementsOn(origin.Profiles.Select(key))})
 	case docbridge.FormatPDF:
 		docs, err = pdf.Convert(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{}, o.pdf())
 		for _, d := range docs {
@@ -88,6 +89,10 @@ func convertRaw(raw []byte, origin docbridge.Origin, o Options) (docbridge.Forma
 	complete(f, docs, key, origin.Profiles, o)
 	return f, docs, err
 }
+
+// measurementsOn reports whether the source profile p turns measurements
+// on (docbridge.Profile.Measurements); no profile means off.
+func measurementsOn(p *docbridge.Profile) bool { return p != nil && p.Measurements }
 
 // profileKey is what origin says of an input's source, for choosing its
 // source profile.

@@ -115,10 +115,14 @@ func profileName(p *docbridge.Profile) string {
 }
 
 // complete applies the source profile selected for key to each document
-// and then decides what is still missing (requireMetadata).
+// and then decides what is still missing (requireMetadata); measurements
+// (docbridge.KindMeasurement) are left as their converter made them.
 func complete(f docbridge.Format, docs []*docbridge.Document, key docbridge.ProfileKey, ps docbridge.Profiles, o Options) {
 	p := ps.Select(key)
 	for _, d := range docs {
+		if d.Kind == docbridge.KindMeasurement {
+			continue // a measurement has none of a document's metadata
+		}
 		invalid := applyProfile(d, p, o.Mappings)
 		requireMetadata(d, contentKind(f, d), p, invalid)
 	}

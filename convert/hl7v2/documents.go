@@ -5,9 +5,17 @@ import (
 	"github.com/docbridge/docbridge/convert/cda"
 )
 
-// documents converts every document OBX of the message.
+// documents converts every document OBX of the message, then, when
+// measurements are on and the message is an ORU^R01, its measurements.
 func (c *conv) documents() ([]*docbridge.Document, error) {
 	docOBXs, flags, warnings := c.obxs()
+	var measures []*docbridge.Document
+	if c.measures && c.event == "" {
+		measures = c.measurements()
+	}
+	if len(docOBXs) == 0 && len(measures) > 0 {
+		return measures, nil
+	}
 	if len(docOBXs) == 0 {
 		return nil, docbridge.Errorf(docbridge.UnsupportedFormat,
 			"OBX: the %s carries no document: no OBX with OBX-2 ED holding a CDA (^TEXT^XML^Base64^…) or a PDF (^application^pdf^Base64^…) in OBX-5",
@@ -49,7 +57,7 @@ func (c *conv) documents() ([]*docbridge.Document, error) {
 		seen[doc.UniqueID] = d.seq
 		docs = append(docs, doc)
 	}
-	return docs, nil
+	return append(docs, measures...), nil
 }
 
 // fromCDA converts an embedded CDA with convert/cda and applies what the

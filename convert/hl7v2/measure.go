@@ -1,0 +1,313 @@
+package hl7v2
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/hl7"
+	"github.com/docbridge/docbridge/mappings"
+)
+
+// numOBX is one numeric OBX (OBX-2 NM or SN) with a LOINC code MES routes,
+// and the OBR it belongs to.
+type numOBX struct {
+	seq     int // occurrence of OBX, 1-based
+	seg     hl7.Segment
+	obr     hl7.Segment // the OBR before it; zero when none
+	code    string      // the LOINC code as sent
+	profile mappings.MeasureProfile
+}
+
+func (o numOBX) at(field int) string { return ref("OBX", o.seq, field, 0) }
+
+// loincSystems are the OBX-3 coding systems (CWE.3, CWE.6) that mean LOINC.
+var loincSystems = map[string]bool{"LN": true, "LOINC": true, "2.16.840.1.113883.6.1": true}
+
+// loincCode returns the LOINC code of OBX-3: CWE.1 when CWE.3 says LOINC,
+// else CWE.4 when CWE.6 does.
+func loincCode(v hl7.Value) string {
+	if loincSystems[strings.ToUpper(v.Comp(3).Text())] {
+		return v.Comp(1).Text()
+	}
+	if loincSystems[strings.ToUpper(v.Comp(6).Text())] {
+		return v.Comp(4).Text()
+	}
+	return ""
+}
+
+// numericOBXs returns the numeric OBX of the message that MES's profiles
+// take, with the OBR each belongs to, and a warning for each BMI, which MES
+// computes and docbridge never sends. Numeric results no profile takes
+// (most of a lab's) are not measurements and are left alone.
+func (c *conv) numericOBXs() (obxs []numOBX, warnings []string) {
+	var obr hl7.Segment
+	seq := 0
+	for _, seg := range c.msg.Segments() {
+		switch {
+		case seg.Is("OBR"):
+			obr = seg
+			continue
+		case !seg.Is("OBX"):
+			continue
+		}
+		seq++
+		typ := strings.ToUpper(seg.Field(2).Text())
+		if typ != "NM" && typ != "SN" {
+			continue
+		}
+		code := loincCode(seg.Field(3))
+		if mappings.IsBMI(code) {
+			warnings = append(warnings, ref("OBX", seq, 3, 0)+": the body mass index is computed by Mon espace santé from weight and height; docbridge never sends it")
+			continue
+		}
+		p, ok := mappings.MeasureRoute(code)
+		if !ok {
+			continue
+		}
+		obxs = append(obxs, numOBX{seq: seq, seg: seg, obr: obr, code: code, profile: p})
+	}
+	return obxs, warnings
+}
+
+// measurements converts the numeric OBX MES's profiles take into
+// measurement documents (docbridge.KindMeasurement), a blood pressure's
+// systolic and diastolic OBX into one. Problems of one measurement are on
+// its document; warnings go on every one.
+func (c *conv) measurements() []*docbridge.Document {
+	obxs, warnings := c.numericOBXs()
+	var docs []*docbridge.Document
+	var pressures []numOBX
+	for _, o := range obxs {
+		if o.profile.Name == "bp" && (o.code == mappings.Systolic || o.code == mappings.Diastolic) {
+			pressures = append(pressures, o)
+			continue
+		}
+		docs = append(docs, c.measurement([]numOBX{o}))
+	}
+	for _, group := range groupPressures(pressures) {
+		docs = append(docs, c.measurement(group))
+	}
+	for _, d := range docs {
+		for _, w := range warnings {
+			d.AddProblem(docbridge.UnsupportedFormat, docbridge.SeverityWarning, "%s", w)
+		}
+	}
+	return docs
+}
+
+// groupPressures pairs systolic and diastolic OBX: those of one OBR with
+// the same OBX-4 sub-ID, or, without sub-IDs, with the same OBX-14. A
+// group of one is returned alone (an incomplete blood pressure).
+func groupPressures(obxs []numOBX) [][]numOBX {
+	type key struct{ obr, sub string }
+	var order []key
+	groups := map[key][]numOBX{}
+	for _, o := range obxs {
+		sub := o.seg.Field(4).Text()
+		if sub == "" {
+			sub = "time:" + o.seg.Field(14).Comp(1).Text()
+		}
+		k := key{string(o.obr.Raw()), sub}
+		if g := groups[k]; len(g) == 1 && g[0].code != o.code {
+			groups[k] = append(g, o)
+			continue
+		} else if len(g) > 0 {
+			k.sub += fmt.Sprintf("#%d", o.seq) // a second systolic: its own group
+		}
+		order = append(order, k)
+		groups[k] = []numOBX{o}
+	}
+	out := make([][]numOBX, len(order))
+	for i, k := range order {
+		out[i] = groups[k]
+	}
+	return out
+}
+
+// obxStatuses maps OBX-11 to the FHIR observation status (v2-to-fhir).
+var obxStatuses = map[string]string{
+	"F": "final", "C": "corrected", "A": "amended", "D": "entered-in-error", "W": "entered-in-error",
+	"P": "preliminary", "R": "preliminary", "I": "registered", "S": "preliminary", "O": "registered",
+	"N": "cancelled", "X": "cancelled", "U": "final", "B": "cancelled", "V": "final",
+}
+
+// measurement builds the document of one measurement: one OBX, or a
+// systolic and a diastolic OBX for a blood pressure.
+func (c *conv) measurement(group []numOBX) *docbridge.Document {
+	first := group[0]
+	p := first.profile
+	d := &docbridge.Document{Kind: docbridge.KindMeasurement, Action: docbridge.Create,
+		Format: string(docbridge.FormatHL7v2), ContentType: "application/json"}
+	d.Patient = patient(c.msg, d.AddProblem)
+	m := &docbridge.Measurement{Profile: p.Name, Code: p.Code}
+	if first.code != p.Code.Code && len(group) == 1 {
+		m.Source = &docbridge.Coding{System: mappings.LOINC, Code: first.code}
+	}
+
+	// Status: the least final of the group's.
+	m.Status = "final"
+	for _, o := range group {
+		raw := strings.ToUpper(o.seg.Field(11).Text())
+		st, ok := obxStatuses[raw]
+		switch {
+		case !ok:
+			d.AddProblem(docbridge.NotFinal, docbridge.SeverityError,
+				"%s: the result status %q is not one of HL7 table 0085; only final results (F) are sent to Mon espace santé", o.at(11), clip(raw, 4))
+			m.Status = "unknown"
+		case st == "corrected" || st == "amended" || st == "entered-in-error":
+			m.Status = st
+		case st != "final" && m.Status == "final":
+			m.Status = st
+		}
+	}
+	switch m.Status {
+	case "final", "unknown":
+	case "corrected", "amended":
+		d.AddProblem(docbridge.MeasurementCorrection, docbridge.SeverityError,
+			"%s: the result is a correction (%s); Mon espace santé publishes no way to change a measurement: correct it by hand in the patient's profile, then dismiss this one",
+			first.at(11), m.Status)
+	case "entered-in-error":
+		d.AddProblem(docbridge.MeasurementCorrection, docbridge.SeverityError,
+			"%s: the source retracts the result (deleted or wrong patient); Mon espace santé publishes no way to delete a measurement: remove it by hand in the patient's profile if it was sent",
+			first.at(11))
+	default:
+		d.AddProblem(docbridge.NotFinal, docbridge.SeverityError,
+			"%s: the result is %s, not final; only final results go to Mon espace santé, the final one will when the source sends it", first.at(11), m.Status)
+	}
+
+	// Time: OBX-14, else the OBR's observation time (OBR-7).
+	when, whenAt := first.seg.Field(14).Comp(1).Text(), first.at(14)
+	if when == "" && first.obr.Raw() != nil {
+		when, whenAt = first.obr.Field(7).Comp(1).Text(), "OBR-7"
+	}
+	if when == "" {
+		d.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError,
+			"%s: the measurement has no time (neither OBX-14 nor OBR-7); Mon espace santé requires when it was taken", first.at(14))
+	} else if t, err := parseDTM(when, c.loc); err != nil {
+		d.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError, "%s: the measurement time is %s", whenAt, err)
+	} else {
+		m.Effective = t.Value
+	}
+
+	// Values.
+	if p.Name == "bp" {
+		c.pressure(d, m, group)
+	} else {
+		m.Value, m.Unit = c.value(d, first, p)
+	}
+
+	app, fac := c.h.SendingApplication.Comp(1).Text(), c.h.SendingFacility.Comp(1).Text()
+	order := ""
+	if first.obr.Raw() != nil {
+		order = first.obr.Field(3).Comp(1).Text()
+		if order == "" {
+			order = first.obr.Field(2).Comp(1).Text()
+		}
+	}
+	keyCode := first.code
+	if p.Name == "bp" {
+		keyCode = p.Code.Code
+	}
+	m.Key = []string{app + "^" + fac, order, keyCode, when}
+	m.Device = app + "^" + fac
+	d.UniqueID = docbridge.MeasurementID(m.Key...)
+	d.Title = "Mesure " + p.Name
+	d.Creation = m.Effective
+	d.Measurement = m
+	setContent(d)
+	return d
+}
+
+// value reads, converts and checks one OBX's value; problems go on d.
+func (c *conv) value(d *docbridge.Document, o numOBX, p mappings.MeasureProfile) (value, unit string) {
+	var sn []string
+	if strings.EqualFold(o.seg.Field(2).Text(), "SN") {
+		v := o.seg.Field(5)
+		sn = []string{v.Comp(1).Text(), v.Comp(2).Text(), v.Comp(3).Text(), v.Comp(4).Text()}
+	}
+	raw, err := parseNumber(o.seg.Field(5).Text(), sn)
+	switch {
+	case errors.Is(err, errNoValue):
+		d.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError, "%s: the measurement has no value", o.at(5))
+		return "", ""
+	case err != nil:
+		d.AddProblem(docbridge.Malformed, docbridge.SeverityError, "%s: %s; Mon espace santé takes one plain number", o.at(5), err)
+		return "", ""
+	}
+	srcUnit := o.seg.Field(6).Comp(1).Text()
+	ucum, ok := mappings.UCUMUnit(srcUnit)
+	if !ok {
+		d.AddProblem(docbridge.UnitNotConvertible, docbridge.SeverityError,
+			"%s: the unit %q is not a UCUM unit docbridge knows; send %s in %s", o.at(6), clip(srcUnit, 16), p.Name, p.Unit)
+		return "", ""
+	}
+	v, err := p.Convert(raw, ucum)
+	if err != nil {
+		d.AddProblem(docbridge.UnitNotConvertible, docbridge.SeverityError,
+			"%s: %s cannot be converted to %s, the unit of Mon espace santé's %s profile", o.at(6), clip(ucum, 16), p.Unit, p.Name)
+		return "", ""
+	}
+	if !p.InRange(v) {
+		d.AddProblem(docbridge.OutOfRange, docbridge.SeverityError,
+			"%s: the %s value, in %s, is outside the accepted range %g–%g; check it with the source", o.at(5), p.Name, p.Unit, p.Min, p.Max)
+	}
+	return v, p.Unit
+}
+
+// pressure fills a blood pressure's components from its systolic and
+// diastolic OBX; problems go on d.
+func (c *conv) pressure(d *docbridge.Document, m *docbridge.Measurement, group []numOBX) {
+	var sys, dia string
+	for _, code := range []string{mappings.Systolic, mappings.Diastolic} {
+		var o *numOBX
+		for i := range group {
+			if group[i].code == code {
+				o = &group[i]
+			}
+		}
+		if o == nil {
+			d.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError,
+				"%s: a blood pressure needs both the systolic (8480-6) and the diastolic (8462-4) pressure; %s is missing", group[0].at(3), code)
+			continue
+		}
+		v, u := c.value(d, *o, o.profile)
+		if v == "" {
+			continue
+		}
+		m.Components = append(m.Components, docbridge.MeasureComponent{Code: docbridge.Coding{System: mappings.LOINC, Code: code}, Value: v, Unit: u})
+		if code == mappings.Systolic {
+			sys = v
+		} else {
+			dia = v
+		}
+	}
+	if sys != "" && dia != "" && !greater(sys, dia) {
+		d.AddProblem(docbridge.OutOfRange, docbridge.SeverityError,
+			"%s: the systolic pressure is not above the diastolic; check the values with the source", group[0].at(5))
+	}
+}
+
+// greater reports whether decimal a > decimal b.
+func greater(a, b string) bool {
+	var x, y float64
+	fmt.Sscan(a, &x)
+	fmt.Sscan(b, &y)
+	return x > y
+}
+
+// setContent makes d's content the canonical JSON of its measurement,
+// which its size and hashes describe: what the store keeps and what
+// tells two versions apart.
+func setContent(d *docbridge.Document) {
+	b, _ := json.Marshal(d.Measurement) // plain strings and slices: never fails
+	d.Content = b
+	d.Size = int64(len(b))
+	s1, s256 := sha1.Sum(b), sha256.Sum256(b)
+	d.SHA1, d.SHA256 = hex.EncodeToString(s1[:]), hex.EncodeToString(s256[:])
+}
