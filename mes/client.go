@@ -39,6 +39,17 @@ type Options struct {
 	// Now is the clock of submission times (ProfilePDSm); nil means
 	// time.Now.
 	Now func() time.Time
+
+	// Measurements (measure.go). MeasureCanonicals gives the meta.profile
+	// canonical of each measurement profile by its name
+	// (docbridge.Measurement.Profile); a profile without one is not sent.
+	MeasureCanonicals map[string]string
+	// DeviceOID keys the Device standing for a source system; "" means
+	// SourceID, else DefaultDeviceOID.
+	DeviceOID string
+	// SubjectSystem is the identifier system of MES's person id in
+	// Observation.subject; "" means DefaultSubjectSystem.
+	SubjectSystem string
 }
 
 // Client talks to the MES Documents API with one wire profile. It is safe
@@ -103,7 +114,9 @@ func NewHTTPClient(tc *tls.Config) *http.Client {
 }
 
 // Deliver sends one document for the paired patient p and returns what MES
-// said of it, with the Client's profile. For a create or a replace it POSTs
+// said of it. It dispatches on d.Kind: a measurement goes as one Mesures
+// transaction Bundle (measure.go; content is not read), a document with
+// the Client's profile. For a create or a replace it POSTs
 // the DocumentReference (mes-api) or the ITI-65 transaction bundle
 // (pdsm-iti65), streaming content (the exact bytes whose size and SHA-1 d
 // carries) as base64 into the body; it reads content to d.Size bytes and
@@ -125,6 +138,13 @@ func NewHTTPClient(tc *tls.Config) *http.Client {
 func (c *Client) Deliver(ctx context.Context, d *docbridge.Document, content io.Reader, p docbridge.Pairing) (docbridge.Receipt, error) {
 	if err := checkPairing(d, p); err != nil {
 		return docbridge.Receipt{}, err
+	}
+	switch d.Kind {
+	case docbridge.KindDocument:
+	case docbridge.KindMeasurement:
+		return c.deliverMeasurement(ctx, d, p)
+	default:
+		return docbridge.Receipt{}, docbridge.Errorf(docbridge.Internal, "document %s is of kind %q, which this MES client does not send", d.UniqueID, d.Kind)
 	}
 	switch c.o.Profile {
 	case ProfileMESAPI:
@@ -226,6 +246,9 @@ func checkPairing(d *docbridge.Document, p docbridge.Pairing) error {
 	}
 	if d.UniqueID == "" {
 		return docbridge.Errorf(docbridge.MissingMetadata, "document has no uniqueId")
+	}
+	if !p.Covers(d.Kind) {
+		return docbridge.Errorf(docbridge.ScopeMissing, "pairing %s does not cover %ss (scope %q); %s not sent", p.ID, d.Kind, d.Kind.Scope(), d.UniqueID)
 	}
 	return nil
 }

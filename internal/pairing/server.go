@@ -180,7 +180,7 @@ func (s *Server) complete(ctx context.Context, code, verifier string) (docbridge
 		return docbridge.Pairing{}, docbridge.Wrap(docbridge.Internal, "find the previous pairing", err)
 	}
 	p := docbridge.Pairing{ID: newPairingID(), MESPatient: tok.MESPatient, Patient: patient,
-		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.ExpiresAt}
+		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.ExpiresAt, Scopes: tok.Scopes()}
 	if found {
 		p.ID, p.CreatedAt = prev.ID, prev.CreatedAt
 	}

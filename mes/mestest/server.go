@@ -126,6 +126,10 @@ type Server struct {
 	docs         map[string]*record // by uniqueId
 	byID         map[string]*record // by MES id
 	order        []*record
+	// measurements (measures.go)
+	measures     []*StoredMeasurement
+	measureByKey map[string]*StoredMeasurement // by patient and Observation identifier
+	devices      map[string]bool               // Device keys created
 	requests     int
 	inFlight     int // document requests being handled
 	maxInFlight  int
@@ -137,8 +141,10 @@ type grant struct {
 	ins       string
 	insSystem string // "urn:oid:…"
 	revoked   bool
-	client    string    // the OAuth2 client it was issued to; "" for AddPatient
-	expires   time.Time // zero: never (AddPatient)
+	client    string // the OAuth2 client it was issued to; "" for AddPatient
+	// scopes are what the patient granted; nil (AddPatient) allows all.
+	scopes  []string
+	expires time.Time // zero: never (AddPatient)
 }
 
 // record is one stored document.
@@ -177,6 +183,8 @@ func New(o Options) *Server {
 		requestsAuth: map[string]*authRequest{},
 		codes:        map[string]*authCode{},
 		refresh:      map[string]*refreshGrant{},
+		measureByKey: map[string]*StoredMeasurement{},
+		devices:      map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{$}", s.transaction)
@@ -185,6 +193,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("PATCH /DocumentReference", s.patch)
 	mux.HandleFunc("GET /DocumentReference", s.search)
 	mux.HandleFunc("GET /Binary/{id}", s.binary)
+	mux.HandleFunc("POST "+pathMeasures, s.measure)
 	mux.HandleFunc("/DocumentReference", methodNotAllowed)
 	mux.HandleFunc("/Binary/{id}", methodNotAllowed)
 	s.routesPairing(mux)
@@ -205,8 +214,8 @@ func NewTestServer(tb testing.TB, o Options) (*Server, *httptest.Server) {
 
 // Handler returns the HTTP handler of the API, rooted at the Documents API
 // base: POST / (ITI-65 transactions), POST, DELETE, PATCH and GET
-// /DocumentReference, GET /Binary/{id}, and the pairing endpoints under
-// /oauth/ (oauth.go).
+// /DocumentReference, GET /Binary/{id}, POST /mesures (measures.go), and
+// the pairing endpoints under /oauth/ (oauth.go).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // front counts document requests and applies Options.Faults and
@@ -276,12 +285,13 @@ func (s *Server) delay(r *http.Request) bool {
 }
 
 // isDocumentRequest reports whether r sends a document or changes one:
-// POST, DELETE and PATCH on DocumentReference, and ITI-65 transactions.
+// POST, DELETE and PATCH on DocumentReference, ITI-65 transactions and
+// Mesures transactions.
 func isDocumentRequest(r *http.Request) bool {
 	switch {
 	case r.URL.Path == "/DocumentReference":
 		return r.Method == http.MethodPost || r.Method == http.MethodDelete || r.Method == http.MethodPatch
-	case r.URL.Path == "/":
+	case r.URL.Path == "/" || r.URL.Path == pathMeasures:
 		return r.Method == http.MethodPost
 	}
 	return false
