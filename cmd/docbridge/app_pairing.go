@@ -31,7 +31,7 @@ func newPairingClient(cfg *Config, hc *http.Client) (*mes.PairingClient, error) 
 	return mes.NewPairingClient(mes.PairingOptions{
 		BaseURL: cfg.Pairing.MESURL, ClientID: cfg.Pairing.ClientID, ClientSecret: secret,
 		RedirectURL: strings.TrimRight(cfg.Pairing.PublicURL, "/") + "/callback",
-		HTTPClient:  hc, UserAgent: "docbridge/" + version(),
+		HTTPClient:  hc, UserAgent: "docbridge/" + version(), Scopes: cfg.MES.pairingScopes(),
 	}), nil
 }
 
