@@ -52,8 +52,10 @@ func measureDocs() map[string]*docbridge.Document {
 	}
 }
 
-func measureClient(base string) *mes.Client {
-	return mes.NewClient(mes.Options{BaseURL: base, MeasureCanonicals: mappings.DefaultMeasureCanonicals()})
+func measureClient(base string) *mes.Client { return measureClientWith(base, nil) }
+
+func measureClientWith(base string, hc *http.Client) *mes.Client {
+	return mes.NewClient(mes.Options{BaseURL: base, HTTPClient: hc, MeasureCanonicals: mappings.DefaultMeasureCanonicals()})
 }
 
 func measurePairing(token string) docbridge.Pairing {
