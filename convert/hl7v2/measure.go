@@ -1,15 +1,12 @@
 package hl7v2
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/internal/measure"
 	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/mappings"
 )
@@ -142,44 +139,29 @@ var obxStatuses = map[string]string{
 func (c *conv) measurement(group []numOBX) *docbridge.Document {
 	first := group[0]
 	p := first.profile
-	d := &docbridge.Document{Kind: docbridge.KindMeasurement, Action: docbridge.Create,
-		Format: string(docbridge.FormatHL7v2), ContentType: "application/json"}
+	d := measure.New(docbridge.FormatHL7v2, p, docbridge.Patient{})
 	d.Patient = patient(c.msg, d.AddProblem)
-	m := &docbridge.Measurement{Profile: p.Name, Code: p.Code}
+	m := d.Measurement
 	if first.code != p.Code.Code && len(group) == 1 {
 		m.Source = &docbridge.Coding{System: mappings.LOINC, Code: first.code}
 	}
 
 	// Status: the least final of the group's.
-	m.Status = "final"
+	status, at := "final", first.at(11)
 	for _, o := range group {
 		raw := strings.ToUpper(o.seg.Field(11).Text())
 		st, ok := obxStatuses[raw]
 		switch {
 		case !ok:
-			d.AddProblem(docbridge.NotFinal, docbridge.SeverityError,
-				"%s: the result status %q is not one of HL7 table 0085; only final results (F) are sent to Mon espace santé", o.at(11), clip(raw, 4))
-			m.Status = "unknown"
-		case st == "corrected" || st == "amended" || st == "entered-in-error":
-			m.Status = st
-		case st != "final" && m.Status == "final":
-			m.Status = st
+			st = "unknown (OBX-11 " + clip(raw, 4) + ")"
+		case st == "final":
+			continue
+		}
+		if status == "final" || st == "corrected" || st == "amended" || st == "entered-in-error" {
+			status, at = st, o.at(11)
 		}
 	}
-	switch m.Status {
-	case "final", "unknown":
-	case "corrected", "amended":
-		d.AddProblem(docbridge.MeasurementCorrection, docbridge.SeverityError,
-			"%s: the result is a correction (%s); Mon espace santé publishes no way to change a measurement: correct it by hand in the patient's profile, then dismiss this one",
-			first.at(11), m.Status)
-	case "entered-in-error":
-		d.AddProblem(docbridge.MeasurementCorrection, docbridge.SeverityError,
-			"%s: the source retracts the result (deleted or wrong patient); Mon espace santé publishes no way to delete a measurement: remove it by hand in the patient's profile if it was sent",
-			first.at(11))
-	default:
-		d.AddProblem(docbridge.NotFinal, docbridge.SeverityError,
-			"%s: the result is %s, not final; only final results go to Mon espace santé, the final one will when the source sends it", first.at(11), m.Status)
-	}
+	measure.Status(d, status, at)
 
 	// Time: OBX-14, else the OBR's observation time (OBR-7).
 	when, whenAt := first.seg.Field(14).Comp(1).Text(), first.at(14)
@@ -197,9 +179,9 @@ func (c *conv) measurement(group []numOBX) *docbridge.Document {
 
 	// Values.
 	if p.Name == "bp" {
-		c.pressure(d, m, group)
+		c.pressure(d, group)
 	} else {
-		m.Value, m.Unit = c.value(d, first, p)
+		m.Value, m.Unit = c.value(d, first)
 	}
 
 	app, fac := c.h.SendingApplication.Comp(1).Text(), c.h.SendingFacility.Comp(1).Text()
@@ -214,56 +196,33 @@ func (c *conv) measurement(group []numOBX) *docbridge.Document {
 	if p.Name == "bp" {
 		keyCode = p.Code.Code
 	}
-	m.Key = []string{app + "^" + fac, order, keyCode, when}
-	m.Device = app + "^" + fac
-	d.UniqueID = docbridge.MeasurementID(m.Key...)
-	d.Title = "Mesure " + p.Name
-	d.Creation = m.Effective
-	d.Measurement = m
-	setContent(d)
+	measure.Finish(d, []string{app + "^" + fac, order, keyCode, when}, app+"^"+fac)
 	return d
 }
 
 // value reads, converts and checks one OBX's value; problems go on d.
-func (c *conv) value(d *docbridge.Document, o numOBX, p mappings.MeasureProfile) (value, unit string) {
+func (c *conv) value(d *docbridge.Document, o numOBX) (value, unit string) {
 	var sn []string
 	if strings.EqualFold(o.seg.Field(2).Text(), "SN") {
 		v := o.seg.Field(5)
 		sn = []string{v.Comp(1).Text(), v.Comp(2).Text(), v.Comp(3).Text(), v.Comp(4).Text()}
 	}
-	raw, err := parseNumber(o.seg.Field(5).Text(), sn)
+	raw, err := measure.ParseNumber(o.seg.Field(5).Text(), sn)
 	switch {
-	case errors.Is(err, errNoValue):
+	case errors.Is(err, measure.ErrNoValue):
 		d.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError, "%s: the measurement has no value", o.at(5))
 		return "", ""
 	case err != nil:
 		d.AddProblem(docbridge.Malformed, docbridge.SeverityError, "%s: %s; Mon espace santé takes one plain number", o.at(5), err)
 		return "", ""
 	}
-	srcUnit := o.seg.Field(6).Comp(1).Text()
-	ucum, ok := mappings.UCUMUnit(srcUnit)
-	if !ok {
-		d.AddProblem(docbridge.UnitNotConvertible, docbridge.SeverityError,
-			"%s: the unit %q is not a UCUM unit docbridge knows; send %s in %s", o.at(6), clip(srcUnit, 16), p.Name, p.Unit)
-		return "", ""
-	}
-	v, err := p.Convert(raw, ucum)
-	if err != nil {
-		d.AddProblem(docbridge.UnitNotConvertible, docbridge.SeverityError,
-			"%s: %s cannot be converted to %s, the unit of Mon espace santé's %s profile", o.at(6), clip(ucum, 16), p.Unit, p.Name)
-		return "", ""
-	}
-	if !p.InRange(v) {
-		d.AddProblem(docbridge.OutOfRange, docbridge.SeverityError,
-			"%s: the %s value, in %s, is outside the accepted range %g–%g; check it with the source", o.at(5), p.Name, p.Unit, p.Min, p.Max)
-	}
-	return v, p.Unit
+	return measure.Value(d, o.profile, raw, o.seg.Field(6).Comp(1).Text(), o.at(6))
 }
 
 // pressure fills a blood pressure's components from its systolic and
 // diastolic OBX; problems go on d.
-func (c *conv) pressure(d *docbridge.Document, m *docbridge.Measurement, group []numOBX) {
-	var sys, dia string
+func (c *conv) pressure(d *docbridge.Document, group []numOBX) {
+	vals := map[string]string{}
 	for _, code := range []string{mappings.Systolic, mappings.Diastolic} {
 		var o *numOBX
 		for i := range group {
@@ -276,38 +235,14 @@ func (c *conv) pressure(d *docbridge.Document, m *docbridge.Measurement, group [
 				"%s: a blood pressure needs both the systolic (8480-6) and the diastolic (8462-4) pressure; %s is missing", group[0].at(3), code)
 			continue
 		}
-		v, u := c.value(d, *o, o.profile)
+		v, u := c.value(d, *o)
 		if v == "" {
 			continue
 		}
-		m.Components = append(m.Components, docbridge.MeasureComponent{Code: docbridge.Coding{System: mappings.LOINC, Code: code}, Value: v, Unit: u})
-		if code == mappings.Systolic {
-			sys = v
-		} else {
-			dia = v
-		}
+		vals[code] = v
+		d.Measurement.Components = append(d.Measurement.Components, docbridge.MeasureComponent{Code: docbridge.Coding{System: mappings.LOINC, Code: code}, Value: v, Unit: u})
 	}
-	if sys != "" && dia != "" && !greater(sys, dia) {
-		d.AddProblem(docbridge.OutOfRange, docbridge.SeverityError,
-			"%s: the systolic pressure is not above the diastolic; check the values with the source", group[0].at(5))
+	if len(vals) == 2 {
+		measure.PressuresAgree(d, vals[mappings.Systolic], vals[mappings.Diastolic], group[0].at(5))
 	}
-}
-
-// greater reports whether decimal a > decimal b.
-func greater(a, b string) bool {
-	var x, y float64
-	fmt.Sscan(a, &x)
-	fmt.Sscan(b, &y)
-	return x > y
-}
-
-// setContent makes d's content the canonical JSON of its measurement,
-// which its size and hashes describe: what the store keeps and what
-// tells two versions apart.
-func setContent(d *docbridge.Document) {
-	b, _ := json.Marshal(d.Measurement) // plain strings and slices: never fails
-	d.Content = b
-	d.Size = int64(len(b))
-	s1, s256 := sha1.Sum(b), sha256.Sum256(b)
-	d.SHA1, d.SHA256 = hex.EncodeToString(s1[:]), hex.EncodeToString(s256[:])
 }

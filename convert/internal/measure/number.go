@@ -1,4 +1,4 @@
-package hl7v2
+package measure
 
 import (
 	"errors"
@@ -7,15 +7,15 @@ import (
 	"strings"
 )
 
-// errNoValue is parseNumber's error for an empty value.
-var errNoValue = errors.New("the value is empty")
+// ErrNoValue is ParseNumber's error for an empty value.
+var ErrNoValue = errors.New("the value is empty")
 
-// errNotPlain is parseNumber's error for a structured numeric value MES
+// ErrNotPlain is ParseNumber's error for a structured numeric value MES
 // cannot take as one number: a comparator other than "=", a range or a
 // ratio.
-var errNotPlain = errors.New("the value has a comparator, a range or a ratio, not one number")
+var ErrNotPlain = errors.New("the value has a comparator, a range or a ratio, not one number")
 
-// parseNumber reads an OBX-5 numeric value as a decimal string with '.'
+// ParseNumber reads an OBX-5 numeric value as a decimal string with '.'
 // as separator: for OBX-2 NM the whole value ("71.5", "71,5", "-3",
 // "+4.0"), for SN (comparator ^ num1 ^ separator ^ num2) a num1 with an
 // empty or "=" comparator and no separator nor num2. sn says the value is
@@ -24,7 +24,7 @@ var errNotPlain = errors.New("the value has a comparator, a range or a ratio, no
 // The result is canonical: no sign "+", no leading zeros but one before the
 // point, at least one digit after a point. It never quotes the value in
 // its errors.
-func parseNumber(nm string, sn []string) (string, error) {
+func ParseNumber(nm string, sn []string) (string, error) {
 	s := nm
 	if sn != nil {
 		get := func(i int) string {
@@ -34,23 +34,26 @@ func parseNumber(nm string, sn []string) (string, error) {
 			return ""
 		}
 		if c := get(0); c != "" && c != "=" {
-			return "", errNotPlain
+			return "", ErrNotPlain
 		}
 		if get(2) != "" || get(3) != "" {
-			return "", errNotPlain
+			return "", ErrNotPlain
 		}
 		s = get(1)
 	}
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", errNoValue
+		return "", ErrNoValue
 	}
-	return decimal(s)
+	return Decimal(s)
 }
 
-// decimal checks that s is [+-]digits[(.|,)digits] and returns it in
-// canonical form.
-func decimal(s string) (string, error) {
+// Decimal checks that s is [+-]digits[(.|,)digits] and returns it in
+// canonical form (see ParseNumber). It never quotes s in its error.
+func Decimal(s string) (string, error) {
+	if s == "" {
+		return "", ErrNoValue
+	}
 	bad := errors.New("not a decimal number")
 	neg := false
 	switch s[0] {
@@ -81,4 +84,13 @@ func decimal(s string) (string, error) {
 		out = "-" + out
 	}
 	return out, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
