@@ -3,6 +3,7 @@ package convert
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -72,6 +73,7 @@ func convertRaw(raw []byte, origin docbridge.Origin, o Options) (docbridge.Forma
 		for _, d := range docs {
 			d.ContentIsInput = true // the CDA file is sent as it is
 		}
+		docs = cdaMeasurements(docs, err, func() ([]byte, error) { return raw, nil }, origin.Profiles.Select(key), o)
 	case docbridge.FormatFHIR:
 		docs, err = fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location})
 	case docbridge.FormatHL7v2:
@@ -88,6 +90,30 @@ func convertRaw(raw []byte, origin docbridge.Origin, o Options) (docbridge.Forma
 	}
 	complete(f, docs, key, origin.Profiles, o)
 	return f, docs, err
+}
+
+// maxMeasuredCDA is the largest CDA document whose measurements are read
+// (in memory): structured documents are small; a bigger one is a level-1
+// document carrying a PDF.
+const maxMeasuredCDA = 32 << 20
+
+// cdaMeasurements appends to docs, the documents of a CDA input converted
+// without error (err), its measurements when the source profile p turns
+// them on; read gives the input's bytes. A measurement that cannot be read
+// is a warning on the document.
+func cdaMeasurements(docs []*docbridge.Document, err error, read func() ([]byte, error), p *docbridge.Profile, o Options) []*docbridge.Document {
+	if err != nil || len(docs) != 1 || !measurementsOn(p) {
+		return docs
+	}
+	raw, rerr := read()
+	if rerr == nil {
+		var ms []*docbridge.Document
+		if ms, rerr = cda.Measurements(raw, docs[0].Patient, o.Location); rerr == nil {
+			return append(docs, ms...)
+		}
+	}
+	docs[0].AddProblem(docbridge.UnsupportedFormat, docbridge.SeverityWarning, "the document's measurements were not read: %s", docbridge.MessageOf(rerr))
+	return docs
 }
 
 // measurementsOn reports whether the source profile p turns measurements
@@ -157,6 +183,16 @@ func ConvertOrigin(r io.ReaderAt, size int64, origin docbridge.Origin, o Options
 		return f, docs, err
 	case f == docbridge.FormatCDA:
 		docs, err := cda.ConvertStream(r, size, o.Mappings, o.Location)
+		docs = cdaMeasurements(docs, err, func() ([]byte, error) {
+			if size > maxMeasuredCDA {
+				return nil, fmt.Errorf("the CDA is %d bytes: docbridge reads measurements from CDA documents up to %d MiB", size, maxMeasuredCDA>>20)
+			}
+			raw := make([]byte, size)
+			if _, err := r.ReadAt(raw, 0); err != nil && !errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("read the stored input: %w", err)
+			}
+			return raw, nil
+		}, origin.Profiles.Select(profileKey(origin)), o)
 		complete(f, docs, profileKey(origin), origin.Profiles, o)
 		return f, sidecarIgnored(docs, origin), err
 	case f == docbridge.FormatFHIR && size > fhir.MaxSize:

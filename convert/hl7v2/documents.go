@@ -46,6 +46,13 @@ func (c *conv) documents() ([]*docbridge.Document, error) {
 		if err != nil {
 			return nil, err
 		}
+		if d.kind == kindCDA && c.measures {
+			ms, err := cda.Measurements(raw, doc.Patient, c.loc)
+			if err != nil {
+				return nil, errorAt(docbridge.ReasonOf(err), d.at(5, 5), "the embedded CDA's measurements cannot be read: %s", docbridge.MessageOf(err))
+			}
+			measures = append(measures, ms...)
+		}
 		doc.SecurityLabels = append(doc.SecurityLabels, labels...)
 		for _, w := range warnings {
 			doc.AddProblem(docbridge.UnsupportedFormat, docbridge.SeverityWarning, "%s", w)
