@@ -75,7 +75,7 @@ func convertRaw(raw []byte, origin docbridge.Origin, o Options) (docbridge.Forma
 		}
 		docs = cdaMeasurements(docs, err, func() ([]byte, error) { return raw, nil }, origin.Profiles.Select(key), o)
 	case docbridge.FormatFHIR:
-		docs, err = fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location})
+		docs, err = fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location, Measurements: measurementsOn(origin.Profiles.Select(key))})
 	case docbridge.FormatHL7v2:
 		key.SendingApplication, key.SendingFacility = hl7v2.Sender(raw)
 		docs, err = hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets,

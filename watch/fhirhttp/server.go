@@ -175,7 +175,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = authenticated(r, sender)
 	path := r.URL.Path
 	switch {
-	case path == "/" || path == "/Bundle" || path == "/DocumentReference":
+	case path == "/" || path == "/Bundle" || path == "/DocumentReference" || path == "/Observation":
 		if !allow(w, r, http.MethodPost) {
 			return
 		}
@@ -192,7 +192,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveStatus(w, r)
 	default:
 		fail(w, http.StatusNotFound, "", "not-found",
-			"no such endpoint: POST /, /Bundle, /DocumentReference or /pdf, GET /status/<id>")
+			"no such endpoint: POST /, /Bundle, /DocumentReference, /Observation or /pdf, GET /status/<id>")
 	}
 }
 
