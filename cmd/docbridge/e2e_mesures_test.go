@@ -25,9 +25,10 @@ import (
 const mesuresSample = "../../samples/mesures/oru-r01-mesures.hl7"
 
 // newMesuresE2E is newE2EServer for measurements: the sample patient is
-// paired with the scopes given, the clinic's source profile (MSH-3
-// CLINIC-E2E) turns measurements on, an MLLP listener is at addr.
-func newMesuresE2E(t *testing.T, addr string, scopes []string) *e2e {
+// paired with the scopes given, the clinic's source profiles (MSH-3
+// CLINIC-E2E, FHIR sender clinic-fhir) turn measurements on, an MLLP
+// listener is at addr; extra YAML is appended.
+func newMesuresE2E(t *testing.T, addr string, scopes []string, extra ...string) *e2e {
 	t.Helper()
 	maps, err := mappings.Load("")
 	if err != nil {
@@ -47,7 +48,8 @@ mllp:
   - {name: clinic, addr: %q, idle_timeout: 1m}
 profiles:
   - {name: clinic, measurements: true, when: {sending_application: CLINIC-E2E}}
-`, srv.URL, addr)
+  - {name: clinic-fhir, measurements: true, when: {sender: clinic-fhir}}
+`, srv.URL, addr) + strings.Join(extra, "")
 	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -247,5 +249,37 @@ func TestEndToEndMesuresScopeMissing(t *testing.T) {
 	stopDaemon(t, cmd)
 	if n := len(e.sim.Measurements()); n != 0 {
 		t.Errorf("the simulator holds %d measurements for a patient who did not grant mesures", n)
+	}
+}
+
+// TestEndToEndMesuresFHIR posts the sample Bundle of Observations to the
+// FHIR intake as a sender whose profile turns measurements on: its weight,
+// blood pressure and glycaemia reach the simulator, its BMI does not.
+func TestEndToEndMesuresFHIR(t *testing.T) {
+	addr, fhirAddr := freePort(t), freePort(t)
+	e := newMesuresE2E(t, addr, []string{docbridge.ScopeDocuments, docbridge.ScopeMeasurements},
+		fmt.Sprintf("fhir: {addr: %q, tokens_file: tokens}\n", fhirAddr))
+	if err := os.WriteFile(filepath.Join(e.dir, "tokens"), []byte("clinic-fhir "+fhirToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := e.start()
+	e.waitListening(fhirAddr)
+	body, err := os.ReadFile("../../samples/mesures/observations-bundle.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, oo := fhirPost(t, "http://"+fhirAddr+"/", "application/fhir+json", bytes.NewReader(body))
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST: HTTP %d %+v", resp.StatusCode, oo)
+	}
+	e.waitFor("three measurements at the simulator", time.Minute, func() bool { return len(e.sim.Measurements()) >= 3 })
+	stopDaemon(t, cmd)
+	got := map[string]string{}
+	for _, m := range e.sim.Measurements() {
+		got[m.Profile[strings.LastIndexByte(m.Profile, '/')+1:]] = m.Value + m.Unit + fmt.Sprint(len(m.Components))
+	}
+	want := map[string]string{"mesures-fr-observation-body-weight": "71.5kg0", "mesures-fr-observation-bp": "2", "mesures-observation-glucose": "99.09mg/dL0"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("at the simulator: %v, want %v", got, want)
 	}
 }
