@@ -217,6 +217,13 @@ func TestEndToEndMesures(t *testing.T) {
 			t.Errorf("measurement %d: unexpected %s %s: %s", r.ID, r.State, r.Reason, r.Message)
 		}
 	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"queue", "list", "-c", e.cfg, "--reason", "measurement-correction"}, &out, &out); err != nil {
+		t.Fatalf("queue list: %v\n%s", err, out.String())
+	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "KIND") || !strings.Contains(lines[1], " measurement ") {
+		t.Errorf("queue list shows the correction without its kind:\n%s", out.String())
+	}
 	log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
 	if !strings.Contains(string(log), `"alert":true,"reason":"measurement-correction"`) {
 		t.Error("the daemon log has no alert for the correction")
