@@ -257,6 +257,14 @@ func TestEndToEndMesuresScopeMissing(t *testing.T) {
 	if n := len(e.sim.Measurements()); n != 0 {
 		t.Errorf("the simulator holds %d measurements for a patient who did not grant mesures", n)
 	}
+	// The operator sees who must pair again.
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"pair", "list", "-c", e.cfg}, &out, &out); err != nil {
+		t.Fatalf("pair list: %v\n%s", err, out.String())
+	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "SCOPES") || !strings.Contains(lines[1], " documents ") {
+		t.Errorf("pair list does not show the pairing's scopes:\n%s", out.String())
+	}
 }
 
 // TestEndToEndMesuresFHIR posts the sample Bundle of Observations to the
