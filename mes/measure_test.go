@@ -269,3 +269,23 @@ func newRequest(url, token string, body []byte) (*http.Request, error) {
 	req.Header.Set("Content-Type", "application/fhir+json")
 	return req, nil
 }
+
+// TestDeliverMeasurementLostAnswer: MES took the measurement but its
+// answer was lost; sent again, it is "already there", and MES holds it
+// once.
+func TestDeliverMeasurementLostAnswer(t *testing.T) {
+	sim, ts := mestest.NewTestServer(t, mestest.Options{LoseAnswers: mestest.LoseFirst(1)})
+	token := sim.AddPatient("mes-patient-1", insA, insSystem)
+	c := measureClient(ts.URL)
+	d := measureDocs()["glucose"]
+	if _, err := c.Deliver(context.Background(), d, nil, measurePairing(token)); docbridge.ReasonOf(err) != docbridge.MESUnavailable {
+		t.Fatalf("lost answer: err = %v, want mes-unavailable", err)
+	}
+	r, err := c.Deliver(context.Background(), d, nil, measurePairing(token))
+	if err != nil || !r.Duplicate {
+		t.Fatalf("resend: %+v, %v; want a duplicate receipt", r, err)
+	}
+	if n := len(sim.Measurements()); n != 1 {
+		t.Errorf("the simulator holds %d measurements, want 1", n)
+	}
+}
