@@ -219,7 +219,11 @@ func printInspection(w io.Writer, in inspection) {
 	}
 	for _, d := range in.Documents {
 		fmt.Fprintf(w, "  %s  %s\n", d.UniqueID, d.Action)
-		fmt.Fprintf(w, "    type %s %q  class %s  format %s\n", orDash(d.Type.Code), d.Type.Display, orDash(d.Class.Code), orDash(d.Format))
+		if m := d.Measurement; m != nil {
+			fmt.Fprintf(w, "    measurement %s %s  %s  status %s  format %s\n", m.Profile, measureText(m), orDash(m.Effective), m.Status, orDash(d.Format))
+		} else {
+			fmt.Fprintf(w, "    type %s %q  class %s  format %s\n", orDash(d.Type.Code), d.Type.Display, orDash(d.Class.Code), orDash(d.Format))
+		}
 		fmt.Fprintf(w, "    created %s  %s  %d bytes  sha1 %s\n", orDash(d.Creation), d.ContentType, d.Size, d.SHA1)
 		for _, f := range slices.Sorted(maps.Keys(d.Provenance)) {
 			fmt.Fprintf(w, "    %s from %s\n", f, d.Provenance[f])
@@ -231,6 +235,19 @@ func printInspection(w io.Writer, in inspection) {
 			fmt.Fprintf(w, "    %-7s %-20s %s\n", p.Severity, p.Code, p.Message)
 		}
 	}
+}
+
+// measureText is a measurement's value and unit, or a blood pressure's
+// components; "-" for none.
+func measureText(m *docbridge.Measurement) string {
+	if len(m.Components) == 0 {
+		return orDash(strings.TrimSpace(m.Value + " " + m.Unit))
+	}
+	var parts []string
+	for _, c := range m.Components {
+		parts = append(parts, c.Code.Code+"="+c.Value+" "+c.Unit)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orDash(s string) string {
@@ -257,6 +274,18 @@ func inspectWire(path string, from docbridge.Origin, profile, sourceID string, o
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, d := range docs {
+		if d.Kind == docbridge.KindMeasurement {
+			// The Mesures Bundle, with the current IG's canonicals and a
+			// placeholder for the MES person id of the pairing.
+			c := mes.NewClient(mes.Options{MeasureCanonicals: mappings.DefaultMeasureCanonicals(), SourceID: sourceID})
+			b, err := c.MeasurementBundle(d, docbridge.Pairing{MESPatient: "idpe-of-the-pairing"})
+			if err != nil {
+				fmt.Fprintf(stdout, "# %s is a measurement that is not sent: %s\n", d.UniqueID, docbridge.MessageOf(err))
+				continue
+			}
+			fmt.Fprintf(stdout, "%s\n", b)
+			continue
+		}
 		if profile == mes.ProfilePDSm {
 			if d.Action == docbridge.Delete {
 				fmt.Fprintf(stdout, "# %s is a delete: pdsm-iti65 sends this FHIRPath Patch as a conditional PATCH on its identifier\n", d.UniqueID)
