@@ -126,6 +126,19 @@ func MeasureProfileNamed(name string) (MeasureProfile, bool) {
 	return *p, true
 }
 
+// glucoseMoments are the JDV_J157 moments a glucose code implies.
+var glucoseMoments = map[string]string{"1558-6": "53049-3"} // fasting
+
+// Moment returns the measurement moment (a JDV_J157 LOINC code) the
+// source's code implies for a glucose, "" when it implies none (MES's
+// "other", LA46-8, is then sent).
+func (p MeasureProfile) Moment(code string) string {
+	if p.Name != "glucose" {
+		return ""
+	}
+	return glucoseMoments[code]
+}
+
 // IsBMI reports whether code is the body mass index, which MES computes
 // itself and refuses to be sent.
 func IsBMI(code string) bool { return code == BMI }

@@ -53,6 +53,9 @@ func TestMeasureConvert(t *testing.T) {
 			t.Errorf("%s %s: InRange = %v, want %v", tc.profile, got, !tc.inRange, tc.inRange)
 		}
 	}
+	if g, _ := MeasureRoute("1558-6"); g.Moment("1558-6") != "53049-3" || g.Moment("2345-7") != "" {
+		t.Error("a fasting glucose (1558-6) must imply the fasting moment 53049-3, and only it")
+	}
 	if _, ok := MeasureRoute(BMI); ok || !IsBMI(BMI) {
 		t.Error("BMI must be recognised and routed nowhere")
 	}

@@ -159,10 +159,7 @@ func (mc *measureConv) observation(e, organizer *etree.Element) {
 
 // start makes the document of reading r with its status and time.
 func (mc *measureConv) start(r cdaReading) *docbridge.Document {
-	d := measure.New(docbridge.FormatCDA, r.profile, mc.patient)
-	if r.code != r.profile.Code.Code && r.profile.Name != "bp" {
-		d.Measurement.Source = &docbridge.Coding{System: mappings.LOINC, Code: r.code}
-	}
+	d := measure.New(docbridge.FormatCDA, r.profile, r.code, mc.patient)
 	sc := attr(child(r.e, "statusCode"), "code")
 	st, ok := cdaStatuses[sc]
 	if !ok {

@@ -121,13 +121,10 @@ func (c *conv) observation(raw json.RawMessage, bundle *resolver, path string) (
 	if !ok {
 		return nil, path + ": the Observation's code is not one of a Mesures profile (a LOINC code such as 29463-7 body weight)", nil
 	}
-	d := measure.New(docbridge.FormatFHIR, p, docbridge.Patient{})
+	d := measure.New(docbridge.FormatFHIR, p, code, docbridge.Patient{})
 	b := &builder{m: c.m, loc: c.loc, d: d}
 	b.patient(o.Subject, nil, bundle.withContained(h.Contained), path)
 	m := d.Measurement
-	if code != p.Code.Code && len(o.Component) == 0 {
-		m.Source = &docbridge.Coding{System: mappings.LOINC, Code: code}
-	}
 	status := o.Status
 	if status == "" {
 		status = "unknown (no status)"

@@ -139,12 +139,9 @@ var obxStatuses = map[string]string{
 func (c *conv) measurement(group []numOBX) *docbridge.Document {
 	first := group[0]
 	p := first.profile
-	d := measure.New(docbridge.FormatHL7v2, p, docbridge.Patient{})
+	d := measure.New(docbridge.FormatHL7v2, p, first.code, docbridge.Patient{})
 	d.Patient = patient(c.msg, d.AddProblem)
 	m := d.Measurement
-	if first.code != p.Code.Code && len(group) == 1 {
-		m.Source = &docbridge.Coding{System: mappings.LOINC, Code: first.code}
-	}
 
 	// Status: the least final of the group's.
 	status, at := "final", first.at(11)

@@ -12,11 +12,17 @@ import (
 )
 
 // New returns a measurement document of profile p for patient, created
-// from format's input, with its payload started (profile, code).
-func New(format docbridge.Format, p mappings.MeasureProfile, patient docbridge.Patient) *docbridge.Document {
+// from format's input, with its payload started: the profile, its code,
+// the source's LOINC code when it is another (not for a blood pressure,
+// whose components say it), and the glucose moment code implies.
+func New(format docbridge.Format, p mappings.MeasureProfile, code string, patient docbridge.Patient) *docbridge.Document {
+	m := &docbridge.Measurement{Profile: p.Name, Code: p.Code, Moment: p.Moment(code)}
+	if code != p.Code.Code && p.Name != "bp" {
+		m.Source = &docbridge.Coding{System: mappings.LOINC, Code: code}
+	}
 	return &docbridge.Document{Kind: docbridge.KindMeasurement, Action: docbridge.Create,
 		Format: string(format), ContentType: "application/json", Patient: patient,
-		Title: "Mesure " + p.Name, Measurement: &docbridge.Measurement{Profile: p.Name, Code: p.Code}}
+		Title: "Mesure " + p.Name, Measurement: m}
 }
 
 // Value converts a reading (a canonical decimal from Decimal or
