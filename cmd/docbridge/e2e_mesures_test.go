@@ -235,7 +235,9 @@ func TestEndToEndMesures(t *testing.T) {
 }
 
 // TestEndToEndMesuresScopeMissing: a patient paired for documents only is
-// never sent a measurement; it is held with scope-missing.
+// never sent a measurement; it is held with scope-missing, `pair list`
+// shows the pairing's scopes, and when the patient pairs again granting
+// mesures the held measurements are delivered.
 func TestEndToEndMesuresScopeMissing(t *testing.T) {
 	addr := freePort(t)
 	e := newMesuresE2E(t, addr, []string{docbridge.ScopeDocuments})
@@ -253,7 +255,6 @@ func TestEndToEndMesuresScopeMissing(t *testing.T) {
 		}
 		return n == 4
 	})
-	stopDaemon(t, cmd)
 	if n := len(e.sim.Measurements()); n != 0 {
 		t.Errorf("the simulator holds %d measurements for a patient who did not grant mesures", n)
 	}
@@ -265,6 +266,22 @@ func TestEndToEndMesuresScopeMissing(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "SCOPES") || !strings.Contains(lines[1], " documents ") {
 		t.Errorf("pair list does not show the pairing's scopes:\n%s", out.String())
 	}
+
+	// The patient pairs again granting mesures: the held measurements go.
+	var ps []docbridge.Pairing
+	b, _ := os.ReadFile(filepath.Join(e.dir, "pairings.json"))
+	json.Unmarshal(b, &ps)
+	for i := range ps {
+		ps[i].Scopes = []string{docbridge.ScopeDocuments, docbridge.ScopeMeasurements}
+	}
+	b, _ = json.Marshal(ps)
+	os.WriteFile(filepath.Join(e.dir, "pairings.json"), b, 0o600)
+	out.Reset()
+	if err := run(context.Background(), []string{"pair", "import", "-c", e.cfg, filepath.Join(e.dir, "pairings.json")}, &out, &out); err != nil {
+		t.Fatalf("pair import: %v\n%s", err, out.String())
+	}
+	e.waitFor("the four measurements delivered after pairing again", time.Minute, func() bool { return len(e.sim.Measurements()) == 4 && e.delivered() == 4 })
+	stopDaemon(t, cmd)
 }
 
 // TestEndToEndMesuresFHIR posts the sample Bundle of Observations to the
