@@ -57,7 +57,7 @@ func newPairing(cfg *Config, st *store.Store, hc *http.Client, log zerolog.Logge
 	}
 	s := pairing.NewServer(pairing.Options{OAuth: oc, Store: st, Identity: identityOptions(cfg),
 		Addr: cfg.Pairing.Addr, TLSCert: cfg.Pairing.TLS.Cert, TLSKey: cfg.Pairing.TLS.Key,
-		ServiceName: cfg.Pairing.ServiceName, StateKey: key, Log: plog})
+		ServiceName: cfg.Pairing.ServiceName, StateKey: key, Log: plog, Scopes: cfg.MES.pairingScopes()})
 	return s, r, nil
 }
 

@@ -74,7 +74,7 @@ func newEnvScopes(t *testing.T, scopes []string) *env {
 	e.oauth = mes.NewPairingClient(mes.PairingOptions{BaseURL: simSrv.URL, ClientID: "lab", RedirectURL: e.srv.URL + "/callback", Now: e.clk.Now, Scopes: scopes})
 	e.docs = mes.NewClient(mes.Options{BaseURL: simSrv.URL})
 	s := NewServer(Options{OAuth: e.oauth, Store: st, Identity: identity.Options{Environment: identity.Test},
-		Log: zerolog.New(e.logbuf), Now: e.clk.Now})
+		Log: zerolog.New(e.logbuf), Now: e.clk.Now, Scopes: scopes})
 	mux.Handle("/", s.Handler())
 	return e
 }

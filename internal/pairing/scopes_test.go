@@ -6,6 +6,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/docbridge/docbridge"
@@ -13,8 +14,9 @@ import (
 
 // TestPairingStoresScopes: docbridge asks for documents and mesures; the
 // pairing records what MES's token answer granted. A patient who refused
-// mesures is paired for documents only; when they pair again granting it,
-// the same pairing covers measurements.
+// mesures is paired for documents only, and the page says their
+// measurements will not be sent and offers to pair again; when they do,
+// granting it, the same pairing covers measurements.
 func TestPairingStoresScopes(t *testing.T) {
 	ctx := context.Background()
 	e := newEnvScopes(t, []string{docbridge.ScopeDocuments, docbridge.ScopeMeasurements})
@@ -22,13 +24,18 @@ func TestPairingStoresScopes(t *testing.T) {
 	for i, tc := range []struct {
 		deny url.Values
 		want []string
+		page string
 	}{
-		{url.Values{"deny_scope": {docbridge.ScopeMeasurements}}, []string{docbridge.ScopeDocuments}},
-		{nil, []string{docbridge.ScopeDocuments, docbridge.ScopeMeasurements}},
+		{url.Values{"deny_scope": {docbridge.ScopeMeasurements}}, []string{docbridge.ScopeDocuments}, `<main id="paired-partly">`},
+		{nil, []string{docbridge.ScopeDocuments, docbridge.ScopeMeasurements}, `<main id="paired">`},
 	} {
 		jar, _ := cookiejar.New(nil)
-		if status, page := browse(t, e.srv.URL+"/start", jar, "approve", tc.deny); status != http.StatusOK {
-			t.Fatalf("pairing %d: callback HTTP %d %s", i+1, status, page)
+		status, page := browse(t, e.srv.URL+"/start", jar, "approve", tc.deny)
+		if status != http.StatusOK || !strings.Contains(page, tc.page) {
+			t.Fatalf("pairing %d: callback HTTP %d, want the page %s:\n%s", i+1, status, tc.page, page)
+		}
+		if i == 0 && (!strings.Contains(page, "vos mesures de santé") || !strings.Contains(page, `href="start"`)) {
+			t.Errorf("the page does not say the measurements will not be sent, or offers no new pairing:\n%s", page)
 		}
 		ps, _ := e.st.Pairings(ctx)
 		if len(ps) != 1 || !slices.Equal(ps[0].Scopes, tc.want) || ps[0].Covers(docbridge.KindMeasurement) != (len(tc.want) == 2) {
