@@ -299,8 +299,9 @@ func isDocumentRequest(r *http.Request) bool {
 
 // AddPatient registers a paired patient: its MES id and its INS (insSystem
 // as an OID or "urn:oid:…"). It returns a new random bearer token that
-// allows documents for this patient only. Several tokens may be issued for
-// one patient.
+// allows documents and measurements for this patient only (whatever
+// scopes docbridge's side of the pairing records). Several tokens may be
+// issued for one patient.
 func (s *Server) AddPatient(mesID, ins, insSystem string) (token string) {
 	var b [32]byte
 	rand.Read(b[:])
