@@ -64,6 +64,23 @@ func measurePairing(token string) docbridge.Pairing {
 	return p
 }
 
+// TestMeasurementBundleGolden pins the Bundle of a weight and of a blood
+// pressure (go test ./mes -update rewrites testdata/mesure-*.golden.json;
+// review the diff).
+func TestMeasurementBundleGolden(t *testing.T) {
+	c := measureClient("http://mes.invalid")
+	for _, name := range []string{"body-weight", "bp", "glucose"} {
+		b, err := c.MeasurementBundle(measureDocs()[name], measurePairing("t"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pretty bytes.Buffer
+		json.Indent(&pretty, b, "", "  ")
+		pretty.WriteByte('\n')
+		golden(t, "mesure-"+name+".golden.json", pretty.Bytes())
+	}
+}
+
 // TestMeasurementBundleValid builds the Bundle of every profile and checks
 // it and its resources against the R4 schema, and what MES requires: the
 // Device conditional and PhdDevice, meta.profile, the subject as the MES
