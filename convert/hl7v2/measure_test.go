@@ -1,6 +1,7 @@
 package hl7v2
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +139,41 @@ func TestMeasurementRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMeasurementsOfEmbeddedCDA: an ORU^R01 carrying a structured CDA
+// gives the report and, with measurements on, the CDA's glucose result
+// (5.1 mmol/L → 91.88 mg/dL) with the report's patient.
+func TestMeasurementsOfEmbeddedCDA(t *testing.T) {
+	cda, err := os.ReadFile(filepath.Join(samplesDir, "cr-bio-structured.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := "MSH|^~\\&|LIS|LAB|D|M|20250612093500||ORU^R01|C1|P|2.5\r" +
+		"PID|1||285047505612322^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.10&ISO^INS||DOCBRIDGE-TEST^CAMILLE^CAMILLE MARIE-ANNE^^^^L||19850417|F|||~^^^^^^BDL^^75056\r" +
+		"OBR|1|||11502-2^CR^LN\r" +
+		"OBX|1|ED|11502-2^CR^LN||^TEXT^XML^Base64^" + base64.StdEncoding.EncodeToString(cda) + "||||||F\r"
+	for _, on := range []bool{false, true} {
+		o := testOptions(t)
+		o.Measurements = on
+		docs, err := Convert([]byte(msg), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if on {
+			want = 2
+		}
+		if len(docs) != want {
+			t.Fatalf("measurements %v: %d documents, want %d", on, len(docs), want)
+		}
+		if !on {
+			continue
+		}
+		m := docs[1]
+		if m.Kind != docbridge.KindMeasurement || m.Measurement.Profile != "glucose" || m.Measurement.Value != "91.88" || m.Patient.INS != docs[0].Patient.INS {
+			t.Errorf("measurement %+v %+v", m.Measurement, m.Patient)
+		}
 	}
 }
