@@ -27,7 +27,8 @@ const mesuresSample = "../../samples/mesures/oru-r01-mesures.hl7"
 // newMesuresE2E is newE2EServer for measurements: the sample patient is
 // paired with the scopes given, the clinic's source profiles (MSH-3
 // CLINIC-E2E, FHIR sender clinic-fhir) turn measurements on, an MLLP
-// listener is at addr; extra YAML is appended.
+// listener is at addr; extra YAML sections are added (lines starting
+// "  - " as more profiles).
 func newMesuresE2E(t *testing.T, addr string, scopes []string, extra ...string) *e2e {
 	t.Helper()
 	maps, err := mappings.Load("")
@@ -49,7 +50,14 @@ mllp:
 profiles:
   - {name: clinic, measurements: true, when: {sending_application: CLINIC-E2E}}
   - {name: clinic-fhir, measurements: true, when: {sender: clinic-fhir}}
-`, srv.URL, addr) + strings.Join(extra, "")
+`, srv.URL, addr)
+	for _, x := range extra {
+		if strings.HasPrefix(x, "  - ") {
+			cfg += x // one more profile: profiles: is the last section above
+		} else {
+			cfg = x + cfg
+		}
+	}
 	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -313,5 +321,32 @@ func TestEndToEndMesuresFHIR(t *testing.T) {
 	want := map[string]string{"mesures-fr-observation-body-weight": "71.5kg0", "mesures-fr-observation-bp": "2", "mesures-observation-glucose": "99.09mg/dL0"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("at the simulator: %v, want %v", got, want)
+	}
+}
+
+// TestEndToEndMesuresCDA drops a structured CDA report in a folder whose
+// source profile turns measurements on: the report is delivered as a
+// document and its glucose result as a measurement, in mg/dL.
+func TestEndToEndMesuresCDA(t *testing.T) {
+	e := newMesuresE2E(t, freePort(t), []string{docbridge.ScopeDocuments, docbridge.ScopeMeasurements},
+		"folders:\n  - {name: lab, path: drop, settle: 300ms, rescan: 1s}\n",
+		"  - {name: lab, measurements: true, when: {intake: lab}}\n")
+	cmd := e.start()
+	cda, err := fs.ReadFile(samples.FS, "cr-bio-structured.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop := filepath.Join(e.dir, "drop")
+	os.MkdirAll(drop, 0o750)
+	os.WriteFile(filepath.Join(drop, ".cr.xml.part"), cda, 0o600)
+	os.Rename(filepath.Join(drop, ".cr.xml.part"), filepath.Join(drop, "cr.xml"))
+	e.waitFor("the report and its measurement delivered", time.Minute, func() bool { return e.delivered() == 2 })
+	stopDaemon(t, cmd)
+	if n := e.sim.Count(); n != 1 {
+		t.Errorf("the simulator holds %d documents, want the report", n)
+	}
+	ms := e.sim.Measurements()
+	if len(ms) != 1 || !strings.HasSuffix(ms[0].Profile, "mesures-observation-glucose") || ms[0].Value+" "+ms[0].Unit != "91.88 mg/dL" {
+		t.Errorf("measurements at the simulator: %+v", ms)
 	}
 }
