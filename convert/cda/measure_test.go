@@ -33,31 +33,53 @@ func measuredOf(docs []*docbridge.Document) []measured {
 	return out
 }
 
-// TestMeasurementsCorpus reads the vital signs of the ANS newborn
-// certificate: a weight in grams, a height and a head circumference, timed
-// by their organizer (their own effectiveTime is NASK).
+// TestMeasurementsCorpus reads the vital signs of ANS examples: the
+// newborn certificate's weight in grams, height and head circumference,
+// timed by their organizer (their own effectiveTime is NASK); the
+// newborn's summary, whose vital signs have no time anywhere
+// (missing-metadata); a prescription's weight and height; a lab report
+// with nothing a Mesures profile takes.
 func TestMeasurementsCorpus(t *testing.T) {
-	path := filepath.Join(golden.Corpus("cda-fr"), "CSE-MDE_2023.01.xml")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Skipf("corpus file %s is not present", path)
+	tests := []struct {
+		file string
+		want []measured
+	}{
+		{"CSE-MDE_2023.01.xml", []measured{
+			{Profile: "body-weight", Value: "3.9", Unit: "kg", Effective: "2021-02-11"},
+			{Profile: "body-height", Value: "52", Unit: "cm", Effective: "2021-02-11"},
+			{Profile: "head-circumference", Value: "35", Unit: "cm", Effective: "2021-02-11"},
+		}},
+		{"SDM-MR_2024.01_nouveau-ne.xml", []measured{
+			{Profile: "body-weight", Value: "2.85", Unit: "kg", Reason: docbridge.MissingMetadata},
+			{Profile: "body-height", Value: "45", Unit: "cm", Reason: docbridge.MissingMetadata},
+			{Profile: "head-circumference", Value: "19", Unit: "cm", Reason: docbridge.MissingMetadata},
+		}},
+		{"eP-MED-DM_2024.01_PosoStruct.xml", []measured{
+			{Profile: "body-weight", Value: "55", Unit: "kg", Effective: "2023-12-01"},
+			{Profile: "body-height", Value: "170", Unit: "cm", Effective: "2023-12-01"},
+		}},
+		{"BIO-CR-BIO_2024.01_TSH_1.xml", nil},
 	}
-	docs, err := Measurements(raw, docbridge.Patient{INS: "x"}, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []measured{
-		{Profile: "body-weight", Value: "3.9", Unit: "kg", Effective: "2021-02-11"},
-		{Profile: "body-height", Value: "52", Unit: "cm", Effective: "2021-02-11"},
-		{Profile: "head-circumference", Value: "35", Unit: "cm", Effective: "2021-02-11"},
-	}
-	if diff := cmp.Diff(want, measuredOf(docs)); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	for _, d := range docs {
-		if d.Patient.INS != "x" || d.Kind != docbridge.KindMeasurement || !strings.HasPrefix(d.UniqueID, docbridge.MeasurementIDPrefix) {
-			t.Errorf("measurement %+v", d)
-		}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join(golden.Corpus("cda-fr"), tc.file)
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Skipf("corpus file %s is not present", path)
+			}
+			docs, err := Measurements(raw, docbridge.Patient{INS: "x"}, time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, measuredOf(docs)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			for _, d := range docs {
+				if d.Patient.INS != "x" || d.Kind != docbridge.KindMeasurement || !strings.HasPrefix(d.UniqueID, docbridge.MeasurementIDPrefix) {
+					t.Errorf("measurement %+v", d)
+				}
+			}
+		})
 	}
 }
 
