@@ -52,8 +52,8 @@ func TestObservations(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if _, err := Convert(raw, testOptions(t)); err == nil {
-		t.Error("measurements off: a Bundle of Observations was accepted")
+	if _, err := Convert(raw, testOptions(t)); docbridge.ReasonOf(err) != docbridge.UnsupportedFormat || !strings.Contains(docbridge.MessageOf(err), "turns measurements on") {
+		t.Errorf("measurements off: a Bundle of Observations gave %v, want unsupported-format saying how to turn measurements on", err)
 	}
 	one := []byte(`{"resourceType":"Observation","status":"preliminary","code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},` +
 		`"subject":{"identifier":{"system":"urn:oid:1.2.250.1.213.1.4.10","value":"285047505612322"}},"effectiveDateTime":"2025-01-14T09:10:00",` +
