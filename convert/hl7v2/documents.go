@@ -17,9 +17,13 @@ func (c *conv) documents() ([]*docbridge.Document, error) {
 		return measures, nil
 	}
 	if len(docOBXs) == 0 {
+		hint := ""
+		if obxs, _ := c.numericOBXs(); len(obxs) > 0 && !c.measures && c.event == "" {
+			hint = "; its numeric results are measurements, read only when the sender's source profile turns measurements on (profiles: measurements: true)"
+		}
 		return nil, docbridge.Errorf(docbridge.UnsupportedFormat,
-			"OBX: the %s carries no document: no OBX with OBX-2 ED holding a CDA (^TEXT^XML^Base64^…) or a PDF (^application^pdf^Base64^…) in OBX-5",
-			clip(c.h.Type(), 24))
+			"OBX: the %s carries no document: no OBX with OBX-2 ED holding a CDA (^TEXT^XML^Base64^…) or a PDF (^application^pdf^Base64^…) in OBX-5%s",
+			clip(c.h.Type(), 24), hint)
 	}
 	act, w, err := c.action(docOBXs)
 	if err != nil {

@@ -81,8 +81,8 @@ func TestMeasurementsSample(t *testing.T) {
 		t.Errorf("measurements (-want +got):\n%s", diff)
 	}
 	// Off (the default), the same message carries nothing docbridge sends.
-	if _, err := Convert(raw, testOptions(t)); docbridge.ReasonOf(err) != docbridge.UnsupportedFormat {
-		t.Errorf("measurements off: err = %v, want unsupported-format", err)
+	if _, err := Convert(raw, testOptions(t)); docbridge.ReasonOf(err) != docbridge.UnsupportedFormat || !strings.Contains(docbridge.MessageOf(err), "turns measurements on") {
+		t.Errorf("measurements off: err = %v, want unsupported-format saying how to turn measurements on", err)
 	}
 }
 
