@@ -92,6 +92,8 @@ type Document struct {
 	// Kind says what this carries to MES: a document (the zero Kind,
 	// the fields below), a measurement or an appointment.
 	Kind Kind `json:"kind,omitempty"`
+	// Measurement is the payload of a KindMeasurement document.
+	Measurement *Measurement `json:"measurement,omitempty"`
 	// UniqueID is derived from the source's own identity: "urn:oid:<root>"
 	// or "urn:uuid:<uuid>" for a CDA id without extension, "<root>^<ext>"
 	// (the XDS form) when the id has an extension.

@@ -20,12 +20,12 @@ var severity = map[State]int{Failed: 3, Review: 2, Held: 1}
 // (a test checks it).
 var precedence = []Reason{
 	// failed
-	ForbiddenConstruct, TooLarge, Malformed, UnsupportedFormat,
+	ForbiddenConstruct, TooLarge, Malformed, UnsupportedFormat, UnitNotConvertible, NotFinal,
 	INSInvalid, INSTestOID,
 	MESRejected, PairingExpired,
 	// review
 	MissingINS, MissingTrait, IdentityMismatch, IdentityUnqualified, PairingConflict, VersionConflict,
-	ProfileInvalid, MissingMetadata, UnmappedCode,
+	MeasurementCorrection, ProfileInvalid, MissingMetadata, OutOfRange, UnmappedCode,
 	// held
 	Internal, MESUnavailable, PairingRevoked, NotPaired, ScopeMissing,
 	// delivered, superseded

@@ -12,14 +12,19 @@ type Profile struct {
 	// after the run.
 	Name string `json:"name,omitempty" yaml:"name"`
 
-	FacilityType    string          `json:"facility_type,omitempty" yaml:"facility_type"`       // JDV_J02 code, e.g. SA25
-	PracticeSetting string          `json:"practice_setting,omitempty" yaml:"practice_setting"` // JDV_J04 code: AMBULATOIRE or ETABLISSEMENT
-	Custodian       *ProfileOrg     `json:"custodian,omitempty" yaml:"custodian"`
-	Author          *ProfileAuthor  `json:"author,omitempty" yaml:"author"`
-	Confidentiality string          `json:"confidentiality,omitempty" yaml:"confidentiality"` // JDV_J08 code, e.g. N
-	Language        string          `json:"language,omitempty" yaml:"language"`               // e.g. fr-FR
-	DocumentType    string          `json:"document_type,omitempty" yaml:"document_type"`     // JDV_J07 code, or a local code mappings/ translates
-	When            ProfileSelector `json:"when,omitempty" yaml:"when"`
+	FacilityType    string         `json:"facility_type,omitempty" yaml:"facility_type"`       // JDV_J02 code, e.g. SA25
+	PracticeSetting string         `json:"practice_setting,omitempty" yaml:"practice_setting"` // JDV_J04 code: AMBULATOIRE or ETABLISSEMENT
+	Custodian       *ProfileOrg    `json:"custodian,omitempty" yaml:"custodian"`
+	Author          *ProfileAuthor `json:"author,omitempty" yaml:"author"`
+	Confidentiality string         `json:"confidentiality,omitempty" yaml:"confidentiality"` // JDV_J08 code, e.g. N
+	Language        string         `json:"language,omitempty" yaml:"language"`               // e.g. fr-FR
+	DocumentType    string         `json:"document_type,omitempty" yaml:"document_type"`     // JDV_J07 code, or a local code mappings/ translates
+	// Measurements turns on the reading of measurements (numeric HL7 v2
+	// OBX results, CDA vital-sign and lab entries, FHIR Observations) from
+	// this source: each becomes a Document of KindMeasurement for MES's
+	// Mesures API. Off by default.
+	Measurements bool            `json:"measurements,omitempty" yaml:"measurements"`
+	When         ProfileSelector `json:"when,omitempty" yaml:"when"`
 	// Agenda says whether and which of the source's appointments (HL7 v2
 	// SIU, FHIR Appointment) go to the patient's MES agenda; nil means
 	// none: a source sends appointments only once its profile enables

@@ -56,36 +56,57 @@ const (
 	// acknowledged and recorded, retired at once (superseded), never
 	// sent: nothing is wrong with it.
 	NotForAgenda Reason = "not-for-agenda"
+	// UnitNotConvertible: a measurement's unit is missing, unknown, or not
+	// convertible to the unit MES's profile fixes; the source must send
+	// the value in a known unit.
+	UnitNotConvertible Reason = "unit-not-convertible"
+	// NotFinal: a measurement's result status is not final (preliminary,
+	// partial, cancelled…); only final results go to MES, the final one
+	// will when the source sends it.
+	NotFinal Reason = "not-final"
+	// OutOfRange: a measurement's value, in the profile's unit, is outside
+	// the physiological range docbridge accepts for it (a typing or unit
+	// error is likely); a person checks it with the source.
+	OutOfRange Reason = "out-of-range"
+	// MeasurementCorrection: a measurement corrects (C, A) or retracts (D,
+	// W) one under the same key; MES publishes no way to update or delete
+	// a measurement, so a person applies it in MES by hand. An alert is
+	// logged.
+	MeasurementCorrection Reason = "measurement-correction"
 	// Internal is for failures of docbridge itself (disk full, store
 	// unavailable): the input is kept and the operation can be retried.
 	Internal Reason = "internal"
 )
 
 var reasonStates = map[Reason]State{
-	Malformed:           Failed,
-	UnsupportedFormat:   Failed,
-	ForbiddenConstruct:  Failed,
-	TooLarge:            Failed,
-	MissingMetadata:     Review,
-	UnmappedCode:        Review,
-	MissingINS:          Review,
-	INSInvalid:          Failed,
-	INSTestOID:          Failed,
-	MissingTrait:        Review,
-	IdentityMismatch:    Review,
-	IdentityUnqualified: Review,
-	NotPaired:           Held,
-	PairingRevoked:      Held,
-	MESUnavailable:      Held,
-	MESRejected:         Failed,
-	Duplicate:           Delivered,
-	PairingExpired:      Failed,
-	PairingConflict:     Review,
-	VersionConflict:     Review,
-	ProfileInvalid:      Review,
-	ScopeMissing:        Held,
-	NotForAgenda:        Superseded,
-	Internal:            Held,
+	Malformed:             Failed,
+	UnsupportedFormat:     Failed,
+	ForbiddenConstruct:    Failed,
+	TooLarge:              Failed,
+	MissingMetadata:       Review,
+	UnmappedCode:          Review,
+	MissingINS:            Review,
+	INSInvalid:            Failed,
+	INSTestOID:            Failed,
+	MissingTrait:          Review,
+	IdentityMismatch:      Review,
+	IdentityUnqualified:   Review,
+	NotPaired:             Held,
+	PairingRevoked:        Held,
+	MESUnavailable:        Held,
+	MESRejected:           Failed,
+	Duplicate:             Delivered,
+	PairingExpired:        Failed,
+	PairingConflict:       Review,
+	VersionConflict:       Review,
+	ProfileInvalid:        Review,
+	ScopeMissing:          Held,
+	UnitNotConvertible:    Failed,
+	NotFinal:              Failed,
+	OutOfRange:            Review,
+	MeasurementCorrection: Review,
+	NotForAgenda:          Superseded,
+	Internal:              Held,
 }
 
 // State is the state a document takes when it stops for this reason, as the

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -37,6 +38,34 @@ type Converter struct{ o Options }
 
 // New returns the Converter of o.
 func New(o Options) *Converter { return &Converter{o: o} }
+
+// maxMeasuredCDA is the largest CDA document whose measurements are read
+// (in memory): structured documents are small; a bigger one is a level-1
+// document carrying a PDF.
+const maxMeasuredCDA = 32 << 20
+
+// cdaMeasurements appends to docs, the documents of a CDA input converted
+// without error (err), its measurements when the source profile p turns
+// them on; read gives the input's bytes. A measurement that cannot be read
+// is a warning on the document.
+func cdaMeasurements(docs []*docbridge.Document, err error, read func() ([]byte, error), p *docbridge.Profile, o Options) []*docbridge.Document {
+	if err != nil || len(docs) != 1 || !measurementsOn(p) {
+		return docs
+	}
+	raw, rerr := read()
+	if rerr == nil {
+		var ms []*docbridge.Document
+		if ms, rerr = cda.Measurements(raw, docs[0].Patient, o.Location); rerr == nil {
+			return append(docs, ms...)
+		}
+	}
+	docs[0].AddProblem(docbridge.UnsupportedFormat, docbridge.SeverityWarning, "the document's measurements were not read: %s", docbridge.MessageOf(rerr))
+	return docs
+}
+
+// measurementsOn reports whether the source profile p turns measurements
+// on (docbridge.Profile.Measurements); no profile means off.
+func measurementsOn(p *docbridge.Profile) bool { return p != nil && p.Measurements }
 
 // streamHead is how much of an input Convert reads to detect its format.
 const streamHead = 1 << 20
@@ -98,6 +127,16 @@ func (c *Converter) Convert(r io.ReaderAt, size int64, origin docbridge.Origin) 
 		return f, docs, err
 	case f == docbridge.FormatCDA:
 		docs, err := cda.ConvertStream(r, size, o.Mappings, o.Location)
+		docs = cdaMeasurements(docs, err, func() ([]byte, error) {
+			if size > maxMeasuredCDA {
+				return nil, fmt.Errorf("the CDA is %d bytes: docbridge reads measurements from CDA documents up to %d MiB", size, maxMeasuredCDA>>20)
+			}
+			raw := make([]byte, size)
+			if _, err := r.ReadAt(raw, 0); err != nil && !errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("read the stored input: %w", err)
+			}
+			return raw, nil
+		}, origin.Profiles.Select(profileKey(origin)), o)
 		complete(f, docs, profileKey(origin), origin.Profiles, o)
 		return f, sidecarIgnored(docs, origin), err
 	case f == docbridge.FormatFHIR && size > fhir.MaxSize:
@@ -123,10 +162,12 @@ func convertWhole(f docbridge.Format, raw []byte, origin docbridge.Origin, o Opt
 	key := profileKey(origin)
 	switch f {
 	case docbridge.FormatFHIR:
-		docs, err = fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location})
+		docs, err = fhir.Convert(raw, fhir.Options{Mappings: o.Mappings, Location: o.Location,
+			Measurements: measurementsOn(origin.Profiles.Select(key))})
 	case docbridge.FormatHL7v2:
-		docs, err = hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets})
 		key.SendingApplication, key.SendingFacility = hl7v2.Sender(raw)
+		docs, err = hl7v2.Convert(raw, hl7v2.Options{Mappings: o.Mappings, Location: o.Location, Charsets: o.HL7Charsets,
+			Measurements: measurementsOn(origin.Profiles.Select(key))})
 	default:
 		return nil, docbridge.Errorf(docbridge.UnsupportedFormat, "no converter handles the format %q", f)
 	}

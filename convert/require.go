@@ -116,13 +116,17 @@ func profileName(p *docbridge.Profile) string {
 
 // complete applies the source profile selected for key to each document
 // and then decides what is still missing (requireMetadata); an
-// appointment has its own fields (applyAgenda).
+// appointment has its own fields (applyAgenda), and measurements
+// (docbridge.KindMeasurement) are left as their converter made them.
 func complete(f docbridge.Format, docs []*docbridge.Document, key docbridge.ProfileKey, ps docbridge.Profiles, o Options) {
 	p := ps.Select(key)
 	for _, d := range docs {
-		if d.Kind == docbridge.KindAppointment {
+		switch d.Kind {
+		case docbridge.KindAppointment:
 			applyAgenda(d, p)
 			continue
+		case docbridge.KindMeasurement:
+			continue // a measurement has none of a document's metadata
 		}
 		invalid := applyProfile(d, p, o.Mappings)
 		requireMetadata(d, contentKind(f, d), p, invalid)

@@ -39,6 +39,17 @@ type Options struct {
 	// Now is the clock of submission times (ProfilePDSm); nil means
 	// time.Now.
 	Now func() time.Time
+
+	// Measurements (measure.go). MeasureCanonicals gives the meta.profile
+	// canonical of each measurement profile by its name
+	// (docbridge.Measurement.Profile); a profile without one is not sent.
+	MeasureCanonicals map[string]string
+	// DeviceOID keys the Device standing for a source system; "" means
+	// SourceID, else DefaultDeviceOID.
+	DeviceOID string
+	// SubjectSystem is the identifier system of MES's person id in
+	// Observation.subject; "" means DefaultSubjectSystem.
+	SubjectSystem string
 }
 
 // Client talks to the MES Documents API with one wire profile. It is safe
@@ -103,10 +114,11 @@ func NewHTTPClient(tc *tls.Config) *http.Client {
 }
 
 // Deliver sends one document for the paired patient p and returns what MES
-// said of it. An appointment (KindAppointment) goes to the Agenda API
+// said of it. It dispatches on d.Kind: a measurement goes as one Mesures
+// transaction Bundle (measure.go), an appointment to the Agenda API
 // (appointment.go: POST, or a conditional PUT on its identifier for a
-// replacement) and content is not read; a document goes with the Client's
-// profile. For a create or a replace it POSTs
+// replacement) — content is not read for either —, a document with the
+// Client's profile. For a create or a replace it POSTs
 // the DocumentReference (mes-api) or the ITI-65 transaction bundle
 // (pdsm-iti65), streaming content (the exact bytes whose size and SHA-1 d
 // carries) as base64 into the body; it reads content to d.Size bytes and
@@ -130,8 +142,13 @@ func (c *Client) Deliver(ctx context.Context, d *docbridge.Document, content io.
 		return docbridge.Receipt{}, err
 	}
 	switch d.Kind {
+	case docbridge.KindDocument:
+	case docbridge.KindMeasurement:
+		return c.deliverMeasurement(ctx, d, p)
 	case docbridge.KindAppointment:
 		return c.deliverAppointment(ctx, d, p)
+	default:
+		return docbridge.Receipt{}, docbridge.Errorf(docbridge.Internal, "document %s is of kind %q, which this MES client does not send", d.UniqueID, d.Kind)
 	}
 	switch c.o.Profile {
 	case ProfileMESAPI:
@@ -233,6 +250,9 @@ func checkPairing(d *docbridge.Document, p docbridge.Pairing) error {
 	}
 	if d.UniqueID == "" {
 		return docbridge.Errorf(docbridge.MissingMetadata, "document has no uniqueId")
+	}
+	if !p.Covers(d.Kind) {
+		return docbridge.Errorf(docbridge.ScopeMissing, "pairing %s does not cover %ss (scope %q); %s not sent", p.ID, d.Kind, d.Kind.Scope(), d.UniqueID)
 	}
 	return nil
 }

@@ -25,9 +25,13 @@ type PairingOptions struct {
 	ClientSecret string // "" for a public client (PKCE only)
 	// RedirectURL is docbridge's callback, as registered at MES.
 	RedirectURL string
-	HTTPClient  *http.Client // nil means NewHTTPClient(nil)
-	UserAgent   string       // "" means "docbridge"
-	Now         func() time.Time
+	// Scopes are the MES scopes the authorize request asks the patient to
+	// grant (docbridge.ScopeDocuments, ScopeMeasurements, ScopeAgenda);
+	// empty means documents only.
+	Scopes     []string
+	HTTPClient *http.Client // nil means NewHTTPClient(nil)
+	UserAgent  string       // "" means "docbridge"
+	Now        func() time.Time
 }
 
 // PairingClient speaks the pairing flow with MES: the authorize URL, the
@@ -57,7 +61,16 @@ type Token struct {
 	RefreshToken string    // may be empty: then the pairing ends when AccessToken expires
 	ExpiresAt    time.Time // zero when MES gives no expires_in
 	MESPatient   string    // the patient's id at MES
-	Scope        string
+	Scope        string    // the scopes granted, space-separated (RFC 6749 §3.3)
+}
+
+// Scopes returns the scopes the token grants, as a list; nil when MES
+// named none.
+func (t Token) Scopes() []string {
+	if f := strings.Fields(t.Scope); len(f) > 0 {
+		return f
+	}
+	return nil
 }
 
 // NewPKCE returns a fresh PKCE code verifier (43 characters of base64url)
@@ -76,9 +89,14 @@ func PKCEChallenge(verifier string) string {
 }
 
 // AuthorizeURL returns where to send the patient's browser to pair, asking
-// for the documents scope, with this state and PKCE challenge.
+// for the configured scopes (PairingOptions.Scopes; documents when none),
+// with this state and PKCE challenge.
 func (c *PairingClient) AuthorizeURL(state, challenge string) string {
-	return authorizeURL(c.o.BaseURL, c.o.ClientID, c.o.RedirectURL, state, challenge)
+	scopes := c.o.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{docbridge.ScopeDocuments}
+	}
+	return authorizeURL(c.o.BaseURL, c.o.ClientID, c.o.RedirectURL, strings.Join(scopes, " "), state, challenge)
 }
 
 // Exchange trades an authorization code and its PKCE verifier for tokens.

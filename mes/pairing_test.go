@@ -38,8 +38,9 @@ var identityA = docbridge.Patient{
 var hiddenField = regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`)
 
 // consent plays the patient's browser: it opens authorizeURL, reads the
-// consent page and answers it. It returns the query MES redirected to.
-func consent(t *testing.T, authorizeURL, mesID, decision string) url.Values {
+// consent page and answers it, with the extra form values (deny_scope).
+// It returns the query MES redirected to.
+func consent(t *testing.T, authorizeURL, mesID, decision string, extra ...url.Values) url.Values {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -63,6 +64,11 @@ func consent(t *testing.T, authorizeURL, mesID, decision string) url.Values {
 		}
 	}
 	form := url.Values{"patient": {mesID}, "decision": {decision}}
+	for _, x := range extra {
+		for k, v := range x {
+			form[k] = v
+		}
+	}
 	for _, m := range hiddenField.FindAllStringSubmatch(page.String(), -1) {
 		form.Set(m[1], m[2])
 	}
@@ -87,6 +93,9 @@ type pairingEnv struct {
 	c   *mes.PairingClient
 	dc  *mes.Client
 	clk *testClock
+	// base and hc reach the simulator.
+	base string
+	hc   *http.Client
 }
 
 func newPairingEnv(t *testing.T) *pairingEnv {
@@ -96,7 +105,7 @@ func newPairingEnv(t *testing.T) *pairingEnv {
 	})
 	sim.AddIdentity("mes-A", identityA)
 	return &pairingEnv{
-		sim: sim, clk: clk,
+		sim: sim, clk: clk, base: srv.URL, hc: srv.Client(),
 		c: mes.NewPairingClient(mes.PairingOptions{BaseURL: srv.URL, ClientID: "documents-svc",
 			RedirectURL: "https://lab.example/pairing/callback", HTTPClient: srv.Client(), Now: clk.Now}),
 		dc: mes.NewClient(mes.Options{BaseURL: srv.URL, HTTPClient: srv.Client()}),

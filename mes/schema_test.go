@@ -20,6 +20,7 @@ import (
 var emittedTypes = []string{
 	"Bundle", "List", "DocumentReference", "Binary", "Parameters",
 	"Practitioner", "PractitionerRole", "Organization", "Patient",
+	"Observation", "Device", // measurements (measure_test.go)
 }
 
 var fhirSchema = sync.OnceValues(func() (*fhirschema.Schema, error) { return fhirschema.Load(emittedTypes...) })

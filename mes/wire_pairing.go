@@ -3,8 +3,6 @@ package mes
 import (
 	"net/url"
 	"strings"
-
-	"github.com/docbridge/docbridge"
 )
 
 // This file holds every MES-specific detail of the pairing (appariement)
@@ -30,12 +28,12 @@ const (
 )
 
 // authorizeURL is where the patient's browser is sent to pair.
-func authorizeURL(base, clientID, redirect, state, challenge string) string {
+func authorizeURL(base, clientID, redirect, scope, state, challenge string) string {
 	q := url.Values{
 		"response_type":         {"code"},
 		"client_id":             {clientID},
 		"redirect_uri":          {redirect},
-		"scope":                 {docbridge.ScopeDocuments},
+		"scope":                 {scope},
 		"state":                 {state},
 		"code_challenge":        {challenge},
 		"code_challenge_method": {"S256"},

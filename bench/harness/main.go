@@ -40,7 +40,7 @@ func main() {
 	flag.IntVar(&c.growth, "growth", 1_000_000, "stored documents of the growth measure (console, /metrics and intake at 0 and at this many; 0 skips)")
 	flag.IntVar(&c.growthIntake, "growth-intake", 200, "documents dropped at once to measure intake at each store size")
 	flag.IntVar(&c.growthSamples, "growth-samples", 20, "requests per console page and size")
-		flag.IntVar(&c.countDocs, "count-docs", 40, "documents dropped at once to count fsyncs with strace")
+	flag.IntVar(&c.countDocs, "count-docs", 40, "documents dropped at once to count fsyncs with strace")
 	flag.IntVar(&folderConcurrency, "folder-concurrency", folderConcurrency, "the drop folder's concurrency (folders[].concurrency), and the floor's intake workers")
 	flag.Int64Var(&c.largeMB, "large-mb", 200, "size of the big PDF in MB (0 skips)")
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "report file (its generated section is replaced)")

@@ -31,7 +31,7 @@ func newPairingClient(cfg *Config, hc *http.Client) (*mes.PairingClient, error) 
 	return mes.NewPairingClient(mes.PairingOptions{
 		BaseURL: cfg.Pairing.MESURL, ClientID: cfg.Pairing.ClientID, ClientSecret: secret,
 		RedirectURL: strings.TrimRight(cfg.Pairing.PublicURL, "/") + "/callback",
-		HTTPClient:  hc, UserAgent: "docbridge/" + version(),
+		HTTPClient:  hc, UserAgent: "docbridge/" + version(), Scopes: cfg.MES.pairingScopes(),
 	}), nil
 }
 
@@ -57,7 +57,7 @@ func newPairing(cfg *Config, st *store.Store, hc *http.Client, log zerolog.Logge
 	}
 	s := pairing.NewServer(pairing.Options{OAuth: oc, Store: st, Identity: identityOptions(cfg),
 		Addr: cfg.Pairing.Addr, TLSCert: cfg.Pairing.TLS.Cert, TLSKey: cfg.Pairing.TLS.Key,
-		ServiceName: cfg.Pairing.ServiceName, StateKey: key, Log: plog})
+		ServiceName: cfg.Pairing.ServiceName, StateKey: key, Log: plog, Scopes: cfg.MES.pairingScopes()})
 	return s, r, nil
 }
 

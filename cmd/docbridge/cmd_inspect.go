@@ -221,6 +221,8 @@ func printInspection(w io.Writer, in inspection) {
 		fmt.Fprintf(w, "  %s  %s\n", d.UniqueID, d.Action)
 		if a := d.Appointment; a != nil {
 			fmt.Fprintf(w, "    appointment (%s) %s  %s – %s  %q\n", orDash(a.Event), a.Status, orDash(a.Start), orDash(a.End), a.Description)
+		} else if m := d.Measurement; m != nil {
+			fmt.Fprintf(w, "    measurement %s %s  %s  status %s  format %s\n", m.Profile, measureText(m), orDash(m.Effective), m.Status, orDash(d.Format))
 		} else {
 			fmt.Fprintf(w, "    type %s %q  class %s  format %s\n", orDash(d.Type.Code), d.Type.Display, orDash(d.Class.Code), orDash(d.Format))
 		}
@@ -235,6 +237,19 @@ func printInspection(w io.Writer, in inspection) {
 			fmt.Fprintf(w, "    %-7s %-20s %s\n", p.Severity, p.Code, p.Message)
 		}
 	}
+}
+
+// measureText is a measurement's value and unit, or a blood pressure's
+// components; "-" for none.
+func measureText(m *docbridge.Measurement) string {
+	if len(m.Components) == 0 {
+		return orDash(strings.TrimSpace(m.Value + " " + m.Unit))
+	}
+	var parts []string
+	for _, c := range m.Components {
+		parts = append(parts, c.Code.Code+"="+c.Value+" "+c.Unit)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orDash(s string) string {
@@ -262,6 +277,18 @@ func inspectWire(path string, from docbridge.Origin, profile, sourceID string, o
 	}
 	c := mes.NewClient(mes.Options{Profile: profile, SourceID: sourceID})
 	for _, d := range docs {
+		if d.Kind == docbridge.KindMeasurement {
+			// The Mesures Bundle, with the current IG's canonicals and a
+			// placeholder for the MES person id of the pairing.
+			mc := mes.NewClient(mes.Options{MeasureCanonicals: mappings.DefaultMeasureCanonicals(), SourceID: sourceID})
+			b, err := mc.MeasurementBundle(d, docbridge.Pairing{MESPatient: "idpe-of-the-pairing"})
+			if err != nil {
+				fmt.Fprintf(stdout, "# %s is a measurement that is not sent: %s\n", d.UniqueID, docbridge.MessageOf(err))
+				continue
+			}
+			fmt.Fprintf(stdout, "%s\n", b)
+			continue
+		}
 		if d.Action == docbridge.Delete { // no content: its small body is said for what it is first
 			var body bytes.Buffer
 			if err := c.WriteBody(&body, d, nil, nil); errors.Is(err, mes.ErrNoBody) {

@@ -21,11 +21,13 @@ import (
 )
 
 // mesOptions are the MES client's options of cfg, over hc: where MES is,
-// which wire profile, and this installation's source id.
+// which wire profile, this installation's source id, and what measurements
+// need (config_mes.go).
 func mesOptions(cfg *Config, hc *http.Client) mes.Options {
 	return mes.Options{
 		BaseURL: cfg.MES.BaseURL, UserAgent: "docbridge/" + version(), HTTPClient: hc,
 		Profile: cfg.MES.Profile, SourceID: cfg.MES.SourceID,
+		MeasureCanonicals: cfg.MES.measureCanonicals(), DeviceOID: cfg.MES.DeviceOID, SubjectSystem: cfg.MES.SubjectSystem,
 	}
 }
 

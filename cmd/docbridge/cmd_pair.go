@@ -137,7 +137,7 @@ func runPairList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PAIRING\tMES PATIENT\tSTATUS\tCREATED\tTOKEN EXPIRES")
+	fmt.Fprintln(tw, "PAIRING\tMES PATIENT\tSTATUS\tSCOPES\tCREATED\tTOKEN EXPIRES")
 	for _, p := range ps {
 		status := "live"
 		if p.Revoked {
@@ -147,9 +147,18 @@ func runPairList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if !p.ExpiresAt.IsZero() {
 			expires = p.ExpiresAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.MESPatient, status, p.CreatedAt.Format(time.RFC3339), expires)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.MESPatient, status, scopesText(p), p.CreatedAt.Format(time.RFC3339), expires)
 	}
 	return tw.Flush()
+}
+
+// scopesText is what a pairing grants, comma-separated: documents only
+// for a pairing recorded without scopes.
+func scopesText(p docbridge.Pairing) string {
+	if len(p.Scopes) == 0 {
+		return docbridge.ScopeDocuments
+	}
+	return strings.Join(p.Scopes, ",")
 }
 
 // runPairRevoke marks a pairing revoked locally — no document is sent with

@@ -54,16 +54,24 @@ func runQueue(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		for _, r := range rows {
-			enc.Encode(queueLine{r.ID, r.InputID, r.UniqueID, r.State, r.Reason, r.Message, r.Attempts, r.MESID, r.UpdatedAt})
+			enc.Encode(queueLine{r.ID, r.InputID, r.UniqueID, kindOf(r).String(), r.State, r.Reason, r.Message, r.Attempts, r.MESID, r.UpdatedAt})
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DOC\tINPUT\tSTATE\tREASON\tATTEMPTS\tUPDATED\tUNIQUE ID")
+	fmt.Fprintln(tw, "DOC\tINPUT\tKIND\tSTATE\tREASON\tATTEMPTS\tUPDATED\tUNIQUE ID")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.InputID, r.State, orDash(string(r.Reason)), r.Attempts, r.UpdatedAt.Format(time.RFC3339), r.UniqueID)
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.InputID, kindOf(r), r.State, orDash(string(r.Reason)), r.Attempts, r.UpdatedAt.Format(time.RFC3339), r.UniqueID)
 	}
 	return tw.Flush()
+}
+
+// kindOf is what a row carries: a document, a measurement…
+func kindOf(r store.DocRow) docbridge.Kind {
+	if r.Doc == nil {
+		return docbridge.KindDocument
+	}
+	return r.Doc.Kind
 }
 
 // queueLine is one document in `queue list --json`.
@@ -71,6 +79,7 @@ type queueLine struct {
 	ID       int64            `json:"id"`
 	Input    int64            `json:"input"`
 	UniqueID string           `json:"uniqueId"`
+	Kind     string           `json:"kind"` // document, measurement, appointment
 	State    docbridge.State  `json:"state"`
 	Reason   docbridge.Reason `json:"reason,omitempty"`
 	Message  string           `json:"message,omitempty"`

@@ -111,6 +111,20 @@ type MESConfig struct {
 	// SubmissionSet's ihe-sourceId of pdsm-iti65, which requires it
 	// (config_mes.go).
 	SourceID string `yaml:"source_id"`
+	// Scopes are the MES scopes the pairing flow asks patients to grant:
+	// documents (always), mesures, agenda; empty means documents only
+	// (config_mes.go).
+	Scopes []string `yaml:"scopes"`
+	// MeasureProfiles overrides the meta.profile canonical of Mesures
+	// profiles by name (body-weight, bp, glucose, …); the others keep the
+	// current IG's (mappings.DefaultMeasureCanonicals).
+	MeasureProfiles map[string]string `yaml:"measure_profiles"`
+	// DeviceOID keys the Device standing for each source system in
+	// measurements; "" means source_id, else docbridge's own.
+	DeviceOID string `yaml:"device_oid"`
+	// SubjectSystem is the identifier system of MES's person id in a
+	// measurement's subject; "" means the IG example's OID.
+	SubjectSystem string `yaml:"subject_system"`
 	// ResponseTimeout bounds the wait for MES's answer once the request is
 	// sent; 0 means 60 s. Bodies are not bounded: documents can be big.
 	ResponseTimeout time.Duration `yaml:"response_timeout"`
@@ -255,6 +269,7 @@ func (c *Config) check() error {
 		bad("log.level", "%v", err)
 	}
 	errs = append(errs, c.MES.checkProfile()...)
+	errs = append(errs, c.MES.checkMeasures()...)
 	if c.MES.BaseURL == "" {
 		bad("mes.base_url", "required: the MES Documents API base URL")
 	} else if err := checkHTTPURL("mes.base_url", c.MES.BaseURL); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,15 @@ func FuzzConvert(f *testing.F) {
 	}
 	m := golden.Mappings(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		ms, merr := Measurements(raw, docbridge.Patient{}, time.UTC)
+		if merr != nil && (ms != nil || !docbridge.ReasonOf(merr).Known() || docbridge.ReasonOf(merr) == docbridge.Internal) {
+			t.Fatalf("Measurements: %d measurements with error %v", len(ms), merr)
+		}
+		for _, d := range ms {
+			if d.Measurement == nil || d.Size != int64(len(d.Content)) || !strings.HasPrefix(d.UniqueID, docbridge.MeasurementIDPrefix) {
+				t.Fatalf("measurement %+v is inconsistent", d)
+			}
+		}
 		docs, err := Convert(raw, m, time.UTC)
 		if err != nil {
 			var e *docbridge.Error

@@ -3,6 +3,7 @@ package fhir
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	fm "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
@@ -100,8 +101,11 @@ func (c *conv) transaction(raw []byte) ([]*docbridge.Document, error) {
 		docs = append(docs, d)
 	}
 	if len(docs) == 0 {
-		return nil, docbridge.Errorf(docbridge.UnsupportedFormat,
-			"the transaction Bundle creates no DocumentReference: there is no document to publish (an ITI-65 Bundle holds a SubmissionSet List, DocumentReferences and their Binary)")
+		msg := "the transaction Bundle creates no DocumentReference: there is no document to publish (an ITI-65 Bundle holds a SubmissionSet List, DocumentReferences and their Binary)"
+		if slices.ContainsFunc(heads, func(h head) bool { return h.ResourceType == "Observation" }) {
+			msg += "; its Observations are measurements, read only when the sender's source profile turns measurements on (profiles: measurements: true)"
+		}
+		return nil, docbridge.Errorf(docbridge.UnsupportedFormat, "%s", msg)
 	}
 	for i, h := range heads {
 		if h.ResourceType == "List" {

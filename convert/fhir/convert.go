@@ -1,6 +1,8 @@
 package fhir
 
 import (
+	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -19,6 +21,10 @@ const MaxSize = 128 << 20
 type Options struct {
 	Mappings *mappings.Set  // required
 	Location *time.Location // for times without an offset; nil means Europe/Paris
+	// Measurements reads Observations (alone, or in a Bundle with their
+	// Patient) as measurement documents (the source profile's
+	// Measurements); off, an Observation is refused as before.
+	Measurements bool
 }
 
 // Convert reads one FHIR R4 JSON input and returns its documents:
@@ -31,6 +37,9 @@ type Options struct {
 //   - a document Bundle (type document, its Composition first): one
 //     document whose content is the Bundle itself (ContentIsInput, Content
 //     raw), with the Composition's metadata;
+//   - with o.Measurements, an Observation, or a Bundle of Observations
+//     (and their Patients, no DocumentReference): one measurement document
+//     (docbridge.KindMeasurement) per Observation a Mesures profile takes.
 //   - an Appointment: one KindAppointment document (appointment.go).
 //
 // Metadata are read with the samply R4 models; what samply gets wrong is
@@ -62,6 +71,15 @@ func Convert(raw []byte, o Options) ([]*docbridge.Document, error) {
 		return nil, err
 	}
 	c := &conv{m: o.Mappings, loc: loc}
+	if o.Measurements && h.ResourceType == "Observation" {
+		return c.observations([]json.RawMessage{raw}, nil, []string{"Observation"})
+	}
+	if o.Measurements && h.ResourceType == "Bundle" {
+		docs, err := c.bundleObservations(raw)
+		if !errors.Is(err, errNoObservations) {
+			return docs, err
+		}
+	}
 	switch h.ResourceType {
 	case "Appointment":
 		return c.appointment(raw, h)
@@ -94,6 +112,8 @@ func Convert(raw []byte, o Options) ([]*docbridge.Document, error) {
 		return nil, unsupported("a List (submission set or folder) carries no document: send it in an ITI-65 transaction Bundle with its DocumentReference and Binary")
 	case "Binary":
 		return nil, unsupported("a Binary carries no metadata: send a DocumentReference with the content in attachment.data (ITI-105), or an ITI-65 Bundle")
+	case "Observation":
+		return nil, unsupported("an Observation is a measurement: the source profile of this sender must turn measurements on (profiles: measurements: true) for docbridge to send it to Mon espace santé's Mesures")
 	case "Composition":
 		return nil, unsupported("a Composition alone is not a FHIR document: send the document Bundle (type document) whose first entry it is")
 	}

@@ -36,7 +36,7 @@ func TestConvertRefusals(t *testing.T) {
 		{"batch", `{"resourceType": "Bundle", "type": "batch"}`, nil, docbridge.UnsupportedFormat, "type batch"},
 		{"binary", `{"resourceType": "Binary"}`, nil, docbridge.UnsupportedFormat, "no metadata"},
 		{"composition", `{"resourceType": "Composition"}`, nil, docbridge.UnsupportedFormat, "document Bundle"},
-		{"observation", `{"resourceType": "Observation"}`, nil, docbridge.UnsupportedFormat, "FHIR resource of type Observation carries no document"},
+		{"observation", `{"resourceType": "Observation"}`, nil, docbridge.UnsupportedFormat, "an Observation is a measurement: the source profile of this sender must turn measurements on"},
 		{"too large", `{"resourceType": "DocumentReference", "description": "` + strings.Repeat("x", MaxSize) + `"}`, nil, docbridge.TooLarge, "128 MiB"},
 		{"no mappings", `{"resourceType": "DocumentReference"}`, &Options{}, docbridge.Internal, "Mappings"},
 	}

@@ -24,8 +24,14 @@ func FuzzConvert(f *testing.F) {
 	for _, s := range []string{`{}`, `{"resourceType": "Bundle"}`, `{"resourceType": "DocumentReference", "contained": [{}]}`} {
 		f.Add([]byte(s))
 	}
+	if b, err := os.ReadFile(filepath.Join("..", "..", "samples", "mesures", "observations-bundle.json")); err == nil {
+		f.Add(b)
+	}
 	o := testOptions(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		// Measurements on for odd lengths: both paths from one corpus.
+		o := o
+		o.Measurements = len(raw)%2 == 1
 		docs, err := Convert(raw, o)
 		if err != nil {
 			if !docbridge.ReasonOf(err).Known() || docbridge.ReasonOf(err) == docbridge.Internal {

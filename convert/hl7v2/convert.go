@@ -23,6 +23,10 @@ type Options struct {
 	// hl7.CharsetNames ("windows-1252" for a sender that declares 8859/1 but
 	// writes Windows characters).
 	Charsets map[string]string
+	// Measurements reads the numeric OBX of an ORU^R01 that MES's Mesures
+	// profiles take as measurement documents (the source profile's
+	// Measurements); off, they are left alone as before.
+	Measurements bool
 }
 
 // Convert reads one HL7 v2 message (bare, or in one MLLP frame) and returns
@@ -52,7 +56,7 @@ func Convert(raw []byte, o Options) ([]*docbridge.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &conv{msg: msg, h: msg.Header(), m: o.Mappings, loc: loc}
+	c := &conv{msg: msg, h: msg.Header(), m: o.Mappings, loc: loc, measures: o.Measurements}
 	if c.isSIU() {
 		if err := c.checkSIU(); err != nil {
 			return nil, err
@@ -96,6 +100,8 @@ type conv struct {
 	// event is the MDM trigger event (T02, T04, T10) or the SIU one
 	// (S12…), "" for ORU.
 	event string
+	// measures: read measurements (Options.Measurements).
+	measures bool
 }
 
 // checkType accepts ORU^R01 and MDM^T02/T04/T10 and says what anything

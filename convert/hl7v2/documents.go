@@ -5,13 +5,25 @@ import (
 	"github.com/docbridge/docbridge/convert/cda"
 )
 
-// documents converts every document OBX of the message.
+// documents converts every document OBX of the message, then, when
+// measurements are on and the message is an ORU^R01, its measurements.
 func (c *conv) documents() ([]*docbridge.Document, error) {
 	docOBXs, flags, warnings := c.obxs()
+	var measures []*docbridge.Document
+	if c.measures && c.event == "" {
+		measures = c.measurements()
+	}
+	if len(docOBXs) == 0 && len(measures) > 0 {
+		return measures, nil
+	}
 	if len(docOBXs) == 0 {
+		hint := ""
+		if obxs, _ := c.numericOBXs(); len(obxs) > 0 && !c.measures && c.event == "" {
+			hint = "; its numeric results are measurements, read only when the sender's source profile turns measurements on (profiles: measurements: true)"
+		}
 		return nil, docbridge.Errorf(docbridge.UnsupportedFormat,
-			"OBX: the %s carries no document: no OBX with OBX-2 ED holding a CDA (^TEXT^XML^Base64^…) or a PDF (^application^pdf^Base64^…) in OBX-5",
-			clip(c.h.Type(), 24))
+			"OBX: the %s carries no document: no OBX with OBX-2 ED holding a CDA (^TEXT^XML^Base64^…) or a PDF (^application^pdf^Base64^…) in OBX-5%s",
+			clip(c.h.Type(), 24), hint)
 	}
 	act, w, err := c.action(docOBXs)
 	if err != nil {
@@ -38,6 +50,13 @@ func (c *conv) documents() ([]*docbridge.Document, error) {
 		if err != nil {
 			return nil, err
 		}
+		if d.kind == kindCDA && c.measures {
+			ms, err := cda.Measurements(raw, doc.Patient, c.loc)
+			if err != nil {
+				return nil, errorAt(docbridge.ReasonOf(err), d.at(5, 5), "the embedded CDA's measurements cannot be read: %s", docbridge.MessageOf(err))
+			}
+			measures = append(measures, ms...)
+		}
 		doc.SecurityLabels = append(doc.SecurityLabels, labels...)
 		for _, w := range warnings {
 			doc.AddProblem(docbridge.UnsupportedFormat, docbridge.SeverityWarning, "%s", w)
@@ -49,7 +68,7 @@ func (c *conv) documents() ([]*docbridge.Document, error) {
 		seen[doc.UniqueID] = d.seq
 		docs = append(docs, doc)
 	}
-	return docs, nil
+	return append(docs, measures...), nil
 }
 
 // fromCDA converts an embedded CDA with convert/cda and applies what the

@@ -10,7 +10,7 @@ import (
 	"github.com/docbridge/docbridge"
 )
 
-// FuzzConvertHL7 checks Convert never panics, refuses with a classified
+// FuzzConvertHL7 checks Convert (with measurements on and off) never panics, refuses with a classified
 // error, or returns documents whose problems use the reason vocabulary and
 // whose hashes are over their content.
 func FuzzConvertHL7(f *testing.F) {
@@ -26,8 +26,12 @@ func FuzzConvertHL7(f *testing.F) {
 	}
 	f.Add([]byte("MSH|^~\\&|A|B|C|D|||ORU^R01|1|P|2.5\rOBX|1|ED|X||^TEXT^XML^Base64^PENsaW5pY2FsRG9jdW1lbnQvPg==||||||F\r"))
 	f.Add([]byte("MSH|^~\\&|A|B|C|D|||MDM^T04|1|P|2.5\rTXA|1||||||||||||\rOBX|1|ED|X||^AP^PDF^Base64^JVBERi0=||||||D\r"))
+	f.Add([]byte("MSH|^~\\&|A|B|C|D|||ORU^R01|1|P|2.5\rOBR|1||O1|X|||20250101\rOBX|1|NM|8480-6^^LN|1|120|mm[Hg]|||||F\rOBX|2|SN|8462-4^^LN|1|=^80|mmHg|||||C\r"))
 	o := testOptions(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		// Measurements on for odd lengths: both paths from one corpus.
+		o := o
+		o.Measurements = len(raw)%2 == 1
 		docs, err := Convert(raw, o)
 		if err != nil {
 			var e *docbridge.Error

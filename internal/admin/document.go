@@ -73,12 +73,16 @@ func (s *Server) pairingList(w http.ResponseWriter, r *http.Request) {
 	}
 	type line struct {
 		ID, MESPatient, INSEnd string
+		Scopes                 []string // what the patient granted (documents when none recorded)
 		Revoked                bool
 		Created                time.Time
 	}
 	out := make([]line, len(ps))
 	for i, p := range ps {
-		out[i] = line{ID: p.ID, MESPatient: p.MESPatient, INSEnd: insEnd(p.Patient.INS), Revoked: p.Revoked, Created: p.CreatedAt}
+		out[i] = line{ID: p.ID, MESPatient: p.MESPatient, INSEnd: insEnd(p.Patient.INS), Scopes: p.Scopes, Revoked: p.Revoked, Created: p.CreatedAt}
+		if len(p.Scopes) == 0 {
+			out[i].Scopes = []string{docbridge.ScopeDocuments}
+		}
 	}
 	s.render(w, r, http.StatusOK, "pairings", out)
 }

@@ -30,7 +30,7 @@ import (
 //	docbridge_stall{signal="no_intake"|"oldest_pending"}  gauge, 1 when the stall signal fires
 //	docbridge_store_up                               gauge, 1 when the store answered this scrape
 //	docbridge_delivery_latency_seconds               histogram: received → delivered
-//	docbridge_deliveries_total{state,reason}         counter: deliveries recorded (delivered, deleted; reason duplicate)
+//	docbridge_deliveries_total{state,reason,kind}    counter: deliveries recorded (delivered, deleted; reason duplicate), by kind (document, measurement, …)
 //	docbridge_mes_request_duration_seconds{method,code}  histogram of MES requests; code "error" without an answer
 //
 // plus the Go runtime and process collectors.
@@ -66,8 +66,8 @@ func NewMetrics(o MetricsOptions) *Metrics {
 		}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "docbridge_deliveries_total",
-			Help: "Deliveries recorded, by resulting state and reason (duplicate: MES already had it).",
-		}, []string{"state", "reason"}),
+			Help: "Deliveries recorded, by resulting state and reason (duplicate: MES already had it) and kind of data (document, measurement, appointment).",
+		}, []string{"state", "reason", "kind"}),
 		mes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "docbridge_mes_request_duration_seconds",
 			Help:    "Duration of requests to MES, by method and HTTP status code (\"error\" when MES gave no answer).",
@@ -90,7 +90,7 @@ func (m *Metrics) Handler() http.Handler {
 // hook.
 func (m *Metrics) Observe(ev pipeline.Event) {
 	m.latency.Observe(ev.Latency.Seconds())
-	m.deliveries.WithLabelValues(string(ev.State), string(ev.Reason)).Inc()
+	m.deliveries.WithLabelValues(string(ev.State), string(ev.Reason), ev.Kind.String()).Inc()
 }
 
 // Transport wraps next (nil: http.DefaultTransport) so that every request

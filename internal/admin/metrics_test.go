@@ -58,7 +58,7 @@ func TestMetrics(t *testing.T) {
 		`docbridge_stall{signal="oldest_pending"} 0`,
 		`docbridge_store_up 1`,
 		`docbridge_delivery_latency_seconds_count 1`,
-		`docbridge_deliveries_total{reason="",state="delivered"} 1`,
+		`docbridge_deliveries_total{kind="document",reason="",state="delivered"} 1`,
 		`docbridge_mes_request_duration_seconds_count{code="201",method="POST"} 1`,
 		`docbridge_mes_request_duration_seconds_count{code="error",method="GET"} 1`,
 		`docbridge_oldest_pending_age_seconds 7`,

@@ -81,6 +81,9 @@ func refused(format string, args ...any) error {
 // would take it for the version it holds, or hold two).
 var unconfirmable = map[docbridge.Reason]bool{
 	docbridge.MissingINS: true, docbridge.MissingTrait: true, docbridge.VersionConflict: true,
+	// MES has no update or delete for measurements: a person applies a
+	// correction or retraction in MES; sending it would add a second value.
+	docbridge.MeasurementCorrection: true,
 }
 
 // CanConfirm reports whether document d, in state with this review

@@ -2,7 +2,10 @@ package pairing
 
 import (
 	"html/template"
+	"slices"
 	"strings"
+
+	"github.com/docbridge/docbridge"
 )
 
 // The pages a patient sees, in French: they are the patients of French
@@ -33,6 +36,37 @@ var (
 	pagePaired = page{Kind: "paired", Title: "Liaison réussie",
 		Msg: "Votre profil Mon espace santé est maintenant relié à {service}. Vos documents y seront déposés. Vous pouvez fermer cette page."}
 )
+
+// scopeData names, in French, the data each scope but documents lets the
+// service send.
+var scopeData = map[string]string{
+	docbridge.ScopeMeasurements: "vos mesures de santé (poids, tension, glycémie…)",
+	docbridge.ScopeAgenda:       "vos rendez-vous",
+}
+
+// refusedScopes are the scopes asked that pairing p does not grant.
+func refusedScopes(asked []string, p docbridge.Pairing) []string {
+	var out []string
+	for _, s := range asked {
+		if s != docbridge.ScopeDocuments && !slices.Contains(p.Scopes, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// pagePairedPartly is the success page of a patient who did not grant
+// every scope asked: what will not be sent, and how to grant it.
+func pagePairedPartly(refused []string) page {
+	var data []string
+	for _, s := range refused {
+		data = append(data, scopeData[s])
+	}
+	return page{Kind: "paired-partly", Title: "Liaison réussie",
+		Msg: "Votre profil Mon espace santé est maintenant relié à {service}. Vos documents y seront déposés. Vous n'avez pas autorisé " +
+			strings.Join(data, " ni ") + " : rien de cela ne sera transmis. Pour l'autoriser, recommencez la liaison.",
+		Again: true}
+}
 
 // pageData is what pageTmpl renders.
 type pageData struct {

@@ -52,6 +52,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvScopes(t, nil)
+}
+
+// newEnvScopes is newEnv with docbridge asking MES for these scopes.
+func newEnvScopes(t *testing.T, scopes []string) *env {
+	t.Helper()
 	e := &env{clk: &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}, logbuf: &bytes.Buffer{}}
 	var simSrv *httptest.Server
 	e.sim, simSrv = mestest.NewTestServer(t, mestest.Options{AccessTokenTTL: 10 * time.Minute, Now: e.clk.Now})
@@ -65,10 +71,10 @@ func newEnv(t *testing.T) *env {
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	e.oauth = mes.NewPairingClient(mes.PairingOptions{BaseURL: simSrv.URL, ClientID: "lab", RedirectURL: e.srv.URL + "/callback", Now: e.clk.Now})
+	e.oauth = mes.NewPairingClient(mes.PairingOptions{BaseURL: simSrv.URL, ClientID: "lab", RedirectURL: e.srv.URL + "/callback", Now: e.clk.Now, Scopes: scopes})
 	e.docs = mes.NewClient(mes.Options{BaseURL: simSrv.URL})
 	s := NewServer(Options{OAuth: e.oauth, Store: st, Identity: identity.Options{Environment: identity.Test},
-		Log: zerolog.New(e.logbuf), Now: e.clk.Now})
+		Log: zerolog.New(e.logbuf), Now: e.clk.Now, Scopes: scopes})
 	mux.Handle("/", s.Handler())
 	return e
 }
@@ -76,8 +82,8 @@ func newEnv(t *testing.T) *env {
 var hidden = regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`)
 
 // browse plays the patient: GET /start, follow to the consent page, answer
-// it, follow back to the callback. It returns the callback's status and page.
-func browse(t *testing.T, start string, jar http.CookieJar, decision string) (int, string) {
+// it (with the extra form values: deny_scope), follow back to the callback. It returns the callback's status and page.
+func browse(t *testing.T, start string, jar http.CookieJar, decision string, extra ...url.Values) (int, string) {
 	t.Helper()
 	hc := &http.Client{Jar: jar}
 	resp, err := hc.Get(start)
@@ -91,6 +97,11 @@ func browse(t *testing.T, start string, jar http.CookieJar, decision string) (in
 		t.Fatalf("consent page: HTTP %d %s", resp.StatusCode, page.String())
 	}
 	form := url.Values{"patient": {"mes-camille"}, "decision": {decision}}
+	for _, x := range extra {
+		for k, v := range x {
+			form[k] = v
+		}
+	}
 	for _, m := range hidden.FindAllStringSubmatch(page.String(), -1) {
 		form.Set(m[1], m[2])
 	}

@@ -96,6 +96,9 @@ func (r *Refresher) RefreshDue(ctx context.Context) (int, error) {
 		switch reason := docbridge.ReasonOf(err); reason {
 		case "":
 			p.AccessToken, p.ExpiresAt = tok.AccessToken, tok.ExpiresAt
+			if sc := tok.Scopes(); len(sc) > 0 {
+				p.Scopes = sc
+			}
 			if tok.RefreshToken != "" {
 				p.RefreshToken = tok.RefreshToken
 			}

@@ -54,6 +54,10 @@ type Options struct {
 	// from it). Instances sharing it can finish each other's pairings and
 	// keep them across restarts; nil draws a key for this process only.
 	StateKey []byte
+	// Scopes are what the pairing flow asks MES for (the OAuth client's
+	// scopes); a patient who grants less sees which data will not be
+	// sent and is offered to pair again. Empty means documents only.
+	Scopes []string
 }
 
 // Server serves GET /start and GET /callback. It is safe for concurrent
@@ -149,7 +153,11 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.page(w, status, pg)
 		return
 	}
-	s.o.Log.Info().Str("pairing", pr.ID).Msg("patient paired")
+	s.o.Log.Info().Str("pairing", pr.ID).Strs("scopes", pr.Scopes).Msg("patient paired")
+	if missing := refusedScopes(s.o.Scopes, pr); len(missing) > 0 {
+		s.page(w, http.StatusOK, pagePairedPartly(missing))
+		return
+	}
 	s.page(w, http.StatusOK, pagePaired)
 }
 
@@ -180,7 +188,7 @@ func (s *Server) complete(ctx context.Context, code, verifier string) (docbridge
 		return docbridge.Pairing{}, docbridge.Wrap(docbridge.Internal, "find the previous pairing", err)
 	}
 	p := docbridge.Pairing{ID: newPairingID(), MESPatient: tok.MESPatient, Patient: patient,
-		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.ExpiresAt}
+		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.ExpiresAt, Scopes: tok.Scopes()}
 	if found {
 		p.ID, p.CreatedAt = prev.ID, prev.CreatedAt
 	}

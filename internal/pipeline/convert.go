@@ -151,6 +151,11 @@ func (c converted) recorded(log zerolog.Logger, refs []store.DocRef) outcome {
 			ev = log.Warn().Str("reason", string(r.Reason))
 		}
 		ev.Int64("doc", r.ID).Bool("existing", r.Existing).Str("state", string(r.State)).Str("format", string(c.format)).Msg("document recorded")
+		if r.Reason == docbridge.MeasurementCorrection && !r.Existing {
+			// MES cannot apply it: a person must, in the patient's profile.
+			log.Error().Bool("alert", true).Str("reason", string(r.Reason)).Int64("doc", r.ID).
+				Msg("ALERT: a measurement correction or retraction needs a person: MES publishes no update or delete of a measurement (queue review)")
+		}
 	}
 	return outcomeOf(refs)
 }

@@ -59,7 +59,11 @@ func (p *Pipeline) deliverBatch() int {
 // before sending: it may have been revoked, and the identity is compared
 // once more against the pairing actually used.
 func (p *Pipeline) deliverAt(ctx context.Context, r store.DocRow, depth int) error {
-	log := p.o.Log.With().Int64("doc", r.ID).Int("attempt", r.Attempts+1).Logger()
+	kind := docbridge.KindDocument
+	if r.Doc != nil {
+		kind = r.Doc.Kind
+	}
+	log := p.o.Log.With().Int64("doc", r.ID).Str("kind", kind.String()).Int("attempt", r.Attempts+1).Logger()
 	t := store.Transition{ID: r.ID, From: r.State, Actor: "deliver"}
 	pl, err := p.planFor(ctx, r, depth)
 	if err != nil {
@@ -119,7 +123,7 @@ func (p *Pipeline) deliverAt(ctx context.Context, r store.DocRow, depth int) err
 		return fmt.Errorf("record delivery of document %d: %w", r.ID, err)
 	}
 	if t.To == docbridge.Delivered || t.To == docbridge.Deleted {
-		p.observe(Event{State: t.To, Reason: t.Reason, Latency: p.o.Now().Sub(r.CreatedAt)})
+		p.observe(Event{State: t.To, Reason: t.Reason, Kind: kind, Latency: p.o.Now().Sub(r.CreatedAt)})
 	}
 	ev := log.Info()
 	if t.To != docbridge.Delivered && t.To != docbridge.Deleted {

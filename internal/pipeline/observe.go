@@ -15,6 +15,8 @@ type Event struct {
 	// Reason is the document's reason code after the event, if any
 	// (Duplicate for a delivery MES already had).
 	Reason docbridge.Reason
+	// Kind is what the document carries (a document, a measurement…).
+	Kind docbridge.Kind
 	// Latency is how long the document took from its creation in the store
 	// (when it was received and converted) to this event.
 	Latency time.Duration

@@ -274,7 +274,9 @@ func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocume
 	if err != nil {
 		return DocRef{}, nil, err
 	}
-	if v.conflict != "" && nd.State != docbridge.Failed {
+	// A measurement's correction or retraction is a conflict by nature:
+	// its own reason says what a person must do about it.
+	if v.conflict != "" && nd.State != docbridge.Failed && nd.Reason != docbridge.MeasurementCorrection {
 		nd.State, nd.Reason, nd.Message = docbridge.Review, docbridge.VersionConflict, v.conflict
 	}
 	ref = DocRef{State: nd.State, Reason: nd.Reason, Message: nd.Message}

@@ -17,9 +17,18 @@ import (
 // "patient", the MES id). The form carries an unguessable request id and
 // a CSRF token that must equal the "mes_csrf" cookie set with the page.
 
-// dataTypes are the data a pairing with ScopeDocuments gives access to.
-var dataTypes = []string{
-	"Documents de santé : déposer des comptes rendus et résultats dans votre dossier",
+// dataTypes say, per scope, what a pairing granting it gives access to.
+var dataTypes = map[string]string{
+	scopeDocuments: "Documents de santé : déposer des comptes rendus et résultats dans votre dossier",
+	scopeMesures:   "Mesures de santé : ajouter des mesures (poids, tension, glycémie…) à votre profil",
+	"agenda":       "Agenda : ajouter des rendez-vous à votre agenda",
+}
+
+// consentItem is one scope asked, as the page shows it; the patient may
+// refuse any but documents.
+type consentItem struct {
+	Scope, Text string
+	Optional    bool
 }
 
 var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
@@ -27,8 +36,8 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 <body>
 <h1>Autoriser « {{.Service}} »</h1>
 <p>Le service <strong>{{.Service}}</strong> demande à accéder à votre profil Mon espace santé pour :</p>
-<ul>{{range .DataTypes}}<li>{{.}}</li>{{end}}</ul>
 <form method="post" action="{{.Action}}">
+<ul>{{range .DataTypes}}<li>{{.Text}}{{if .Optional}} <label><input type="checkbox" name="deny_scope" value="{{.Scope}}"> refuser</label>{{end}}</li>{{end}}</ul>
 <input type="hidden" name="request" value="{{.Request}}">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <label>Vous êtes :
@@ -42,12 +51,14 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 // authRequest is an authorization request waiting for the patient's answer.
 type authRequest struct {
 	clientID, redirect, state, challenge, csrf string
+	scopes                                     []string // asked
 	expires                                    time.Time
 }
 
 // authCode is an issued authorization code, usable once.
 type authCode struct {
 	clientID, redirect, challenge, mesID string
+	scopes                               []string // granted
 	expires                              time.Time
 }
 
@@ -79,7 +90,17 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		bad("invalid_scope")
 		return
 	}
-	req := &authRequest{clientID: clientID, redirect: redirect, state: q.Get("state"),
+	var items []consentItem
+	scopes := strings.Fields(q.Get("scope"))
+	for _, sc := range scopes {
+		text, known := dataTypes[sc]
+		if !known {
+			bad("invalid_scope")
+			return
+		}
+		items = append(items, consentItem{Scope: sc, Text: text, Optional: sc != scopeDocuments})
+	}
+	req := &authRequest{clientID: clientID, redirect: redirect, state: q.Get("state"), scopes: scopes,
 		challenge: q.Get("code_challenge"), csrf: randomToken(), expires: s.now().Add(10 * time.Minute)}
 	id := randomToken()
 	s.mu.Lock()
@@ -94,7 +115,7 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	consentPage.Execute(w, map[string]any{
-		"Service": service, "DataTypes": dataTypes, "Action": pathAuthorize,
+		"Service": service, "DataTypes": items, "Action": pathAuthorize,
 		"Request": id, "CSRF": req.csrf, "Patients": patients,
 	})
 }
@@ -121,12 +142,19 @@ func (s *Server) authorizeDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mesID := r.PostFormValue("patient")
+	// The patient grants what was asked but the scopes they refuse.
+	var granted []string
+	for _, sc := range req.scopes {
+		if sc == scopeDocuments || !slices.Contains(r.PostForm["deny_scope"], sc) {
+			granted = append(granted, sc)
+		}
+	}
 	code := randomToken()
 	s.mu.Lock()
 	_, known := s.identities[mesID]
 	if known {
 		s.codes[code] = &authCode{clientID: req.clientID, redirect: req.redirect, challenge: req.challenge,
-			mesID: mesID, expires: s.now().Add(s.o.CodeTTL)}
+			mesID: mesID, scopes: granted, expires: s.now().Add(s.o.CodeTTL)}
 	}
 	s.mu.Unlock()
 	if !known {

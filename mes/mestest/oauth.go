@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/docbridge/docbridge"
@@ -22,7 +23,8 @@ import (
 //	GET  /oauth/patient     the paired patient's identity (FHIR Patient), bearer token
 //	POST /oauth/revoke      RFC 7009: ends the pairing the token belongs to
 //
-// Access tokens allow documents for their patient only (as AddPatient's);
+// Access tokens allow documents for their patient only (as AddPatient's),
+// and measurements when the patient granted the mesures scope;
 // refresh tokens rotate on use. Lifetimes are Options.AccessTokenTTL,
 // RefreshTokenTTL and CodeTTL.
 
@@ -37,6 +39,7 @@ const (
 // refreshGrant is what a refresh token allows: new tokens for one patient.
 type refreshGrant struct {
 	clientID, mesID string
+	scopes          []string
 	expires         time.Time
 	revoked         bool
 }
@@ -100,6 +103,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var mesID string
+	var scopes []string
 	now := s.now()
 	s.mu.Lock()
 	switch r.PostFormValue("grant_type") {
@@ -113,7 +117,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant")
 			return
 		}
-		mesID = c.mesID
+		mesID, scopes = c.mesID, c.scopes
 	case "refresh_token":
 		rt := r.PostFormValue("refresh_token")
 		g := s.refresh[rt]
@@ -123,7 +127,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		delete(s.refresh, rt) // rotation: the old refresh token is spent
-		mesID = g.mesID
+		mesID, scopes = g.mesID, g.scopes
 	default:
 		s.mu.Unlock()
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
@@ -136,14 +140,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	access, refresh := randomToken(), randomToken()
-	s.tokens[access] = &grant{mesID: mesID, ins: id.INS, insSystem: id.INSSystem, client: clientID, expires: now.Add(s.o.AccessTokenTTL)}
-	s.refresh[refresh] = &refreshGrant{clientID: clientID, mesID: mesID, expires: now.Add(s.o.RefreshTokenTTL)}
+	s.tokens[access] = &grant{mesID: mesID, ins: id.INS, insSystem: id.INSSystem, client: clientID, scopes: scopes, expires: now.Add(s.o.AccessTokenTTL)}
+	s.refresh[refresh] = &refreshGrant{clientID: clientID, mesID: mesID, scopes: scopes, expires: now.Add(s.o.RefreshTokenTTL)}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]any{
 		"access_token": access, "token_type": "Bearer", "expires_in": int64(s.o.AccessTokenTTL / time.Second),
-		"refresh_token": refresh, "scope": scopeDocuments, "patient": mesID,
+		"refresh_token": refresh, "scope": strings.Join(scopes, " "), "patient": mesID,
 	})
 }
 

@@ -128,6 +128,10 @@ type Server struct {
 	order        []*record
 	appts        map[string]*StoredAppointment // by identifier system|value
 	apptOrder    []*StoredAppointment
+	// measurements (measures.go)
+	measures     []*StoredMeasurement
+	measureByKey map[string]*StoredMeasurement // by patient and Observation identifier
+	devices      map[string]bool               // Device keys created
 	requests     int
 	inFlight     int // document requests being handled
 	maxInFlight  int
@@ -139,8 +143,10 @@ type grant struct {
 	ins       string
 	insSystem string // "urn:oid:…"
 	revoked   bool
-	client    string    // the OAuth2 client it was issued to; "" for AddPatient
-	expires   time.Time // zero: never (AddPatient)
+	client    string // the OAuth2 client it was issued to; "" for AddPatient
+	// scopes are what the patient granted; nil (AddPatient) allows all.
+	scopes  []string
+	expires time.Time // zero: never (AddPatient)
 }
 
 // record is one stored document.
@@ -180,6 +186,8 @@ func New(o Options) *Server {
 		requestsAuth: map[string]*authRequest{},
 		codes:        map[string]*authCode{},
 		refresh:      map[string]*refreshGrant{},
+		measureByKey: map[string]*StoredMeasurement{},
+		devices:      map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{$}", s.transaction)
@@ -192,6 +200,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("PUT /Appointment", s.updateAppointment)
 	mux.HandleFunc("GET /Appointment", s.searchAppointments)
 	mux.HandleFunc("/Appointment", methodNotAllowed)
+	mux.HandleFunc("POST "+pathMeasures, s.measure)
 	mux.HandleFunc("/DocumentReference", methodNotAllowed)
 	mux.HandleFunc("/Binary/{id}", methodNotAllowed)
 	s.routesPairing(mux)
@@ -213,8 +222,8 @@ func NewTestServer(tb testing.TB, o Options) (*Server, *httptest.Server) {
 // Handler returns the HTTP handler of the API, rooted at the Documents API
 // base: POST / (ITI-65 transactions), POST, DELETE, PATCH and GET
 // /DocumentReference, GET /Binary/{id}, POST, PUT and GET /Appointment
-// (the Agenda API, appointment.go), and the pairing endpoints under /oauth/
-// (oauth.go).
+// (the Agenda API, appointment.go), POST /mesures (measures.go), and the
+// pairing endpoints under /oauth/ (oauth.go).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // front counts document requests and applies Options.Faults and
@@ -280,15 +289,15 @@ func (s *Server) delay(r *http.Request) bool {
 }
 
 // isDocumentRequest reports whether r sends a document or changes one:
-// POST, DELETE and PATCH on DocumentReference, ITI-65 transactions, and
-// POST and PUT on Appointment.
+// POST, DELETE and PATCH on DocumentReference, ITI-65 transactions,
+// Mesures transactions, and POST and PUT on Appointment.
 func isDocumentRequest(r *http.Request) bool {
 	switch {
 	case r.URL.Path == "/Appointment":
 		return r.Method == http.MethodPost || r.Method == http.MethodPut
 	case r.URL.Path == "/DocumentReference":
 		return r.Method == http.MethodPost || r.Method == http.MethodDelete || r.Method == http.MethodPatch
-	case r.URL.Path == "/":
+	case r.URL.Path == "/" || r.URL.Path == pathMeasures:
 		return r.Method == http.MethodPost
 	}
 	return false
@@ -296,8 +305,9 @@ func isDocumentRequest(r *http.Request) bool {
 
 // AddPatient registers a paired patient: its MES id and its INS (insSystem
 // as an OID or "urn:oid:…"). It returns a new random bearer token that
-// allows documents for this patient only. Several tokens may be issued for
-// one patient.
+// allows documents and measurements for this patient only (whatever
+// scopes docbridge's side of the pairing records). Several tokens may be
+// issued for one patient.
 func (s *Server) AddPatient(mesID, ins, insSystem string) (token string) {
 	var b [32]byte
 	rand.Read(b[:])

@@ -6,6 +6,9 @@
 //	POST /                    an ITI-65 transaction Bundle (PDSm "provide document bundle")
 //	POST /Bundle              a FHIR document Bundle (type document, Composition first)
 //	POST /DocumentReference   an ITI-105 DocumentReference, the document in attachment.data
+//	POST /Observation         a measurement: an Observation, or (also at /) a Bundle of
+//	                          Observations with their Patient, when the sender's source
+//	                          profile turns measurements on (README "Measurements")
 //	POST /pdf                 a PDF, as multipart/form-data: part "sidecar" (optional, first:
 //	                          the JSON or YAML metadata of a PDF sidecar), then part "file"
 //	GET  /status/<id>         what became of input <id>: its state and its documents'

@@ -176,7 +176,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = authenticated(r, sender)
 	path := r.URL.Path
 	switch {
-	case path == "/" || path == "/Bundle" || path == "/DocumentReference" || path == "/Appointment":
+	case path == "/" || path == "/Bundle" || path == "/DocumentReference" || path == "/Appointment" || path == "/Observation":
 		if !allow(w, r, http.MethodPost) {
 			return
 		}
@@ -193,7 +193,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveStatus(w, r)
 	default:
 		fail(w, http.StatusNotFound, "", "not-found",
-			"no such endpoint: POST /, /Bundle, /DocumentReference, /Appointment or /pdf, GET /status/<id>")
+			"no such endpoint: POST /, /Bundle, /DocumentReference, /Appointment, /Observation or /pdf, GET /status/<id>")
 	}
 }
 
