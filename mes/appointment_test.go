@@ -74,6 +74,7 @@ func TestEmittedAppointmentsAreValid(t *testing.T) {
 	sim, ts := mestest.NewTestServer(t, mestest.Options{})
 	p := pairingFor("mes-patient-1", insA, "")
 	p.AccessToken = sim.AddPatient(p.MESPatient, insA, insSystem)
+	p.Scopes = []string{docbridge.ScopeDocuments, docbridge.ScopeAgenda}
 	for name, d := range emittedAppointments() {
 		t.Run(name, func(t *testing.T) {
 			d.Appointment.ID.Value = strings.ReplaceAll(name, " ", "-")
@@ -99,6 +100,7 @@ func TestDeliverAppointment(t *testing.T) {
 	sim, ts := mestest.NewTestServer(t, mestest.Options{})
 	p := pairingFor("mes-patient-1", insA, "")
 	p.AccessToken = sim.AddPatient(p.MESPatient, insA, insSystem)
+	p.Scopes = []string{docbridge.ScopeDocuments, docbridge.ScopeAgenda}
 	c := mes.NewClient(mes.Options{BaseURL: ts.URL})
 	ctx := context.Background()
 	steps := []struct {
@@ -151,6 +153,7 @@ func TestDeliverAppointment(t *testing.T) {
 	// Another patient's token cannot touch it.
 	other := pairingFor("mes-patient-2", insB, "")
 	other.AccessToken = sim.AddPatient(other.MESPatient, insB, insSystem)
+	other.Scopes = p.Scopes
 	if _, err := c.Deliver(ctx, testAppointment(docbridge.Replace, nil), nil, other); docbridge.ReasonOf(err) != docbridge.MESRejected {
 		t.Errorf("another patient's update: %v, want mes-rejected", err)
 	}

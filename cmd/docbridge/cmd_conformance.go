@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/conformance"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
@@ -120,14 +121,20 @@ func conformanceSimulator(o *conformance.Options, refuse map[string]int) (stop f
 	red.Patient(conformance.SimulatorPatient)
 	*o = conformance.Options{
 		Environment: conformance.Environment{BaseURL: base, PairingURL: base, Simulator: true, Profile: mes.ProfileMESAPI, ClientID: clientID, Version: version()},
-		Documents:   mes.NewClient(mes.Options{BaseURL: base, HTTPClient: hc, UserAgent: "docbridge/" + version()}),
+		Documents: mes.NewClient(mes.Options{BaseURL: base, HTTPClient: hc, UserAgent: "docbridge/" + version(),
+			MeasureCanonicals: mappings.DefaultMeasureCanonicals()}),
 		Pairing: mes.NewPairingClient(mes.PairingOptions{BaseURL: base, ClientID: clientID,
-			RedirectURL: "http://127.0.0.1/conformance/callback", HTTPClient: hc, UserAgent: "docbridge/" + version()}),
+			RedirectURL: "http://127.0.0.1/conformance/callback", HTTPClient: hc, UserAgent: "docbridge/" + version(),
+			Scopes: bookScopes}),
 		Consent:  conformance.SimulatorConsent{HTTP: hc, Patient: conformance.SimulatorPatientID},
 		Recorder: rec, Redactor: red,
 	}
 	return func() { srv.Close() }, nil
 }
+
+// bookScopes are the scopes the test book's pairing asks for: those of
+// every API it has cases for.
+var bookScopes = []string{docbridge.ScopeDocuments, docbridge.ScopeMeasurements, docbridge.ScopeAgenda}
 
 // conformanceTestEnvironment fills o for the MES test environment of the
 // configuration at path: its MES, TLS, profile and pairing client. The
@@ -151,6 +158,7 @@ func conformanceTestEnvironment(o *conformance.Options, path string, stdout io.W
 		return nil, usageErrorf("mes.tls: %v", err)
 	}
 	rec, hc := recordingClient(mes.NewHTTPClient(tc).Transport)
+	cfg.MES.Scopes = bookScopes // the book's test patient grants every API it tries
 	oc, err := newPairingClient(cfg, hc)
 	if err != nil {
 		return nil, err

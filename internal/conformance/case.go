@@ -93,6 +93,7 @@ func Cases() []Case {
 	var out []Case
 	out = append(out, pairingCases()...)
 	out = append(out, documentCases()...)
+	out = append(out, measurementCases()...)
 	out = append(out, agendaCases()...)
 	out = append(out, revocationCase())
 	return out

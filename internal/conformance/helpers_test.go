@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
 	"github.com/docbridge/docbridge/mes/mestest"
@@ -41,12 +42,13 @@ func simRunWith(t *testing.T, apis []API, extra map[string]int, change func(*Opt
 	red.Patient(testPatient)
 	o := Options{
 		Environment: Environment{BaseURL: ts.URL, PairingURL: ts.URL, Simulator: true, Profile: mes.ProfileMESAPI, ClientID: "docbridge", Version: "test"},
-		Documents:   mes.NewClient(mes.Options{BaseURL: ts.URL, HTTPClient: hc}),
-		Pairing:     mes.NewPairingClient(mes.PairingOptions{BaseURL: ts.URL, ClientID: "docbridge", RedirectURL: "http://127.0.0.1:1/callback", HTTPClient: hc}),
-		Consent:     SimulatorConsent{HTTP: hc, Patient: testMESID},
-		Recorder:    rec,
-		Redactor:    red,
-		APIs:        apis,
+		Documents:   mes.NewClient(mes.Options{BaseURL: ts.URL, HTTPClient: hc, MeasureCanonicals: mappings.DefaultMeasureCanonicals()}),
+		Pairing: mes.NewPairingClient(mes.PairingOptions{BaseURL: ts.URL, ClientID: "docbridge", RedirectURL: "http://127.0.0.1:1/callback", HTTPClient: hc,
+			Scopes: []string{docbridge.ScopeDocuments, docbridge.ScopeMeasurements, docbridge.ScopeAgenda}}),
+		Consent:  SimulatorConsent{HTTP: hc, Patient: testMESID},
+		Recorder: rec,
+		Redactor: red,
+		APIs:     apis,
 	}
 	if change != nil {
 		change(&o, hc)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
 )
 
@@ -40,7 +42,7 @@ func TestRunAgainstSimulator(t *testing.T) {
 	if !slices.Equal(ids, want) {
 		t.Errorf("ran %v, want %v", ids, want)
 	}
-	if got, want := rep.APIs, []API{APIPairing, APIDocuments}; !slices.Equal(got, want) {
+	if got, want := rep.APIs, APIs; !slices.Equal(got, want) {
 		t.Errorf("APIs = %v, want %v", got, want)
 	}
 	// publish created one document, replace another; the error cases none.
@@ -82,8 +84,8 @@ func TestRunSelection(t *testing.T) {
 		first       string
 	}{
 		{"documents", true, nil, "documents.publish"},
-		{"mesures", false, []string{"mesures"}, "mesures"},
-		{"pairing,agenda,agenda", false, []string{"agenda"}, "pairing.consent-refused"},
+		{"mesures", true, nil, "mesures.publish"},
+		{"pairing,agenda,agenda", true, nil, "pairing.consent-refused"},
 	}
 	for _, tt := range tests {
 		apis, err := ParseAPIs(tt.only)
@@ -114,6 +116,23 @@ func TestRunSelection(t *testing.T) {
 	}
 	if _, err := ParseAPIs("documents,factures"); err == nil {
 		t.Error("ParseAPIs accepted an unknown API")
+	}
+}
+
+// TestRunUnavailableAPI: an API asked for that the book has no case for
+// is reported unavailable and fails the run.
+func TestRunUnavailableAPI(t *testing.T) {
+	rep, _ := simRunWith(t, []API{APIPairing, APIAgenda}, nil, func(o *Options, _ *http.Client) {
+		o.Cases = slices.DeleteFunc(Cases(), func(c Case) bool { return c.API == APIAgenda })
+	})
+	var un []string
+	for _, r := range rep.Results {
+		if r.Status == Unavailable {
+			un = append(un, r.ID)
+		}
+	}
+	if rep.OK() || !slices.Equal(un, []string{"agenda"}) {
+		t.Errorf("OK %v, unavailable %v; want a failed run with agenda unavailable:\n%s", rep.OK(), un, describe(rep))
 	}
 }
 
@@ -175,7 +194,8 @@ func TestManualConsent(t *testing.T) {
 func TestRunPDSm(t *testing.T) {
 	rep, _ := simRunWith(t, nil, nil, func(o *Options, hc *http.Client) {
 		o.Environment.Profile = mes.ProfilePDSm
-		o.Documents = mes.NewClient(mes.Options{BaseURL: o.Environment.BaseURL, HTTPClient: hc, Profile: mes.ProfilePDSm, SourceID: "1.2.250.1.999.1"})
+		o.Documents = mes.NewClient(mes.Options{BaseURL: o.Environment.BaseURL, HTTPClient: hc, Profile: mes.ProfilePDSm, SourceID: "1.2.250.1.999.1",
+			MeasureCanonicals: mappings.DefaultMeasureCanonicals()})
 	})
 	if !rep.OK() {
 		t.Fatalf("the book did not pass with pdsm-iti65:\n%s", describe(rep))
@@ -189,6 +209,8 @@ func TestRunPDSm(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, out := range []string{string(js), string(page)} {
+		// A measurement's id is a hash of its source key, not a secret.
+		out := regexp.MustCompile(regexp.QuoteMeta(docbridge.MeasurementIDPrefix)+`[0-9a-f]{64}`).ReplaceAllString(out, "")
 		if m := regexp.MustCompile(`[0-9a-f]{64}`).FindString(out); m != "" {
 			t.Error("the report holds a token-like value")
 		}

@@ -37,6 +37,7 @@ type Session struct {
 	found       *mes.Found          // documents.search's finding of it
 	replacement *docbridge.Document // by documents.replace
 
+	measurement   *docbridge.Document // by mesures.publish
 	appointment   *docbridge.Document // by agenda.create, then its latest version
 	appointmentID string              // its MES id
 }
@@ -88,7 +89,8 @@ func (s *Session) pair(ctx context.Context) error {
 	return s.adopt(ctx, t)
 }
 
-// adopt makes t the session's pairing, reading the patient's identity.
+// adopt makes t the session's pairing, reading the patient's identity and
+// keeping the scopes MES granted.
 func (s *Session) adopt(ctx context.Context, t mes.Token) error {
 	s.red.Secret(t.AccessToken, t.RefreshToken)
 	p, err := s.oauth.Identity(ctx, t.AccessToken)
@@ -96,9 +98,14 @@ func (s *Session) adopt(ctx context.Context, t mes.Token) error {
 		return fmt.Errorf("identité du patient appairé : %w", err)
 	}
 	s.red.Patient(p)
+	scopes := t.Scopes()
+	if len(scopes) == 0 {
+		scopes = s.pairing.Scopes // a refresh that does not say keeps what was granted
+	}
 	s.pairing = docbridge.Pairing{
 		ID: "conformance", MESPatient: t.MESPatient, Patient: p,
 		AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresAt: t.ExpiresAt, CreatedAt: s.now().UTC(),
+		Scopes: scopes,
 	}
 	s.revoked = false
 	return nil
