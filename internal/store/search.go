@@ -71,13 +71,14 @@ func (s *Store) SearchDocuments(ctx context.Context, q Search) ([]Listed, error)
 	}
 	query := `SELECT ` + docCols + `, (SELECT intake FROM inputs i WHERE i.id = documents.input_id) AS intake FROM documents`
 	if q.State != "" || q.Reason != "" {
-		gs, err := s.groups(ctx, func(c Count) bool {
-			return (q.State == "" || c.State == q.State) && (q.Reason == "" || c.Reason == q.Reason) &&
-				(q.Intake == "" || c.Intake == q.Intake)
-		})
+		counts, err := s.CountsByGroup(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("store: search documents: %w", err)
 		}
+		gs := groups(counts, func(c Count) bool {
+			return (q.State == "" || c.State == q.State) && (q.Reason == "" || c.Reason == q.Reason) &&
+				(q.Intake == "" || c.Intake == q.Intake)
+		})
 		if len(gs) == 0 {
 			return nil, nil
 		}
