@@ -14,8 +14,7 @@ import (
 // dashboard, the metrics and /readyz use. *store.Store implements it.
 type StatsStore interface {
 	CountsByGroup(ctx context.Context) ([]store.Count, error)
-	OldestPending(ctx context.Context) (time.Time, bool, error)
-	OldestWaitingForPairing(ctx context.Context) (time.Time, bool, error)
+	AgesOf(ctx context.Context, counts []store.Count) (store.Ages, error)
 	LastIntake(ctx context.Context) (time.Time, bool, error)
 	Ping(ctx context.Context) error
 }
@@ -50,7 +49,9 @@ type summary struct {
 	Stuck         bool // stall signal: oldest pending over Stall.OldestPending
 }
 
-// summarize reads the counts and ages and evaluates the stall signals.
+// summarize reads the counts (once: store.CountsByGroup), the ages of the
+// oldest waiting documents and the last intake, and evaluates the stall
+// signals. None of it scans the documents.
 func summarize(ctx context.Context, st StatsStore, stall Stall, now time.Time) (summary, error) {
 	var s summary
 	var err error
@@ -68,19 +69,15 @@ func summarize(ctx context.Context, st StatsStore, stall Stall, now time.Time) (
 		s.Queue += s.ByState[q]
 	}
 	s.Review = s.ByState[docbridge.Review]
-	oldest, ok, err := st.OldestPending(ctx)
+	ages, err := st.AgesOf(ctx, s.Counts)
 	if err != nil {
-		return s, fmt.Errorf("read oldest pending: %w", err)
+		return s, fmt.Errorf("read the oldest waiting documents: %w", err)
 	}
-	if ok {
-		s.OldestPending = max(now.Sub(oldest), time.Nanosecond)
+	if !ages.OldestPending.IsZero() {
+		s.OldestPending = max(now.Sub(ages.OldestPending), time.Nanosecond)
 	}
-	waiting, ok, err := st.OldestWaitingForPairing(ctx)
-	if err != nil {
-		return s, fmt.Errorf("read oldest waiting for a pairing: %w", err)
-	}
-	if ok {
-		s.OldestWaiting = max(now.Sub(waiting), time.Nanosecond)
+	if !ages.OldestWaiting.IsZero() {
+		s.OldestWaiting = max(now.Sub(ages.OldestWaiting), time.Nanosecond)
 	}
 	last, ok, err := st.LastIntake(ctx)
 	if err != nil {

@@ -299,13 +299,16 @@ func TestDocumentsNewestFirst(t *testing.T) {
 		if err != nil || !cmp.Equal(intakes, []string{"drop", "fhir", "mllp"}) {
 			t.Errorf("Intakes = %v, %v; want drop, fhir, mllp", intakes, err)
 		}
-		oldest, ok, err := s.OldestWaitingForPairing(ctx)
-		if err != nil || !ok || !oldest.Equal(day(3)) {
-			t.Errorf("OldestWaitingForPairing = %v, %v, %v; want %v", oldest, ok, err, day(3))
+		counts, err := s.CountsByGroup(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		oldest, ok, err = s.OldestPending(ctx)
-		if err != nil || !ok || !oldest.Equal(day(1)) {
-			t.Errorf("OldestPending = %v, %v, %v; want %v", oldest, ok, err, day(1))
+		ages, err := s.AgesOf(ctx, counts)
+		if err != nil || !ages.OldestWaiting.Equal(day(3)) || !ages.OldestPending.Equal(day(1)) {
+			t.Errorf("AgesOf = %+v, %v; want oldest waiting %v, oldest pending %v", ages, err, day(3), day(1))
+		}
+		if ages, err := s.AgesOf(ctx, nil); err != nil || ages != (Ages{}) {
+			t.Errorf("AgesOf(no counts) = %+v, %v; want none", ages, err)
 		}
 		last, ok, err := s.LastIntake(ctx)
 		if err != nil || !ok || !last.Equal(day(12)) {

@@ -219,13 +219,14 @@ func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 	q := `SELECT ` + docCols + ` FROM documents`
 	switch {
 	case f.Newest && (f.State != "" || f.Reason != "") && len(f.IDs) == 0 && f.InputID == 0 && f.UniqueID == "":
-		gs, err := s.groups(ctx, func(c Count) bool {
-			return (f.State == "" || c.State == f.State) && (f.Reason == "" || c.Reason == f.Reason) &&
-				(f.Intake == "" || c.Intake == f.Intake)
-		})
+		counts, err := s.CountsByGroup(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("store: list documents: %w", err)
 		}
+		gs := groups(counts, func(c Count) bool {
+			return (f.State == "" || c.State == f.State) && (f.Reason == "" || c.Reason == f.Reason) &&
+				(f.Intake == "" || c.Intake == f.Intake)
+		})
 		if len(gs) == 0 {
 			return nil, nil
 		}

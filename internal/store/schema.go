@@ -275,6 +275,8 @@ END;
 	// exact whichever path writes; the step fills it from the rows already
 	// stored. documents_state_reason serves the state- and reason-filtered
 	// console list (keyset on id) and the oldest document of each group.
+	// The triggers name inputs: a later step that rebuilds inputs or
+	// documents (as step 7 did) drops them first and creates them again.
 	`
 CREATE TABLE document_counts (
 	state  TEXT    NOT NULL,

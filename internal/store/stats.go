@@ -20,13 +20,9 @@ type group struct {
 	Reason docbridge.Reason
 }
 
-// groups returns the distinct (state, reason) pairs of the kept counts
-// that keep selects, in the counts' order.
-func (s *Store) groups(ctx context.Context, keep func(Count) bool) ([]group, error) {
-	counts, err := s.CountsByGroup(ctx)
-	if err != nil {
-		return nil, err
-	}
+// groups returns the distinct (state, reason) pairs of counts that keep
+// selects, in the counts' order.
+func groups(counts []Count, keep func(Count) bool) []group {
 	var out []group
 	seen := map[group]bool{}
 	for _, c := range counts {
@@ -36,7 +32,7 @@ func (s *Store) groups(ctx context.Context, keep func(Count) bool) ([]group, err
 			out = append(out, g)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // pending reports whether documents of c should be moving on by
@@ -60,12 +56,12 @@ func waitingForPairing(c Count) bool {
 }
 
 // oldest returns the creation time (UTC) of the oldest document of the
-// groups gs, and whether there is one. The oldest of a group is its first
+// groups gs, zero when there is none. The oldest of a group is its first
 // stored (lowest id; ids grow as documents are stored), read from the
 // documents_state_reason index: one index probe per group.
-func (s *Store) oldest(ctx context.Context, gs []group) (time.Time, bool, error) {
+func (s *Store) oldest(ctx context.Context, gs []group) (time.Time, error) {
 	if len(gs) == 0 {
-		return time.Time{}, false, nil
+		return time.Time{}, nil
 	}
 	var firsts []string
 	var args []any
@@ -75,42 +71,37 @@ func (s *Store) oldest(ctx context.Context, gs []group) (time.Time, bool, error)
 	}
 	var n int64
 	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MIN(c), 0) FROM (`+strings.Join(firsts, ` UNION ALL `)+`) AS firsts`, args...).Scan(&n)
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	return fromNanos(n), n != 0, nil
+	return fromNanos(n), err
 }
 
-// OldestPending returns the creation time (UTC) of the oldest document
-// that should be moving (received, converted, matched, or held for a reason
-// other than waiting for the patient's pairing), and whether there is one.
-// It is what the stall alarm watches: a lab whose only waiting documents
-// belong to unpaired patients is not stalled.
-func (s *Store) OldestPending(ctx context.Context) (time.Time, bool, error) {
-	gs, err := s.groups(ctx, pending)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: oldest pending document: %w", err)
-	}
-	t, ok, err := s.oldest(ctx, gs)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: oldest pending document: %w", err)
-	}
-	return t, ok, nil
+// Ages are the creation times (UTC) of the oldest waiting documents; a
+// zero time means there is none.
+type Ages struct {
+	// OldestPending is the oldest document that should be moving
+	// (received, converted, matched, or held for a reason other than
+	// waiting for the patient's pairing). It is what the stall alarm
+	// watches: a lab whose only waiting documents belong to unpaired
+	// patients is not stalled.
+	OldestPending time.Time
+	// OldestWaiting is the oldest document held for the patient's pairing
+	// (Reason.WaitsForPairing).
+	OldestWaiting time.Time
 }
 
-// OldestWaitingForPairing returns the creation time (UTC) of the oldest
-// document held for the patient's pairing (Reason.WaitsForPairing), and
-// whether there is one.
-func (s *Store) OldestWaitingForPairing(ctx context.Context) (time.Time, bool, error) {
-	gs, err := s.groups(ctx, waitingForPairing)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: oldest document waiting for a pairing: %w", err)
+// AgesOf returns the Ages of the documents counts holds (as CountsByGroup
+// returned them): one index probe per (state, reason) group, so that a
+// dashboard or a scrape reads the counts once and the documents hardly at
+// all.
+func (s *Store) AgesOf(ctx context.Context, counts []Count) (Ages, error) {
+	var a Ages
+	var err error
+	if a.OldestPending, err = s.oldest(ctx, groups(counts, pending)); err != nil {
+		return a, fmt.Errorf("store: oldest pending document: %w", err)
 	}
-	t, ok, err := s.oldest(ctx, gs)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: oldest document waiting for a pairing: %w", err)
+	if a.OldestWaiting, err = s.oldest(ctx, groups(counts, waitingForPairing)); err != nil {
+		return a, fmt.Errorf("store: oldest document waiting for a pairing: %w", err)
 	}
-	return t, ok, nil
+	return a, nil
 }
 
 // LastIntake returns when the most recently stored input was received
