@@ -40,7 +40,7 @@ func forbidden(pkg, dep string) string {
 	own := strings.HasPrefix(dep, module)
 	rel := strings.TrimPrefix(dep, module)
 	under := func(p, root string) bool { return p == root || strings.HasPrefix(p, root+"/") }
-	if rel == "/internal/fhirschema" || rel == "/convert/internal/golden" || rel == "/watch/internal/testpki" {
+	if rel == "/internal/fhirschematest" || rel == "/convert/internal/golden" || rel == "/watch/internal/testpki" {
 		return "test helpers (an embedded schema, golden files, a test PKI) stay out of the program: only tests import them"
 	}
 	switch {
@@ -76,7 +76,7 @@ func forbidden(pkg, dep string) string {
 			return "intake, converters, mappings and the MES client import only the root package (convert also mappings), never each other or internal/*"
 		}
 	case under(pkg, "/internal/conformance"):
-		if own && rel != "" && !under(rel, "/mes") && !under(rel, "/traits") || under(rel, "/mes/mestest") {
+		if own && rel != "" && !under(rel, "/mes") && !under(rel, "/traits") || under(rel, "/mes/messim") {
 			return "the test book drives MES through docbridge's own client only (the root, mes, traits); the command wires the simulator"
 		}
 	case under(pkg, "/internal/operate"):

@@ -11,12 +11,12 @@ import (
 	"testing"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/fhirschema"
+	"github.com/docbridge/docbridge/internal/fhirschematest"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
-var apptSchema = sync.OnceValues(func() (*fhirschema.Schema, error) { return fhirschema.Load("Appointment") })
+var apptSchema = sync.OnceValues(func() (*fhirschematest.Schema, error) { return fhirschematest.Load("Appointment") })
 
 // testAppointment returns an appointment document of insA's: booked, with
 // a practitioner, a place and an establishment; edit changes it.
@@ -71,7 +71,7 @@ func TestEmittedAppointmentsAreValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, ts := mestest.NewTestServer(t, mestest.Options{})
+	sim, ts := messim.NewTestServer(t, messim.Options{})
 	p := pairingFor("mes-patient-1", insA, "")
 	p.AccessToken = sim.AddPatient(p.MESPatient, insA, insSystem)
 	p.Scopes = []string{docbridge.ScopeDocuments, docbridge.ScopeAgenda}
@@ -97,7 +97,7 @@ func TestEmittedAppointmentsAreValid(t *testing.T) {
 // same appointment; a replacement of an appointment MES does not hold
 // creates it; there is only ever one appointment per identifier.
 func TestDeliverAppointment(t *testing.T) {
-	sim, ts := mestest.NewTestServer(t, mestest.Options{})
+	sim, ts := messim.NewTestServer(t, messim.Options{})
 	p := pairingFor("mes-patient-1", insA, "")
 	p.AccessToken = sim.AddPatient(p.MESPatient, insA, insSystem)
 	p.Scopes = []string{docbridge.ScopeDocuments, docbridge.ScopeAgenda}

@@ -21,21 +21,21 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/google/go-cmp/cmp"
 )
 
 // env is a simulator with patient A paired, and a client pointed at it.
 type env struct {
-	sim    *mestest.Server
+	sim    *messim.Server
 	base   string
 	client *mes.Client
 	pA     docbridge.Pairing
 }
 
-func newEnv(t *testing.T, o mestest.Options) *env {
+func newEnv(t *testing.T, o messim.Options) *env {
 	t.Helper()
-	sim, ts := mestest.NewTestServer(t, o)
+	sim, ts := messim.NewTestServer(t, o)
 	tok := sim.AddPatient("mes-patient-A", insA, insSystem)
 	return &env{sim: sim, base: ts.URL, client: mes.NewClient(mes.Options{BaseURL: ts.URL}), pA: pairingFor("mes-patient-A", insA, tok)}
 }
@@ -60,7 +60,7 @@ func (e *env) get(t *testing.T, path string, p docbridge.Pairing) (int, []byte) 
 }
 
 func TestDeliverEndToEnd(t *testing.T) {
-	e := newEnv(t, mestest.Options{})
+	e := newEnv(t, messim.Options{})
 	content := bytes.Repeat([]byte("synthetic pdf bytes "), 1000)
 	d := testDoc("urn:oid:1.2.250.1.999.2.1", content)
 
@@ -86,7 +86,7 @@ func TestDeliverEndToEnd(t *testing.T) {
 	if got, want := e.sim.Requests(), 2; got != want {
 		t.Errorf("Requests() = %d, want %d", got, want)
 	}
-	want := []mestest.Stored{{
+	want := []messim.Stored{{
 		UniqueID: d.UniqueID, MESID: first.MESID, Patient: "mes-patient-A", SHA1: d.SHA1, Size: d.Size,
 		TypeSystem: "http://loinc.org", TypeCode: "11502-2", ContentType: "application/pdf", Status: "current",
 		Profile: "mes-api", History: []string{"create", "resend"},
@@ -120,7 +120,7 @@ func TestDeliverEndToEnd(t *testing.T) {
 }
 
 func TestDeliverReplaceAndDelete(t *testing.T) {
-	e := newEnv(t, mestest.Options{})
+	e := newEnv(t, messim.Options{})
 	v1 := testDoc("urn:oid:1.2.250.1.999.3.1", []byte("version 1"))
 	v2 := testDoc("urn:oid:1.2.250.1.999.3.2", []byte("version 2"))
 	v2.Action, v2.Replaces = docbridge.Replace, v1.UniqueID
@@ -168,7 +168,7 @@ func TestDeliverReplaceAndDelete(t *testing.T) {
 var patientData = []string{insA, insB, "PAT-TROIS", "DOMINIQUE", "1979-03-28", "51215"}
 
 func TestDeliverRefusals(t *testing.T) {
-	e := newEnv(t, mestest.Options{Codes: refuseCodes{"JDV_J07|http://loinc.org|99999-9": true}})
+	e := newEnv(t, messim.Options{Codes: refuseCodes{"JDV_J07|http://loinc.org|99999-9": true}})
 	revokedTok := e.sim.AddPatient("mes-patient-R", insA, insSystem)
 	e.sim.Revoke(revokedTok)
 
@@ -289,7 +289,7 @@ func TestDeliverPreconditions(t *testing.T) {
 }
 
 func TestDeliverConcurrent(t *testing.T) {
-	e := newEnv(t, mestest.Options{})
+	e := newEnv(t, messim.Options{})
 	const docs, sends = 20, 3
 	var wg sync.WaitGroup
 	errs := make(chan error, docs*sends)
@@ -317,7 +317,7 @@ func TestDeliverConcurrent(t *testing.T) {
 }
 
 func TestDeliverRetriesAfterFault(t *testing.T) {
-	e := newEnv(t, mestest.Options{Faults: mestest.FailFirst(1, http.StatusServiceUnavailable)})
+	e := newEnv(t, messim.Options{Faults: messim.FailFirst(1, http.StatusServiceUnavailable)})
 	d := testDoc("urn:oid:1.2.250.1.999.7.1", []byte("content"))
 	_, err := e.deliver(t, d, e.pA)
 	var de *docbridge.Error
@@ -359,7 +359,7 @@ func TestDeliverSendsWhatWriteDocumentReferenceWrites(t *testing.T) {
 // TestSimulatorRefusesHandCraftedHash sends, by hand, a body whose hash was
 // altered after rendering.
 func TestSimulatorRefusesHandCraftedHash(t *testing.T) {
-	e := newEnv(t, mestest.Options{})
+	e := newEnv(t, messim.Options{})
 	d := testDoc("urn:oid:1.2.250.1.999.13.1", []byte("the content"))
 	var body bytes.Buffer
 	if err := mes.WriteDocumentReference(&body, d, bytes.NewReader(d.Content), &e.pA); err != nil {
@@ -401,7 +401,7 @@ func TestSimulatorRefusesHandCraftedHash(t *testing.T) {
 // travels as the extension in the root's system; a resend, a replacement and
 // a delete all find it.
 func TestDeliverOIDRootedUniqueID(t *testing.T) {
-	e := newEnv(t, mestest.Options{})
+	e := newEnv(t, messim.Options{})
 	v1 := testDoc("1.2.250.1.999.4^CR-2026-001", []byte("version 1"))
 	v2 := testDoc("1.2.250.1.999.4^CR-2026-002", []byte("version 2"))
 	v2.Action, v2.Replaces = docbridge.Replace, v1.UniqueID
@@ -442,7 +442,7 @@ func TestDeliverSecurityLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, mestest.Options{Codes: maps})
+	e := newEnv(t, messim.Options{Codes: maps})
 	d := testDoc("urn:oid:1.2.250.1.999.5.1", []byte("hidden from the patient for now"))
 	d.SecurityLabels = []docbridge.Coding{{System: "urn:oid:1.2.250.1.213.1.1.4.13", Code: "INVISIBLE_PATIENT"}}
 	if _, err := e.deliver(t, d, e.pA); err != nil {

@@ -37,6 +37,6 @@
 // editors; everything that may have to be aligned with the editors'
 // swagger lives in wire.go.
 //
-// The package mes/mestest is a strict simulator of both profiles, and of
+// The package mes/messim is a strict simulator of both profiles, and of
 // the Agenda API, for tests and for docbridge mes-sim.
 package mes

@@ -7,7 +7,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestFindBothProfiles: Find tells a document MES holds (current or
@@ -16,7 +16,7 @@ import (
 func TestFindBothProfiles(t *testing.T) {
 	for _, profile := range []string{mes.ProfileMESAPI, mes.ProfilePDSm} {
 		t.Run(profile, func(t *testing.T) {
-			e := newEnv(t, mestest.Options{LoseAnswers: mestest.LoseFirst(1)})
+			e := newEnv(t, messim.Options{LoseAnswers: messim.LoseFirst(1)})
 			c := mes.NewClient(mes.Options{BaseURL: e.base, Profile: profile, SourceID: sourceID})
 			ctx := context.Background()
 			lost := testDoc("urn:oid:1.2.250.1.999.41.1", []byte("answer lost"))

@@ -17,7 +17,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -234,7 +234,7 @@ func TestWriteBundleRefusesUnrenderable(t *testing.T) {
 }
 
 // pdsmEnv is a simulator with patient A paired and a pdsm-iti65 client.
-func pdsmEnv(t *testing.T, o mestest.Options) *env {
+func pdsmEnv(t *testing.T, o messim.Options) *env {
 	t.Helper()
 	e := newEnv(t, o)
 	e.client = mes.NewClient(mes.Options{BaseURL: e.base, Profile: mes.ProfilePDSm, SourceID: sourceID})
@@ -246,7 +246,7 @@ func TestDeliverPDSmEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := pdsmEnv(t, mestest.Options{Codes: maps})
+	e := pdsmEnv(t, messim.Options{Codes: maps})
 	v1 := testDoc("urn:oid:1.2.250.1.999.30.1", []byte("version 1"))
 	v2 := testDoc("urn:oid:1.2.250.1.999.30.2", []byte("version 2"))
 	v2.Action, v2.Replaces = docbridge.Replace, v1.UniqueID
@@ -294,7 +294,7 @@ func TestDeliverPDSmEndToEnd(t *testing.T) {
 }
 
 func TestDeliverPDSmRefusals(t *testing.T) {
-	e := pdsmEnv(t, mestest.Options{Codes: refuseCodes{"JDV_J07|http://loinc.org|99999-9": true}})
+	e := pdsmEnv(t, messim.Options{Codes: refuseCodes{"JDV_J07|http://loinc.org|99999-9": true}})
 	revokedTok := e.sim.AddPatient("mes-patient-R", insA, insSystem)
 	e.sim.Revoke(revokedTok)
 	otherPatient := testDoc("urn:oid:1.2.250.1.999.31.1", []byte("content"))
@@ -453,7 +453,7 @@ func TestDeliverPDSmNeverSendsWrongContent(t *testing.T) {
 // TestDeliverEitherProfileOneSimulator: documents sent through either
 // profile are one store, searched and retrieved by both.
 func TestDeliverEitherProfileOneSimulator(t *testing.T) {
-	e := pdsmEnv(t, mestest.Options{})
+	e := pdsmEnv(t, messim.Options{})
 	api := mes.NewClient(mes.Options{BaseURL: e.base})
 	v1 := testDoc("urn:oid:1.2.250.1.999.35.1", []byte("sent inline"))
 	v2 := testDoc("urn:oid:1.2.250.1.999.35.2", []byte("sent in a bundle"))
@@ -495,7 +495,7 @@ func BenchmarkWriteBundle(b *testing.B) {
 }
 
 func TestDeliverPDSmRetriesAfterFault(t *testing.T) {
-	e := pdsmEnv(t, mestest.Options{Faults: mestest.FailFirst(1, http.StatusServiceUnavailable)})
+	e := pdsmEnv(t, messim.Options{Faults: messim.FailFirst(1, http.StatusServiceUnavailable)})
 	d := testDoc("urn:oid:1.2.250.1.999.36.1", []byte("content"))
 	_, err := e.deliver(t, d, e.pA)
 	var de *docbridge.Error

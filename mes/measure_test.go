@@ -15,7 +15,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // measureDoc is a final measurement of profile for insA, as the converters
@@ -114,7 +114,7 @@ func TestMeasurementBundleValid(t *testing.T) {
 // "already there" (a Receipt with Duplicate), and what the simulator holds
 // is in the profile's unit for the pairing's MES person id.
 func TestDeliverMeasurement(t *testing.T) {
-	sim, ts := mestest.NewTestServer(t, mestest.Options{})
+	sim, ts := messim.NewTestServer(t, messim.Options{})
 	token := sim.AddPatient("mes-patient-1", insA, insSystem)
 	c := measureClient(ts.URL)
 	p := measurePairing(token)
@@ -144,7 +144,7 @@ func TestDeliverMeasurement(t *testing.T) {
 // TestDeliverMeasurementRefusals: what docbridge must not send is not
 // sent, and a pairing without the mesures scope sends nothing.
 func TestDeliverMeasurementRefusals(t *testing.T) {
-	sim, ts := mestest.NewTestServer(t, mestest.Options{})
+	sim, ts := messim.NewTestServer(t, messim.Options{})
 	token := sim.AddPatient("mes-patient-1", insA, insSystem)
 	c := measureClient(ts.URL)
 	corrected := measureDoc("body-weight", "72")
@@ -182,7 +182,7 @@ func TestDeliverMeasurementRefusals(t *testing.T) {
 // would, and the client classifies them (MESRejected; 403 for another
 // patient).
 func TestSimulatorMeasureChecks(t *testing.T) {
-	sim, ts := mestest.NewTestServer(t, mestest.Options{})
+	sim, ts := messim.NewTestServer(t, messim.Options{})
 	token := sim.AddPatient("mes-patient-1", insA, insSystem)
 	valid, err := measureClient(ts.URL).MeasurementBundle(measureDocs()["body-weight"], measurePairing(token))
 	if err != nil {
@@ -291,7 +291,7 @@ func newRequest(url, token string, body []byte) (*http.Request, error) {
 // answer was lost; sent again, it is "already there", and MES holds it
 // once.
 func TestDeliverMeasurementLostAnswer(t *testing.T) {
-	sim, ts := mestest.NewTestServer(t, mestest.Options{LoseAnswers: mestest.LoseFirst(1)})
+	sim, ts := messim.NewTestServer(t, messim.Options{LoseAnswers: messim.LoseFirst(1)})
 	token := sim.AddPatient("mes-patient-1", insA, insSystem)
 	c := measureClient(ts.URL)
 	d := measureDocs()["glucose"]

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // patternReader yields n deterministic, incompressible-looking bytes without
@@ -53,7 +53,7 @@ func TestDeliverLargeContentBoundedMemory(t *testing.T) {
 		t.Run(profile, func(t *testing.T) {
 			d := testDoc(fmt.Sprintf("urn:oid:1.2.250.1.999.11.%d", i), nil)
 			d.Size, d.SHA1 = size, hex.EncodeToString(h.Sum(nil))
-			e := newEnv(t, mestest.Options{Dir: t.TempDir()})
+			e := newEnv(t, messim.Options{Dir: t.TempDir()})
 			e.client = mes.NewClient(mes.Options{BaseURL: e.base, Profile: profile, SourceID: sourceID})
 
 			var before, after runtime.MemStats

@@ -14,7 +14,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // testClock is a settable clock shared by the simulator and the client.
@@ -89,7 +89,7 @@ func consent(t *testing.T, authorizeURL, mesID, decision string, extra ...url.Va
 }
 
 type pairingEnv struct {
-	sim *mestest.Server
+	sim *messim.Server
 	c   *mes.PairingClient
 	dc  *mes.Client
 	clk *testClock
@@ -100,7 +100,7 @@ type pairingEnv struct {
 
 func newPairingEnv(t *testing.T) *pairingEnv {
 	clk := &testClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	sim, srv := mestest.NewTestServer(t, mestest.Options{
+	sim, srv := messim.NewTestServer(t, messim.Options{
 		Clients: map[string]string{"documents-svc": "documents-svc (Laboratoire des charmes)"}, AccessTokenTTL: 10 * time.Minute, Now: clk.Now,
 	})
 	sim.AddIdentity("mes-A", identityA)

@@ -13,11 +13,11 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 func TestRetrieve(t *testing.T) {
-	e := pdsmEnv(t, mestest.Options{})
+	e := pdsmEnv(t, messim.Options{})
 	content := bytes.Repeat([]byte("retrieved bytes "), 10_000)
 	d := testDoc("urn:oid:1.2.250.1.999.50.1", content)
 	r, err := e.deliver(t, d, e.pA)

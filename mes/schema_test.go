@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/docbridge/docbridge/internal/fhirschema"
+	"github.com/docbridge/docbridge/internal/fhirschematest"
 )
 
 // The checks every resource docbridge sends to MES goes through
@@ -16,14 +16,14 @@ import (
 // DocumentReference, and the pdsm-iti65 bundle with each of its resources.
 
 // emittedTypes are the resource types docbridge sends, at the top or
-// contained: the schema is cut down to them (fhirschema.Load).
+// contained: the schema is cut down to them (fhirschematest.Load).
 var emittedTypes = []string{
 	"Bundle", "List", "DocumentReference", "Binary", "Parameters",
 	"Practitioner", "PractitionerRole", "Organization", "Patient",
 	"Observation", "Device", // measurements (measure_test.go)
 }
 
-var fhirSchema = sync.OnceValues(func() (*fhirschema.Schema, error) { return fhirschema.Load(emittedTypes...) })
+var fhirSchema = sync.OnceValues(func() (*fhirschematest.Schema, error) { return fhirschematest.Load(emittedTypes...) })
 
 // reporter is the part of *testing.T the checks use, so that a test can
 // check the checks.
@@ -41,7 +41,7 @@ func (f *failures) Errorf(string, ...any) { f.n++ }
 // validateR4 checks one resource against the FHIR R4 JSON schema, with
 // the definition of its resourceType; contained resources and a Bundle's
 // entry resources are checked the same way, each against its own
-// definition (fhirschema.Schema.Validate).
+// definition (fhirschematest.Schema.Validate).
 func validateR4(t reporter, what string, b []byte) {
 	t.Helper()
 	sch, err := fhirSchema()

@@ -14,14 +14,14 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/google/go-cmp/cmp"
 )
 
 func TestSearchBothProfiles(t *testing.T) {
 	for _, profile := range []string{mes.ProfileMESAPI, mes.ProfilePDSm} {
 		t.Run(profile, func(t *testing.T) {
-			e := newEnv(t, mestest.Options{})
+			e := newEnv(t, messim.Options{})
 			c := mes.NewClient(mes.Options{BaseURL: e.base, Profile: profile, SourceID: sourceID})
 			v1 := testDoc("urn:oid:1.2.250.1.999.40.1", []byte("version 1"))
 			v2 := testDoc("1.2.250.1.999.40^v2", []byte("version 2"))
@@ -86,7 +86,7 @@ func TestSearchBothProfiles(t *testing.T) {
 // TestSearchFollowsPages: five documents, two a page.
 func TestSearchFollowsPages(t *testing.T) {
 	var gets atomic.Int32
-	sim := mestest.New(mestest.Options{})
+	sim := messim.New(messim.Options{})
 	counted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
 			gets.Add(1)

@@ -14,7 +14,7 @@ import (
 // duplicate signal and the delete request of the mes-api profile, and the
 // choices docbridge made where PDSm leaves room (the pdsm-iti65 profile, at
 // the end). Align it with the editors' swagger (editeurs.monespacesante.fr)
-// without touching the rest. The simulator in mes/mestest implements the
+// without touching the rest. The simulator in mes/messim implements the
 // same choices on its own.
 
 const (

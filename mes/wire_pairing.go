@@ -10,7 +10,7 @@ import (
 // standard OAuth2 shapes — RFC 6749 authorization code, RFC 7636 PKCE with
 // S256, RFC 7009 revocation — and a SMART-on-FHIR-like "patient" member in
 // the token answer. Align these with the editors' swagger without touching
-// the rest. The simulator in mes/mestest implements the same choices on its
+// the rest. The simulator in mes/messim implements the same choices on its
 // own.
 
 const (

@@ -20,7 +20,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // simulator is the strict MES simulator served by the harness on loopback,
@@ -29,7 +29,7 @@ import (
 // keyed by the document's uniqueId (read from the first bytes of the body,
 // where masterIdentifier comes before the content).
 type simulator struct {
-	sim   *mestest.Server
+	sim   *messim.Server
 	srv   *http.Server
 	url   string
 	token string
@@ -47,14 +47,14 @@ func startSimulator(dir string) (*simulator, error) {
 }
 
 // startRemoteSimulator is startSimulator with latency ± jitter added to
-// every request (mestest.Options.Latency), as a remote MES.
+// every request (messim.Options.Latency), as a remote MES.
 func startRemoteSimulator(dir string, latency, jitter time.Duration) (*simulator, error) {
 	maps, err := mappings.Load("")
 	if err != nil {
 		return nil, fmt.Errorf("load mappings: %w", err)
 	}
 	s := &simulator{
-		sim:      mestest.New(mestest.Options{Codes: maps, Dir: dir, Latency: latency, Jitter: jitter}),
+		sim:      messim.New(messim.Options{Codes: maps, Dir: dir, Latency: latency, Jitter: jitter}),
 		received: map[string]time.Time{},
 		notify:   make(chan string, 1<<16),
 	}

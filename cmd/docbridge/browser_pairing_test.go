@@ -16,7 +16,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -38,7 +38,7 @@ func TestBrowserPairingPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := mestest.New(mestest.Options{Codes: maps, Clients: map[string]string{"lab-charmes": service}})
+	sim := messim.New(messim.Options{Codes: maps, Clients: map[string]string{"lab-charmes": service}})
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	var ps []docbridge.Pairing

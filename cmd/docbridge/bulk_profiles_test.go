@@ -8,14 +8,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestBulkConfigProfile: a profile of the configuration for the bulk
 // intake gives what a PDF's sidecar leaves out (facility type, practice
 // setting), in the dry run as in the real run, which delivers the PDF.
 func TestBulkConfigProfile(t *testing.T) {
-	e := newE2EServer(t, mestest.Options{}, nil, `profiles:
+	e := newE2EServer(t, messim.Options{}, nil, `profiles:
   - name: practice
     when: {intake: bulk}
     facility_type: SA25

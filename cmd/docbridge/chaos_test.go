@@ -32,7 +32,7 @@ import (
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -57,7 +57,7 @@ func TestChaosKills(t *testing.T) {
 	rng := chaosSeed(t)
 	var posts atomic.Int64
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, countPosts(&posts), fmt.Sprintf("mllp:\n  - {name: lis, addr: %q}\n", addr))
+	e := newE2EServer(t, messim.Options{}, countPosts(&posts), fmt.Sprintf("mllp:\n  - {name: lis, addr: %q}\n", addr))
 	cmd := e.start()
 	ids := e.dropCopies(files)
 	var acked, resent atomic.Int64
@@ -180,7 +180,7 @@ func TestChaosOutage(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	}
-	e := newE2EServer(t, mestest.Options{}, wrap, "")
+	e := newE2EServer(t, messim.Options{}, wrap, "")
 	cmd := e.start()
 	ids := e.dropCopies(docs)
 	for _, m := range []string{"503", "reset", "slow", "timeout", "503", "reset"} {
@@ -204,7 +204,7 @@ func TestChaosOutage(t *testing.T) {
 // corpora. Each gets a reason, the daemon never dies, nothing is delivered.
 func TestChaosHostile(t *testing.T) {
 	rng := chaosSeed(t)
-	e := newE2EServer(t, mestest.Options{}, nil, "limits: {max_input_bytes: 8000000}\n")
+	e := newE2EServer(t, messim.Options{}, nil, "limits: {max_input_bytes: 8000000}\n")
 	cmd := e.start()
 	inputs := hostileCorpus(t, rng)
 	drop := filepath.Join(e.dir, "drop")

@@ -17,7 +17,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // startBulk runs `docbridge bulk` on the archive as a child process, its
@@ -70,14 +70,14 @@ func (e *bulkEnv) finalState() finalState {
 // the same final report.
 func TestBulkResumesAfterKills(t *testing.T) {
 	const files = 200
-	whole := newBulkEnv(t, files, mestest.Options{})
+	whole := newBulkEnv(t, files, messim.Options{})
 	wantReport := whole.bulk(filepath.Join(whole.dir, "run.json"))
 	want := whole.finalState()
 
 	var posts atomic.Int32
 	kill := make(chan struct{}, 2)
 	killAt := map[int32]bool{15: true, 60: true}
-	killed := newBulkEnv(t, files, mestest.Options{Faults: func(r *http.Request) (int, bool) {
+	killed := newBulkEnv(t, files, messim.Options{Faults: func(r *http.Request) (int, bool) {
 		if r.Method == http.MethodPost && killAt[posts.Add(1)] {
 			kill <- struct{}{}
 			time.Sleep(time.Second) // the bulk process is killed meanwhile

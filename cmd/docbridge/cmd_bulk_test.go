@@ -19,7 +19,7 @@ import (
 	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/bulk/bulkgen"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // bulkEnv is a generated archive, a simulator with its paired patients and
@@ -29,18 +29,18 @@ type bulkEnv struct {
 	dir     string
 	archive string
 	cfg     string
-	sim     *mestest.Server
+	sim     *messim.Server
 	m       bulkgen.Manifest
 }
 
-func newBulkEnv(t *testing.T, n int, o mestest.Options) *bulkEnv {
+func newBulkEnv(t *testing.T, n int, o messim.Options) *bulkEnv {
 	t.Helper()
 	maps, err := mappings.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Codes = maps
-	sim := mestest.New(o)
+	sim := messim.New(o)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	e := &bulkEnv{t: t, dir: t.TempDir(), sim: sim}
@@ -123,7 +123,7 @@ func readSummary(t *testing.T, file string) *bulk.Summary {
 // checks that the dry run's report, the run's report and what the
 // simulator received agree with it and with each other.
 func TestBulkDryRunAndRunAgree(t *testing.T) {
-	e := newBulkEnv(t, 300, mestest.Options{})
+	e := newBulkEnv(t, 300, messim.Options{})
 	k := e.m.Kinds
 	dry := e.bulk(filepath.Join(e.dir, "dry.json"), "--dry-run")
 	if got := e.sim.Requests(); got != 0 {
@@ -222,7 +222,7 @@ func TestBulkDryRunAndRunAgree(t *testing.T) {
 // TestBulkReportDir checks that --report-dir writes the three formats and
 // the invitation list, each 0600, and that the HTML holds its charts.
 func TestBulkReportDir(t *testing.T) {
-	e := newBulkEnv(t, 100, mestest.Options{})
+	e := newBulkEnv(t, 100, messim.Options{})
 	dir := filepath.Join(e.dir, "reports")
 	var out, errb bytes.Buffer
 	err := run(context.Background(), []string{"bulk", "--dry-run", "-c", e.cfg, "--report-dir", dir, e.archive}, &out, &errb)

@@ -17,7 +17,7 @@ import (
 	"github.com/docbridge/docbridge/internal/conformance"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // runConformance runs the référencement test book (internal/conformance)
@@ -105,8 +105,8 @@ func conformanceSimulator(o *conformance.Options, refuse map[string]int) (stop f
 		faults[id] = st
 	}
 	const clientID = "docbridge"
-	sim := mestest.New(mestest.Options{Codes: maps, Clients: map[string]string{clientID: "docbridge (cahier de tests)"},
-		Faults: mestest.FaultsByHeader(conformance.CaseHeader, faults)})
+	sim := messim.New(messim.Options{Codes: maps, Clients: map[string]string{clientID: "docbridge (cahier de tests)"},
+		Faults: messim.FaultsByHeader(conformance.CaseHeader, faults)})
 	sim.AddIdentity(conformance.SimulatorPatientID, conformance.SimulatorPatient)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -24,7 +24,7 @@ import (
 	"github.com/docbridge/docbridge/convert"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -63,7 +63,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("load mappings: %w", err)
 	}
-	sim := mestest.New(mestest.Options{Codes: maps})
+	sim := messim.New(messim.Options{Codes: maps})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("start the MES simulator: %w", err)
@@ -135,7 +135,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // pairDemoPatients registers the sample patients with the simulator and
 // stores the resulting pairings, tokens included.
-func pairDemoPatients(ctx context.Context, st *store.Store, sim *mestest.Server) error {
+func pairDemoPatients(ctx context.Context, st *store.Store, sim *messim.Server) error {
 	var ps []docbridge.Pairing
 	if err := readSampleJSON("pairings.json", &ps); err != nil {
 		return err

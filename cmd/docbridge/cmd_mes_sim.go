@@ -16,7 +16,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // runMESSim serves the strict MES simulator until interrupted. Patients
@@ -56,7 +56,7 @@ func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("load mappings: %w", err)
 	}
-	o := mestest.Options{Codes: maps, Dir: *data, Clients: clients}
+	o := messim.Options{Codes: maps, Dir: *data, Clients: clients}
 	if *faults != "" {
 		if err := parseFaults(*faults, &o); err != nil {
 			return err
@@ -67,7 +67,7 @@ func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	sim := mestest.New(o)
+	sim := messim.New(o)
 	if *patients != "" {
 		if err := registerPatients(sim, *patients, *out); err != nil {
 			return err
@@ -105,7 +105,7 @@ func runMESSim(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func registerPatients(sim *mestest.Server, in, out string) error {
+func registerPatients(sim *messim.Server, in, out string) error {
 	b, err := os.ReadFile(in)
 	if err != nil {
 		return usageErrorf("read patients: %v", err)
@@ -130,19 +130,19 @@ func registerPatients(sim *mestest.Server, in, out string) error {
 
 // parseFaults reads a --faults spec, fail-first:N:STATUS or lose-first:N,
 // into o.
-func parseFaults(spec string, o *mestest.Options) error {
+func parseFaults(spec string, o *messim.Options) error {
 	var n, status int
 	if strings.HasPrefix(spec, "lose-first:") {
 		if _, err := fmt.Sscanf(spec, "lose-first:%d", &n); err != nil || n < 0 || spec != fmt.Sprintf("lose-first:%d", n) {
 			return usageErrorf("--faults: %q is not lose-first:N", spec)
 		}
-		o.LoseAnswers = mestest.LoseFirst(n)
+		o.LoseAnswers = messim.LoseFirst(n)
 		return nil
 	}
 	if _, err := fmt.Sscanf(spec, "fail-first:%d:%d", &n, &status); err != nil || n < 0 || status < 400 || status > 599 {
 		return usageErrorf("--faults: %q is not fail-first:N:STATUS (STATUS 400-599) or lose-first:N", spec)
 	}
-	o.Faults = mestest.FailFirst(n, status)
+	o.Faults = messim.FailFirst(n, status)
 	return nil
 }
 

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/fhirschema"
+	"github.com/docbridge/docbridge/internal/fhirschematest"
 	"github.com/docbridge/docbridge/internal/store"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -71,13 +71,13 @@ func (e *e2e) agendaPairing(id, mesPatient string, p docbridge.Patient, scopes .
 
 // appointment returns what the simulator holds under the appointment id
 // of the scheduling system, and whether it holds it.
-func (e *e2e) appointment(id string) (mestest.StoredAppointment, bool) {
+func (e *e2e) appointment(id string) (messim.StoredAppointment, bool) {
 	for _, a := range e.sim.Appointments() {
 		if a.Identifier == "urn:oid:1.2.250.1.999.1.2.3|"+id {
 			return a, true
 		}
 	}
-	return mestest.StoredAppointment{}, false
+	return messim.StoredAppointment{}, false
 }
 
 // appointmentRows returns the stored versions of an appointment.
@@ -106,7 +106,7 @@ func (e *e2e) appointmentRows(uniqueID string) []store.DocRow {
 // (and ../shared/tools/fhir-validate when FHIR_VALIDATE_DIR is set).
 func TestEndToEndAgenda(t *testing.T) {
 	mllpAddr, fhirAddr := freePort(t), freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: agenda, addr: %q}\nfhir: {addr: %s, tokens_file: tokens}\n", mllpAddr, fhirAddr)+agendaProfiles)
+	e := newE2EServer(t, messim.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: agenda, addr: %q}\nfhir: {addr: %s, tokens_file: tokens}\n", mllpAddr, fhirAddr)+agendaProfiles)
 	if err := os.WriteFile(filepath.Join(e.dir, "tokens"), []byte("# the e2e sender\n"+fhirToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -125,9 +125,9 @@ func TestEndToEndAgenda(t *testing.T) {
 			t.Fatalf("MSA = %q, want AA (ERR-8 %q)", got, es.Field(8).String())
 		}
 	}
-	waitHistory := func(id string, n int) mestest.StoredAppointment {
+	waitHistory := func(id string, n int) messim.StoredAppointment {
 		t.Helper()
-		var a mestest.StoredAppointment
+		var a messim.StoredAppointment
 		e.waitFor(fmt.Sprintf("appointment %s with %d versions", id, n), 2*time.Minute, func() bool {
 			var ok bool
 			a, ok = e.appointment(id)
@@ -265,9 +265,9 @@ func TestEndToEndAgenda(t *testing.T) {
 // checkAppointmentsValid checks every Appointment the simulator received
 // against the FHIR R4 schema and, when FHIR_VALIDATE_DIR names an
 // npm-installed ../shared/tools/fhir-validate and node is there, with it.
-func checkAppointmentsValid(t *testing.T, all []mestest.StoredAppointment) {
+func checkAppointmentsValid(t *testing.T, all []messim.StoredAppointment) {
 	t.Helper()
-	sch, err := fhirschema.Load("Appointment")
+	sch, err := fhirschematest.Load("Appointment")
 	if err != nil {
 		t.Fatal(err)
 	}

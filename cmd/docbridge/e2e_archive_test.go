@@ -21,7 +21,7 @@ import (
 	"github.com/docbridge/docbridge/internal/bulk"
 	"github.com/docbridge/docbridge/internal/bulk/bulkgen"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // archiveDocs is the size of the generated practice archives:
@@ -64,7 +64,7 @@ type archiveEnv struct {
 	t                       *testing.T
 	dir, archive, cfg, prof string
 	complete                string // the index with every row
-	sim                     *mestest.Server
+	sim                     *messim.Server
 	m                       bulkgen.ArchiveManifest
 	mesOf                   map[string]bool // MES ids of the paired patients
 }
@@ -75,7 +75,7 @@ func newArchiveEnv(t *testing.T, n int, french bool) *archiveEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := mestest.New(mestest.Options{Codes: maps})
+	sim := messim.New(messim.Options{Codes: maps})
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	e := &archiveEnv{t: t, dir: t.TempDir(), sim: sim, mesOf: map[string]bool{}}

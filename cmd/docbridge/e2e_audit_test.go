@@ -13,7 +13,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/audit"
-	"github.com/docbridge/docbridge/internal/fhirschema"
+	"github.com/docbridge/docbridge/internal/fhirschematest"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -117,7 +117,7 @@ func (e *e2e) checkAudit(ids map[string]bool) {
 // mapping is per kind). It returns how many kinds and outcomes it saw.
 func validateAuditEvents(t *testing.T, ndjson []byte) int {
 	t.Helper()
-	sch, err := fhirschema.Load("AuditEvent")
+	sch, err := fhirschematest.Load("AuditEvent")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -56,7 +56,7 @@ func (g gate) wrap(next http.Handler) http.Handler {
 func TestEndToEndConcurrentDelivery(t *testing.T) {
 	const n, concurrency = 64, 16
 	g := gate{open: make(chan struct{})}
-	e := newE2EServer(t, mestest.Options{Latency: 100 * time.Millisecond, Jitter: 10 * time.Millisecond}, g.wrap, "")
+	e := newE2EServer(t, messim.Options{Latency: 100 * time.Millisecond, Jitter: 10 * time.Millisecond}, g.wrap, "")
 	e.withConcurrency(concurrency)
 	cmd := e.start()
 	ids := e.dropCopies(n)
@@ -83,7 +83,7 @@ func TestEndToEndConcurrentDelivery(t *testing.T) {
 func TestEndToEndReplacementsUnderConcurrency(t *testing.T) {
 	const reports = 20
 	var sent atomic.Int64
-	e := newE2EWith(t, mestest.Options{Latency: 50 * time.Millisecond, Jitter: 10 * time.Millisecond, LoseAnswers: loseHalfOfFirst(reports, &sent)})
+	e := newE2EWith(t, messim.Options{Latency: 50 * time.Millisecond, Jitter: 10 * time.Millisecond, LoseAnswers: loseHalfOfFirst(reports, &sent)})
 	e.withConcurrency(16)
 	cmd := e.start()
 	for i := range reports {

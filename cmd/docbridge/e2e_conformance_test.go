@@ -18,7 +18,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/conformance"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // runConformanceChild runs `docbridge conformance --out DIR args…` as a
@@ -202,7 +202,7 @@ func TestConformanceTestEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, srv := mestest.NewTestServer(t, mestest.Options{Codes: maps, Clients: map[string]string{"lab-test": "Laboratoire de test"}})
+	sim, srv := messim.NewTestServer(t, messim.Options{Codes: maps, Clients: map[string]string{"lab-test": "Laboratoire de test"}})
 	sim.AddIdentity(conformance.SimulatorPatientID, conformance.SimulatorPatient)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "docbridge.yaml")

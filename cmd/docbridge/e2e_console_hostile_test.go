@@ -24,7 +24,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/audit"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -42,7 +42,7 @@ func TestEndToEndConsoleHostile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
-	e := newE2EWith(t, mestest.Options{Clients: map[string]string{"docbridge-e2e": "Laboratoire des tests (docbridge)"}})
+	e := newE2EWith(t, messim.Options{Clients: map[string]string{"docbridge-e2e": "Laboratoire des tests (docbridge)"}})
 	var ps []docbridge.Pairing
 	b, _ := fs.ReadFile(samples.FS, "pairings.json")
 	if err := json.Unmarshal(b, &ps); err != nil {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/watch/fhirhttp"
 )
 
@@ -28,7 +28,7 @@ const fhirToken = "e2e-fhir-token"
 func fhirE2E(t *testing.T, profile string) (*e2e, string, *exec.Cmd) {
 	t.Helper()
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, "fhir: {addr: "+addr+", tokens_file: tokens}\n")
+	e := newE2EServer(t, messim.Options{}, nil, "fhir: {addr: "+addr+", tokens_file: tokens}\n")
 	if profile == mes.ProfilePDSm {
 		e.usePDSm()
 	}

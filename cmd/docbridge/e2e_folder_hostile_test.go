@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -67,7 +67,7 @@ func renameIn(t *testing.T, drop, name string, body []byte, mode os.FileMode) {
 func TestEndToEndFolderHostileEntries(t *testing.T) {
 	const marker = "DOCBRIDGE_HOSTILE_ENV_MARKER_7d1c"
 	t.Setenv(marker, marker) // the daemon's environment, as /proc/self/environ shows it
-	e := newE2EServer(t, mestest.Options{}, nil, "")
+	e := newE2EServer(t, messim.Options{}, nil, "")
 	drop := filepath.Join(e.dir, "drop")
 	os.MkdirAll(drop, 0o750)
 	cmd := e.start()
@@ -197,7 +197,7 @@ func TestEndToEndFolderHostileEntries(t *testing.T) {
 // stay in processing/ and are retried; the log names them by file_ref only.
 // Once done/ is back, the file is moved there.
 func TestEndToEndFolderErrorPathsLogNoPatientData(t *testing.T) {
-	e := newE2EServer(t, mestest.Options{}, nil, "")
+	e := newE2EServer(t, messim.Options{}, nil, "")
 	cfg, _ := os.ReadFile(e.cfg)
 	cfg = bytes.Replace(cfg, []byte("{name: drop, path: drop,"), []byte("{name: drop, path: drop, done: outdone,"), 1)
 	if err := os.WriteFile(e.cfg, cfg, 0o600); err != nil {

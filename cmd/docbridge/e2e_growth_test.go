@@ -15,7 +15,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/internal/store/storetest"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestEndToEndConsoleCounts (issue 17, item 5): documents taken in by a
@@ -37,7 +37,7 @@ func TestEndToEndConsoleCounts(t *testing.T) {
 				db = storetest.Postgres(t)
 			}
 			consoleAddr := freeAddr(t)
-			e := newE2EOn(t, db, mestest.Options{}, nil, fmt.Sprintf(`admin:
+			e := newE2EOn(t, db, messim.Options{}, nil, fmt.Sprintf(`admin:
   addr: %q
   trusted_header: X-Test-User
   trusted_proxies: [127.0.0.1/32]

@@ -15,7 +15,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -36,7 +36,7 @@ import (
 // showing that the chain to the simulator works.
 func TestEndToEndIdentity(t *testing.T) {
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, idle_timeout: 1m}\n", addr))
+	e := newE2EServer(t, messim.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, idle_timeout: 1m}\n", addr))
 	cmd := e.start()
 	e.waitListening(addr)
 

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/fhirschema"
+	"github.com/docbridge/docbridge/internal/fhirschematest"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -35,7 +35,7 @@ func newMesuresE2E(t *testing.T, addr string, scopes []string, extra ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := mestest.New(mestest.Options{Codes: maps})
+	sim := messim.New(messim.Options{Codes: maps})
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	e := &e2e{t: t, dir: t.TempDir(), sim: sim}
@@ -137,7 +137,7 @@ func TestEndToEndMesures(t *testing.T) {
 	e.waitFor("four measurements delivered", time.Minute, func() bool { return e.delivered() == 4 })
 
 	got := map[string]string{}
-	sch, err := fhirschema.Load("Observation")
+	sch, err := fhirschematest.Load("Observation")
 	if err != nil {
 		t.Fatal(err)
 	}

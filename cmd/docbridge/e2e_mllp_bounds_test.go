@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge/hl7"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // procField reads a "Name: value kB"-style or "name: value" line of a
@@ -52,7 +52,7 @@ func mib(t *testing.T, pid int, name string) int64 {
 func startMLLPDaemon(t *testing.T, opts string) (*e2e, string, int) {
 	t.Helper()
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q%s}\n", addr, opts))
+	e := newE2EServer(t, messim.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q%s}\n", addr, opts))
 	cmd := e.start()
 	t.Cleanup(func() { stopDaemon(t, cmd) })
 	e.waitListening(addr)

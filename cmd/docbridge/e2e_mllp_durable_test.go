@@ -16,7 +16,7 @@ import (
 
 	"github.com/docbridge/docbridge/hl7"
 	"github.com/docbridge/docbridge/internal/store"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestEndToEndMLLPAckIsDurable: four MLLP connections send messages
@@ -33,7 +33,7 @@ func TestEndToEndMLLPAckIsDurable(t *testing.T) {
 		t.Skip("kills a daemon")
 	}
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, max_message_bytes: 2000000, idle_timeout: 1m}\n", addr))
+	e := newE2EServer(t, messim.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, max_message_bytes: 2000000, idle_timeout: 1m}\n", addr))
 	cmd := e.start()
 	e.waitListening(addr)
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/hl7"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -84,7 +84,7 @@ func msa(ack *hl7.Message) string {
 // in the folder goes through the same converter.
 func TestEndToEndMLLP(t *testing.T) {
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, max_message_bytes: 2000000, idle_timeout: 1m}\n", addr))
+	e := newE2EServer(t, messim.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, max_message_bytes: 2000000, idle_timeout: 1m}\n", addr))
 	cmd := e.start()
 	e.waitListening(addr)
 
@@ -168,7 +168,7 @@ func TestEndToEndMLLPCorpus(t *testing.T) {
 		"adt_pamfr_consentement_dmp.hl7":         "AE 200",
 	}
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: ans, addr: %q}\n", addr))
+	e := newE2EServer(t, messim.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: ans, addr: %q}\n", addr))
 	cmd := e.start()
 	e.waitListening(addr)
 	for name, w := range want {

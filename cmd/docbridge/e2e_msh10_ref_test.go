@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestEndToEndMSH10NeverLoggedOrAudited: a sender puts patient data in
@@ -23,7 +23,7 @@ import (
 // and a refused one alike.
 func TestEndToEndMSH10NeverLoggedOrAudited(t *testing.T) {
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, idle_timeout: 1m}\n", addr))
+	e := newE2EServer(t, messim.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q, idle_timeout: 1m}\n", addr))
 	cmd := e.start()
 	e.waitListening(addr)
 	good, bad := patientName, "AE_"+patientName

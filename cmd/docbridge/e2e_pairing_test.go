@@ -20,7 +20,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -34,7 +34,7 @@ func TestEndToEndPairing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := mestest.New(mestest.Options{Codes: maps, Clients: map[string]string{"docbridge-e2e": "Laboratoire des tests (docbridge)"}})
+	sim := messim.New(messim.Options{Codes: maps, Clients: map[string]string{"docbridge-e2e": "Laboratoire des tests (docbridge)"}})
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	var ps []docbridge.Pairing

@@ -16,7 +16,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -51,7 +51,7 @@ func (e *e2e) mesCmd(sub string, args ...string) (string, error) {
 // ITI-65 transactions; `docbridge mes search` finds them and `mes get`
 // retrieves bytes equal to the originals.
 func TestEndToEndPDSm(t *testing.T) {
-	e := newE2EWith(t, mestest.Options{})
+	e := newE2EWith(t, messim.Options{})
 	e.usePDSm()
 	cmd := e.start()
 	first := []string{"cr-bio-n1-pdf.xml", "cr-bio-structured.xml", "lettre-liaison-sortie.xml", "oru-r01-cr-bio.hl7"}
@@ -159,7 +159,7 @@ func TestEndToEndPDSm(t *testing.T) {
 }
 
 func TestMESCommandUsage(t *testing.T) {
-	e := newE2EWith(t, mestest.Options{})
+	e := newE2EWith(t, messim.Options{})
 	tests := []struct {
 		args []string
 		code int

@@ -18,7 +18,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // labProfileYAML is the lab's source profile, for the MLLP listener lis
@@ -87,7 +87,7 @@ func TestEndToEndProfilesBarePDF(t *testing.T) {
 
 func testProfilesBarePDF(t *testing.T, profile string) {
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q}\n", addr)+labProfileYAML)
+	e := newE2EServer(t, messim.Options{}, nil, fmt.Sprintf("mllp:\n  - {name: lis, addr: %q}\n", addr)+labProfileYAML)
 	if profile == mes.ProfilePDSm {
 		e.usePDSm()
 	}
@@ -167,7 +167,7 @@ func TestEndToEndProfilesFHIRDocument(t *testing.T) {
 
 func testProfilesFHIRDocument(t *testing.T, profile string) {
 	addr := freePort(t)
-	e := newE2EServer(t, mestest.Options{}, nil, "fhir: {addr: "+addr+", tokens_file: tokens}\n"+clinicProfileYAML)
+	e := newE2EServer(t, messim.Options{}, nil, "fhir: {addr: "+addr+", tokens_file: tokens}\n"+clinicProfileYAML)
 	if profile == mes.ProfilePDSm {
 		e.usePDSm()
 	}

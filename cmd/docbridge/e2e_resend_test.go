@@ -21,7 +21,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 	"github.com/docbridge/docbridge/watch"
 )
@@ -46,7 +46,7 @@ const (
 func resendE2E(t *testing.T, extra string, dirs ...string) (e *e2e, mllpAddr, fhirBase string, cmd *exec.Cmd) {
 	t.Helper()
 	mllpAddr, fhirAddr := freePort(t), freePort(t)
-	e = newE2EServer(t, mestest.Options{}, nil, fmt.Sprintf(
+	e = newE2EServer(t, messim.Options{}, nil, fmt.Sprintf(
 		"mllp:\n  - {name: lis, addr: %q, max_message_bytes: 2000000, idle_timeout: 1m}\nfhir: {addr: %q, tokens_file: tokens}\n",
 		mllpAddr, fhirAddr)+extra)
 	if err := os.WriteFile(filepath.Join(e.dir, "tokens"), []byte(fhirToken+"\n"), 0o600); err != nil {
@@ -131,13 +131,13 @@ func errSegment(t *testing.T, msg []byte) string {
 }
 
 // simDoc returns what the simulator holds under uniqueID.
-func simDoc(e *e2e, uniqueID string) (mestest.Stored, bool) {
+func simDoc(e *e2e, uniqueID string) (messim.Stored, bool) {
 	for _, d := range e.sim.Documents() {
 		if d.UniqueID == uniqueID {
 			return d, true
 		}
 	}
-	return mestest.Stored{}, false
+	return messim.Stored{}, false
 }
 
 // docsOf returns the stored document versions of uniqueID, oldest first.

@@ -22,7 +22,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mappings"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -31,36 +31,36 @@ type e2e struct {
 	t   *testing.T
 	dir string
 	cfg string
-	sim *mestest.Server
+	sim *messim.Server
 	db  string // the PostgreSQL URL of the store; "" means SQLite in dir/data
 }
 
 func newE2E(t *testing.T) *e2e {
-	return newE2EWith(t, mestest.Options{})
+	return newE2EWith(t, messim.Options{})
 }
 
-func newE2EWith(t *testing.T, o mestest.Options) *e2e {
+func newE2EWith(t *testing.T, o messim.Options) *e2e {
 	return newE2EServer(t, o, nil, "")
 }
 
 // newE2EServer starts a simulator — behind wrap when it is not nil — and
 // writes a configuration for a daemon that delivers to it, with extra YAML
 // appended; the sample patients are paired.
-func newE2EServer(t *testing.T, o mestest.Options, wrap func(http.Handler) http.Handler, extra string) *e2e {
+func newE2EServer(t *testing.T, o messim.Options, wrap func(http.Handler) http.Handler, extra string) *e2e {
 	t.Helper()
 	return newE2EOn(t, "", o, wrap, extra)
 }
 
 // newE2EOn is newE2EServer with the store on PostgreSQL at db (when not
 // empty).
-func newE2EOn(t *testing.T, db string, o mestest.Options, wrap func(http.Handler) http.Handler, extra string) *e2e {
+func newE2EOn(t *testing.T, db string, o messim.Options, wrap func(http.Handler) http.Handler, extra string) *e2e {
 	t.Helper()
 	maps, err := mappings.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Codes = maps
-	sim := mestest.New(o)
+	sim := messim.New(o)
 	h := sim.Handler()
 	if wrap != nil {
 		h = wrap(h)
@@ -252,7 +252,7 @@ func TestEndToEndHundredDocuments(t *testing.T) {
 func TestEndToEndKilledHalfway(t *testing.T) {
 	var posts atomic.Int32
 	inFlight := make(chan struct{})
-	e := newE2EWith(t, mestest.Options{Faults: func(r *http.Request) (int, bool) {
+	e := newE2EWith(t, messim.Options{Faults: func(r *http.Request) (int, bool) {
 		if r.Method == http.MethodPost && posts.Add(1) == 50 {
 			close(inFlight)
 			time.Sleep(2 * time.Second) // the daemon is killed meanwhile

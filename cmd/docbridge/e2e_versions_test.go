@@ -19,7 +19,7 @@ import (
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/internal/store/storetest"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/docbridge/docbridge/samples"
 )
 
@@ -47,13 +47,13 @@ func (e *e2e) slowRetries() {
 }
 
 // simDoc returns what the simulator holds under uniqueId.
-func (e *e2e) simDoc(uniqueID string) (mestest.Stored, bool) {
+func (e *e2e) simDoc(uniqueID string) (messim.Stored, bool) {
 	for _, d := range e.sim.Documents() {
 		if d.UniqueID == uniqueID {
 			return d, true
 		}
 	}
-	return mestest.Stored{}, false
+	return messim.Stored{}, false
 }
 
 // rowsOf returns the daemon's versions of uniqueId.
@@ -102,7 +102,7 @@ func (e *e2e) pairSamplePatient(sample, id, mesPatient string) {
 func TestEndToEndLostAnswerThenReplacement(t *testing.T) {
 	for _, profile := range []string{mes.ProfileMESAPI, mes.ProfilePDSm} {
 		t.Run(profile, func(t *testing.T) {
-			e := newE2EWith(t, mestest.Options{LoseAnswers: mestest.LoseFirst(1)})
+			e := newE2EWith(t, messim.Options{LoseAnswers: messim.LoseFirst(1)})
 			if profile == mes.ProfilePDSm {
 				e.usePDSm()
 			}
@@ -331,7 +331,7 @@ func (e *e2e) inState(state docbridge.State) int {
 
 // loseHalfOfFirst loses the answers to the odd ones among the first n
 // document requests, and counts them in sent.
-func loseHalfOfFirst(n int64, sent *atomic.Int64) mestest.LoseFunc {
+func loseHalfOfFirst(n int64, sent *atomic.Int64) messim.LoseFunc {
 	return func(r *http.Request) bool {
 		if r.Method != http.MethodPost && r.Method != http.MethodDelete {
 			return false
@@ -370,7 +370,7 @@ func (e *e2e) checkOneCurrentEach(reports int) {
 func TestEndToEndLostAnswersThenReplacements(t *testing.T) {
 	const reports = 20
 	var sent atomic.Int64
-	e := newE2EWith(t, mestest.Options{LoseAnswers: loseHalfOfFirst(reports, &sent)})
+	e := newE2EWith(t, messim.Options{LoseAnswers: loseHalfOfFirst(reports, &sent)})
 	e.slowRetries()
 	cmd := e.start()
 	e.lostThenReplaced(reports, &sent)
@@ -392,7 +392,7 @@ func TestEndToEndLostAnswersThenReplacementsScaleOut(t *testing.T) {
 	db := storetest.Postgres(t)
 	const reports, instances = 20, 2
 	var sent atomic.Int64
-	e := newE2EOn(t, db, mestest.Options{LoseAnswers: loseHalfOfFirst(reports, &sent)}, nil, "")
+	e := newE2EOn(t, db, messim.Options{LoseAnswers: loseHalfOfFirst(reports, &sent)}, nil, "")
 	e.slowRetries()
 	base, err := os.ReadFile(e.cfg)
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestParseFaults: each --faults form sets its fault, and anything else is
@@ -22,7 +22,7 @@ func TestParseFaults(t *testing.T) {
 		{"drop-all", false, false},
 	}
 	for _, tt := range tests {
-		var o mestest.Options
+		var o messim.Options
 		err := parseFaults(tt.spec, &o)
 		if got, want := err == nil, tt.fail || tt.lose; got != want {
 			t.Errorf("parseFaults(%q) error %v, want ok %v", tt.spec, err, want)

@@ -21,7 +21,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // testPKI writes a CA, a server certificate for 127.0.0.1 and a client
@@ -74,7 +74,7 @@ func testPKI(t *testing.T, dir string) (ca *x509.CertPool, server tls.Certificat
 func TestMESMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	pool, serverCert := testPKI(t, dir)
-	sim := mestest.New(mestest.Options{})
+	sim := messim.New(messim.Options{})
 	srv := httptest.NewUnstartedServer(sim.Handler())
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
 	srv.StartTLS()

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge/internal/store/storetest"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestChaosScaleOut: three `docbridge serve` instances share one PostgreSQL
@@ -32,7 +32,7 @@ func TestChaosScaleOut(t *testing.T) {
 	const files, messages, instances = 4000, 1000, 3
 	const docs = files + messages
 	var posts atomic.Int64
-	e := newE2EOn(t, db, mestest.Options{}, countPosts(&posts), "")
+	e := newE2EOn(t, db, messim.Options{}, countPosts(&posts), "")
 	base, err := os.ReadFile(e.cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -10,11 +10,11 @@ import (
 	"testing"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/fhirschema"
+	"github.com/docbridge/docbridge/internal/fhirschematest"
 )
 
 // auditEventSchema is the official FHIR R4 JSON schema, for AuditEvents.
-var auditEventSchema = sync.OnceValues(func() (*fhirschema.Schema, error) { return fhirschema.Load("AuditEvent") })
+var auditEventSchema = sync.OnceValues(func() (*fhirschematest.Schema, error) { return fhirschematest.Load("AuditEvent") })
 
 // validateR4 checks one resource against the FHIR R4 JSON schema.
 func validateR4(t *testing.T, b []byte) {

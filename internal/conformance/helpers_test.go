@@ -9,7 +9,7 @@ import (
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/mappings"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 var testPatient = SimulatorPatient
@@ -18,13 +18,13 @@ const testMESID = SimulatorPatientID
 
 // simRun runs the book against an in-process simulator whose fault
 // injection also answers extra (case id → status).
-func simRun(t *testing.T, apis []API, extra map[string]int) (*Report, *mestest.Server) {
+func simRun(t *testing.T, apis []API, extra map[string]int) (*Report, *messim.Server) {
 	t.Helper()
 	return simRunWith(t, apis, extra, nil)
 }
 
 // simRunWith is simRun with a last change to the options.
-func simRunWith(t *testing.T, apis []API, extra map[string]int, change func(*Options, *http.Client)) (*Report, *mestest.Server) {
+func simRunWith(t *testing.T, apis []API, extra map[string]int, change func(*Options, *http.Client)) (*Report, *messim.Server) {
 	t.Helper()
 	maps, err := mappings.Load("")
 	if err != nil {
@@ -34,7 +34,7 @@ func simRunWith(t *testing.T, apis []API, extra map[string]int, change func(*Opt
 	for k, v := range extra {
 		faults[k] = v
 	}
-	sim, ts := mestest.NewTestServer(t, mestest.Options{Codes: maps, Faults: mestest.FaultsByHeader(CaseHeader, faults)})
+	sim, ts := messim.NewTestServer(t, messim.Options{Codes: maps, Faults: messim.FaultsByHeader(CaseHeader, faults)})
 	sim.AddIdentity(testMESID, testPatient)
 	rec := NewRecorder(nil)
 	hc := &http.Client{Transport: rec, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}

@@ -19,7 +19,7 @@ import (
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 var camille = docbridge.Patient{
@@ -41,7 +41,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type env struct {
-	sim    *mestest.Server
+	sim    *messim.Server
 	st     *store.Store
 	oauth  *mes.PairingClient
 	docs   *mes.Client
@@ -60,7 +60,7 @@ func newEnvScopes(t *testing.T, scopes []string) *env {
 	t.Helper()
 	e := &env{clk: &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}, logbuf: &bytes.Buffer{}}
 	var simSrv *httptest.Server
-	e.sim, simSrv = mestest.NewTestServer(t, mestest.Options{AccessTokenTTL: 10 * time.Minute, Now: e.clk.Now})
+	e.sim, simSrv = messim.NewTestServer(t, messim.Options{AccessTokenTTL: 10 * time.Minute, Now: e.clk.Now})
 	e.sim.AddIdentity("mes-camille", camille)
 	st, err := store.Open(context.Background(), store.Options{Dir: t.TempDir(), TokenKey: bytes.Repeat([]byte{1}, 32), Now: e.clk.Now})
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // The identity table (issue 3): each case runs one document through the
@@ -182,7 +182,7 @@ func TestIdentityCasesThroughThePipeline(t *testing.T) {
 // many documents the simulator filed.
 func runIdentityCase(t *testing.T, i int, tc idCase) (store.DocRow, int) {
 	ctx := context.Background()
-	sim, srv := mestest.NewTestServer(t, mestest.Options{})
+	sim, srv := messim.NewTestServer(t, messim.Options{})
 	st, err := store.Open(ctx, store.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

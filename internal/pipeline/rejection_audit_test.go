@@ -12,7 +12,7 @@ import (
 	"github.com/docbridge/docbridge/internal/identity"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mes"
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestRejectionAuditCarriesMESAnswer: when MES refuses a document, the audit
@@ -20,7 +20,7 @@ import (
 // the README promises, not an empty exchange.
 func TestRejectionAuditCarriesMESAnswer(t *testing.T) {
 	ctx := context.Background()
-	sim, srv := mestest.NewTestServer(t, mestest.Options{})
+	sim, srv := messim.NewTestServer(t, messim.Options{})
 	st, err := store.Open(ctx, store.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

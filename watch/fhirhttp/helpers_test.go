@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/fhirschema"
+	"github.com/docbridge/docbridge/internal/fhirschematest"
 	"github.com/docbridge/docbridge/watch/internal/testpki"
 )
 
@@ -159,7 +159,7 @@ func reasonOf(is Issue) docbridge.Reason {
 }
 
 // outcomeSchema is the official FHIR R4 JSON schema, for OperationOutcomes.
-var outcomeSchema = sync.OnceValues(func() (*fhirschema.Schema, error) { return fhirschema.Load("OperationOutcome") })
+var outcomeSchema = sync.OnceValues(func() (*fhirschematest.Schema, error) { return fhirschematest.Load("OperationOutcome") })
 
 // validateR4 checks one OperationOutcome against the FHIR R4 JSON schema.
 func validateR4(t *testing.T, b []byte) {

@@ -48,7 +48,7 @@ func FuzzResourceType(f *testing.F) {
 }
 
 // TestOutcomeSchema checks every kind of answer against the official FHIR
-// R4 JSON schema (internal/fhirschema).
+// R4 JSON schema (internal/fhirschematest).
 func TestOutcomeSchema(t *testing.T) {
 	status := fakeStatus{1: {Input: 1, Intake: "fhir", State: docbridge.Converted, Documents: []DocumentStatus{
 		{ID: 7, UniqueID: "urn:oid:1.2.250.1.999.1", State: docbridge.Review, Reason: docbridge.MissingTrait, Message: "the sex is missing"},

@@ -1,6 +1,8 @@
-// Package mestest is a strict simulator of the MES Documents API as
-// docbridge's two profiles speak it (docs/architecture.md §13): the httptest form for
-// tests and the engine of docbridge mes-sim. mes-api is POST
+// Package messim is a strict simulator of MES — the Documents API as
+// docbridge's two profiles speak it, the Mesures and Agenda APIs, and the
+// pairing (docs/architecture.md §13). It ships in the binary: it is the
+// engine of docbridge mes-sim and demo, and its httptest form serves the
+// tests. mes-api is POST
 // /DocumentReference with the content inline; pdsm-iti65 is the PDSm ITI-65
 // transaction POSTed to the base (transaction.go), the logical deletion as a
 // conditional PATCH (patch.go), and the ITI-67 search. Documents sent
@@ -36,4 +38,4 @@
 //
 // It imports only the standard library and the root package: it is an
 // independent reading of the wire contract, not a copy of the client's.
-package mestest
+package messim

@@ -8,7 +8,7 @@
 // detector about ten seconds), so Load cuts it down to the resource types
 // a test writes, and Validate checks each resource against the definition
 // of its own type.
-package fhirschema
+package fhirschematest
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ type Schema struct {
 // test binary (sync.OnceValues).
 func Load(types ...string) (*Schema, error) {
 	if len(types) == 0 {
-		return nil, fmt.Errorf("fhirschema.Load needs at least one resource type")
+		return nil, fmt.Errorf("fhirschematest.Load needs at least one resource type")
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(schemaGzip))
 	if err != nil {

@@ -1,4 +1,4 @@
-package mestest_test
+package messim_test
 
 import (
 	"encoding/base64"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // FuzzSimulatorRequest checks that no body crashes the handler, and that
@@ -31,7 +31,7 @@ func FuzzSimulatorRequest(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	s := mestest.New(mestest.Options{MaxBodyBytes: 1 << 20, Codes: refuse("none")})
+	s := messim.New(messim.Options{MaxBodyBytes: 1 << 20, Codes: refuse("none")})
 	tok := s.AddPatient("P1", insA, insSystem)
 	h := &sim{s: s, h: s.Handler(), tok: tok}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -76,7 +76,7 @@ func FuzzSimulatorTransaction(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	s := mestest.New(mestest.Options{MaxBodyBytes: 1 << 20, Codes: refuse("none")})
+	s := messim.New(messim.Options{MaxBodyBytes: 1 << 20, Codes: refuse("none")})
 	tok := s.AddPatient("P1", insA, insSystem)
 	h := &sim{s: s, h: s.Handler(), tok: tok}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -114,7 +114,7 @@ func FuzzSimulatorPatch(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	s := mestest.New(mestest.Options{Codes: refuse("none")})
+	s := messim.New(messim.Options{Codes: refuse("none")})
 	tok := s.AddPatient("P1", insA, insSystem)
 	h := &sim{s: s, h: s.Handler(), tok: tok}
 	h.post(mustJSON(f, validDoc(uid, content)))

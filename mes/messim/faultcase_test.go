@@ -1,18 +1,18 @@
-package mestest_test
+package messim_test
 
 import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestFaultsByHeader: requests labelled with a listed value get its
 // status, with an issue code that fits it and Retry-After for 429 and
 // 503; others, labelled otherwise or not at all, pass through.
 func TestFaultsByHeader(t *testing.T) {
-	s := mestest.New(mestest.Options{Faults: mestest.FaultsByHeader("X-Case", map[string]int{"a": 429, "b": 422, "c": 503})})
+	s := messim.New(messim.Options{Faults: messim.FaultsByHeader("X-Case", map[string]int{"a": 429, "b": 422, "c": 503})})
 	tests := []struct {
 		label, path string
 		status      int

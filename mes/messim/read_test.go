@@ -1,4 +1,4 @@
-package mestest_test
+package messim_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -30,7 +30,7 @@ type searchset struct {
 }
 
 func TestSearchRetrieveDelete(t *testing.T) {
-	s := newSim(mestest.Options{})
+	s := newSim(messim.Options{})
 	tokP2 := s.s.AddPatient("P2", insB, insSystem)
 	const v2 = "urn:oid:1.2.250.1.999.2"
 	s.post(mustJSON(t, validDoc(uid, content)))
@@ -91,7 +91,7 @@ func TestSearchRetrieveDelete(t *testing.T) {
 }
 
 func TestSearchRefuses(t *testing.T) {
-	s := newSim(mestest.Options{})
+	s := newSim(messim.Options{})
 	tests := []struct {
 		name, target string
 		status       int
@@ -113,7 +113,7 @@ func TestSearchRefuses(t *testing.T) {
 }
 
 func TestMountedUnderPrefix(t *testing.T) {
-	s := newSim(mestest.Options{})
+	s := newSim(messim.Options{})
 	h := http.StripPrefix("/api/v1", s.h)
 	r := httptest.NewRequest(http.MethodPost, "http://mes.test/api/v1/DocumentReference", strings.NewReader(string(mustJSON(t, validDoc(uid, content)))))
 	r.Header.Set("Authorization", "Bearer "+s.tok)

@@ -1,4 +1,4 @@
-package mestest
+package messim
 
 import (
 	"bytes"

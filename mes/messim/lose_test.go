@@ -1,17 +1,17 @@
-package mestest_test
+package messim_test
 
 import (
 	"bytes"
 	"net/http"
 	"testing"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestLoseAnswers: a lost answer leaves the document committed and the
 // client without an answer; the resend meets "already there".
 func TestLoseAnswers(t *testing.T) {
-	s, ts := mestest.NewTestServer(t, mestest.Options{LoseAnswers: mestest.LoseFirst(1)})
+	s, ts := messim.NewTestServer(t, messim.Options{LoseAnswers: messim.LoseFirst(1)})
 	tok := s.AddPatient("P1", insA, "1.2.250.1.213.1.4.10")
 	body := mustJSON(t, validDoc(uid, content))
 	post := func() (*http.Response, error) {

@@ -1,4 +1,4 @@
-package mestest_test
+package messim_test
 
 import (
 	"crypto/sha1"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 const uid = "urn:oid:1.2.250.1.999.1"
@@ -18,7 +18,7 @@ const uid = "urn:oid:1.2.250.1.999.1"
 var content = []byte("%PDF-1.4 synthetic\n")
 
 func TestPublishAccepts(t *testing.T) {
-	s := newSim(mestest.Options{})
+	s := newSim(messim.Options{})
 	w := s.post(mustJSON(t, validDoc(uid, content)))
 	if w.Code != http.StatusCreated {
 		t.Fatalf("HTTP %d %s, want 201", w.Code, w.Body)
@@ -68,7 +68,7 @@ func TestPublishRequired(t *testing.T) {
 	}
 	for _, p := range paths {
 		t.Run(p.path, func(t *testing.T) {
-			s := newSim(mestest.Options{})
+			s := newSim(messim.Options{})
 			w := s.post(mustJSON(t, del(t, validDoc(uid, content), p.path)))
 			if w.Code != http.StatusUnprocessableEntity {
 				t.Fatalf("HTTP %d %s, want 422", w.Code, w.Body)
@@ -160,7 +160,7 @@ func TestPublishRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSim(mestest.Options{})
+			s := newSim(messim.Options{})
 			body := []byte(tt.raw)
 			if tt.raw == "" && tt.name != "empty" {
 				m := validDoc(uid, content)
@@ -190,7 +190,7 @@ func TestPublishRefuses(t *testing.T) {
 }
 
 func TestPublishRevokedToken(t *testing.T) {
-	s := newSim(mestest.Options{})
+	s := newSim(messim.Options{})
 	s.s.Revoke(s.tok)
 	w := s.post(mustJSON(t, validDoc(uid, content)))
 	if is := outcomeOf(t, w); w.Code != http.StatusUnauthorized || is[0].Code != "expired" {
@@ -199,7 +199,7 @@ func TestPublishRevokedToken(t *testing.T) {
 }
 
 func TestPublishBodyLimit(t *testing.T) {
-	s := newSim(mestest.Options{MaxBodyBytes: 200})
+	s := newSim(messim.Options{MaxBodyBytes: 200})
 	w := s.post(mustJSON(t, validDoc(uid, content)))
 	if is := outcomeOf(t, w); w.Code != http.StatusRequestEntityTooLarge || is[0].Code != "too-costly" {
 		t.Errorf("HTTP %d %+v, want 413 too-costly", w.Code, is)
@@ -222,7 +222,7 @@ func TestPublishCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.vs, func(t *testing.T) {
-			s := newSim(mestest.Options{Codes: refuse(tt.vs)})
+			s := newSim(messim.Options{Codes: refuse(tt.vs)})
 			w := s.post(mustJSON(t, validDoc(uid, content)))
 			if w.Code != http.StatusUnprocessableEntity {
 				t.Fatalf("HTTP %d, want 422", w.Code)
@@ -233,14 +233,14 @@ func TestPublishCodes(t *testing.T) {
 			}
 		})
 	}
-	s := newSim(mestest.Options{Codes: refuse("none")})
+	s := newSim(messim.Options{Codes: refuse("none")})
 	if w := s.post(mustJSON(t, validDoc(uid, content))); w.Code != http.StatusCreated {
 		t.Errorf("all codes known: HTTP %d %s, want 201", w.Code, w.Body)
 	}
 }
 
 func TestPublishIdempotency(t *testing.T) {
-	s := newSim(mestest.Options{})
+	s := newSim(messim.Options{})
 	tokP2 := s.s.AddPatient("P2", insB, insSystem)
 	first := s.post(mustJSON(t, validDoc(uid, content)))
 	again := s.post(mustJSON(t, validDoc(uid, content)))
@@ -281,7 +281,7 @@ func TestPublishLenientEncodings(t *testing.T) {
 			if tt.body == body {
 				t.Fatal("the edit changed nothing")
 			}
-			s := newSim(mestest.Options{})
+			s := newSim(messim.Options{})
 			if w := s.post([]byte(tt.body)); w.Code != http.StatusCreated {
 				t.Errorf("HTTP %d %s, want 201", w.Code, w.Body)
 			}
@@ -291,7 +291,7 @@ func TestPublishLenientEncodings(t *testing.T) {
 
 func TestPublishStoresInDir(t *testing.T) {
 	dir := t.TempDir()
-	s := newSim(mestest.Options{Dir: dir})
+	s := newSim(messim.Options{Dir: dir})
 	if w := s.post(mustJSON(t, validDoc(uid, content))); w.Code != http.StatusCreated {
 		t.Fatalf("HTTP %d", w.Code)
 	}
@@ -310,7 +310,7 @@ func TestPublishStoresInDir(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	s := newSim(mestest.Options{Faults: mestest.FailFirst(2, http.StatusServiceUnavailable)})
+	s := newSim(messim.Options{Faults: messim.FailFirst(2, http.StatusServiceUnavailable)})
 	for i := range 2 {
 		w := s.post(mustJSON(t, validDoc(uid, content)))
 		if is := outcomeOf(t, w); w.Code != 503 || w.Header().Get("Retry-After") != "1" || is[0].Code != "transient" {
@@ -326,7 +326,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestRouting(t *testing.T) {
-	s := newSim(mestest.Options{})
+	s := newSim(messim.Options{})
 	tests := []struct {
 		method, target string
 		status         int

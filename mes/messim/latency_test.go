@@ -1,4 +1,4 @@
-package mestest_test
+package messim_test
 
 import (
 	"bytes"
@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 // TestLatency: every request waits Latency ± Jitter before it is handled,
 // and concurrent requests wait together (MaxInFlight counts them).
 func TestLatency(t *testing.T) {
 	const latency, jitter, n = 80 * time.Millisecond, 20 * time.Millisecond, 8
-	s, ts := mestest.NewTestServer(t, mestest.Options{Latency: latency, Jitter: jitter})
+	s, ts := messim.NewTestServer(t, messim.Options{Latency: latency, Jitter: jitter})
 	tok := s.AddPatient("P1", insA, "1.2.250.1.213.1.4.10")
 	body := mustJSON(t, validDoc(uid, content))
 	post := func(ctx context.Context, body []byte) (*http.Response, error) {

@@ -1,4 +1,4 @@
-package mestest_test
+package messim_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 )
 
 const (
@@ -100,13 +100,13 @@ func mustJSON(t testing.TB, v any) []byte {
 
 // sim is a simulator with patient P1 (insA) paired.
 type sim struct {
-	s   *mestest.Server
+	s   *messim.Server
 	h   http.Handler
 	tok string
 }
 
-func newSim(o mestest.Options) *sim {
-	s := mestest.New(o)
+func newSim(o messim.Options) *sim {
+	s := messim.New(o)
 	return &sim{s: s, h: s.Handler(), tok: s.AddPatient("P1", insA, "1.2.250.1.213.1.4.10")}
 }
 

@@ -1,4 +1,4 @@
-package fhirschema
+package fhirschematest
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package mestest_test
+package messim_test
 
 import (
 	"crypto/sha1"
@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docbridge/docbridge/mes/mestest"
+	"github.com/docbridge/docbridge/mes/messim"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -155,7 +155,7 @@ func txAnswerOf(t *testing.T, w *httptest.ResponseRecorder) txAnswer {
 }
 
 func TestTransactionAccepts(t *testing.T) {
-	s := newSim(mestest.Options{Codes: refuse("none")})
+	s := newSim(messim.Options{Codes: refuse("none")})
 	w := s.transaction(mustJSON(t, validBundle(uid, content)))
 	if w.Code != http.StatusOK {
 		t.Fatalf("HTTP %d %s, want 200", w.Code, w.Body)
@@ -222,7 +222,7 @@ func TestTransactionRequired(t *testing.T) {
 	}
 	for _, p := range paths {
 		t.Run(p.path, func(t *testing.T) {
-			s := newSim(mestest.Options{})
+			s := newSim(messim.Options{})
 			w := s.transaction(mustJSON(t, del(t, validBundle(uid, content), p.path)))
 			if w.Code != http.StatusUnprocessableEntity {
 				t.Fatalf("HTTP %d %s, want 422", w.Code, w.Body)
@@ -285,7 +285,7 @@ func TestTransactionRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSim(mestest.Options{})
+			s := newSim(messim.Options{})
 			body := []byte(tt.raw)
 			if tt.raw == "" {
 				body = mustJSON(t, tt.edit(t, validBundle(uid, content)))
@@ -313,7 +313,7 @@ func TestTransactionCodes(t *testing.T) {
 		{"JDV_J07", "DocumentReference.type"},
 		{"JDV_J02", "DocumentReference.context.facilityType"},
 	} {
-		s := newSim(mestest.Options{Codes: refuse(tt.vs)})
+		s := newSim(messim.Options{Codes: refuse(tt.vs)})
 		w := s.transaction(mustJSON(t, validBundle(uid, content)))
 		is := outcomeOf(t, w)
 		if w.Code != 422 || !slices.ContainsFunc(is, func(i issue) bool { return i.Code == "code-invalid" && slices.Equal(i.Expression, []string{tt.expr}) }) {
@@ -326,7 +326,7 @@ func TestTransactionCodes(t *testing.T) {
 }
 
 func TestTransactionReplaceAndDelete(t *testing.T) {
-	s := newSim(mestest.Options{})
+	s := newSim(messim.Options{})
 	const v2 = "urn:oid:1.2.250.1.999.2"
 	if w := s.transaction(mustJSON(t, validBundle(uid, content))); w.Code != 200 {
 		t.Fatalf("v1: HTTP %d %s", w.Code, w.Body)
@@ -395,7 +395,7 @@ func TestTransactionReplaceAndDelete(t *testing.T) {
 // TestSearchITI67 checks the PDSm search: patient.identifier with status
 // required, deleted documents never found, identifier and type, pages.
 func TestSearchITI67(t *testing.T) {
-	s := newSim(mestest.Options{})
+	s := newSim(messim.Options{})
 	for i := range 3 {
 		id := "urn:oid:1.2.250.1.999.3." + string(rune('1'+i))
 		if w := s.transaction(mustJSON(t, validBundle(id, []byte(id)))); w.Code != 200 {
