@@ -79,6 +79,10 @@ func forbidden(pkg, dep string) string {
 		if own && rel != "" && !under(rel, "/mes") && !under(rel, "/traits") || under(rel, "/mes/messim") {
 			return "the test book drives MES through docbridge's own client only (the root, mes, traits); the command wires the simulator"
 		}
+	case under(pkg, "/internal/metrics"):
+		if under(rel, "/internal/admin") || under(rel, "/cmd") {
+			return "metrics say what docbridge's state is; the console serves them and never the other way round"
+		}
 	case under(pkg, "/internal/operate"):
 		if under(rel, "/internal/admin") || under(rel, "/internal/pipeline") || under(rel, "/internal/bulk") || under(rel, "/cmd") {
 			return "operate is the one home of operator actions, below both its callers (the console, the command): it depends on the store and identity, never on a caller or a stage"

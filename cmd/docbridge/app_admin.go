@@ -9,6 +9,7 @@ import (
 
 	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/audit"
+	"github.com/docbridge/docbridge/internal/metrics"
 	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 	"github.com/docbridge/docbridge/mes"
@@ -21,17 +22,17 @@ var (
 
 // newMetrics builds the metrics the pipeline and the MES client feed; they
 // are served only when the console runs.
-func newMetrics(cfg *Config, st *store.Store, log zerolog.Logger) *admin.Metrics {
-	return admin.NewMetrics(admin.MetricsOptions{Store: st, Stall: stallOf(cfg), Log: log})
+func newMetrics(cfg *Config, st *store.Store, log zerolog.Logger) *metrics.Metrics {
+	return metrics.New(metrics.Options{Store: st, Stall: stallOf(cfg), Log: log})
 }
 
-func stallOf(cfg *Config) admin.Stall {
-	return admin.Stall{NoIntake: cfg.Admin.Stall.NoIntake, OldestPending: cfg.Admin.Stall.OldestPending}
+func stallOf(cfg *Config) metrics.Stall {
+	return metrics.Stall{NoIntake: cfg.Admin.Stall.NoIntake, OldestPending: cfg.Admin.Stall.OldestPending}
 }
 
 // mesHTTPClient is the MES client's default HTTP client with its requests
 // timed by the metrics.
-func mesHTTPClient(cfg *Config, m *admin.Metrics) (*http.Client, error) {
+func mesHTTPClient(cfg *Config, m *metrics.Metrics) (*http.Client, error) {
 	tc, err := mesTLS(cfg)
 	if err != nil {
 		return nil, err
@@ -47,7 +48,7 @@ func mesHTTPClient(cfg *Config, m *admin.Metrics) (*http.Client, error) {
 // newAdminServer builds the console of cfg.Admin, or returns nil when
 // admin.addr is empty. Console sign-ins and searches are audited in the
 // store's audit trail.
-func newAdminServer(cfg *Config, st *store.Store, rc operate.Reconverter, m *admin.Metrics, log zerolog.Logger) (*admin.Server, error) {
+func newAdminServer(cfg *Config, st *store.Store, rc operate.Reconverter, m *metrics.Metrics, log zerolog.Logger) (*admin.Server, error) {
 	ac := cfg.Admin
 	if ac.Addr == "" {
 		return nil, nil

@@ -7,8 +7,8 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert"
-	"github.com/docbridge/docbridge/internal/admin"
 	"github.com/docbridge/docbridge/internal/identity"
+	"github.com/docbridge/docbridge/internal/metrics"
 	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/pipeline"
 	"github.com/docbridge/docbridge/internal/store"
@@ -28,7 +28,7 @@ type pipelineParts struct {
 	// pipeline that only converts (queue reconvert), which is never Run.
 	mesHTTP *http.Client
 	// metrics observe the deliveries; nil observes nothing.
-	metrics *admin.Metrics
+	metrics *metrics.Metrics
 	// rate and burst bound the deliveries per second (bulk --rate); 0 is
 	// no bound.
 	rate  float64

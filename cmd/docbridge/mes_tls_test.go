@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
-	"github.com/docbridge/docbridge/internal/admin"
+	"github.com/docbridge/docbridge/internal/metrics"
 	"github.com/docbridge/docbridge/mes"
 	"github.com/docbridge/docbridge/mes/messim"
 )
@@ -99,7 +99,7 @@ func TestMESMutualTLS(t *testing.T) {
 			cfg := &Config{}
 			cfg.MES.BaseURL = srv.URL
 			tt.tls(cfg)
-			hc, err := mesHTTPClient(cfg, admin.NewMetrics(admin.MetricsOptions{}))
+			hc, err := mesHTTPClient(cfg, metrics.New(metrics.Options{}))
 			if err != nil {
 				t.Fatal(err)
 			}

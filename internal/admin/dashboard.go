@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/metrics"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -34,7 +35,7 @@ func (s *Server) checkMES(ctx context.Context) mesStatus {
 // ages and stall signals, MES health and the most recent failures.
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sum, err := summarize(ctx, s.o.Store, s.o.Stall, s.o.Now())
+	sum, err := metrics.Summarize(ctx, s.o.Store, s.o.Stall, s.o.Now())
 	if err != nil {
 		s.o.Log.Error().Err(err).Msg("console dashboard")
 		s.fail(w, r, http.StatusServiceUnavailable, "The store does not answer; see the daemon log.")

@@ -54,7 +54,7 @@
 //
 // # Metrics and health
 //
-// Metrics (NewMetrics) serve /metrics; /healthz answers while the process
+// The metrics (internal/metrics) are served on /metrics; /healthz answers while the process
 // runs; /readyz answers 200 only when the store answers a query and, when
 // configured, MES answers. Metrics and health need no sign-in and carry no
 // patient data: labels are state, reason, intake, HTTP method and status

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/metrics"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -83,7 +84,7 @@ func newFixtureWith(t *testing.T, opt func(*Options)) *fixture {
 			f.audits = append(f.audits, auditLine{actor, doc, msg})
 			return nil
 		},
-		Metrics: NewMetrics(MetricsOptions{Store: st, Log: zerolog.Nop()}),
+		Metrics: metrics.New(metrics.Options{Store: st, Log: zerolog.Nop()}),
 		Log:     zerolog.Nop(),
 	}
 	if opt != nil {

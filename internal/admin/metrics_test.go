@@ -13,10 +13,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/metrics"
 	"github.com/docbridge/docbridge/internal/pipeline"
 )
 
-func scrape(t *testing.T, m *Metrics) string {
+func scrape(t *testing.T, m *metrics.Metrics) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -31,7 +32,7 @@ func TestMetrics(t *testing.T) {
 	f.addDoc("urn:oid:1.2.7.1", camille, docbridge.Review, docbridge.IdentityMismatch)
 	f.addDoc("urn:oid:1.2.7.2", camille, docbridge.Converted, "")
 	now := time.Now().Add(2 * time.Hour)
-	m := NewMetrics(MetricsOptions{Store: f.st, Stall: Stall{NoIntake: time.Hour, OldestPending: 3 * time.Hour}, Log: zerolog.Nop(), Now: func() time.Time { return now }})
+	m := metrics.New(metrics.Options{Store: f.st, Stall: metrics.Stall{NoIntake: time.Hour, OldestPending: 3 * time.Hour}, Log: zerolog.Nop(), Now: func() time.Time { return now }})
 	m.Observe(pipeline.Event{State: docbridge.Delivered, Latency: 3 * time.Second})
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) }))
 	defer backend.Close()
@@ -105,3 +106,8 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("/readyz with the store closed = %d, want 503", resp.StatusCode)
 	}
 }
+
+// roundTripFunc adapts a function to http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/internal/httpserve"
+	"github.com/docbridge/docbridge/internal/metrics"
 	"github.com/docbridge/docbridge/internal/operate"
 	"github.com/docbridge/docbridge/internal/store"
 )
@@ -28,7 +29,7 @@ type Store interface {
 	Pairings(ctx context.Context) ([]docbridge.Pairing, error)
 	PairingsByINS(ctx context.Context, ins string) ([]docbridge.Pairing, error)
 	Intakes(ctx context.Context) ([]string, error)
-	StatsStore
+	metrics.Store
 }
 
 // AuditFunc records an action a person took that changes nothing in the
@@ -57,12 +58,12 @@ type Options struct {
 	// value has the defaults ThrottleOptions states.
 	Throttle ThrottleOptions
 	// Metrics, when not nil, is served on /metrics.
-	Metrics *Metrics
+	Metrics *metrics.Metrics
 	// MESCheck, when not nil, tells whether MES answers (see MESProbe);
 	// /readyz and the dashboard call it.
 	MESCheck func(ctx context.Context) error
 	// Stall sets the stall signals' thresholds.
-	Stall Stall
+	Stall metrics.Stall
 	// Reconverter, when not nil, lets operators convert again the input of
 	// a document stopped for missing-metadata, unmapped-code or
 	// profile-invalid ("Convert again" on its page).

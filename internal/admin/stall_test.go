@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/metrics"
 )
 
 // TestStallIgnoresWaitingForPairing: documents held until the patient pairs
@@ -77,7 +78,7 @@ func TestStallIgnoresWaitingForPairing(t *testing.T) {
 				f.addDoc("urn:oid:1.2.9."+string(rune('1'+i)), camille, d.state, d.reason)
 			}
 			now := time.Now().Add(2 * time.Hour)
-			m := NewMetrics(MetricsOptions{Store: f.st, Stall: Stall{OldestPending: time.Hour}, Log: zerolog.Nop(), Now: func() time.Time { return now }})
+			m := metrics.New(metrics.Options{Store: f.st, Stall: metrics.Stall{OldestPending: time.Hour}, Log: zerolog.Nop(), Now: func() time.Time { return now }})
 			body := scrape(t, m)
 			for _, want := range tt.wantLines {
 				if !strings.Contains(body, want+"\n") {

@@ -1,4 +1,4 @@
-package admin
+package metrics
 
 import (
 	"context"
@@ -41,19 +41,19 @@ type Metrics struct {
 	mes        *prometheus.HistogramVec
 }
 
-// MetricsOptions configures NewMetrics.
-type MetricsOptions struct {
-	Store StatsStore // read at each scrape; required
+// Options configures New.
+type Options struct {
+	Store Store // read at each scrape; required
 	Stall Stall
 	Log   zerolog.Logger
 	Now   func() time.Time // nil: time.Now
 }
 
-// NewMetrics registers every series. The store series are read at scrape
+// New registers every series. The store series are read at scrape
 // time, bounded to 5 s: the kept counts (store.CountsByGroup) and one index
 // probe per group for the ages, never a scan of the documents, so a scrape
 // costs the same whatever the store holds.
-func NewMetrics(o MetricsOptions) *Metrics {
+func New(o Options) *Metrics {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -128,7 +128,7 @@ var (
 )
 
 // storeCollector reads the store's aggregates at scrape time.
-type storeCollector struct{ o MetricsOptions }
+type storeCollector struct{ o Options }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descDocuments, descQueue, descReview, descOldest, descWaiting, descOldestWaiting, descIntake, descStall, descStoreUp} {
@@ -139,7 +139,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s, err := summarize(ctx, c.o.Store, c.o.Stall, c.o.Now())
+	s, err := Summarize(ctx, c.o.Store, c.o.Stall, c.o.Now())
 	if err != nil {
 		c.o.Log.Error().Err(err).Msg("metrics: the store did not answer")
 		ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, 0)
