@@ -23,7 +23,7 @@ func TestMeasurementsByProfile(t *testing.T) {
 		off, onN   int // measurements without and with the profile
 		documents  int // non-measurement documents
 	}{
-		{"hl7v2", filepath.Join("..", "samples", "mesures", "oru-r01-mesures.hl7"), false, 0, 4, 0},
+		{"hl7v2", filepath.Join("..", "samples", "oru-r01-mesures.hl7"), false, 0, 4, 0},
 		{"cda", filepath.Join(golden.Corpus("cda-fr"), "CSE-MDE_2023.01.xml"), true, 0, 3, 1},
 	}
 	for _, tc := range tests {

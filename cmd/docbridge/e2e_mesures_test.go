@@ -22,7 +22,7 @@ import (
 )
 
 // mesuresSample is the ORU^R01 of vital signs and glycaemia in samples/.
-const mesuresSample = "../../samples/mesures/oru-r01-mesures.hl7"
+const mesuresSample = "../../samples/oru-r01-mesures.hl7"
 
 // newMesuresE2E is newE2EServer for measurements: the sample patient is
 // paired with the scopes given, the clinic's source profiles (MSH-3

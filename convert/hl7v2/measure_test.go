@@ -13,7 +13,7 @@ import (
 )
 
 // mesuresSample is the synthetic ORU^R01 of vital signs and glycaemia.
-var mesuresSample = filepath.Join(samplesDir, "mesures", "oru-r01-mesures.hl7")
+var mesuresSample = filepath.Join(samplesDir, "oru-r01-mesures.hl7")
 
 func measureOptions(t testing.TB) Options {
 	o := testOptions(t)
