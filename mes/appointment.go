@@ -66,22 +66,15 @@ func (c *Client) deliverAppointment(ctx context.Context, d *docbridge.Document, 
 // MES's answer: a Receipt with the appointment's MES id (from the body or
 // the Location) for a 2xx, else Deliver's errors.
 func (c *Client) sendAppointment(ctx context.Context, d *docbridge.Document, p docbridge.Pairing, method, u, key string, body []byte) (docbridge.Receipt, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-	if err != nil {
-		return docbridge.Receipt{}, docbridge.Wrap(docbridge.Internal, "build the MES request; check the MES base URL", err)
-	}
-	reqID := newRequestID()
-	setHeaders(req.Header, p.AccessToken, reqID, c.ua)
-	req.Header.Set("Content-Type", mediaFHIRJSON)
+	var header func(http.Header)
 	if method == http.MethodPost {
-		req.Header.Set("If-None-Exist", url.Values{"identifier": {key}}.Encode())
+		header = func(h http.Header) { h.Set("If-None-Exist", url.Values{"identifier": {key}}.Encode()) }
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return docbridge.Receipt{}, transportError(d.UniqueID, err)
-	}
-	answer, reqID, err := readAnswer(req, resp, reqID, newRedactor(d, &p))
-	if err != nil {
+	resp, answer, reqID, err := c.sendJSON(ctx, d, p, method, u, body, header)
+	switch {
+	case resp == nil:
+		return docbridge.Receipt{}, err
+	case err != nil:
 		return answered(resp, reqID), err
 	}
 	var r struct {

@@ -134,18 +134,10 @@ func (c *Client) deletePDSm(ctx context.Context, d *docbridge.Document, p docbri
 	if err != nil {
 		return docbridge.Receipt{}, docbridge.Wrap(docbridge.Internal, "render the delete of "+d.UniqueID, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, patchURL(c.base, d.UniqueID), bytes.NewReader(body))
-	if err != nil {
-		return docbridge.Receipt{}, docbridge.Wrap(docbridge.Internal, "build the MES request; check the MES base URL", err)
+	resp, answer, reqID, err := c.sendJSON(ctx, d, p, http.MethodPatch, patchURL(c.base, d.UniqueID), body, nil)
+	if resp == nil {
+		return docbridge.Receipt{}, err
 	}
-	reqID := newRequestID()
-	setHeaders(req.Header, p.AccessToken, reqID, c.ua)
-	req.Header.Set("Content-Type", mediaFHIRJSON)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return docbridge.Receipt{}, transportError(d.UniqueID, err)
-	}
-	answer, reqID, err := readAnswer(req, resp, reqID, newRedactor(d, &p))
 	if err != nil {
 		if resp.StatusCode == http.StatusNotFound && parseOutcome(answer).has(notFoundIssue) {
 			return docbridge.Receipt{Status: resp.StatusCode, RequestID: reqID, Duplicate: true}, nil

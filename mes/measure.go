@@ -1,7 +1,6 @@
 package mes
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/json"
@@ -60,19 +59,11 @@ func (c *Client) deliverMeasurement(ctx context.Context, d *docbridge.Document, 
 	if err != nil {
 		return docbridge.Receipt{}, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint(c.base, pathMeasures), bytes.NewReader(body))
-	if err != nil {
-		return docbridge.Receipt{}, docbridge.Wrap(docbridge.Internal, "build the MES request; check the MES base URL", err)
-	}
-	reqID := newRequestID()
-	setHeaders(req.Header, p.AccessToken, reqID, c.ua)
-	req.Header.Set("Content-Type", mediaFHIRJSON)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return docbridge.Receipt{}, transportError(d.UniqueID, err)
-	}
-	answer, reqID, err := readAnswer(req, resp, reqID, newRedactor(d, &p))
-	if err != nil {
+	resp, answer, reqID, err := c.sendJSON(ctx, d, p, http.MethodPost, endpoint(c.base, pathMeasures), body, nil)
+	switch {
+	case resp == nil:
+		return docbridge.Receipt{}, err
+	case err != nil:
 		return answered(resp, reqID), err
 	}
 	var tr fm.Bundle
