@@ -74,8 +74,8 @@ func TestRunRefusedCase(t *testing.T) {
 	}
 }
 
-// TestRunSelection: --only runs the cases of the APIs asked for; an API
-// with no cases in this build is reported unavailable and fails the run.
+// TestRunSelection: --only runs the cases of the APIs asked for, each
+// once, in the book's order (TestRunUnavailableAPI: an API without cases).
 func TestRunSelection(t *testing.T) {
 	tests := []struct {
 		only        string
