@@ -121,9 +121,13 @@ func TestBrowserReview(t *testing.T) {
 		shot(t, ctx, "", "review-diff.png", `#diff`)
 		chromedp.Do(ctx, chromedp.Clear(`#note`))
 	}
+	// The confirmation is a form POST: wait for its answer (the page after
+	// it has no review section: the document left review) before
+	// reloading, or a reload could abort the POST on a loaded machine.
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(`#note`, "Birth date checked on the patient's ID card"),
 		chromedp.Click(`#confirm`),
+		chromedp.WaitNotPresent(`#review`),
 		chromedp.WaitVisible(`#state`),
 	); err != nil {
 		t.Fatalf("confirm: %v", err)
