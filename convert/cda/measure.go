@@ -209,29 +209,15 @@ func (mc *measureConv) value(d *docbridge.Document, r cdaReading) (string, strin
 // pressure makes one blood pressure of a systolic and a diastolic reading.
 func (mc *measureConv) pressure(g []cdaReading) *docbridge.Document {
 	d := mc.start(g[0])
-	vals := map[string]string{}
-	for _, code := range []string{mappings.Systolic, mappings.Diastolic} {
-		var r *cdaReading
+	measure.Pressure(d, g[0].at+" (one organizer)", g[0].at, func(code string) (string, string, bool) {
 		for i := range g {
 			if g[i].code == code {
-				r = &g[i]
+				v, u := mc.value(d, g[i])
+				return v, u, true
 			}
 		}
-		if r == nil {
-			d.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError,
-				"%s: a blood pressure needs both the systolic (8480-6) and the diastolic (8462-4) pressure in one organizer; %s is missing", g[0].at, code)
-			continue
-		}
-		v, u := mc.value(d, *r)
-		if v == "" {
-			continue
-		}
-		vals[code] = v
-		d.Measurement.Components = append(d.Measurement.Components, docbridge.MeasureComponent{Code: docbridge.Coding{System: mappings.LOINC, Code: code}, Value: v, Unit: u})
-	}
-	if len(vals) == 2 {
-		measure.PressuresAgree(d, vals[mappings.Systolic], vals[mappings.Diastolic], g[0].at)
-	}
+		return "", "", false
+	})
 	mc.finish(d, g[0], g[0].profile.Code.Code)
 	return d
 }

@@ -145,24 +145,15 @@ func (c *conv) observation(raw json.RawMessage, bundle *resolver, path string) (
 	}
 
 	if p.Name == "bp" {
-		vals := map[string]string{}
-		for _, want := range []string{mappings.Systolic, mappings.Diastolic} {
+		measure.Pressure(d, path+".component", path+".component", func(code string) (string, string, bool) {
 			for i, comp := range o.Component {
-				if comp.Code.loinc() != want {
-					continue
-				}
-				v, u := obsValue(d, p, comp.ValueQuantity, fmt.Sprintf("%s.component[%d].valueQuantity", path, i))
-				if v != "" {
-					vals[want] = v
-					m.Components = append(m.Components, docbridge.MeasureComponent{Code: docbridge.Coding{System: mappings.LOINC, Code: want}, Value: v, Unit: u})
+				if comp.Code.loinc() == code {
+					v, u := obsValue(d, p, comp.ValueQuantity, fmt.Sprintf("%s.component[%d].valueQuantity", path, i))
+					return v, u, true
 				}
 			}
-		}
-		if len(vals) == 2 {
-			measure.PressuresAgree(d, vals[mappings.Systolic], vals[mappings.Diastolic], path+".component")
-		} else if !b.hasProblem(docbridge.UnitNotConvertible) && !b.hasProblem(docbridge.Malformed) {
-			b.errorf(docbridge.MissingMetadata, "%s: a blood pressure needs a systolic (8480-6) and a diastolic (8462-4) component with values", path)
-		}
+			return "", "", false
+		})
 	} else {
 		m.Value, m.Unit = obsValue(d, p, o.ValueQuantity, path+".valueQuantity")
 	}

@@ -219,27 +219,13 @@ func (c *conv) value(d *docbridge.Document, o numOBX) (value, unit string) {
 // pressure fills a blood pressure's components from its systolic and
 // diastolic OBX; problems go on d.
 func (c *conv) pressure(d *docbridge.Document, group []numOBX) {
-	vals := map[string]string{}
-	for _, code := range []string{mappings.Systolic, mappings.Diastolic} {
-		var o *numOBX
+	measure.Pressure(d, group[0].at(3), group[0].at(5), func(code string) (string, string, bool) {
 		for i := range group {
 			if group[i].code == code {
-				o = &group[i]
+				v, u := c.value(d, group[i])
+				return v, u, true
 			}
 		}
-		if o == nil {
-			d.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError,
-				"%s: a blood pressure needs both the systolic (8480-6) and the diastolic (8462-4) pressure; %s is missing", group[0].at(3), code)
-			continue
-		}
-		v, u := c.value(d, *o)
-		if v == "" {
-			continue
-		}
-		vals[code] = v
-		d.Measurement.Components = append(d.Measurement.Components, docbridge.MeasureComponent{Code: docbridge.Coding{System: mappings.LOINC, Code: code}, Value: v, Unit: u})
-	}
-	if len(vals) == 2 {
-		measure.PressuresAgree(d, vals[mappings.Systolic], vals[mappings.Diastolic], group[0].at(5))
-	}
+		return "", "", false
+	})
 }

@@ -71,14 +71,36 @@ func Status(d *docbridge.Document, status, at string) {
 	}
 }
 
-// PressuresAgree adds an OutOfRange problem when a blood pressure's
-// systolic value is not above its diastolic one.
-func PressuresAgree(d *docbridge.Document, systolic, diastolic, at string) {
-	s, err1 := strconv.ParseFloat(systolic, 64)
-	di, err2 := strconv.ParseFloat(diastolic, 64)
-	if err1 == nil && err2 == nil && s <= di {
-		d.AddProblem(docbridge.OutOfRange, docbridge.SeverityError,
-			"%s: the systolic pressure is not above the diastolic; check the values with the source", at)
+// Pressure fills the blood pressure d carries with its systolic and
+// diastolic components, in that order. read gives a component's value
+// and unit as the profile takes them, "" when the reading was refused
+// (read put the problem on d), and found false when the source has no
+// reading of that code: that is a MissingMetadata problem at group. When
+// both values are read, a systolic not above the diastolic is an
+// OutOfRange problem at values.
+func Pressure(d *docbridge.Document, group, values string, read func(code string) (value, unit string, found bool)) {
+	vals := map[string]float64{}
+	for _, code := range []string{mappings.Systolic, mappings.Diastolic} {
+		v, u, found := read(code)
+		if !found {
+			d.AddProblem(docbridge.MissingMetadata, docbridge.SeverityError,
+				"%s: a blood pressure needs both the systolic (8480-6) and the diastolic (8462-4) pressure; %s is missing", group, code)
+			continue
+		}
+		if v == "" {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			vals[code] = f
+		}
+		d.Measurement.Components = append(d.Measurement.Components,
+			docbridge.MeasureComponent{Code: docbridge.Coding{System: mappings.LOINC, Code: code}, Value: v, Unit: u})
+	}
+	if s, ok := vals[mappings.Systolic]; ok {
+		if di, ok := vals[mappings.Diastolic]; ok && s <= di {
+			d.AddProblem(docbridge.OutOfRange, docbridge.SeverityError,
+				"%s: the systolic pressure is not above the diastolic; check the values with the source", values)
+		}
 	}
 }
 
