@@ -20,6 +20,10 @@ type ceilings struct {
 	// Echo is AA/s of a bare MLLP server (de-frame, parse the header,
 	// answer AA; nothing stored) over the same connections and messages.
 	Echo float64
+	// DurableEcho is AA/s of an MLLP server that commits each message in
+	// SQLite (group commit) before its AA, converting nothing; Floor is the
+	// same converting each message first (mllpFloor: the least an AA needs).
+	DurableEcho, Floor float64
 	// Commits is SQLite commits per second, one after another, each one
 	// tiny row (WAL, synchronous=FULL, the driver docbridge uses).
 	Commits float64
@@ -28,7 +32,7 @@ type ceilings struct {
 	FileSyncs float64
 }
 
-// measureCeilings measures the three ceilings in dir (on the data
+// measureCeilings measures the ceilings in dir (on the data
 // directories' filesystem), with the MLLP messages of run.
 func measureCeilings(ctx context.Context, dir string, t *templates, run, conns, perConn int) (ceilings, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -40,6 +44,16 @@ func measureCeilings(ctx context.Context, dir string, t *templates, run, conns, 
 		return c, fmt.Errorf("echo server: %w", err)
 	}
 	c.Echo = echo.perSec()
+	for _, fl := range []struct {
+		convert bool
+		to      *float64
+	}{{false, &c.DurableEcho}, {true, &c.Floor}} {
+		r, err := runMLLPFloor(ctx, dir, fl.convert, t, run, conns, perConn)
+		if err != nil {
+			return c, fmt.Errorf("MLLP floor (convert %v): %w", fl.convert, err)
+		}
+		*fl.to = r.perSec()
+	}
 	if c.Commits, err = sqliteCommits(ctx, filepath.Join(dir, "commits.db"), 2*time.Second); err != nil {
 		return c, fmt.Errorf("sqlite commits: %w", err)
 	}

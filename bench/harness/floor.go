@@ -70,20 +70,9 @@ func newFloor(ctx context.Context, dir string, sim *simulator, t *templates) (*f
 			return nil, err
 		}
 	}
-	dsn := "file:" + filepath.Join(dir, "floor.db") + "?_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := openFloorDB(ctx, filepath.Join(dir, "floor.db"))
 	if err != nil {
-		return nil, fmt.Errorf("open floor db: %w", err)
-	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS q (id INTEGER PRIMARY KEY, doc TEXT, step INTEGER, at INTEGER)`); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create floor table: %w", err)
-	}
-	var mode string
-	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
-		db.Close()
-		return nil, fmt.Errorf("floor db: journal_mode %q, %v", mode, err)
+		return nil, err
 	}
 	maps, err := mappings.Load("")
 	if err != nil {
@@ -107,6 +96,27 @@ func newFloor(ctx context.Context, dir string, sim *simulator, t *templates) (*f
 }
 
 func (f *floor) close() { f.commits.close() }
+
+// openFloorDB opens the floors' SQLite database at path as docbridge opens
+// its store (WAL, synchronous=FULL, one writer connection) with the one
+// table q the group commit writes.
+func openFloorDB(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return nil, fmt.Errorf("open floor db: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS q (id INTEGER PRIMARY KEY, doc TEXT, step INTEGER, at INTEGER)`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create floor table: %w", err)
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		db.Close()
+		return nil, fmt.Errorf("floor db: journal_mode %q, %v", mode, err)
+	}
+	return db, nil
+}
 
 // run processes the files of names (already in in/) and returns the
 // elapsed time, and the time until the last file was in done/ (the

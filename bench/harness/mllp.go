@@ -113,13 +113,15 @@ func sendAll(addr string, msgs [][]byte) (acked, other int, err error) {
 // mllpRows are the MLLP figure and, beside it, the machine's ceilings
 // measured in the same runs, each ratio the median of the per-run ratios.
 func (r *report) mllpRows() []row {
-	var aa, cpu, echo, commits, files, vsEcho, vsCommits []float64
+	var aa, cpu, echo, durable, floor, commits, files, vsEcho, vsDurable, vsFloor, vsCommits []float64
 	for i, m := range r.MLLP {
 		aa, cpu = append(aa, m.perSec()), append(cpu, float64(m.cpuPerAA())/1e6)
 		if i < len(r.Ceilings) {
 			c := r.Ceilings[i]
 			echo, commits, files = append(echo, c.Echo), append(commits, c.Commits), append(files, c.FileSyncs)
+			durable, floor = append(durable, c.DurableEcho), append(floor, c.Floor)
 			vsEcho, vsCommits = append(vsEcho, m.perSec()/c.Echo), append(vsCommits, m.perSec()/c.Commits)
+			vsDurable, vsFloor = append(vsDurable, m.perSec()/c.DurableEcho), append(vsFloor, m.perSec()/c.Floor)
 		}
 	}
 	ms := statOf(aa)
@@ -129,6 +131,8 @@ func (r *report) mllpRows() []row {
 		return rows
 	}
 	return append(rows,
+		row{"  MLLP floor: convert + group commit, same load (AA/s)", statOf(floor).f(0), "", fmt.Sprintf("%.2fx", statOf(vsFloor).med), "", ""},
+		row{"  durable echo: group commit only, same load (AA/s)", statOf(durable).f(0), "", fmt.Sprintf("%.2fx", statOf(vsDurable).med), "", ""},
 		row{"  bare MLLP echo server, same load (AA/s)", statOf(echo).f(0), "", fmt.Sprintf("%.2fx", statOf(vsEcho).med), "", ""},
 		row{"  SQLite FULL commits/s, one at a time", statOf(commits).f(0), "", fmt.Sprintf("%.2fx", statOf(vsCommits).med), "", ""},
 		row{"  small file create+write+fsync/s", statOf(files).f(0), "", "", "", ""},
@@ -161,8 +165,8 @@ func runOnlyMLLP(ctx context.Context, bin, work string, sim *simulator, t *templ
 			return fmt.Errorf("run %d ceilings: %w", r, err)
 		}
 		rep.Ceilings = append(rep.Ceilings, ce)
-		fmt.Fprintf(os.Stderr, "  MLLP %.0f AA/s, daemon CPU %.2f ms/AA; echo %.0f AA/s, %.0f commits/s, %.0f file fsyncs/s (load %s)\n",
-			mr.perSec(), float64(mr.cpuPerAA())/1e6, ce.Echo, ce.Commits, ce.FileSyncs, loadavg())
+		fmt.Fprintf(os.Stderr, "  MLLP %.0f AA/s, daemon CPU %.2f ms/AA; floor %.0f AA/s, durable echo %.0f AA/s, echo %.0f AA/s, %.0f commits/s, %.0f file fsyncs/s (load %s)\n",
+			mr.perSec(), float64(mr.cpuPerAA())/1e6, ce.Floor, ce.DurableEcho, ce.Echo, ce.Commits, ce.FileSyncs, loadavg())
 	}
 	for _, x := range rep.mllpRows() {
 		fmt.Printf("%-44s %-22s %-8s %-10s %s\n", x.measure, x.value, x.ratio, x.target, x.verdict)

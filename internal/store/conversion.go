@@ -112,9 +112,11 @@ func (s *Store) recordConversion(ctx context.Context, inputID int64, docs []NewD
 // directory entries dirs, see placeContent; content of at most InlineMax
 // bytes is inserted with the document's row), ready for recordDocuments.
 type storedDocs struct {
-	docs        []NewDocument
-	shas, metas []string // per document: content hex SHA-256, metadata JSON
-	dirs        []string // content subdirectories to fsync before the commit
+	docs []NewDocument
+	// Per document: its content's hex SHA-256, its metadata as JSON and its
+	// versionKey, computed before the transaction that records them.
+	shas, metas, keys []string
+	dirs              []string // content subdirectories to fsync before the commit
 	// in64 has, per document, where its inline content is found base64
 	// in the input (findBase64), or nil: it is then stored as that
 	// reference, not a second time. Nil when the input's bytes were not
@@ -137,13 +139,16 @@ func (p storedDocs) base64Of(i int) *base64Ref {
 // document whose content they carry in base64 (the CDA in an HL7
 // message) is then stored as a reference to them (findBase64).
 func (s *Store) storeDocuments(ctx context.Context, input contentRef, inputBytes []byte, docs []NewDocument) (storedDocs, error) {
-	p := storedDocs{docs: docs, shas: make([]string, len(docs)), metas: make([]string, len(docs))}
+	p := storedDocs{docs: docs, shas: make([]string, len(docs)), metas: make([]string, len(docs)), keys: make([]string, len(docs))}
 	if inputBytes != nil {
 		p.in64 = make([]*base64Ref, len(docs))
 	}
 	for i, nd := range docs {
 		var err error
 		if p.shas[i], p.metas[i], err = checkDocument(nd, input); err != nil {
+			return storedDocs{}, fmt.Errorf("document %d: %w", i, err)
+		}
+		if p.keys[i], err = versionKey(nd.Doc); err != nil {
 			return storedDocs{}, fmt.Errorf("document %d: %w", i, err)
 		}
 	}
@@ -173,10 +178,10 @@ func (s *Store) storeDocuments(ctx context.Context, input contentRef, inputBytes
 func (s *Store) recordDocuments(ctx context.Context, tx auditTx, inputID int64, p storedDocs) ([]DocRef, error) {
 	now := nanos(s.now())
 	refs := make([]DocRef, len(p.docs))
-	for i, nd := range p.docs {
+	for i := range p.docs {
 		var err error
 		correctedBy := func(id int64) string { return fmt.Sprintf("corrected by document %d of input %d", id, inputID) }
-		if refs[i], _, err = insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], p.base64Of(i), now, correctedBy); err != nil {
+		if refs[i], _, err = insertDocument(ctx, tx, inputID, p, i, now, correctedBy); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO conversions (input_id, position, doc_id, existing) VALUES (?, ?, ?, ?)`,
@@ -240,19 +245,16 @@ func checkDocument(nd NewDocument, input contentRef) (sha, meta string, err erro
 	return sha, string(b), nil
 }
 
-// insertDocument inserts nd with its creation event, or returns the stored
-// row that is the same version (same uniqueId, content and metadata, see
+// insertDocument inserts p's document i with its creation event, or
+// returns the stored row that is the same version (same uniqueId, content and metadata, see
 // sameVersion) with Existing set. A new version of a stored uniqueId is
 // judged by judgeVersion: the stored versions it corrects become
 // superseded, with the message correctedBy gives for the new row's id,
 // and a conflicting one enters review with reason VersionConflict (unless
 // it failed already: the most severe outcome wins).
-func insertDocument(ctx context.Context, tx auditTx, inputID int64, nd NewDocument, sha, meta string, in64 *base64Ref, now int64,
+func insertDocument(ctx context.Context, tx auditTx, inputID int64, p storedDocs, i int, now int64,
 	correctedBy func(newID int64) string) (ref DocRef, corrected []int64, err error) {
-	key, err := versionKey(nd.Doc)
-	if err != nil {
-		return DocRef{}, nil, err
-	}
+	nd, sha, meta, key, in64 := p.docs[i], p.shas[i], p.metas[i], p.keys[i], p.base64Of(i)
 	stored, err := queryDocs(ctx, tx, `SELECT `+docCols+` FROM documents WHERE unique_id = ? ORDER BY id`, nd.Doc.UniqueID)
 	if err != nil {
 		return DocRef{}, nil, err

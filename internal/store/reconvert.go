@@ -161,7 +161,7 @@ func (s *Store) recordReconversion(ctx context.Context, tx auditTx, inputID int6
 				continue
 			}
 			again := func(id int64) string { return fmt.Sprintf("converted again as document %d", id) }
-			ref, superseded, err := insertDocument(ctx, tx, inputID, nd, p.shas[i], p.metas[i], nil, now, again)
+			ref, superseded, err := insertDocument(ctx, tx, inputID, p, i, now, again)
 			if err != nil {
 				return fmt.Errorf("document %d: %w", i, err)
 			}
