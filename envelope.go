@@ -27,6 +27,13 @@ type Envelope struct {
 	// a client certificate. It selects a source profile; never patient
 	// data.
 	Sender string
+
+	// Waiting is set by an intake whose sender waits for the answer before
+	// it sends anything else (an HL7 v2 ACK, a FHIR response), unlike a
+	// file in a drop folder: such inputs are accepted before documents
+	// already stored are matched and delivered, which wait for them at
+	// most a fraction of a second (docs/architecture.md §1).
+	Waiting bool
 }
 
 // MaxSidecar is the size limit of Envelope.Sidecar.

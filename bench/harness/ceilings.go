@@ -83,7 +83,8 @@ func runEcho(t *templates, run, conns, perConn int) (mllpResult, error) {
 		}
 	})
 	// Control ids of their own (run+100): the same message text otherwise.
-	return runMLLP(ln.Addr().String(), t, run+100, conns, perConn)
+	res, _, err := runMLLP(ln.Addr().String(), t, run+100, conns, perConn)
+	return res, err
 }
 
 // echoConn answers AA to each message of nc until it closes.

@@ -134,7 +134,7 @@ func run(ctx context.Context, c config) error {
 			}
 			rep.Pipeline = append(rep.Pipeline, pr)
 			step(fmt.Sprintf("run %d/%d: MLLP", r, c.runs))
-			mr, err := runDaemonMLLP(d, t, r, c.conns, c.perConn)
+			mr, err := runDaemonMLLP(d, sim, t, r, c.conns, c.perConn)
 			if err != nil {
 				return fmt.Errorf("run %d MLLP: %w", r, err)
 			}

@@ -21,6 +21,11 @@ type mllpResult struct {
 	// CPU is the daemon's CPU time (user + system) during the run; 0 when
 	// unknown (the echo server).
 	CPU time.Duration
+	// Drained is the time from the first message to the last of its
+	// documents filed at MES, and CPUDrained the daemon's CPU time until
+	// then (0: not measured): the acknowledgements go first (senders that
+	// wait for an answer), so the documents' delivery ends after them.
+	Drained, CPUDrained time.Duration
 }
 
 // cpuPerAA is the daemon's CPU time per acknowledged message.
@@ -31,15 +36,27 @@ func (r mllpResult) cpuPerAA() time.Duration {
 	return r.CPU / time.Duration(r.Acked)
 }
 
-// runDaemonMLLP is runMLLP against daemon d, with d's CPU time.
-func runDaemonMLLP(d *daemon, t *templates, run, conns, perConn int) (mllpResult, error) {
+// runDaemonMLLP is runMLLP against daemon d, with d's CPU time, then waits
+// for the documents of the messages to be delivered to sim.
+func runDaemonMLLP(d *daemon, sim *simulator, t *templates, run, conns, perConn int) (mllpResult, error) {
+	start := time.Now()
 	before, cerr := cpuTime(d.cmd.Process.Pid)
-	res, err := runMLLP(d.mllpAddr, t, run, conns, perConn)
+	res, uids, err := runMLLP(d.mllpAddr, t, run, conns, perConn)
 	after, cerr2 := cpuTime(d.cmd.Process.Pid)
 	if cerr == nil && cerr2 == nil {
 		res.CPU = after - before
 	}
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	if err := sim.waitAll(uids, 5*time.Minute); err != nil {
+		return res, fmt.Errorf("MLLP documents: %w", err)
+	}
+	res.Drained = time.Since(start)
+	if after, err := cpuTime(d.cmd.Process.Pid); err == nil && cerr == nil {
+		res.CPUDrained = after - before
+	}
+	return res, nil
 }
 
 func (r mllpResult) perSec() float64 { return float64(r.Acked) / r.Elapsed.Seconds() }
@@ -47,13 +64,16 @@ func (r mllpResult) perSec() float64 { return float64(r.Acked) / r.Elapsed.Secon
 // runMLLP sends perConn synthetic ORU^R01 on each of conns connections at
 // once, each connection waiting for the ACK of a message before sending
 // the next (as an LIS does), and counts the AA answers. An AA means the
-// message is durably stored.
-func runMLLP(addr string, t *templates, run, conns, perConn int) (mllpResult, error) {
+// message is durably stored. It returns the uniqueIds of the messages'
+// documents.
+func runMLLP(addr string, t *templates, run, conns, perConn int) (mllpResult, []string, error) {
 	msgs := make([][][]byte, conns)
+	var uids []string
 	for c := range msgs {
 		for i := 0; i < perConn; i++ {
-			ctl := fmt.Sprintf("B%d-%d-%d", run, c, i)
-			msgs[c] = append(msgs[c], t.oruMessage(ctl, fmt.Sprintf("%s.%d.%d.%d", docRoot, 3000+run, c, i)))
+			ctl, root := fmt.Sprintf("B%d-%d-%d", run, c, i), fmt.Sprintf("%s.%d.%d.%d", docRoot, 3000+run, c, i)
+			msgs[c] = append(msgs[c], t.oruMessage(ctl, root))
+			uids = append(uids, uniqueID(root))
 		}
 	}
 	res := mllpResult{Conns: conns, MsgBytes: len(msgs[0][0])}
@@ -77,7 +97,7 @@ func runMLLP(addr string, t *templates, run, conns, perConn int) (mllpResult, er
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
-	return res, firstErr
+	return res, uids, firstErr
 }
 
 func sendAll(addr string, msgs [][]byte) (acked, other int, err error) {
@@ -113,9 +133,13 @@ func sendAll(addr string, msgs [][]byte) (acked, other int, err error) {
 // mllpRows are the MLLP figure and, beside it, the machine's ceilings
 // measured in the same runs, each ratio the median of the per-run ratios.
 func (r *report) mllpRows() []row {
-	var aa, cpu, echo, durable, floor, commits, files, vsEcho, vsDurable, vsFloor, vsCommits []float64
+	var aa, cpu, drained, cpuDrained, echo, durable, floor, commits, files, vsEcho, vsDurable, vsFloor, vsCommits []float64
 	for i, m := range r.MLLP {
 		aa, cpu = append(aa, m.perSec()), append(cpu, float64(m.cpuPerAA())/1e6)
+		if m.Drained > 0 && m.Acked > 0 {
+			drained = append(drained, m.Drained.Seconds())
+			cpuDrained = append(cpuDrained, float64(m.CPUDrained)/float64(m.Acked)/1e6)
+		}
 		if i < len(r.Ceilings) {
 			c := r.Ceilings[i]
 			echo, commits, files = append(echo, c.Echo), append(commits, c.Commits), append(files, c.FileSyncs)
@@ -126,7 +150,12 @@ func (r *report) mllpRows() []row {
 	}
 	ms := statOf(aa)
 	rows := []row{{fmt.Sprintf("MLLP AA/s (%d conns)", r.Config.conns), ms.f(0), "", "", ">= 2000", verdict(ms.med >= 2000)},
-		{"  daemon CPU per AA (ms)", statOf(cpu).f(2), "", "", "", ""}}
+		{"  daemon CPU per AA, while acknowledging (ms)", statOf(cpu).f(2), "", "", "", ""}}
+	if len(drained) > 0 {
+		rows = append(rows,
+			row{"  every document delivered after (s, from the first message)", statOf(drained).f(2), "", "", "", ""},
+			row{"  daemon CPU per message until then (ms)", statOf(cpuDrained).f(2), "", "", "", ""})
+	}
 	if len(echo) == 0 {
 		return rows
 	}
@@ -153,7 +182,7 @@ func runOnlyMLLP(ctx context.Context, bin, work string, sim *simulator, t *templ
 		if err := d.start(); err != nil {
 			return err
 		}
-		mr, err := runDaemonMLLP(d, t, r, c.conns, c.perConn)
+		mr, err := runDaemonMLLP(d, sim, t, r, c.conns, c.perConn)
 		d.stop()
 		if err != nil {
 			return fmt.Errorf("run %d MLLP: %w (log %s)", r, err, filepath.Join(d.dir, "daemon.log"))
@@ -165,8 +194,8 @@ func runOnlyMLLP(ctx context.Context, bin, work string, sim *simulator, t *templ
 			return fmt.Errorf("run %d ceilings: %w", r, err)
 		}
 		rep.Ceilings = append(rep.Ceilings, ce)
-		fmt.Fprintf(os.Stderr, "  MLLP %.0f AA/s, daemon CPU %.2f ms/AA; floor %.0f AA/s, durable echo %.0f AA/s, echo %.0f AA/s, %.0f commits/s, %.0f file fsyncs/s (load %s)\n",
-			mr.perSec(), float64(mr.cpuPerAA())/1e6, ce.Floor, ce.DurableEcho, ce.Echo, ce.Commits, ce.FileSyncs, loadavg())
+		fmt.Fprintf(os.Stderr, "  MLLP %.0f AA/s, daemon CPU %.2f ms/AA, all delivered after %.2f s; floor %.0f AA/s, durable echo %.0f AA/s, echo %.0f AA/s, %.0f commits/s, %.0f file fsyncs/s (load %s)\n",
+			mr.perSec(), float64(mr.cpuPerAA())/1e6, mr.Drained.Seconds(), ce.Floor, ce.DurableEcho, ce.Echo, ce.Commits, ce.FileSyncs, loadavg())
 	}
 	for _, x := range rep.mllpRows() {
 		fmt.Printf("%-44s %-22s %-8s %-10s %s\n", x.measure, x.value, x.ratio, x.target, x.verdict)

@@ -68,7 +68,8 @@ func runMLLPFloor(ctx context.Context, dir string, withConvert bool, t *template
 	if withConvert {
 		offset = 300
 	}
-	return runMLLP(ln.Addr().String(), t, run+offset, conns, perConn)
+	res, _, err := runMLLP(ln.Addr().String(), t, run+offset, conns, perConn)
+	return res, err
 }
 
 // serve answers each message of nc once it is stored, until nc closes.

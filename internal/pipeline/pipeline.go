@@ -92,6 +92,7 @@ type Pipeline struct {
 	mu      sync.Mutex       // guards settled
 	settled map[int64]bool   // documents the current deliver step delivered inline (settle)
 	claimed map[int64]bool   // documents the current deliver step claimed (Lease): this instance's to send; written before its deliveries start
+	senders *answering       // inputs being accepted whose sender waits for the answer
 }
 
 const (
@@ -118,7 +119,8 @@ func New(o Options) *Pipeline {
 		o.Concurrency = 1
 	}
 	base, maxd := o.Backoff.bounds()
-	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd), limit: newLimit(o.Concurrency), rate: newRateLimiter(o.Rate, o.Burst), settled: map[int64]bool{}, claimed: map[int64]bool{}}
+	p := &Pipeline{o: o, breaker: newBreaker(o.BreakerThreshold, base, maxd), limit: newLimit(o.Concurrency), rate: newRateLimiter(o.Rate, o.Burst), settled: map[int64]bool{}, claimed: map[int64]bool{},
+		senders: newAnswering()}
 	for i := range p.wake {
 		p.wake[i] = make(chan struct{}, 1)
 	}
@@ -138,6 +140,9 @@ var _ docbridge.Sink = (*Pipeline)(nil)
 // refusal): a resend of a refused input is refused again, with the same
 // reason and message.
 func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
+	if e.Waiting {
+		defer p.senders.begin()()
+	}
 	var c converted
 	res, err := p.o.Store.AcceptConverted(ctx, e, func(in store.Input) (store.Conversion, error) {
 		var rerr error
@@ -194,7 +199,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 func (p *Pipeline) loop(ctx context.Context, stage int, step func(context.Context) (bool, error)) error {
 	t := time.NewTicker(p.o.Poll)
 	defer t.Stop()
+	var last time.Time
 	for {
+		if stage != stageConvert {
+			p.senders.wait(ctx, last)
+			last = time.Now()
+		}
 		busy, err := step(ctx)
 		if ctx.Err() != nil {
 			return nil

@@ -119,6 +119,7 @@ func (s *Server) postPDF(w http.ResponseWriter, r *http.Request) {
 // the limit, 503 when it cannot be stored now.
 func (s *Server) accept(w http.ResponseWriter, r *http.Request, e *docbridge.Envelope, body *limited) {
 	log := s.o.Log.With().Str("intake", s.o.Name).Str("peer", peer(r)).Str("path", r.URL.Path).Logger()
+	e.Waiting = true
 	acc, err := s.o.Sink.Accept(r.Context(), e)
 	switch {
 	case body.over:

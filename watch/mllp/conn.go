@@ -149,7 +149,7 @@ func (c *conn) handle(ctx context.Context, log zerolog.Logger, raw []byte, body 
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.AcceptTimeout)
 	defer cancel()
 	acc, err := o.Sink.Accept(actx, &docbridge.Envelope{
-		Intake: o.Name, Source: c.peer, MessageID: h.ControlID, ReceivedAt: o.Now(), Body: body,
+		Intake: o.Name, Source: c.peer, MessageID: h.ControlID, ReceivedAt: o.Now(), Body: body, Waiting: true,
 	})
 	switch reason := docbridge.ReasonOf(err); {
 	case err != nil && reason == docbridge.TooLarge:
