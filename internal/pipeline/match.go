@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/docbridge/docbridge"
@@ -20,10 +21,8 @@ func (p *Pipeline) matchDue(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("list converted documents: %w", err)
 	}
-	for _, r := range rows {
-		if err := p.match(ctx, r); err != nil {
-			return false, err
-		}
+	if err := p.match(ctx, rows); err != nil {
+		return false, err
 	}
 	released, err := p.recheckHeld(ctx)
 	if err != nil {
@@ -73,37 +72,71 @@ func (p *Pipeline) expireHeld(ctx context.Context) (bool, error) {
 	return moved, nil
 }
 
-// match moves one document to matched, or to the state of the reason it
-// cannot be matched. A held document stays as it is when nothing changed.
-// A pairing that does not cover the document's kind (Pairing.Covers)
-// holds it with scope-missing: the patient did not consent to it.
-func (p *Pipeline) match(ctx context.Context, r store.DocRow) error {
+// match moves each document of rows to matched, or to the state of the
+// reason it cannot be matched, recording the outcomes of rows
+// matchedPerTx to a transaction (store.Transitions). A held document stays as it is when
+// nothing changed. A pairing that does not cover the document's kind
+// (Pairing.Covers) holds it with scope-missing: the patient did not
+// consent to it.
+func (p *Pipeline) match(ctx context.Context, rows []store.DocRow) error {
+	var ts []store.Transition
+	for _, r := range rows {
+		t, ok, err := p.matchOne(ctx, r)
+		if err != nil {
+			return err
+		}
+		if ok {
+			ts = append(ts, t)
+		}
+	}
+	for chunk := range slices.Chunk(ts, matchedPerTx) {
+		errs, err := p.o.Store.Transitions(ctx, chunk)
+		if err != nil {
+			return fmt.Errorf("record the match of %d document(s): %w", len(chunk), err)
+		}
+		for i, t := range chunk {
+			switch {
+			case errs[i] == store.ErrConflict:
+				continue // another worker moved it meanwhile
+			case errs[i] != nil:
+				return fmt.Errorf("record match of document %d: %w", t.ID, errs[i])
+			}
+			p.o.Log.Info().Int64("doc", t.ID).Str("state", string(t.To)).Str("reason", string(t.Reason)).Msg("document matched")
+		}
+	}
+	return nil
+}
+
+// matchedPerTx is how many match outcomes share a transaction: enough to
+// save most commits, few enough that the acknowledgements waiting for the
+// store's one writer meanwhile wait a few milliseconds at most.
+const matchedPerTx = 16
+
+// matchOne is the transition that records the match of r; ok is false when
+// there is nothing to record.
+func (p *Pipeline) matchOne(ctx context.Context, r store.DocRow) (t store.Transition, ok bool, err error) {
 	pairing, err := p.o.Matcher.Match(ctx, r.Doc)
 	if err == nil && !pairing.Covers(r.Doc.Kind) {
 		err = docbridge.Errorf(docbridge.ScopeMissing, "the patient's pairing does not cover %ss (scope %q): it waits until the patient pairs again granting it",
 			r.Doc.Kind, r.Doc.Kind.Scope())
 	}
-	t := store.Transition{ID: r.ID, From: r.State, Actor: "match"}
+	t = store.Transition{ID: r.ID, From: r.State, Actor: "match"}
 	switch reason := docbridge.ReasonOf(err); {
 	case err == nil:
 		t.To, t.PairingID = docbridge.Matched, pairing.ID
 	case reason == docbridge.Internal:
-		return fmt.Errorf("match document %d: %w", r.ID, err)
+		return t, false, fmt.Errorf("match document %d: %w", r.ID, err)
 	case r.State == reason.State() && r.Reason == reason:
-		return nil
+		return t, false, nil
 	case r.Reason == docbridge.PairingRevoked && reason == docbridge.NotPaired:
-		return nil // still waiting for the patient to pair again: keep the better reason
+		return t, false, nil // still waiting for the patient to pair again: keep the better reason
 	default:
 		t.To, t.Reason, t.Message = reason.State(), reason, docbridge.MessageOf(err)
 		if t.To == docbridge.Held {
 			t.NextAttempt = waitForPairing
 		}
 	}
-	if err := p.o.Store.Transition(ctx, t); err != nil && err != store.ErrConflict {
-		return fmt.Errorf("record match of document %d: %w", r.ID, err)
-	}
-	p.o.Log.Info().Int64("doc", r.ID).Str("state", string(t.To)).Str("reason", string(t.Reason)).Msg("document matched")
-	return nil
+	return t, true, nil
 }
 
 // recheckHeld rematches the documents held for a pairing when the set of
@@ -123,8 +156,8 @@ func (p *Pipeline) recheckHeld(ctx context.Context) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("list documents held for %s: %w", reason, err)
 		}
-		for _, r := range rows {
-			if err := p.match(ctx, r); err != nil {
+		for batch := range slices.Chunk(rows, p.o.Batch) {
+			if err := p.match(ctx, batch); err != nil {
 				return false, err
 			}
 		}

@@ -23,6 +23,7 @@ type Store interface {
 	Due(ctx context.Context, state docbridge.State, now time.Time, limit int) ([]store.DocRow, error)
 	Claim(ctx context.Context, state docbridge.State, now time.Time, lease time.Duration, limit int) ([]store.DocRow, error)
 	Transition(ctx context.Context, t store.Transition) error
+	Transitions(ctx context.Context, ts []store.Transition) ([]error, error)
 	Documents(ctx context.Context, f store.Filter) ([]store.DocRow, error)
 	Replacing(ctx context.Context, uniqueID string) ([]store.DocRow, error)
 	DocumentsByMESID(ctx context.Context, mesID string) ([]store.DocRow, error)

@@ -51,6 +51,40 @@ func (s *Store) Transition(ctx context.Context, t Transition) error {
 	return err
 }
 
+// Transitions applies ts in one transaction, in order, each as Transition
+// would apply it alone: errs[i] is nil when ts[i] was applied, ErrConflict
+// (unwrapped) when its document was not in ts[i].From, or an error
+// wrapping ErrNotFound for an unknown document or saying what is missing;
+// those leave the others applied. err is set when the transaction itself
+// failed: then none was applied. It is how a stage records the outcomes of
+// a batch with one commit instead of one per document.
+func (s *Store) Transitions(ctx context.Context, ts []Transition) (errs []error, err error) {
+	errs = make([]error, len(ts))
+	now := s.now()
+	err = s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
+		clear(errs)
+		for i, t := range ts {
+			if t.From == "" || t.To == "" {
+				errs[i] = fmt.Errorf("store: transition document %d: from %q to %q: both states are required", t.ID, t.From, t.To)
+				continue
+			}
+			switch err := transitionTx(ctx, tx, t, now); {
+			case err == ErrConflict:
+				errs[i] = err
+			case errors.Is(err, ErrNotFound):
+				errs[i] = fmt.Errorf("store: transition document %d: %w", t.ID, err)
+			case err != nil:
+				return fmt.Errorf("document %d from %s to %s: %w", t.ID, t.From, t.To, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: transitions: %w", err)
+	}
+	return errs, nil
+}
+
 // transitionTx applies t in tx at now, with its event row and audit
 // records, as Transition says; it returns ErrConflict (unwrapped) when the
 // document is not in t.From and ErrNotFound for an unknown id.
