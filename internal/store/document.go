@@ -240,11 +240,21 @@ func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 		}
 		q, args = `SELECT * FROM (`+strings.Join(parts, ` UNION ALL `)+`) AS u`, all
 	default:
+		// Ids, an input or a uniqueId select a few rows; the state and
+		// reason then only filter them ("+" keeps SQLite from walking a
+		// state's index instead: a state may hold nearly every document,
+		// which the planner, without statistics, cannot know).
+		col := func(c string) string {
+			if len(f.IDs) > 0 || f.InputID != 0 || f.UniqueID != "" {
+				return "+" + c
+			}
+			return c
+		}
 		if f.State != "" {
-			add(`state = ?`, f.State)
+			add(col(`state`)+` = ?`, f.State)
 		}
 		if f.Reason != "" {
-			add(`reason = ?`, f.Reason)
+			add(col(`reason`)+` = ?`, f.Reason)
 		}
 		if len(where) > 0 {
 			q += ` WHERE ` + strings.Join(where, ` AND `)

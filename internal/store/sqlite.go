@@ -26,7 +26,8 @@ const (
 // serialised in this process and, through SQLite's locking, across
 // processes; concurrent ones share a transaction (groupcommit.go).
 type sqliteEngine struct {
-	group *groupCommit // started by open once the schema is migrated
+	group *groupCommit  // started by open once the schema is migrated
+	ckpt  *checkpointer // checkpoint.go
 }
 
 // open creates the database file 0600 (SQLite gives its WAL and
@@ -52,7 +53,10 @@ func (e *sqliteEngine) open(ctx context.Context, s *Store) error {
 		return err
 	}
 	e.group = newGroupCommit(s.w)
-	s.r, err = openSQLite(ctx, path, false)
+	if s.r, err = openSQLite(ctx, path, false); err != nil {
+		return err
+	}
+	e.ckpt, err = startCheckpointer(ctx, path)
 	return err
 }
 
@@ -82,12 +86,15 @@ func migrateSQLite(ctx context.Context, s *Store) error {
 }
 
 // close stops the committer, letting the batch in progress commit, then
-// closes the pools.
+// the checkpointer, and closes the pools.
 func (e *sqliteEngine) close(s *Store) error {
 	if e.group != nil {
 		e.group.close()
 	}
 	var errs []error
+	if e.ckpt != nil {
+		errs = append(errs, e.ckpt.close())
+	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
@@ -174,6 +181,7 @@ func sqliteDSN(path string, writer bool) string {
 	q.Add("_pragma", "temp_store(MEMORY)")
 	if writer {
 		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
