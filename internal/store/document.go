@@ -241,12 +241,13 @@ func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 		q, args = `SELECT * FROM (`+strings.Join(parts, ` UNION ALL `)+`) AS u`, all
 	default:
 		// Ids, an input or a uniqueId select a few rows; the state and
-		// reason then only filter them ("+" keeps SQLite from walking a
-		// state's index instead: a state may hold nearly every document,
-		// which the planner, without statistics, cannot know).
+		// reason then only filter them (an expression, not the column,
+		// keeps SQLite from walking a state's index instead: a state may
+		// hold nearly every document, which its planner, without
+		// statistics, cannot know; PostgreSQL's knows).
 		col := func(c string) string {
 			if len(f.IDs) > 0 || f.InputID != 0 || f.UniqueID != "" {
-				return "+" + c
+				return c + ` || ''`
 			}
 			return c
 		}
