@@ -33,7 +33,11 @@ type mllpFloor struct {
 // runMLLPFloor runs the MLLP load of run against an mllpFloor whose
 // database is in dir.
 func runMLLPFloor(ctx context.Context, dir string, withConvert bool, t *templates, run, conns, perConn int) (mllpResult, error) {
-	db, err := openFloorDB(ctx, filepath.Join(dir, "mllp-floor.db"))
+	name := "mllp-durable-echo.db"
+	if withConvert {
+		name = "mllp-floor.db"
+	}
+	db, err := openFloorDB(ctx, filepath.Join(dir, name))
 	if err != nil {
 		return mllpResult{}, err
 	}

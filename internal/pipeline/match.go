@@ -73,8 +73,8 @@ func (p *Pipeline) expireHeld(ctx context.Context) (bool, error) {
 }
 
 // match moves each document of rows to matched, or to the state of the
-// reason it cannot be matched, recording the outcomes of rows
-// matchedPerTx to a transaction (store.Transitions). A held document stays as it is when
+// reason it cannot be matched, recording the outcomes matchedPerTx to a
+// transaction (store.Transitions). A held document stays as it is when
 // nothing changed. A pairing that does not cover the document's kind
 // (Pairing.Covers) holds it with scope-missing: the patient did not
 // consent to it.
