@@ -66,6 +66,14 @@ func measureCeilings(ctx context.Context, dir string, t *templates, run, conns, 
 // runEcho serves MLLP on loopback answering AA to every message without
 // storing it, and runs the MLLP load against it.
 func runEcho(t *templates, run, conns, perConn int) (mllpResult, error) {
+	// Control ids of their own (run+100): the same message text otherwise.
+	echo := func(nc net.Conn) { answerEach(nc, func([]byte) (hl7.AckCode, error) { return hl7.AA, nil }) }
+	return runAgainst(echo, t, run+100, conns, perConn)
+}
+
+// runAgainst serves MLLP on loopback, each connection with serve (which
+// closes it), and runs the MLLP load of run against it.
+func runAgainst(serve func(nc net.Conn), t *templates, run, conns, perConn int) (mllpResult, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return mllpResult{}, err
@@ -79,16 +87,16 @@ func runEcho(t *templates, run, conns, perConn int) (mllpResult, error) {
 			if err != nil {
 				return
 			}
-			wg.Go(func() { echoConn(nc) })
+			wg.Go(func() { serve(nc) })
 		}
 	})
-	// Control ids of their own (run+100): the same message text otherwise.
-	res, _, err := runMLLP(ln.Addr().String(), t, run+100, conns, perConn)
+	res, _, err := runMLLP(ln.Addr().String(), t, run, conns, perConn)
 	return res, err
 }
 
-// echoConn answers AA to each message of nc until it closes.
-func echoConn(nc net.Conn) {
+// answerEach answers each message of nc with the code answer gives it,
+// until nc closes or answer fails (nc is then closed unanswered).
+func answerEach(nc net.Conn, answer func(raw []byte) (hl7.AckCode, error)) {
 	defer nc.Close()
 	r := hl7.NewReader(nc, 0)
 	for {
@@ -100,7 +108,11 @@ func echoConn(nc net.Conn) {
 		if err != nil {
 			return
 		}
-		ack := hl7.Ack{Code: hl7.AA, Original: h, ControlID: h.ControlID, Time: time.Now()}
+		code, err := answer(raw)
+		if err != nil {
+			return
+		}
+		ack := hl7.Ack{Code: code, Original: h, ControlID: h.ControlID, Time: time.Now()}
 		if err := hl7.WriteFrame(nc, ack.Bytes()); err != nil {
 			return
 		}

@@ -7,9 +7,7 @@ import (
 	"encoding/hex"
 	"net"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/convert"
@@ -51,59 +49,26 @@ func runMLLPFloor(ctx context.Context, dir string, withConvert bool, t *template
 		}
 		f.conv = convert.New(convert.Options{Mappings: maps})
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return mllpResult{}, err
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer ln.Close()
-	wg.Go(func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { f.serve(ctx, nc) })
-		}
-	})
 	// Control ids of their own (run+200, +300): the same text otherwise.
 	offset := 200
 	if withConvert {
 		offset = 300
 	}
-	res, _, err := runMLLP(ln.Addr().String(), t, run+offset, conns, perConn)
-	return res, err
+	serve := func(nc net.Conn) {
+		answerEach(nc, func(raw []byte) (hl7.AckCode, error) { return f.answer(ctx, raw) })
+	}
+	return runAgainst(serve, t, run+offset, conns, perConn)
 }
 
-// serve answers each message of nc once it is stored, until nc closes.
-func (f *mllpFloor) serve(ctx context.Context, nc net.Conn) {
-	defer nc.Close()
-	r := hl7.NewReader(nc, 0)
-	for {
-		raw, err := r.ReadMessage()
-		if err != nil {
-			return
-		}
-		h, err := hl7.ParseHeader(raw)
-		if err != nil {
-			return
-		}
-		code := hl7.AA
-		if f.conv != nil {
-			if !f.accepts(raw) {
-				code = hl7.AE
-			}
-		}
-		sum := sha256.Sum256(raw)
-		if err := f.commits.add(ctx, hex.EncodeToString(sum[:])+"\n"+string(raw), 0); err != nil {
-			return
-		}
-		ack := hl7.Ack{Code: code, Original: h, ControlID: h.ControlID, Time: time.Now()}
-		if err := hl7.WriteFrame(nc, ack.Bytes()); err != nil {
-			return
-		}
+// answer stores raw (one row, group commit) and returns its code: AE when
+// the converter refuses it (the floor), AA otherwise.
+func (f *mllpFloor) answer(ctx context.Context, raw []byte) (hl7.AckCode, error) {
+	code := hl7.AA
+	if f.conv != nil && !f.accepts(raw) {
+		code = hl7.AE
 	}
+	sum := sha256.Sum256(raw)
+	return code, f.commits.add(ctx, hex.EncodeToString(sum[:])+"\n"+string(raw), 0)
 }
 
 // accepts reports whether the converter takes raw: it converts and none of
