@@ -38,17 +38,11 @@ type Transition struct {
 // state than t.From: another worker moved it and nothing was changed. It
 // returns an error wrapping ErrNotFound for an unknown id.
 func (s *Store) Transition(ctx context.Context, t Transition) error {
-	if t.From == "" || t.To == "" {
-		return fmt.Errorf("store: transition document %d: from %q to %q: both states are required", t.ID, t.From, t.To)
+	errs, err := s.Transitions(ctx, []Transition{t})
+	if err != nil {
+		return err
 	}
-	now := s.now()
-	err := s.inAuditTx(ctx, func(ctx context.Context, tx auditTx) error {
-		return transitionTx(ctx, tx, t, now)
-	})
-	if err != nil && err != ErrConflict {
-		return fmt.Errorf("store: transition document %d from %s to %s: %w", t.ID, t.From, t.To, err)
-	}
-	return err
+	return errs[0]
 }
 
 // Transitions applies ts in one transaction, in order, each as Transition
