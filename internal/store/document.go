@@ -171,6 +171,20 @@ type Filter struct {
 // documents_state_reason index (at most f.Limit each, below f.Before) and
 // merges them.
 func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
+	q, args, err := s.documentsQuery(ctx, f)
+	if err != nil || q == "" {
+		return nil, err
+	}
+	out, err := queryDocs(ctx, s.r, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list documents: %w", err)
+	}
+	return out, nil
+}
+
+// documentsQuery is the query Documents runs for f, and its arguments; ""
+// when f selects nothing without reading a row.
+func (s *Store) documentsQuery(ctx context.Context, f Filter) (string, []any, error) {
 	var where []string
 	var args []any
 	add := func(cond string, arg ...any) { where, args = append(where, cond), append(args, arg...) }
@@ -200,7 +214,7 @@ func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 		}
 		id, err := s.firstIDAt(ctx, b.t)
 		if err != nil {
-			return nil, fmt.Errorf("store: list documents: %w", err)
+			return "", nil, fmt.Errorf("store: list documents: %w", err)
 		}
 		add(b.cmp, nanos(b.t))
 		add(b.idc, id)
@@ -221,14 +235,14 @@ func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 	case f.Newest && (f.State != "" || f.Reason != "") && len(f.IDs) == 0 && f.InputID == 0 && f.UniqueID == "":
 		counts, err := s.CountsByGroup(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("store: list documents: %w", err)
+			return "", nil, fmt.Errorf("store: list documents: %w", err)
 		}
 		gs := groups(counts, func(c Count) bool {
 			return (f.State == "" || c.State == f.State) && (f.Reason == "" || c.Reason == f.Reason) &&
 				(f.Intake == "" || c.Intake == f.Intake)
 		})
 		if len(gs) == 0 {
-			return nil, nil
+			return "", nil, nil
 		}
 		var parts []string
 		var all []any
@@ -261,11 +275,7 @@ func (s *Store) Documents(ctx context.Context, f Filter) ([]DocRow, error) {
 			q += ` WHERE ` + strings.Join(where, ` AND `)
 		}
 	}
-	out, err := queryDocs(ctx, s.r, q+order+limit, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list documents: %w", err)
-	}
-	return out, nil
+	return q + order + limit, args, nil
 }
 
 // Counts returns the number of documents per state. States without
