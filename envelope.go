@@ -34,6 +34,12 @@ type Envelope struct {
 	// already stored are matched and delivered, which wait for them at
 	// most a fraction of a second (docs/architecture.md §1).
 	Waiting bool
+
+	// Journal is set by an intake whose answer needs no input id (an HL7 v2
+	// ACK): the input may then be acknowledged from the intake journal,
+	// one row, and recorded as an input a moment later (Accepted.Journal;
+	// docs/architecture.md §1).
+	Journal bool
 }
 
 // MaxSidecar is the size limit of Envelope.Sidecar.
@@ -58,7 +64,8 @@ type Origin struct {
 
 // Accepted is what the Sink says of an envelope it made durable.
 type Accepted struct {
-	ID        int64  // the store's input id
+	ID        int64  // the store's input id; 0 when Journal is set
+	Journal   int64  // the intake journal entry the input was acknowledged from (Envelope.Journal), or 0
 	SHA256    string // hex SHA-256 of the raw bytes
 	Size      int64
 	Duplicate bool // the same bytes with the same sidecar were accepted before; nothing new was stored

@@ -22,12 +22,11 @@ import (
 // TestEndToEndMLLPAckIsDurable: four MLLP connections send messages
 // at once, each waiting for its ACK before the next, as an LIS does; the
 // daemon is killed with SIGKILL while they send. Every message that got
-// an AA is in the store after the kill — its input, under the sender's
-// MSH-10, with exactly the bytes sent (small messages are stored inside
-// the database: the commit that holds them came before the AA) — and
-// `audit verify` finds the chain intact. The concurrent accepts share
-// group commits; an ACK leaves only once the commit holding its message
-// is done.
+// an AA survives the kill, in the intake journal or already recorded: once
+// the daemon has started again, each is an input, under the sender's
+// MSH-10, with exactly the bytes sent — and `audit verify` finds the
+// chain intact. The concurrent accepts share group commits; an ACK leaves
+// only once the commit holding its message is done.
 func TestEndToEndMLLPAckIsDurable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a daemon")
@@ -100,6 +99,29 @@ func TestEndToEndMLLPAckIsDurable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	journaled, err := st.JournalBacklog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	t.Logf("%d messages acknowledged before SIGKILL, %d of them (or of the messages not yet answered) in the intake journal", len(acked), journaled)
+
+	// The next start records the journal's entries as inputs.
+	cmd = e.start()
+	e.waitFor("the intake journal recorded", time.Minute, func() bool {
+		st, err := e.openStore()
+		if err != nil {
+			return false
+		}
+		defer st.Close()
+		n, err := st.JournalBacklog(ctx)
+		return err == nil && n == 0
+	})
+	stopDaemon(t, cmd)
+	st, err = store.Open(ctx, store.Options{Dir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for id, msg := range acked {
 		sum := sha256.Sum256(msg)
 		sha := hex.EncodeToString(sum[:])
@@ -116,7 +138,6 @@ func TestEndToEndMLLPAckIsDurable(t *testing.T) {
 		}
 	}
 	st.Close()
-	t.Logf("%d messages acknowledged before SIGKILL, all stored", len(acked))
 
 	out, err := runCmd("audit", "verify", "--data", data)
 	if err != nil {

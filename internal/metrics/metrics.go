@@ -25,6 +25,7 @@ import (
 //	docbridge_review_depth                           gauge: documents waiting for a person
 //	docbridge_oldest_pending_age_seconds             gauge: age of the oldest document that should be moving (0: none)
 //	docbridge_documents_waiting_for_pairing          gauge: documents held until the patient pairs
+//	docbridge_journal_backlog                        gauge: MLLP messages acknowledged, waiting in the intake journal to be recorded
 //	docbridge_oldest_waiting_for_pairing_age_seconds gauge: age of the oldest of them (0: none)
 //	docbridge_seconds_since_last_intake              gauge: time since the last input (0: none yet)
 //	docbridge_stall{signal="no_intake"|"oldest_pending"}  gauge, 1 when the stall signal fires
@@ -121,6 +122,7 @@ var (
 	descReview        = prometheus.NewDesc("docbridge_review_depth", "Documents waiting for a person's decision (review).", nil, nil)
 	descOldest        = prometheus.NewDesc("docbridge_oldest_pending_age_seconds", "Age of the oldest document that should be moving (not waiting for a pairing nor in review); 0 when none.", nil, nil)
 	descWaiting       = prometheus.NewDesc("docbridge_documents_waiting_for_pairing", "Documents held until the patient pairs (not-paired, pairing-revoked): normal waiting, not a stall.", nil, nil)
+	descJournal       = prometheus.NewDesc("docbridge_journal_backlog", "MLLP messages acknowledged and waiting in the intake journal to be recorded as inputs (recorded once senders pause, or past 10,000).", nil, nil)
 	descOldestWaiting = prometheus.NewDesc("docbridge_oldest_waiting_for_pairing_age_seconds", "Age of the oldest document waiting for the patient's pairing; 0 when none.", nil, nil)
 	descIntake        = prometheus.NewDesc("docbridge_seconds_since_last_intake", "Time since the last input arrived; 0 when none has yet.", nil, nil)
 	descStall         = prometheus.NewDesc("docbridge_stall", "1 when a stall signal fires: no_intake (no input for admin.stall.no_intake), oldest_pending (a document pending over admin.stall.oldest_pending).", []string{"signal"}, nil)
@@ -131,7 +133,7 @@ var (
 type storeCollector struct{ o Options }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDocuments, descQueue, descReview, descOldest, descWaiting, descOldestWaiting, descIntake, descStall, descStoreUp} {
+	for _, d := range []*prometheus.Desc{descDocuments, descQueue, descReview, descOldest, descWaiting, descJournal, descOldestWaiting, descIntake, descStall, descStoreUp} {
 		ch <- d
 	}
 }
@@ -153,6 +155,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descReview, prometheus.GaugeValue, float64(s.Review))
 	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, s.OldestPending.Seconds())
 	ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(s.Waiting))
+	ch <- prometheus.MustNewConstMetric(descJournal, prometheus.GaugeValue, float64(s.Journal))
 	ch <- prometheus.MustNewConstMetric(descOldestWaiting, prometheus.GaugeValue, s.OldestWaiting.Seconds())
 	ch <- prometheus.MustNewConstMetric(descIntake, prometheus.GaugeValue, s.SinceIntake.Seconds())
 	ch <- prometheus.MustNewConstMetric(descStall, prometheus.GaugeValue, b2f(s.NoIntake), "no_intake")

@@ -16,6 +16,7 @@ type Store interface {
 	CountsByGroup(ctx context.Context) ([]store.Count, error)
 	AgesOf(ctx context.Context, counts []store.Count) (store.Ages, error)
 	LastIntake(ctx context.Context) (time.Time, bool, error)
+	JournalBacklog(ctx context.Context) (int, error)
 	Ping(ctx context.Context) error
 }
 
@@ -42,6 +43,7 @@ type Summary struct {
 	Queue         int           // documents waiting for a stage (queued states)
 	Review        int           // documents waiting for a person
 	Waiting       int           // documents held for the patient's pairing
+	Journal       int           // MLLP messages acknowledged and not yet recorded (the intake journal)
 	OldestPending time.Duration // 0 when nothing should be moving
 	OldestWaiting time.Duration // 0 when nothing waits for a pairing
 	SinceIntake   time.Duration // time since the last input; 0 when none ever came
@@ -86,6 +88,9 @@ func Summarize(ctx context.Context, st Store, stall Stall, now time.Time) (Summa
 	}
 	if ok {
 		s.AnyIntake, s.SinceIntake = true, max(now.Sub(last), 0)
+	}
+	if s.Journal, err = st.JournalBacklog(ctx); err != nil {
+		return s, err
 	}
 	s.NoIntake = stall.NoIntake > 0 && s.AnyIntake && s.SinceIntake > stall.NoIntake
 	s.Stuck = stall.OldestPending > 0 && s.OldestPending > stall.OldestPending

@@ -14,10 +14,11 @@ import (
 
 // fakeStore answers Summarize's reads with fixed values.
 type fakeStore struct {
-	counts []store.Count
-	ages   store.Ages
-	last   time.Time // zero: no input ever
-	err    error
+	counts  []store.Count
+	ages    store.Ages
+	last    time.Time // zero: no input ever
+	journal int
+	err     error
 }
 
 func (f fakeStore) CountsByGroup(context.Context) ([]store.Count, error) { return f.counts, f.err }
@@ -27,7 +28,8 @@ func (f fakeStore) AgesOf(context.Context, []store.Count) (store.Ages, error) {
 func (f fakeStore) LastIntake(context.Context) (time.Time, bool, error) {
 	return f.last, !f.last.IsZero(), nil
 }
-func (f fakeStore) Ping(context.Context) error { return f.err }
+func (f fakeStore) JournalBacklog(context.Context) (int, error) { return f.journal, nil }
+func (f fakeStore) Ping(context.Context) error                  { return f.err }
 
 // TestSummarize checks the queue's summary and the stall signals: what
 // waits for the patient's pairing is counted apart and never stalls, a
@@ -45,17 +47,17 @@ func TestSummarize(t *testing.T) {
 		{State: docbridge.Delivered, Intake: "drop", N: 100},
 	}
 	type got struct {
-		Queue, Review, Waiting int
-		OldestPending          time.Duration
-		NoIntake, Stuck        bool
+		Queue, Review, Waiting, Journal int
+		OldestPending                   time.Duration
+		NoIntake, Stuck                 bool
 	}
 	tests := []struct {
 		name string
 		st   fakeStore
 		want got
 	}{
-		{"moving", fakeStore{counts: counts, ages: store.Ages{OldestPending: now.Add(-10 * time.Minute), OldestWaiting: now.Add(-48 * time.Hour)}, last: now.Add(-time.Minute)},
-			got{Queue: 11, Review: 4, Waiting: 6, OldestPending: 10 * time.Minute}},
+		{"moving", fakeStore{counts: counts, ages: store.Ages{OldestPending: now.Add(-10 * time.Minute), OldestWaiting: now.Add(-48 * time.Hour)}, last: now.Add(-time.Minute), journal: 7},
+			got{Queue: 11, Review: 4, Waiting: 6, Journal: 7, OldestPending: 10 * time.Minute}},
 		{"stuck and quiet", fakeStore{counts: counts, ages: store.Ages{OldestPending: now.Add(-2 * time.Hour)}, last: now.Add(-3 * time.Hour)},
 			got{Queue: 11, Review: 4, Waiting: 6, OldestPending: 2 * time.Hour, NoIntake: true, Stuck: true}},
 		{"new installation", fakeStore{},
@@ -67,7 +69,7 @@ func TestSummarize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := got{Queue: s.Queue, Review: s.Review, Waiting: s.Waiting, OldestPending: s.OldestPending, NoIntake: s.NoIntake, Stuck: s.Stuck}
+			g := got{Queue: s.Queue, Review: s.Review, Waiting: s.Waiting, Journal: s.Journal, OldestPending: s.OldestPending, NoIntake: s.NoIntake, Stuck: s.Stuck}
 			if diff := cmp.Diff(tt.want, g); diff != "" {
 				t.Errorf("summary (-want +got):\n%s", diff)
 			}

@@ -23,6 +23,7 @@ type answering struct {
 	mu    sync.Mutex
 	n     int
 	quiet chan struct{} // closed while n == 0
+	last  time.Time     // when n last came to 0
 }
 
 func newAnswering() *answering {
@@ -43,6 +44,7 @@ func (a *answering) begin() (end func()) {
 		a.mu.Lock()
 		if a.n--; a.n == 0 {
 			close(a.quiet)
+			a.last = time.Now()
 		}
 		a.mu.Unlock()
 	}
@@ -70,4 +72,13 @@ func (a *answering) wait(ctx context.Context, since time.Time) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// quietFor reports whether no input with a waiting sender has been
+// accepted for d: none is being accepted, and the last one was answered
+// at least d ago.
+func (a *answering) quietFor(d time.Duration) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n == 0 && time.Since(a.last) >= d
 }

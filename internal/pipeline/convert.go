@@ -19,12 +19,16 @@ type outcome struct {
 	message string
 }
 
-// convertDue converts inputs still in state received (after a crash, or when
-// Accept could not commit their conversion); with a Lease, those this
-// instance claimed.
+// convertDue records the intake journal's entries (applyJournal), then
+// converts inputs still in state received (after a crash, or when Accept
+// could not commit their conversion); with a Lease, those this instance
+// claimed.
 func (p *Pipeline) convertDue(ctx context.Context) (bool, error) {
+	applied, err := p.applyJournal(ctx)
+	if err != nil {
+		return false, err
+	}
 	var ins []store.Input
-	var err error
 	if p.o.Lease > 0 {
 		ins, err = p.o.Store.ClaimInputs(ctx, p.o.Now(), p.o.Lease, p.o.Batch)
 	} else {
@@ -38,7 +42,7 @@ func (p *Pipeline) convertDue(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	return len(ins) > 0, nil
+	return applied || len(ins) > 0, nil
 }
 
 // convert converts the stored input with the Converter, reading it from
@@ -133,6 +137,11 @@ func (p *Pipeline) conversion(in store.Input) (c converted, rerr error) {
 		}
 	}
 	return c, nil
+}
+
+// conversion is c as the store records it.
+func (c converted) conversion() store.Conversion {
+	return store.Conversion{Docs: c.docs, Refusal: c.refusal}
 }
 
 // refused logs the recorded refusal of the input and returns the outcome.

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -93,6 +94,8 @@ type Pipeline struct {
 	settled map[int64]bool   // documents the current deliver step delivered inline (settle)
 	claimed map[int64]bool   // documents the current deliver step claimed (Lease): this instance's to send; written before its deliveries start
 	senders *answering       // inputs being accepted whose sender waits for the answer
+	// journaled counts the inputs Accept answered from the intake journal.
+	journaled atomic.Int64
 }
 
 const (
@@ -144,18 +147,32 @@ func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge
 		defer p.senders.begin()()
 	}
 	var c converted
-	res, err := p.o.Store.AcceptConverted(ctx, e, func(in store.Input) (store.Conversion, error) {
+	accept := p.o.Store.AcceptConverted
+	if e.Journal {
+		accept = p.o.Store.AcceptJournaled
+	}
+	res, err := accept(ctx, e, func(in store.Input) (store.Conversion, error) {
 		var rerr error
-		if c, rerr = p.conversion(in); rerr != nil {
-			return store.Conversion{}, rerr
-		}
-		return store.Conversion{Docs: c.docs, Refusal: c.refusal}, nil
+		c, rerr = p.conversion(in)
+		return c.conversion(), rerr
 	})
 	if err != nil {
 		return docbridge.Accepted{}, err
 	}
+	if res.Journal != 0 {
+		p.journaled.Add(1)
+		p.kick(stageConvert) // which records it (journal.go)
+		return res.Accepted, nil
+	}
+	log := p.o.Log.With().Int64("input", res.ID).Str("intake", e.Intake).Logger()
+	return p.accepted(log, res, c), nil
+}
+
+// accepted logs what the store recorded of a new input (res), whose
+// conversion decided c, and returns the answer to its sender: its
+// outcome, or the stored outcome of a duplicate.
+func (p *Pipeline) accepted(log zerolog.Logger, res store.Converted, c converted) docbridge.Accepted {
 	acc := res.Accepted
-	log := p.o.Log.With().Int64("input", acc.ID).Str("intake", e.Intake).Logger()
 	if acc.Duplicate {
 		if acc.State == docbridge.Converted {
 			out := outcomeOf(res.Docs)
@@ -163,7 +180,7 @@ func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge
 		}
 		log.Info().Str("state", string(acc.State)).Str("reason", string(acc.Reason)).
 			Msg("input already accepted (same bytes and sidecar): nothing new stored, answered as the first time")
-		return acc, nil
+		return acc
 	}
 	log.Info().Int64("bytes", acc.Size).Msg("input accepted")
 	var out outcome
@@ -175,11 +192,11 @@ func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge
 	default:
 		log.Warn().Err(res.Deferred).Msg("conversion deferred to the convert stage")
 		p.kick(stageConvert)
-		return acc, nil
+		return acc
 	}
 	acc.State, acc.Reason, acc.Message = out.state, out.reason, out.message
 	p.kick(stageMatch)
-	return acc, nil
+	return acc
 }
 
 // Run runs the stages until ctx is done. It returns nil on a clean stop and

@@ -13,6 +13,9 @@ import (
 // implements it.
 type Store interface {
 	AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in store.Input) (store.Conversion, error)) (store.Converted, error)
+	AcceptJournaled(ctx context.Context, e *docbridge.Envelope, convert func(in store.Input) (store.Conversion, error)) (store.Converted, error)
+	JournalBacklog(ctx context.Context) (int, error)
+	ApplyJournal(ctx context.Context, limit int, convert func(in store.Input) (store.Conversion, error)) ([]store.Applied, error)
 	OpenContent(sha256 string) (io.ReadCloser, error)
 	PendingInputs(ctx context.Context, limit int) ([]store.Input, error)
 	ClaimInputs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Input, error)

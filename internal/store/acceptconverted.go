@@ -77,43 +77,108 @@ type Converted struct {
 // is not called for an input (bytes and sidecar) stored before, nor for
 // inputs refused before they are stored.
 func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in Input) (Conversion, error)) (Converted, error) {
-	in, body, err := s.storeInput(ctx, e)
+	a, err := s.prepare(ctx, e)
 	if err != nil {
 		return Converted{}, err
 	}
+	defer a.release()
+	s.convertIfNew(ctx, a, convert)
+	return s.acceptPrepared(ctx, a)
+}
+
+// accepting is an input on its way through AcceptConverted: stored (its
+// content in place, or held in memory when inline), not yet committed.
+type accepting struct {
+	in      Input
+	body    inputBody
+	release func() // ends the hold of inline bytes (pending); call once committed
+	// known says an input with the same bytes and sidecar is stored
+	// (knownInput); when it could not be looked up, deferred says why.
+	known bool
+	// plan is what convert made of a new input, ready to record (nil:
+	// nothing to record; deferred says why when convert was called).
+	plan     *conversionPlan
+	deferred error
+}
+
+// prepare stores e's body (storeInput) and holds inline bytes for
+// OpenContent until a.release. Its errors are AcceptConverted's.
+func (s *Store) prepare(ctx context.Context, e *docbridge.Envelope) (*accepting, error) {
+	in, body, err := s.storeInput(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	a := &accepting{in: in, body: body, release: func() {}}
 	if body.inline != nil {
-		defer s.pending.hold(in.SHA256, body.inline)()
+		a.release = s.pending.hold(in.SHA256, body.inline)
 	}
-	dirs := body.dirs
-	var plan *conversionPlan // nil: nothing to record
-	var deferred error
-	if convert != nil {
-		switch known, err := s.knownInput(ctx, in); {
-		case err != nil:
-			deferred = fmt.Errorf("look the input up: %w", err)
-		case !known:
-			plan, deferred = s.convertNew(ctx, in, body.inline, convert)
-		}
+	return a, nil
+}
+
+// convertIfNew looks a's input up (knownInput) and, when it is new and
+// convert is not nil, converts it (convertNew).
+func (s *Store) convertIfNew(ctx context.Context, a *accepting, convert func(in Input) (Conversion, error)) {
+	var err error
+	if a.known, err = s.knownInput(ctx, a.in); err != nil {
+		a.deferred = fmt.Errorf("look the input up: %w", err)
+		return
 	}
-	if plan != nil {
-		dirs = append(dirs, plan.docs.dirs...)
+	if !a.known && convert != nil {
+		s.convertNew(ctx, a, convert)
 	}
+}
+
+// convertNew converts a's new input with convert and stores the content
+// of its documents, setting a.plan, or a.deferred.
+func (s *Store) convertNew(ctx context.Context, a *accepting, convert func(in Input) (Conversion, error)) {
+	conv, err := convert(a.in)
+	if err != nil {
+		a.deferred = err
+		return
+	}
+	a.plan, a.deferred = s.planConversion(ctx, a.in, a.body.inline, conv)
+}
+
+// acceptPrepared commits a, as AcceptConverted says.
+func (s *Store) acceptPrepared(ctx context.Context, a *accepting) (Converted, error) {
 	var c Converted
-	err = s.inAuditTxAfter(ctx, dirs, func(ctx context.Context, tx auditTx) error {
-		c = Converted{Deferred: deferred}
-		dup, err := s.insertInput(ctx, tx, &in, body.inline)
-		if dup && err == nil && in.State == docbridge.Converted {
-			c.Docs, err = conversionRefs(ctx, tx, in.ID)
-		}
-		if err != nil || dup || plan == nil {
-			c.Duplicate = dup
-			return err
-		}
-		c.Deferred, err = s.recordPlan(ctx, tx, &in, plan, &c)
+	err := s.inAuditTxAfter(ctx, a.dirs(), func(ctx context.Context, tx auditTx) error {
+		var err error
+		c, err = s.record(ctx, tx, a, true)
 		return err
 	})
 	if err != nil {
 		return Converted{}, docbridge.Wrap(docbridge.Internal, "record input", err)
+	}
+	return c, nil
+}
+
+// dirs are the content directories a's commit must follow (fsynced).
+func (a *accepting) dirs() []string {
+	if a.plan == nil {
+		return a.body.dirs
+	}
+	return append(append([]string(nil), a.body.dirs...), a.plan.docs.dirs...)
+}
+
+// record inserts a's input in tx and records its conversion, as
+// AcceptConverted says (saved: as recordPlan says); its error means tx
+// must not be committed.
+func (s *Store) record(ctx context.Context, tx auditTx, a *accepting, saved bool) (Converted, error) {
+	c := Converted{Deferred: a.deferred}
+	in := a.in
+	dup, err := s.insertInput(ctx, tx, &in, a.body.inline)
+	if dup && err == nil && in.State == docbridge.Converted {
+		c.Docs, err = conversionRefs(ctx, tx, in.ID)
+	}
+	if err != nil {
+		return Converted{}, err
+	}
+	c.Duplicate = dup
+	if !dup && a.plan != nil {
+		if c.Deferred, err = s.recordPlan(ctx, tx, &in, a.plan, &c, saved); err != nil {
+			return Converted{}, err
+		}
 	}
 	c.ID, c.SHA256, c.Size = in.ID, in.SHA256, in.Size
 	c.State, c.Reason, c.Message = in.State, in.Reason, in.Message
@@ -139,14 +204,10 @@ func (s *Store) knownInput(ctx context.Context, in Input) (bool, error) {
 	return err == nil, err
 }
 
-// convertNew converts the input in (whose bytes are inline when stored
-// inline, or nil) with convert and stores the content of its documents;
-// deferred is why there is nothing to record.
-func (s *Store) convertNew(ctx context.Context, in Input, inline []byte, convert func(in Input) (Conversion, error)) (plan *conversionPlan, deferred error) {
-	conv, err := convert(in)
-	if err != nil {
-		return nil, err
-	}
+// planConversion stores the content of conv's documents, for the input
+// in (whose bytes are inline when stored inline, or nil); deferred is why
+// there is nothing to record.
+func (s *Store) planConversion(ctx context.Context, in Input, inline []byte, conv Conversion) (plan *conversionPlan, deferred error) {
 	if conv.Refusal != nil {
 		return &conversionPlan{refusal: conv.Refusal}, nil
 	}
@@ -158,12 +219,16 @@ func (s *Store) convertNew(ctx context.Context, in Input, inline []byte, convert
 }
 
 // recordPlan records plan for the input in, just inserted in tx, and sets
-// in's state and c.Docs. It runs in a savepoint of its own: when recording
-// fails, the input stays as inserted (Received) and deferred says why. err
-// is set when the savepoint itself fails, and tx is then lost.
-func (s *Store) recordPlan(ctx context.Context, tx auditTx, in *Input, plan *conversionPlan, c *Converted) (deferred, err error) {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT conversion`); err != nil {
-		return nil, err
+// in's state and c.Docs. With saved, it runs in a savepoint of its own:
+// when recording fails, the input stays as inserted (Received) and
+// deferred says why, and err is set when the savepoint itself fails (tx is
+// then lost). Without, a failure to record is err, and the whole of tx
+// must be rolled back.
+func (s *Store) recordPlan(ctx context.Context, tx auditTx, in *Input, plan *conversionPlan, c *Converted, saved bool) (deferred, err error) {
+	if saved {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT conversion`); err != nil {
+			return nil, err
+		}
 	}
 	if plan.refusal != nil {
 		reason, msg := docbridge.ReasonOf(plan.refusal), docbridge.MessageOf(plan.refusal)
@@ -172,6 +237,9 @@ func (s *Store) recordPlan(ctx context.Context, tx auditTx, in *Input, plan *con
 		}
 	} else if c.Docs, deferred = s.recordDocuments(ctx, tx, in.ID, plan.docs); deferred == nil {
 		in.State = docbridge.Converted
+	}
+	if !saved {
+		return nil, deferred
 	}
 	if deferred != nil {
 		c.Docs = nil

@@ -310,6 +310,21 @@ FROM documents d JOIN inputs i ON i.id = d.input_id
 GROUP BY d.state, d.reason, i.intake, d.kind;
 CREATE INDEX documents_state_reason ON documents (state, reason, id);
 `,
+	// 12: the intake journal (journal.go): inputs acknowledged on one row
+	// each, recorded as inputs a moment later. AUTOINCREMENT: an entry's
+	// id, which logs name, is never given again.
+	`
+CREATE TABLE journal (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	intake      TEXT    NOT NULL,
+	source      TEXT    NOT NULL,
+	message_id  TEXT    NOT NULL,
+	sender      TEXT    NOT NULL,
+	received_at INTEGER NOT NULL,
+	sidecar     BLOB,
+	body        BLOB    NOT NULL
+);
+`,
 }
 
 // schemaVersion is the schema version this code writes and reads.

@@ -226,4 +226,17 @@ FROM documents d JOIN inputs i ON i.id = d.input_id
 GROUP BY d.state, d.reason, i.intake, d.kind;
 CREATE INDEX documents_state_reason ON documents (state, reason, id);
 `,
+	// 12: the intake journal, as on SQLite (only SQLite stores write it).
+	`
+CREATE TABLE journal (
+	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	intake      TEXT   NOT NULL,
+	source      TEXT   NOT NULL,
+	message_id  TEXT   NOT NULL,
+	sender      TEXT   NOT NULL,
+	received_at BIGINT NOT NULL,
+	sidecar     BYTEA,
+	body        BYTEA  NOT NULL
+);
+`,
 }

@@ -149,7 +149,7 @@ func (c *conn) handle(ctx context.Context, log zerolog.Logger, raw []byte, body 
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.AcceptTimeout)
 	defer cancel()
 	acc, err := o.Sink.Accept(actx, &docbridge.Envelope{
-		Intake: o.Name, Source: c.peer, MessageID: h.ControlID, ReceivedAt: o.Now(), Body: body, Waiting: true,
+		Intake: o.Name, Source: c.peer, MessageID: h.ControlID, ReceivedAt: o.Now(), Body: body, Waiting: true, Journal: true,
 	})
 	switch reason := docbridge.ReasonOf(err); {
 	case err != nil && reason == docbridge.TooLarge:
@@ -164,7 +164,14 @@ func (c *conn) handle(ctx context.Context, log zerolog.Logger, raw []byte, body 
 		log.Warn().Int64("input", acc.ID).Bool("duplicate", acc.Duplicate).Str("ack", "AE").Str("reason", string(acc.Reason)).Msg("message refused")
 		return c.ack(hl7.AE, h, hl7.ErrorDetail{Location: loc, Code: errorCode(acc.Reason), Text: string(acc.Reason) + ": " + acc.Message})
 	}
-	log.Info().Int64("input", acc.ID).Bool("duplicate", acc.Duplicate).Str("state", string(acc.State)).Str("ack", "AA").Msg("message accepted")
+	ev := log.Info()
+	if acc.Journal != 0 {
+		// Recorded as an input a moment later, logged with both ids.
+		ev = ev.Int64("journal", acc.Journal)
+	} else {
+		ev = ev.Int64("input", acc.ID).Bool("duplicate", acc.Duplicate)
+	}
+	ev.Str("state", string(acc.State)).Str("ack", "AA").Msg("message accepted")
 	return c.ack(hl7.AA, h)
 }
 
