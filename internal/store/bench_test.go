@@ -73,7 +73,8 @@ func benchAcceptParallel(b *testing.B, eng testEngine) {
 // BenchmarkAcceptConvertParallel is what 4 MLLP connections ask of the
 // store: from 4 goroutines at once, distinct 5 KB inputs accepted, each
 // with one 5 KB document converted from it, either in two calls (Accept,
-// then RecordConversion) or in one (AcceptConverted).
+// then RecordConversion), in one (AcceptConverted), or answered from the
+// intake journal (AcceptJournaled; recorded later, not measured here).
 func BenchmarkAcceptConvertParallel(b *testing.B) {
 	forEachEngineB(b, func(b *testing.B, eng testEngine) {
 		for _, mode := range []struct {
@@ -93,6 +94,16 @@ func BenchmarkAcceptConvertParallel(b *testing.B) {
 				})
 				if err == nil && c.State != docbridge.Converted {
 					err = fmt.Errorf("input %s: %v", c.State, c.Deferred)
+				}
+				return err
+			}},
+			{"journaled", func(ctx context.Context, s *Store, e *docbridge.Envelope, doc NewDocument) error {
+				e.Journal = true
+				c, err := s.AcceptJournaled(ctx, e, func(Input) (Conversion, error) {
+					return Conversion{Docs: []NewDocument{doc}}, nil
+				})
+				if err == nil && c.Journal == 0 && s.Journals() {
+					err = fmt.Errorf("input %d not journaled", c.ID)
 				}
 				return err
 			}},

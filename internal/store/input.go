@@ -74,6 +74,11 @@ func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, i
 	}
 	lim := min(InlineMax, s.maxInput)
 	var head bytes.Buffer
+	if l, ok := e.Body.(interface{ Len() int }); ok {
+		// A body in memory (an MLLP frame): one allocation (ReadFrom
+		// wants MinRead bytes free before each read, the last one too).
+		head.Grow(int(min(int64(l.Len()), lim)) + bytes.MinRead)
+	}
 	n, err := head.ReadFrom(io.LimitReader(ctxReader{ctx, e.Body}, lim+1))
 	switch {
 	case err != nil:
