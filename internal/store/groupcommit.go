@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -58,6 +59,9 @@ type txJob struct {
 	ctx  context.Context
 	dirs []string // fsynced before fn runs
 	fn   txFunc
+	// statement says fn runs one statement (doStatement): it needs no
+	// savepoint, SQLite undoing a failed statement by itself.
+	statement bool
 
 	taken     bool // guarded by groupCommit.mu: the committer took it
 	abandoned bool // guarded by groupCommit.mu: its caller gave up first
@@ -82,10 +86,24 @@ func newGroupCommit(db *sql.DB) *groupCommit {
 // taken, do waits for the commit whatever ctx says, so that an error
 // always means nothing was kept.
 func (g *groupCommit) do(ctx context.Context, dirs []string, fn txFunc) error {
+	return g.submit(&txJob{ctx: ctx, dirs: dirs, fn: fn})
+}
+
+// doStatement is do for a function that runs one statement: the
+// savepoint of a job (two more statements in the writer) is left out, and
+// when the statement fails, the whole batch fails with it (SQLite may
+// have ended the transaction), as a failed COMMIT does.
+func (g *groupCommit) doStatement(ctx context.Context, fn txFunc) error {
+	return g.submit(&txJob{ctx: ctx, fn: fn, statement: true})
+}
+
+// submit queues j and waits for its outcome, as do says.
+func (g *groupCommit) submit(j *txJob) error {
+	ctx := j.ctx
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &txJob{ctx: ctx, dirs: dirs, fn: fn, done: make(chan struct{})}
+	j.done = make(chan struct{})
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -224,8 +242,9 @@ func (g *groupCommit) run(batch []*txJob) {
 		}
 		ferr, lost := runSaved(tx, j)
 		if lost != nil {
-			// The savepoint could not be rolled back to or released:
-			// the transaction is gone, with the work of every job.
+			// The savepoint could not be rolled back to or released,
+			// or a statement job failed: the transaction is gone (or
+			// may be), with the work of every job.
 			tx.Rollback()
 			for _, k := range append(ran, batch[i:]...) {
 				k.finish(fmt.Errorf("transaction lost: %w", lost))
@@ -254,20 +273,20 @@ func (g *groupCommit) run(batch []*txJob) {
 // runSaved runs j's function inside a savepoint of tx: its error (or
 // panic, kept in j) rolls back only its changes. lost is set when the
 // savepoint cannot be rolled back to or released, which means SQLite
-// ended the transaction itself.
+// ended the transaction itself. A statement job runs without a savepoint,
+// and its error is lost too.
 func runSaved(tx *sql.Tx, j *txJob) (ferr, lost error) {
 	bg := context.Background()
+	if j.statement {
+		if ferr = j.run(tx); ferr != nil || j.panicked != nil {
+			return ferr, fmt.Errorf("a statement failed: %v", cmp.Or(ferr, fmt.Errorf("panic: %v", j.panicked)))
+		}
+		return nil, nil
+	}
 	if _, err := tx.ExecContext(bg, `SAVEPOINT job`); err != nil {
 		return nil, err
 	}
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				j.panicked = p
-			}
-		}()
-		ferr = j.fn(context.WithoutCancel(j.ctx), tx)
-	}()
+	ferr = j.run(tx)
 	if ferr != nil || j.panicked != nil {
 		if _, err := tx.ExecContext(bg, `ROLLBACK TO job`); err != nil {
 			return ferr, err
@@ -277,6 +296,16 @@ func runSaved(tx *sql.Tx, j *txJob) (ferr, lost error) {
 		return ferr, err
 	}
 	return ferr, nil
+}
+
+// run runs j's function in tx, keeping its panic in j.panicked.
+func (j *txJob) run(tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			j.panicked = p
+		}
+	}()
+	return j.fn(context.WithoutCancel(j.ctx), tx)
 }
 
 // finish makes err the job's outcome and wakes its caller.

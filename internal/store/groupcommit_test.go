@@ -164,6 +164,55 @@ func TestGroupCommitFailureUndoesItsOwnChanges(t *testing.T) {
 	}
 }
 
+// TestGroupCommitStatements: statement jobs (doStatement) share the batch
+// without savepoints; one that fails fails the whole batch, as a failed
+// COMMIT does, and the committer takes the next batch.
+func TestGroupCommitStatements(t *testing.T) {
+	s, g := committer(t)
+	statements := func(fns ...txFunc) []error {
+		release := hold(t, g)
+		errs := make([]error, len(fns))
+		var wg sync.WaitGroup
+		for i, fn := range fns {
+			wg.Go(func() {
+				if i == 0 { // an ordinary job among them
+					errs[i] = g.do(context.Background(), nil, fn)
+				} else {
+					errs[i] = g.doStatement(context.Background(), fn)
+				}
+			})
+			waitQueued(t, g, i+1)
+		}
+		release()
+		wg.Wait()
+		return errs
+	}
+	for i, err := range statements(insertN(1), insertN(2), insertN(3)) {
+		if err != nil {
+			t.Errorf("job %d: %v", i, err)
+		}
+	}
+	if got := count(t, s); got != 3 {
+		t.Errorf("%d rows committed, want 3", got)
+	}
+	bad := func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO gc_test (n) VALUES (NULL)`) // NOT NULL
+		return err
+	}
+	errs := statements(insertN(4), bad, insertN(5))
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("job %d of the batch with a failed statement: no error, want the batch failed", i)
+		}
+	}
+	if got := count(t, s); got != 3 {
+		t.Errorf("%d rows committed, want still 3: nothing of the failed batch", got)
+	}
+	if err := g.doStatement(context.Background(), insertN(6)); err != nil || count(t, s) != 4 {
+		t.Errorf("the next statement: %v, %d rows; want it committed", err, count(t, s))
+	}
+}
+
 // TestGroupCommitCommitFailure: a COMMIT that fails (here on a deferred
 // foreign key one job broke) is every job's error, none of their changes
 // is kept, and the connection takes the next batch.

@@ -134,7 +134,7 @@ func (s *Store) knowsOf(ctx context.Context, in Input, conv Conversion) (input, 
 	return i != 0, d != 0, err
 }
 
-// journal commits a's input as one journal entry.
+// journal commits a's input as one journal entry (SQLite: Journals).
 func (s *Store) journal(ctx context.Context, a *accepting) (Converted, error) {
 	in := a.in
 	var sidecar any // NULL when there is none
@@ -142,7 +142,8 @@ func (s *Store) journal(ctx context.Context, a *accepting) (Converted, error) {
 		sidecar = in.Sidecar
 	}
 	var id int64
-	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	// One statement: no savepoint of its own in the group commit.
+	err := s.eng.(*sqliteEngine).group.doStatement(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO journal (intake, source, message_id, sender, received_at, sidecar, body)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			in.Intake, in.Source, in.MessageID, in.Sender, nanos(in.ReceivedAt), sidecar, a.body.inline).Scan(&id)

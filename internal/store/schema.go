@@ -311,11 +311,12 @@ GROUP BY d.state, d.reason, i.intake, d.kind;
 CREATE INDEX documents_state_reason ON documents (state, reason, id);
 `,
 	// 12: the intake journal (journal.go): inputs acknowledged on one row
-	// each, recorded as inputs a moment later. AUTOINCREMENT: an entry's
-	// id, which logs name, is never given again.
+	// each, recorded as inputs a moment later. No AUTOINCREMENT (its
+	// sqlite_sequence row is one more page in every commit): an entry's
+	// id may be given again once the journal is empty.
 	`
 CREATE TABLE journal (
-	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	id          INTEGER PRIMARY KEY,
 	intake      TEXT    NOT NULL,
 	source      TEXT    NOT NULL,
 	message_id  TEXT    NOT NULL,
