@@ -30,8 +30,8 @@ import (
 // PostgreSQL stores keep no journal: their instances commit in parallel
 // and each input is recorded at once (AcceptJournaled is AcceptConverted).
 
-// JournalEntry is an input acknowledged from the journal, not yet recorded.
-type JournalEntry struct {
+// journalEntry is an input acknowledged from the journal, not yet recorded.
+type journalEntry struct {
 	ID       int64
 	Envelope docbridge.Envelope // Body reads the entry's bytes
 }
@@ -163,8 +163,8 @@ func (s *Store) JournalBacklog(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// ApplyJournal records up to limit of the oldest journal entries, in the
-// order they were journaled, as AcceptConverted records an input (convert
+// ApplyJournal records up to limit of the oldest journal entries (fewer
+// when they are big: applyMaxBytes), in the order they were journaled, as AcceptConverted records an input (convert
 // converts each again), all in one transaction; each entry is deleted
 // with its recording. An entry that cannot be recorded is left in the
 // journal, with its Applied.Err; err is set when none could be (the
@@ -199,7 +199,7 @@ func (s *Store) ApplyJournal(ctx context.Context, limit int, convert func(in Inp
 // deletion of its entry (recordEntry), and sets out's Converted and Err.
 // With saved, an entry that cannot be recorded is left with its Err;
 // without, it fails the transaction.
-func (s *Store) recordEntries(ctx context.Context, dirs []string, entries []JournalEntry, as []*accepting, out []Applied, saved bool) error {
+func (s *Store) recordEntries(ctx context.Context, dirs []string, entries []journalEntry, as []*accepting, out []Applied, saved bool) error {
 	return s.inAuditTxAfter(ctx, dirs, func(ctx context.Context, tx auditTx) error {
 		for i, a := range as {
 			if a == nil {
@@ -218,7 +218,7 @@ func (s *Store) recordEntries(ctx context.Context, dirs []string, entries []Jour
 // prepareAll prepares and converts entries (as AcceptConverted does),
 // each on its own, on as many goroutines as there are CPUs: as[i] is
 // entries[i] ready to record, or nil with out[i].Err saying why not.
-func (s *Store) prepareAll(ctx context.Context, entries []JournalEntry, convert func(in Input) (Conversion, error), out []Applied, as []*accepting) {
+func (s *Store) prepareAll(ctx context.Context, entries []journalEntry, convert func(in Input) (Conversion, error), out []Applied, as []*accepting) {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(entries)) {
@@ -272,17 +272,24 @@ func (s *Store) recordEntry(ctx context.Context, tx auditTx, id int64, a *accept
 	return c, failed, err
 }
 
-// journalEntries reads up to limit of the oldest journal entries.
-func (s *Store) journalEntries(ctx context.Context, limit int) ([]JournalEntry, error) {
+// applyMaxBytes bounds the bytes of the entries one ApplyJournal takes
+// (held in memory with their conversions until the commit): 128 entries
+// of a few KiB each, fewer of the biggest (InlineMax).
+const applyMaxBytes = 2 << 20
+
+// journalEntries reads up to limit of the oldest journal entries, fewer
+// once they hold applyMaxBytes.
+func (s *Store) journalEntries(ctx context.Context, limit int) ([]journalEntry, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, intake, source, message_id, sender, received_at, sidecar, body
 	FROM journal ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: read the journal: %w", err)
 	}
 	defer rows.Close()
-	var out []JournalEntry
+	var out []journalEntry
+	size := 0
 	for rows.Next() {
-		var j JournalEntry
+		var j journalEntry
 		var received int64
 		var body []byte
 		e := &j.Envelope
@@ -292,6 +299,9 @@ func (s *Store) journalEntries(ctx context.Context, limit int) ([]JournalEntry, 
 		e.ReceivedAt = fromNanos(received)
 		e.Body = bytes.NewReader(body)
 		out = append(out, j)
+		if size += len(body); size >= applyMaxBytes {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: read the journal: %w", err)

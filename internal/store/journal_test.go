@@ -203,3 +203,28 @@ func TestApplyJournalOneFails(t *testing.T) {
 		t.Errorf("VerifyAudit = %+v, %v; want an intact chain", r, err)
 	}
 }
+
+// TestApplyJournalBoundsBytes: one ApplyJournal takes fewer entries when
+// they are big (applyMaxBytes), and the next takes the rest.
+func TestApplyJournalBoundsBytes(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLiteTest(t, Options{})
+	convert := func(in Input) (Conversion, error) {
+		return Conversion{Docs: []NewDocument{{Doc: newDoc("doc-"+in.SHA256[:12], "c"), State: docbridge.Converted}}}, nil
+	}
+	const n, size = 40, 60 << 10
+	for i := range n {
+		body := bytes.Repeat([]byte{byte('a' + i%26), byte(i)}, size/2)
+		if c, err := s.AcceptJournaled(ctx, journalEnvelope(body), convert); err != nil || c.Journal == 0 {
+			t.Fatalf("AcceptJournaled %d = %+v, %v; want a journal entry", i, c, err)
+		}
+	}
+	first, err := s.ApplyJournal(ctx, 128, convert)
+	if err != nil || len(first) == 0 || len(first) >= n || len(first) > applyMaxBytes/size+1 {
+		t.Fatalf("ApplyJournal of %d entries of %d bytes took %d, %v; want at most %d", n, size, len(first), err, applyMaxBytes/size+1)
+	}
+	rest, err := s.ApplyJournal(ctx, 128, convert)
+	if err != nil || len(first)+len(rest) != n {
+		t.Errorf("the next ApplyJournal took %d, %v; want the other %d", len(rest), err, n-len(first))
+	}
+}
