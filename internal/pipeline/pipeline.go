@@ -141,7 +141,9 @@ var _ docbridge.Sink = (*Pipeline)(nil)
 // Received. An input accepted before (the same bytes and sidecar) is
 // answered with the stored outcome (outcomeOf its documents, or its
 // refusal): a resend of a refused input is refused again, with the same
-// reason and message.
+// reason and message. An envelope marked Journal may be answered from the
+// store's intake journal instead (store.AcceptJournaled: Accepted.Journal
+// set, no input id), its recording left to the convert stage (journal.go).
 func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge.Accepted, error) {
 	if e.Waiting {
 		defer p.senders.begin()()
