@@ -62,3 +62,28 @@ func TestDashboardCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardJournal: MLLP messages acknowledged and not yet recorded
+// (the intake journal) have a card of their own while there are some.
+func TestDashboardJournal(t *testing.T) {
+	f := newFixture(t)
+	c := f.signIn("vera")
+	const card = "MLLP messages acknowledged, to be recorded"
+	if _, body := c.get("/"); strings.Contains(body, card) {
+		t.Error("the dashboard shows the journal's card while the journal is empty")
+	}
+	raw := []byte("<data>journaled</data>")
+	s1, s256 := sha1.Sum(raw), sha256.Sum256(raw)
+	d := &docbridge.Document{UniqueID: "urn:oid:1.2.11.9", Action: docbridge.Create, Title: "x", Patient: camille, Content: raw,
+		Size: int64(len(raw)), SHA1: hex.EncodeToString(s1[:]), SHA256: hex.EncodeToString(s256[:])}
+	acc, err := f.st.AcceptJournaled(context.Background(), &docbridge.Envelope{Intake: "lis", Source: "peer",
+		Body: strings.NewReader(string(raw)), Journal: true}, func(store.Input) (store.Conversion, error) {
+		return store.Conversion{Docs: []store.NewDocument{{Doc: d, State: docbridge.Converted}}}, nil
+	})
+	if err != nil || acc.Journal == 0 {
+		t.Fatalf("AcceptJournaled = %+v, %v; want a journal entry", acc, err)
+	}
+	if _, body := c.get("/"); !strings.Contains(body, `<div class="n">1</div><div>`+card) {
+		t.Error("the dashboard lacks the journal's card with its one entry")
+	}
+}
