@@ -77,7 +77,7 @@ type Converted struct {
 // is not called for an input (bytes and sidecar) stored before, nor for
 // inputs refused before they are stored.
 func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in Input) (Conversion, error)) (Converted, error) {
-	a, err := s.prepare(ctx, e)
+	a, err := s.prepare(ctx, e, s.maxInput)
 	if err != nil {
 		return Converted{}, err
 	}
@@ -101,10 +101,10 @@ type accepting struct {
 	deferred error
 }
 
-// prepare stores e's body (storeInput) and holds inline bytes for
-// OpenContent until a.release. Its errors are AcceptConverted's.
-func (s *Store) prepare(ctx context.Context, e *docbridge.Envelope) (*accepting, error) {
-	in, body, err := s.storeInput(ctx, e)
+// prepare stores e's body (storeInput, within maxInput) and holds inline
+// bytes for OpenContent until a.release. Its errors are AcceptConverted's.
+func (s *Store) prepare(ctx context.Context, e *docbridge.Envelope, maxInput int64) (*accepting, error) {
+	in, body, err := s.storeInput(ctx, e, maxInput)
 	if err != nil {
 		return nil, err
 	}

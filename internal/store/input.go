@@ -51,10 +51,11 @@ func sidecarKey(sidecar []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// storeInput checks e and stores its body, as AcceptConverted says, and
-// returns the input it is to become (without an id, in state Received)
-// and where its bytes are. Its errors are AcceptConverted's.
-func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, inputBody, error) {
+// storeInput checks e and stores its body, as AcceptConverted says, with
+// maxInput as the size limit, and returns the input it is to become
+// (without an id, in state Received) and where its bytes are. Its errors
+// are AcceptConverted's.
+func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope, maxInput int64) (Input, inputBody, error) {
 	if e == nil || e.Body == nil {
 		return Input{}, inputBody{}, docbridge.Errorf(docbridge.Internal, "accept: envelope without a body")
 	}
@@ -63,7 +64,7 @@ func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, i
 			"the sidecar (metadata file) is %d bytes, over the limit of %d bytes: shorten it or send the input without it",
 			len(e.Sidecar), docbridge.MaxSidecar)
 	}
-	tooLarge := docbridge.Errorf(docbridge.TooLarge, "input is over the size limit of %d bytes", s.maxInput)
+	tooLarge := docbridge.Errorf(docbridge.TooLarge, "input is over the size limit of %d bytes", maxInput)
 	in := Input{Intake: e.Intake, Source: e.Source, MessageID: e.MessageID,
 		ReceivedAt: e.ReceivedAt, State: docbridge.Received, Sender: e.Sender}
 	if in.ReceivedAt.IsZero() {
@@ -72,7 +73,7 @@ func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, i
 	if len(e.Sidecar) > 0 {
 		in.Sidecar = e.Sidecar
 	}
-	lim := min(InlineMax, s.maxInput)
+	lim := min(InlineMax, maxInput)
 	var head bytes.Buffer
 	if l, ok := e.Body.(interface{ Len() int }); ok {
 		// A body in memory (an MLLP frame): one allocation (ReadFrom
@@ -91,10 +92,10 @@ func (s *Store) storeInput(ctx context.Context, e *docbridge.Envelope) (Input, i
 		sum := sha256.Sum256(b)
 		in.SHA256, in.Size = hex.EncodeToString(sum[:]), n
 		return in, inputBody{inline: b}, nil
-	case n > s.maxInput:
+	case n > maxInput:
 		return Input{}, inputBody{}, tooLarge
 	}
-	tmp, sha, size, err := s.writeTemp(ctx, io.MultiReader(&head, e.Body), s.maxInput)
+	tmp, sha, size, err := s.writeTemp(ctx, io.MultiReader(&head, e.Body), maxInput)
 	if errors.Is(err, errTooBig) {
 		return Input{}, inputBody{}, tooLarge
 	}

@@ -70,7 +70,7 @@ func (s *Store) AcceptJournaled(ctx context.Context, e *docbridge.Envelope, conv
 	if !s.Journals() {
 		return s.AcceptConverted(ctx, e, convert)
 	}
-	a, err := s.prepare(ctx, e)
+	a, err := s.prepare(ctx, e, s.maxInput)
 	if err != nil {
 		return Converted{}, err
 	}
@@ -227,7 +227,9 @@ func (s *Store) prepareAll(ctx context.Context, entries []journalEntry, convert 
 			defer wg.Done()
 			for i := range next {
 				out[i].Entry, out[i].Intake = entries[i].ID, entries[i].Envelope.Intake
-				a, err := s.prepare(ctx, &entries[i].Envelope)
+				// Within the limit in force when it was acknowledged: a
+				// lower one since must not leave it unrecordable.
+				a, err := s.prepare(ctx, &entries[i].Envelope, max(s.maxInput, InlineMax))
 				if err != nil {
 					out[i].Err = err
 					continue

@@ -228,3 +228,30 @@ func TestApplyJournalBoundsBytes(t *testing.T) {
 		t.Errorf("the next ApplyJournal took %d, %v; want the other %d", len(rest), err, n-len(first))
 	}
 }
+
+// TestApplyJournalAfterLowerLimit: an entry acknowledged under one size
+// limit is recorded after a restart with a lower one (it was accepted;
+// refusing it now would leave it in the journal for ever).
+func TestApplyJournalAfterLowerLimit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, Options{Dir: dir})
+	convert := func(in Input) (Conversion, error) {
+		return Conversion{Docs: []NewDocument{{Doc: newDoc("doc-big", "c"), State: docbridge.Converted}}}, nil
+	}
+	body := bytes.Repeat([]byte("x"), 4000)
+	if c, err := s.AcceptJournaled(ctx, journalEnvelope(body), convert); err != nil || c.Journal == 0 {
+		t.Fatalf("AcceptJournaled = %+v, %v; want a journal entry", c, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, Options{Dir: dir, MaxInputSize: 1000})
+	applied, err := s.ApplyJournal(ctx, 10, convert)
+	if err != nil || len(applied) != 1 || applied[0].Err != nil || applied[0].ID == 0 || applied[0].State != docbridge.Converted {
+		t.Fatalf("ApplyJournal under a lower limit = %+v, %v; want the entry recorded", applied, err)
+	}
+	if _, err := s.AcceptJournaled(ctx, journalEnvelope(bytes.Repeat([]byte("y"), 4000)), convert); docbridge.ReasonOf(err) != docbridge.TooLarge {
+		t.Errorf("a new input over the lower limit: %v, want too-large", err)
+	}
+}
