@@ -39,7 +39,8 @@ type Converted struct {
 	Deferred error
 }
 
-// AcceptConverted is the store's one door for an input: it makes the
+// AcceptConverted is the store's door for an input (AcceptJournaled is
+// its variant for MLLP, which may answer from the intake journal): it makes the
 // input durable and, for bytes not stored before, records its conversion
 // in the same transaction, so that an intake learns the outcome (for a
 // reason file or an HL7 AE) with one commit. It returns only after that
@@ -86,8 +87,9 @@ func (s *Store) AcceptConverted(ctx context.Context, e *docbridge.Envelope, conv
 	return s.acceptPrepared(ctx, a)
 }
 
-// accepting is an input on its way through AcceptConverted: stored (its
-// content in place, or held in memory when inline), not yet committed.
+// accepting is an input on its way through AcceptConverted,
+// AcceptJournaled or ApplyJournal: stored (its content in place, or held
+// in memory when inline), not yet committed.
 type accepting struct {
 	in      Input
 	body    inputBody
