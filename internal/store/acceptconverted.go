@@ -227,29 +227,27 @@ func (s *Store) planConversion(ctx context.Context, in Input, inline []byte, con
 // then lost). Without, a failure to record is err, and the whole of tx
 // must be rolled back.
 func (s *Store) recordPlan(ctx context.Context, tx auditTx, in *Input, plan *conversionPlan, c *Converted, saved bool) (deferred, err error) {
-	if saved {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT conversion`); err != nil {
-			return nil, err
+	rec := func() error {
+		if plan.refusal != nil {
+			reason, msg := docbridge.ReasonOf(plan.refusal), docbridge.MessageOf(plan.refusal)
+			_, err := s.failReceived(ctx, tx, in.ID, reason, msg)
+			if err == nil {
+				in.State, in.Reason, in.Message = docbridge.Failed, reason, msg
+			}
+			return err
 		}
-	}
-	if plan.refusal != nil {
-		reason, msg := docbridge.ReasonOf(plan.refusal), docbridge.MessageOf(plan.refusal)
-		if _, deferred = s.failReceived(ctx, tx, in.ID, reason, msg); deferred == nil {
-			in.State, in.Reason, in.Message = docbridge.Failed, reason, msg
+		var err error
+		if c.Docs, err = s.recordDocuments(ctx, tx, in.ID, plan.docs); err == nil {
+			in.State = docbridge.Converted
 		}
-	} else if c.Docs, deferred = s.recordDocuments(ctx, tx, in.ID, plan.docs); deferred == nil {
-		in.State = docbridge.Converted
+		return err
 	}
 	if !saved {
-		return nil, deferred
+		return nil, rec()
 	}
-	if deferred != nil {
+	if deferred, err = savepoint(ctx, tx.Tx, "conversion", rec); deferred != nil {
 		c.Docs = nil
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO conversion`); err != nil {
-			return nil, err
-		}
 		deferred = fmt.Errorf("record the conversion: %w", deferred)
 	}
-	_, err = tx.ExecContext(ctx, `RELEASE conversion`)
 	return deferred, err
 }

@@ -276,27 +276,26 @@ func (g *groupCommit) run(batch []*txJob) {
 // ended the transaction itself. A statement job runs without a savepoint,
 // and its error is lost too.
 func runSaved(tx *sql.Tx, j *txJob) (ferr, lost error) {
-	bg := context.Background()
 	if j.statement {
 		if ferr = j.run(tx); ferr != nil || j.panicked != nil {
 			return ferr, fmt.Errorf("a statement failed: %v", cmp.Or(ferr, fmt.Errorf("panic: %v", j.panicked)))
 		}
 		return nil, nil
 	}
-	if _, err := tx.ExecContext(bg, `SAVEPOINT job`); err != nil {
-		return nil, err
-	}
-	ferr = j.run(tx)
-	if ferr != nil || j.panicked != nil {
-		if _, err := tx.ExecContext(bg, `ROLLBACK TO job`); err != nil {
-			return ferr, err
+	ferr, lost = savepoint(context.Background(), tx, "job", func() error {
+		if err := j.run(tx); err != nil || j.panicked == nil {
+			return err
 		}
+		return errPanicked // rolled back like an error; the panic is in j
+	})
+	if ferr == errPanicked {
+		ferr = nil
 	}
-	if _, err := tx.ExecContext(bg, `RELEASE job`); err != nil {
-		return ferr, err
-	}
-	return ferr, nil
+	return ferr, lost
 }
+
+// errPanicked makes savepoint roll back a job whose function panicked.
+var errPanicked = errors.New("the job's function panicked")
 
 // run runs j's function in tx, keeping its panic in j.panicked.
 func (j *txJob) run(tx *sql.Tx) (err error) {

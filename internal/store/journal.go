@@ -251,26 +251,20 @@ func (s *Store) prepareAll(ctx context.Context, entries []journalEntry, convert 
 // entry stays, and err is set only when the savepoint itself fails (tx is
 // then lost). Without, a failure is err.
 func (s *Store) recordEntry(ctx context.Context, tx auditTx, id int64, a *accepting, saved bool) (c Converted, failed, err error) {
-	if !saved {
+	rec := func() error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM journal WHERE id = ?`, id); err != nil {
-			return Converted{}, nil, err
+			return err
 		}
-		c, err = s.record(ctx, tx, a, false)
-		return c, nil, err
+		var err error
+		c, err = s.record(ctx, tx, a, saved)
+		return err
 	}
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT entry`); err != nil {
-		return Converted{}, nil, err
+	if !saved {
+		return c, nil, rec()
 	}
-	if _, failed = tx.ExecContext(ctx, `DELETE FROM journal WHERE id = ?`, id); failed == nil {
-		c, failed = s.record(ctx, tx, a, true)
-	}
-	if failed != nil {
+	if failed, err = savepoint(ctx, tx.Tx, "entry", rec); failed != nil {
 		c = Converted{}
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO entry`); err != nil {
-			return Converted{}, nil, err
-		}
 	}
-	_, err = tx.ExecContext(ctx, `RELEASE entry`)
 	return c, failed, err
 }
 

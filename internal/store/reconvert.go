@@ -148,10 +148,7 @@ var errUnchanged = errors.New("unchanged")
 // savepoint) and res.Unchanged set.
 func (s *Store) recordReconversion(ctx context.Context, tx auditTx, inputID int64, st docbridge.State, p storedDocs,
 	movedOn map[string]DocRow, stopped map[int]DocRow, res *Reconversion) error {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT reconversion`); err != nil {
-		return err
-	}
-	err := func() error {
+	failed, lost := savepoint(ctx, tx.Tx, "reconversion", func() error {
 		now := nanos(s.now())
 		res.Docs = make([]DocRef, len(p.docs))
 		fresh := 0
@@ -201,15 +198,13 @@ func (s *Store) recordReconversion(ctx context.Context, tx auditTx, inputID int6
 		return appendAudit(ctx, tx, &audit.Record{Kind: audit.InputConverted, Actor: audit.ActorFrom(ctx, "convert"), InputID: inputID,
 			From: st, To: docbridge.Converted,
 			Message: fmt.Sprintf("converted again: %d document(s), %d new, %d superseded", len(res.Docs), fresh, len(res.Superseded))}, now)
-	}()
-	if errors.Is(err, errUnchanged) {
+	})
+	switch {
+	case lost != nil:
+		return lost
+	case errors.Is(failed, errUnchanged):
 		*res = Reconversion{Docs: res.Docs, Unchanged: true}
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO reconversion`); err != nil {
-			return err
-		}
-	} else if err != nil {
-		return err
+		return nil
 	}
-	_, err = tx.ExecContext(ctx, `RELEASE reconversion`)
-	return err
+	return failed
 }
