@@ -7,8 +7,12 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/internal/metrics"
 	"github.com/docbridge/docbridge/internal/store"
 )
 
@@ -64,7 +68,8 @@ func TestDashboardCounts(t *testing.T) {
 }
 
 // TestDashboardJournal: MLLP messages acknowledged and not yet recorded
-// (the intake journal) have a card of their own while there are some.
+// (the intake journal) have a card of their own while there are some, and
+// a gauge.
 func TestDashboardJournal(t *testing.T) {
 	f := newFixture(t)
 	c := f.signIn("vera")
@@ -85,5 +90,9 @@ func TestDashboardJournal(t *testing.T) {
 	}
 	if _, body := c.get("/"); !strings.Contains(body, `<div class="n">1</div><div>`+card) {
 		t.Error("the dashboard lacks the journal's card with its one entry")
+	}
+	m := metrics.New(metrics.Options{Store: f.st, Log: zerolog.Nop(), Now: time.Now})
+	if body := scrape(t, m); !strings.Contains(body, "docbridge_journal_backlog 1\n") {
+		t.Error("the metrics lack docbridge_journal_backlog 1")
 	}
 }

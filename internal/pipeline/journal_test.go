@@ -70,37 +70,49 @@ func TestJournaledInputs(t *testing.T) {
 }
 
 // TestJournalWaitsForSenders: while a sender waits for its answer, the
-// journal's entries wait (up to journalHold of them); once senders pause
-// for journalQuiet, they are recorded.
+// journal's entries wait, until the senders pause for journalQuiet or
+// until journalHold entries wait.
 func TestJournalWaitsForSenders(t *testing.T) {
-	f := newFixture(t, nil)
-	f.acceptJournal(t, "urn:oid:9.1")
-	end := f.p.senders.begin() // a sender waiting
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	applied := make(chan bool, 1)
-	go func() {
-		busy, err := f.p.applyJournal(ctx)
-		if err != nil {
-			t.Error(err)
-		}
-		applied <- busy
-	}()
-	select {
-	case <-applied:
-		t.Fatal("the journal was recorded while a sender waited for its answer")
-	case <-time.After(4 * journalQuiet):
+	tests := []struct {
+		name    string
+		release func(f *fixture, end func())
+	}{
+		{"the senders pause", func(_ *fixture, end func()) { end() }},
+		{"the backlog reaches journalHold", func(f *fixture, _ func()) { f.p.journaled.Add(journalHold) }},
 	}
-	end()
-	select {
-	case busy := <-applied:
-		if !busy {
-			t.Error("applyJournal recorded nothing once the senders paused")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the journal was not recorded 10 s after the senders paused")
-	}
-	if n, err := f.st.JournalBacklog(ctx); err != nil || n != 0 {
-		t.Errorf("JournalBacklog = %d, %v; want 0", n, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.acceptJournal(t, "urn:oid:9.1")
+			end := f.p.senders.begin() // a sender waiting
+			defer func() { end() }()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			applied := make(chan bool, 1)
+			go func() {
+				busy, err := f.p.applyJournal(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				applied <- busy
+			}()
+			select {
+			case <-applied:
+				t.Fatal("the journal was recorded while a sender waited for its answer")
+			case <-time.After(4 * journalQuiet):
+			}
+			tt.release(f, func() { end(); end = func() {} })
+			select {
+			case busy := <-applied:
+				if !busy {
+					t.Error("applyJournal recorded nothing once released")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the journal was not recorded 10 s after it was released")
+			}
+			if n, err := f.st.JournalBacklog(ctx); err != nil || n != 0 {
+				t.Errorf("JournalBacklog = %d, %v; want 0", n, err)
+			}
+		})
 	}
 }

@@ -18,6 +18,41 @@ func journalEnvelope(body []byte) *docbridge.Envelope {
 	return &docbridge.Envelope{Intake: "mllp", Source: "10.0.0.1:4000", MessageID: "MSG1", Body: bytes.NewReader(body), Journal: true}
 }
 
+// docPerInput converts each input into one document, its id made of the
+// input's hash.
+func docPerInput(in Input) (Conversion, error) {
+	id := "doc-" + in.SHA256[:12]
+	return Conversion{Docs: []NewDocument{{Doc: newDoc(id, "content of "+id), State: docbridge.Converted}}}, nil
+}
+
+// journalAll accepts each of bodies with AcceptJournaled and returns their
+// journal entries, failing the test unless each became one.
+func journalAll(t *testing.T, s *Store, convert func(Input) (Conversion, error), bodies ...[]byte) []int64 {
+	t.Helper()
+	var entries []int64
+	for _, body := range bodies {
+		c, err := s.AcceptJournaled(context.Background(), journalEnvelope(body), convert)
+		if err != nil || c.Journal == 0 {
+			t.Fatalf("AcceptJournaled(%.20q) = %+v, %v; want a journal entry", body, c, err)
+		}
+		entries = append(entries, c.Journal)
+	}
+	return entries
+}
+
+// wantJournalRecorded fails the test unless the journal is empty and the
+// audit chain intact.
+func wantJournalRecorded(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	if n, err := s.JournalBacklog(ctx); err != nil || n != 0 {
+		t.Errorf("JournalBacklog = %d, %v; want 0", n, err)
+	}
+	if r, err := s.VerifyAudit(ctx, nil); err != nil || r.Records == 0 {
+		t.Errorf("VerifyAudit = %+v, %v; want an intact chain", r, err)
+	}
+}
+
 // TestAcceptJournaledChooses checks which inputs AcceptJournaled answers
 // from one journal row: only a new, small input whose conversion refuses
 // nothing and names no document the store holds; every other one is
@@ -92,10 +127,6 @@ func TestApplyJournal(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openTest(t, Options{Dir: dir})
-	docs := func(in Input) []NewDocument {
-		id := "doc-" + in.SHA256[:8]
-		return []NewDocument{{Doc: newDoc(id, "content "+id), State: docbridge.Converted}}
-	}
 	readable := true
 	convert := func(in Input) (Conversion, error) {
 		b, err := s.ReadContent(in.SHA256)
@@ -105,16 +136,9 @@ func TestApplyJournal(t *testing.T) {
 		if !readable && string(b) == "message c" {
 			return Conversion{}, errors.New("cannot read")
 		}
-		return Conversion{Docs: docs(in)}, nil
+		return docPerInput(in)
 	}
-	var entries []int64
-	for _, body := range []string{"message a", "message b", "message a", "message c"} {
-		c, err := s.AcceptJournaled(ctx, journalEnvelope([]byte(body)), convert)
-		if err != nil || c.Journal == 0 {
-			t.Fatalf("AcceptJournaled(%q) = %+v, %v; want a journal entry", body, c, err)
-		}
-		entries = append(entries, c.Journal)
-	}
+	entries := journalAll(t, s, convert, []byte("message a"), []byte("message b"), []byte("message a"), []byte("message c"))
 	// A restart: the entries are durable, not in memory.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -152,15 +176,10 @@ func TestApplyJournal(t *testing.T) {
 	if err != nil || len(last) != 1 || last[0].State != docbridge.Received || last[0].Deferred == nil {
 		t.Fatalf("ApplyJournal of an unreadable entry = %+v, %v; want its input recorded in received, deferred", last, err)
 	}
-	if n, err := s.JournalBacklog(ctx); err != nil || n != 0 {
-		t.Errorf("JournalBacklog at the end = %d, %v; want 0", n, err)
-	}
 	if none, err := s.ApplyJournal(ctx, 10, convert); err != nil || none != nil {
 		t.Errorf("ApplyJournal of an empty journal = %v, %v; want nothing", none, err)
 	}
-	if r, err := s.VerifyAudit(ctx, nil); err != nil || r.Records == 0 {
-		t.Errorf("VerifyAudit = %+v, %v; want an intact chain", r, err)
-	}
+	wantJournalRecorded(t, s)
 }
 
 // TestApplyJournalOneFails: when one entry's documents cannot be recorded,
@@ -177,11 +196,7 @@ func TestApplyJournalOneFails(t *testing.T) {
 		id := "doc-" + string(b)
 		return Conversion{Docs: []NewDocument{{Doc: newDoc(id, "content of "+id), State: docbridge.Converted}}}, nil
 	}
-	for _, body := range []string{"a", "b", "c"} {
-		if c, err := s.AcceptJournaled(ctx, journalEnvelope([]byte(body)), convert); err != nil || c.Journal == 0 {
-			t.Fatalf("AcceptJournaled(%q) = %+v, %v; want a journal entry", body, c, err)
-		}
-	}
+	journalAll(t, s, convert, []byte("a"), []byte("b"), []byte("c"))
 	if _, err := s.w.Exec(`CREATE TRIGGER refuse_b BEFORE INSERT ON documents WHEN NEW.unique_id = 'doc-b'
 	BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
 		t.Fatal(err)
@@ -196,12 +211,7 @@ func TestApplyJournalOneFails(t *testing.T) {
 			t.Errorf("entry %d: input %d in %s (deferred %v), %v; want an input in %s", i, a.ID, a.State, a.Deferred, a.Err, want)
 		}
 	}
-	if n, err := s.JournalBacklog(ctx); err != nil || n != 0 {
-		t.Errorf("JournalBacklog = %d, %v; want 0", n, err)
-	}
-	if r, err := s.VerifyAudit(ctx, nil); err != nil || r.Records == 0 {
-		t.Errorf("VerifyAudit = %+v, %v; want an intact chain", r, err)
-	}
+	wantJournalRecorded(t, s)
 }
 
 // TestApplyJournalBoundsBytes: one ApplyJournal takes fewer entries when
@@ -209,21 +219,17 @@ func TestApplyJournalOneFails(t *testing.T) {
 func TestApplyJournalBoundsBytes(t *testing.T) {
 	ctx := context.Background()
 	s := openSQLiteTest(t, Options{})
-	convert := func(in Input) (Conversion, error) {
-		return Conversion{Docs: []NewDocument{{Doc: newDoc("doc-"+in.SHA256[:12], "c"), State: docbridge.Converted}}}, nil
-	}
 	const n, size = 40, 60 << 10
-	for i := range n {
-		body := bytes.Repeat([]byte{byte('a' + i%26), byte(i)}, size/2)
-		if c, err := s.AcceptJournaled(ctx, journalEnvelope(body), convert); err != nil || c.Journal == 0 {
-			t.Fatalf("AcceptJournaled %d = %+v, %v; want a journal entry", i, c, err)
-		}
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = bytes.Repeat([]byte{byte('a' + i%26), byte(i)}, size/2)
 	}
-	first, err := s.ApplyJournal(ctx, 128, convert)
+	journalAll(t, s, docPerInput, bodies...)
+	first, err := s.ApplyJournal(ctx, 128, docPerInput)
 	if err != nil || len(first) == 0 || len(first) >= n || len(first) > applyMaxBytes/size+1 {
 		t.Fatalf("ApplyJournal of %d entries of %d bytes took %d, %v; want at most %d", n, size, len(first), err, applyMaxBytes/size+1)
 	}
-	rest, err := s.ApplyJournal(ctx, 128, convert)
+	rest, err := s.ApplyJournal(ctx, 128, docPerInput)
 	if err != nil || len(first)+len(rest) != n {
 		t.Errorf("the next ApplyJournal took %d, %v; want the other %d", len(rest), err, n-len(first))
 	}
@@ -236,22 +242,16 @@ func TestApplyJournalAfterLowerLimit(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openTest(t, Options{Dir: dir})
-	convert := func(in Input) (Conversion, error) {
-		return Conversion{Docs: []NewDocument{{Doc: newDoc("doc-big", "c"), State: docbridge.Converted}}}, nil
-	}
-	body := bytes.Repeat([]byte("x"), 4000)
-	if c, err := s.AcceptJournaled(ctx, journalEnvelope(body), convert); err != nil || c.Journal == 0 {
-		t.Fatalf("AcceptJournaled = %+v, %v; want a journal entry", c, err)
-	}
+	journalAll(t, s, docPerInput, bytes.Repeat([]byte("x"), 4000))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = openTest(t, Options{Dir: dir, MaxInputSize: 1000})
-	applied, err := s.ApplyJournal(ctx, 10, convert)
+	applied, err := s.ApplyJournal(ctx, 10, docPerInput)
 	if err != nil || len(applied) != 1 || applied[0].Err != nil || applied[0].ID == 0 || applied[0].State != docbridge.Converted {
 		t.Fatalf("ApplyJournal under a lower limit = %+v, %v; want the entry recorded", applied, err)
 	}
-	if _, err := s.AcceptJournaled(ctx, journalEnvelope(bytes.Repeat([]byte("y"), 4000)), convert); docbridge.ReasonOf(err) != docbridge.TooLarge {
+	if _, err := s.AcceptJournaled(ctx, journalEnvelope(bytes.Repeat([]byte("y"), 4000)), docPerInput); docbridge.ReasonOf(err) != docbridge.TooLarge {
 		t.Errorf("a new input over the lower limit: %v, want too-large", err)
 	}
 }

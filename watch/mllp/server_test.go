@@ -1,6 +1,7 @@
 package mllp
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/docbridge/docbridge"
 	"github.com/docbridge/docbridge/hl7"
@@ -369,4 +372,48 @@ func TestErrorCodes(t *testing.T) {
 			t.Errorf("reason %s maps to %d, not in table 0357", r, errorCode(r))
 		}
 	}
+}
+
+// TestJournaledMessage: the listener asks that a message may be answered
+// from the intake journal (Envelope.Journal, with Waiting), and logs the
+// journal entry of an AA given from it, not an input id it does not have.
+func TestJournaledMessage(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	sink := &fakeSink{}
+	sink.accept = func(ctx context.Context, e *docbridge.Envelope, body []byte) (docbridge.Accepted, error) {
+		if !e.Journal || !e.Waiting {
+			t.Errorf("envelope Journal %v, Waiting %v; want both", e.Journal, e.Waiting)
+		}
+		return docbridge.Accepted{Journal: 42, State: docbridge.Converted}, nil
+	}
+	s, stop := start(t, Options{Name: "lis", Sink: sink, Log: zerolog.New(lockedWriter{&mu, &logs})})
+	if got := field(dial(t, s).send(oru("J-1")), "MSA", 1, 0); got != "AA" {
+		t.Fatalf("MSA-1 = %q, want AA", got)
+	}
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	line := ""
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, "message accepted") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, `"journal":42`) || strings.Contains(line, `"input"`) {
+		t.Errorf("log line %q; want the journal entry 42 and no input id", line)
+	}
+}
+
+// lockedWriter serialises writes to w (the listener logs from several
+// goroutines).
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
