@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -88,14 +89,15 @@ func (s *Store) AcceptJournaled(ctx context.Context, e *docbridge.Envelope, conv
 		a.deferred = err
 		return s.acceptPrepared(ctx, a)
 	}
-	var held bool
-	a.known, held, err = s.knowsOf(ctx, in, conv)
-	switch {
-	case err != nil:
+	if settled(conv) {
+		if c, ok, err := s.journal(ctx, a, conv); err != nil || ok {
+			return c, err
+		}
+		// Its bytes, or one of its documents, are stored: recorded at once.
+	}
+	if a.known, err = s.knownInput(ctx, in); err != nil {
 		a.deferred = fmt.Errorf("look the input up: %w", err)
-	case !a.known && !held && settled(conv):
-		return s.journal(ctx, a)
-	case !a.known:
+	} else if !a.known {
 		a.plan, a.deferred = s.planConversion(ctx, in, a.body.inline, conv)
 	}
 	return s.acceptPrepared(ctx, a)
@@ -115,43 +117,43 @@ func settled(conv Conversion) bool {
 	return true
 }
 
-// knowsOf reports, in one read, whether an input with in's bytes and
-// sidecar is stored (knownInput) and whether a document with the unique
-// id of one of conv's documents is.
-func (s *Store) knowsOf(ctx context.Context, in Input, conv Conversion) (input, docs bool, err error) {
-	args := []any{in.SHA256, sidecarKey(in.Sidecar)}
-	q := `SELECT EXISTS (SELECT 1 FROM inputs WHERE sha256 = ? AND sidecar_sha256 = ?), `
-	if len(conv.Docs) == 0 {
-		q += `0`
-	} else {
-		q += `EXISTS (SELECT 1 FROM documents WHERE unique_id IN (?` + strings.Repeat(`, ?`, len(conv.Docs)-1) + `))`
-		for _, d := range conv.Docs {
-			args = append(args, d.Doc.UniqueID)
-		}
-	}
-	var i, d int
-	err = s.r.QueryRowContext(ctx, q, args...).Scan(&i, &d)
-	return i != 0, d != 0, err
-}
-
-// journal commits a's input as one journal entry (SQLite: Journals).
-func (s *Store) journal(ctx context.Context, a *accepting) (Converted, error) {
+// journal commits a's input, whose conversion conv is settled, as one
+// journal entry (SQLite: Journals) unless an input with its bytes and
+// sidecar, or a document with the unique id of one of conv's documents,
+// is stored (ok false: nothing was written). The look-up and the entry
+// are one statement, in the writer: nothing recorded between them.
+func (s *Store) journal(ctx context.Context, a *accepting, conv Conversion) (c Converted, ok bool, err error) {
 	in := a.in
 	var sidecar any // NULL when there is none
 	if len(in.Sidecar) > 0 {
 		sidecar = in.Sidecar
 	}
+	args := []any{in.Intake, in.Source, in.MessageID, in.Sender, nanos(in.ReceivedAt), sidecar, a.body.inline,
+		in.SHA256, sidecarKey(in.Sidecar)}
+	for _, d := range conv.Docs {
+		args = append(args, d.Doc.UniqueID)
+	}
+	q := `INSERT INTO journal (intake, source, message_id, sender, received_at, sidecar, body)
+	SELECT ?, ?, ?, ?, ?, ?, ?
+	WHERE NOT EXISTS (SELECT 1 FROM inputs WHERE sha256 = ? AND sidecar_sha256 = ?)
+	AND NOT EXISTS (SELECT 1 FROM documents WHERE unique_id IN (?` + strings.Repeat(`, ?`, len(conv.Docs)-1) + `))
+	RETURNING id`
 	var id int64
 	// One statement: no savepoint of its own in the group commit.
-	err := s.eng.(*sqliteEngine).group.doStatement(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO journal (intake, source, message_id, sender, received_at, sidecar, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			in.Intake, in.Source, in.MessageID, in.Sender, nanos(in.ReceivedAt), sidecar, a.body.inline).Scan(&id)
+	err = s.eng.(*sqliteEngine).group.doStatement(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, q, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // stored: not journaled
+		}
+		return err
 	})
 	if err != nil {
-		return Converted{}, docbridge.Wrap(docbridge.Internal, "journal input", err)
+		return Converted{}, false, docbridge.Wrap(docbridge.Internal, "journal input", err)
 	}
-	return Converted{Accepted: docbridge.Accepted{Journal: id, SHA256: in.SHA256, Size: in.Size, State: docbridge.Converted}}, nil
+	if id == 0 {
+		return Converted{}, false, nil
+	}
+	return Converted{Accepted: docbridge.Accepted{Journal: id, SHA256: in.SHA256, Size: in.Size, State: docbridge.Converted}}, true, nil
 }
 
 // JournalBacklog returns how many journal entries wait to be recorded:
