@@ -1,12 +1,16 @@
 package convert
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/docbridge/docbridge"
+	"github.com/docbridge/docbridge/convert/cda"
 	"github.com/docbridge/docbridge/mappings"
 )
 
@@ -80,4 +84,50 @@ func BenchmarkConvertPDF(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkConvertCDA converts a dropped CDA of about 100 KB (the
+// cr-bio-n1-pdf sample, its PDF grown) as the drop folder does: read
+// whole, as Convert reads a CDA of at most 1 MiB, and in a stream, as it
+// reads a bigger one.
+func BenchmarkConvertCDA(b *testing.B) {
+	m, err := mappings.Load("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := grownCDA(b, 100<<10)
+	b.Run("whole", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, docs, err := New(Options{Mappings: m}).Convert(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{}); err != nil || len(docs) != 1 {
+				b.Fatalf("Convert = %d documents, %v", len(docs), err)
+			}
+		}
+	})
+	b.Run("stream", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if docs, err := cda.ConvertStream(bytes.NewReader(raw), int64(len(raw)), m, nil); err != nil || len(docs) != 1 {
+				b.Fatalf("ConvertStream = %d documents, %v", len(docs), err)
+			}
+		}
+	})
+}
+
+// grownCDA is the cr-bio-n1-pdf sample with a PDF grown to make about
+// size bytes in all.
+func grownCDA(tb testing.TB, size int) []byte {
+	s := string(readFile(tb, "..", "samples", "cr-bio-n1-pdf.xml"))
+	const open = `representation="B64">`
+	start, end := strings.Index(s, open)+len(open), strings.Index(s, "</text>")
+	pdf := "%PDF-1.4\n" + strings.Repeat("0123456789abcdef", (size-len(s))*3/4/16) + "\n%%EOF\n"
+	var b64 strings.Builder
+	for enc := base64.StdEncoding.EncodeToString([]byte(pdf)); enc != ""; {
+		n := min(76, len(enc))
+		b64.WriteString("\n" + enc[:n])
+		enc = enc[n:]
+	}
+	return []byte(s[:start] + b64.String() + "\n" + s[end:])
 }

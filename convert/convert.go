@@ -81,8 +81,9 @@ const streamHead = 1 << 20
 // with it, its intake and sender, the source profiles); the zero Origin
 // when nothing is.
 //
-// A CDA document goes to convert/cda, read once in a stream (its document
-// has ContentIsInput set and no Content). A bare PDF goes to convert/pdf
+// A CDA document goes to convert/cda, read whole when it is at most 1 MiB,
+// else once in a stream; its document has ContentIsInput set and no
+// Content. A bare PDF goes to convert/pdf
 // with its metadata from the sidecar, else from its file name (a pattern
 // of mappings' filename-patterns.yaml), else refused with MissingMetadata;
 // it is sent as it is (ContentIsInput, no Content), its size and hashes
@@ -126,7 +127,7 @@ func (c *Converter) Convert(r io.ReaderAt, size int64, origin docbridge.Origin) 
 		complete(f, docs, profileKey(origin), origin.Profiles, o)
 		return f, docs, err
 	case f == docbridge.FormatCDA:
-		docs, err := cda.ConvertStream(r, size, o.Mappings, o.Location)
+		docs, err := convertCDA(r, size, head, o)
 		docs = cdaMeasurements(docs, err, func() ([]byte, error) {
 			if size > maxMeasuredCDA {
 				return nil, fmt.Errorf("the CDA is %d bytes: docbridge reads measurements from CDA documents up to %d MiB", size, maxMeasuredCDA>>20)
@@ -152,6 +153,23 @@ func (c *Converter) Convert(r io.ReaderAt, size int64, origin docbridge.Origin) 
 	}
 	docs, err := convertWhole(f, raw, origin, o)
 	return f, sidecarIgnored(docs, origin), err
+}
+
+// convertCDA converts the CDA document r (size bytes, whose first bytes
+// are head): from head with the in-memory reader (cda.Convert, the faster
+// one) when head holds all of it, else in one streaming pass
+// (cda.ConvertStream). Both give the same documents (cda's
+// TestStreamMatchesTree); either way the document is sent as the input
+// is: ContentIsInput set, no Content.
+func convertCDA(r io.ReaderAt, size int64, head []byte, o Options) ([]*docbridge.Document, error) {
+	if int64(len(head)) < size {
+		return cda.ConvertStream(r, size, o.Mappings, o.Location)
+	}
+	docs, err := cda.Convert(head, o.Mappings, o.Location)
+	for _, d := range docs {
+		d.Content, d.ContentIsInput = nil, true
+	}
+	return docs, err
 }
 
 // convertWhole converts an input of format f held whole in memory (FHIR

@@ -215,6 +215,10 @@ func (r *fastReader) text(quote byte) (string, bool) {
 	r.buf = r.buf[:0]
 	for r.i < len(r.s) {
 		c := r.s[r.i]
+		if plainASCII[c] && plain {
+			r.i++ // the common case, kept tight: base64 bodies are long
+			continue
+		}
 		switch {
 		case c == quote && quote != 0:
 			s := r.finish(start, plain)
@@ -271,6 +275,17 @@ func (r *fastReader) text(quote byte) (string, bool) {
 	}
 	return r.finish(start, plain), true
 }
+
+// plainASCII marks the bytes text may hold as they are, whatever its
+// quote: printable ASCII but the markup and quote characters, tab and
+// line feed.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x7F; c++ {
+		t[c] = !strings.ContainsRune(`<>&"'`, rune(c))
+	}
+	t['\t'], t['\n'] = true, true
+	return t
+}()
 
 // finish returns the text read since start.
 func (r *fastReader) finish(start int, plain bool) string {
