@@ -161,22 +161,17 @@ func (r *fastReader) attributes(e *etree.Element) (empty, ok bool) {
 			return false, false
 		}
 		switch r.s[r.i] {
-		case '>', '/':
-			if r.s[r.i] == '/' {
-				r.i++
-				if empty = true; !r.eat('>') {
-					return false, false
-				}
-			} else {
-				r.i++
+		case '/':
+			r.i++
+			if !r.eat('>') {
+				return false, false
 			}
-			if len(r.attrs) > 0 {
-				e.Attr = make([]etree.Attr, 0, len(r.attrs))
-			}
-			for _, a := range r.attrs {
-				e.CreateAttr(a.Key, a.Value)
-			}
-			return empty, true
+			r.setAttributes(e)
+			return true, true
+		case '>':
+			r.i++
+			r.setAttributes(e)
+			return false, true
 		}
 		name, ok := r.name()
 		if !ok {
@@ -202,6 +197,16 @@ func (r *fastReader) attributes(e *etree.Element) (empty, ok bool) {
 			}
 		}
 		r.attrs = append(r.attrs, etree.Attr{Key: name, Value: value})
+	}
+}
+
+// setAttributes gives e the attributes read (r.attrs), in one allocation.
+func (r *fastReader) setAttributes(e *etree.Element) {
+	if len(r.attrs) > 0 {
+		e.Attr = make([]etree.Attr, 0, len(r.attrs))
+	}
+	for _, a := range r.attrs {
+		e.CreateAttr(a.Key, a.Value)
 	}
 }
 
