@@ -145,12 +145,13 @@ func (s *Store) journal(ctx context.Context, a *accepting, conv Conversion) (c C
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // stored: not journaled
 		}
+		ok = err == nil
 		return err
 	})
 	if err != nil {
 		return Converted{}, false, docbridge.Wrap(docbridge.Internal, "journal input", err)
 	}
-	if id == 0 {
+	if !ok {
 		return Converted{}, false, nil
 	}
 	return Converted{Accepted: docbridge.Accepted{Journal: id, SHA256: in.SHA256, Size: in.Size, State: docbridge.Converted}}, true, nil
