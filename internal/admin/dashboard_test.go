@@ -84,7 +84,7 @@ func TestDashboardJournal(t *testing.T) {
 	acc, err := f.st.AcceptJournaled(context.Background(), &docbridge.Envelope{Intake: "lis", Source: "peer",
 		Body: strings.NewReader(string(raw)), Journal: true}, func(store.Input) (store.Conversion, error) {
 		return store.Conversion{Docs: []store.NewDocument{{Doc: d, State: docbridge.Converted}}}, nil
-	})
+	}, func(context.Context) error { return nil })
 	if err != nil || acc.Journal == 0 {
 		t.Fatalf("AcceptJournaled = %+v, %v; want a journal entry", acc, err)
 	}

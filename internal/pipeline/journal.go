@@ -26,9 +26,9 @@ const (
 )
 
 // applyJournal records up to journalBatch journal entries once the
-// senders allow it (see above), and logs each as Accept logs an input.
-// busy says entries were recorded; an entry that could not be is logged
-// and stays for the next step.
+// senders allow it (see above): recordJournalBatch. busy says entries
+// were recorded; an entry that could not be is logged and stays for the
+// next step.
 func (p *Pipeline) applyJournal(ctx context.Context) (busy bool, err error) {
 	n, err := p.o.Store.JournalBacklog(ctx)
 	if err != nil || n == 0 {
@@ -43,6 +43,25 @@ func (p *Pipeline) applyJournal(ctx context.Context) (busy bool, err error) {
 		case <-time.After(journalQuiet):
 		}
 	}
+	return p.recordJournalBatch(ctx)
+}
+
+// recordJournal records the entries the journal holds when it is called,
+// without waiting for the senders: the store calls it before it records
+// an MLLP message at once (store.AcceptJournaled), so that inputs are
+// recorded in the order they were acknowledged. An entry that cannot be
+// recorded is logged and left, as applyJournal leaves it.
+func (p *Pipeline) recordJournal(ctx context.Context) error {
+	n, err := p.o.Store.JournalBacklog(ctx)
+	for ; err == nil && n > 0; n -= journalBatch {
+		_, err = p.recordJournalBatch(ctx)
+	}
+	return err
+}
+
+// recordJournalBatch records the journal's oldest journalBatch entries
+// and logs each as Accept logs an input; busy says entries were recorded.
+func (p *Pipeline) recordJournalBatch(ctx context.Context) (busy bool, err error) {
 	var mu sync.Mutex
 	decided := map[string]converted{} // by input SHA-256: what its conversion decided
 	applied, err := p.o.Store.ApplyJournal(ctx, journalBatch, func(in store.Input) (store.Conversion, error) {

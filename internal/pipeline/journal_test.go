@@ -23,9 +23,9 @@ func (f *fixture) acceptJournal(t *testing.T, body string) docbridge.Accepted {
 
 // TestJournaledInputs: what the conversion settles is answered from the
 // journal and recorded later, in order (an original before its
-// replacement); a refusal, and a document whose id the store holds (a
-// resend after a refusal, fixed), are recorded and answered at once, as
-// without the journal.
+// replacement); a refusal, a document whose id the store holds (a resend
+// after a refusal, fixed) and a resend of recorded bytes are recorded and
+// answered at once, as without the journal, after the journal's entries.
 func TestJournaledInputs(t *testing.T) {
 	f := newFixture(t, nil)
 	f.pair(t)
@@ -36,11 +36,12 @@ func TestJournaledInputs(t *testing.T) {
 		wantReason  docbridge.Reason
 	}{
 		{"urn:oid:9.1", true, docbridge.Converted, ""},
+		{"urn:oid:9.1", true, docbridge.Converted, ""}, // the same bytes, not recorded yet
 		{"urn:oid:9.2;replaces=urn:oid:9.1", true, docbridge.Converted, ""},
-		{"bad", false, docbridge.Failed, docbridge.Malformed},
+		{"bad", false, docbridge.Failed, docbridge.Malformed}, // recorded after the entries before it
 		{"urn:oid:9.3;ins=285047505612323", false, docbridge.Failed, docbridge.INSInvalid},
 		{"urn:oid:9.3", false, docbridge.Converted, ""}, // the fix of the refused one: a correction
-		{"urn:oid:9.1", true, docbridge.Converted, ""},  // the same bytes, not recorded yet
+		{"urn:oid:9.1", false, docbridge.Converted, ""}, // the same bytes, recorded: a duplicate
 	}
 	for _, tt := range tests {
 		acc := f.acceptJournal(t, tt.body)
@@ -66,6 +67,36 @@ func TestJournaledInputs(t *testing.T) {
 	}
 	if got := f.requests(); got != 3 {
 		t.Errorf("MES got %d requests, want 3 (9.1, its replacement 9.2, the fixed 9.3): the same bytes twice are one input", got)
+	}
+}
+
+// TestJournalKeepsOrder: a message recorded at once (a refusal) comes
+// after the journaled ones acknowledged before it. Here the same document
+// id comes back with an invalid INS after its original was acknowledged:
+// in order, the refusal stays refused beside the delivered original; out
+// of order, the original would pass for the fix of the refusal.
+func TestJournalKeepsOrder(t *testing.T) {
+	f := newFixture(t, nil)
+	f.pair(t)
+	original := f.acceptJournal(t, "urn:oid:9.1")
+	refused := f.acceptJournal(t, "urn:oid:9.1;ins=285047505612323")
+	if original.Journal == 0 || refused.Journal != 0 || refused.State != docbridge.Failed {
+		t.Fatalf("accepted: original %+v, refused %+v; want the original journaled, the refusal recorded at once", original, refused)
+	}
+	if n, err := f.st.JournalBacklog(context.Background()); err != nil || n != 0 {
+		t.Errorf("JournalBacklog = %d, %v once the refusal is recorded; want 0: the original recorded first", n, err)
+	}
+	f.settle(t)
+	rows, err := f.st.Documents(context.Background(), store.Filter{UniqueID: "urn:oid:9.1"})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("documents urn:oid:9.1: %d, %v; want the original and the refused one", len(rows), err)
+	}
+	for _, r := range rows {
+		first := r.InputID < refused.ID
+		if first && r.State != docbridge.Delivered || !first && r.State != docbridge.Failed {
+			t.Errorf("document %d of input %d is %s/%s; want the original (recorded first) delivered, the later one failed",
+				r.ID, r.InputID, r.State, r.Reason)
+		}
 	}
 }
 

@@ -149,15 +149,18 @@ func (p *Pipeline) Accept(ctx context.Context, e *docbridge.Envelope) (docbridge
 		defer p.senders.begin()()
 	}
 	var c converted
-	accept := p.o.Store.AcceptConverted
-	if e.Journal {
-		accept = p.o.Store.AcceptJournaled
-	}
-	res, err := accept(ctx, e, func(in store.Input) (store.Conversion, error) {
+	convert := func(in store.Input) (store.Conversion, error) {
 		var rerr error
 		c, rerr = p.conversion(in)
 		return c.conversion(), rerr
-	})
+	}
+	var res store.Converted
+	var err error
+	if e.Journal {
+		res, err = p.o.Store.AcceptJournaled(ctx, e, convert, p.recordJournal)
+	} else {
+		res, err = p.o.Store.AcceptConverted(ctx, e, convert)
+	}
 	if err != nil {
 		return docbridge.Accepted{}, err
 	}

@@ -13,7 +13,8 @@ import (
 // implements it.
 type Store interface {
 	AcceptConverted(ctx context.Context, e *docbridge.Envelope, convert func(in store.Input) (store.Conversion, error)) (store.Converted, error)
-	AcceptJournaled(ctx context.Context, e *docbridge.Envelope, convert func(in store.Input) (store.Conversion, error)) (store.Converted, error)
+	AcceptJournaled(ctx context.Context, e *docbridge.Envelope, convert func(in store.Input) (store.Conversion, error),
+		recordFirst func(context.Context) error) (store.Converted, error)
 	JournalBacklog(ctx context.Context) (int, error)
 	ApplyJournal(ctx context.Context, limit int, convert func(in store.Input) (store.Conversion, error)) ([]store.Applied, error)
 	OpenContent(sha256 string) (io.ReadCloser, error)

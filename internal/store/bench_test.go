@@ -101,7 +101,7 @@ func BenchmarkAcceptConvertParallel(b *testing.B) {
 				e.Journal = true
 				c, err := s.AcceptJournaled(ctx, e, func(Input) (Conversion, error) {
 					return Conversion{Docs: []NewDocument{doc}}, nil
-				})
+				}, func(context.Context) error { return nil })
 				if err == nil && c.Journal == 0 && s.Journals() {
 					err = fmt.Errorf("input %d not journaled", c.ID)
 				}

@@ -64,10 +64,17 @@ func (s *Store) Journals() bool {
 // committed as one journal entry instead: the returned Converted has
 // Journal set to the entry's id, ID 0, State Converted and no Docs. The
 // conversion is made again when the entry is recorded (ApplyJournal).
-// Any other input is accepted as AcceptConverted does; here convert is
+// Any other input is accepted as AcceptConverted does, after the entries
+// acknowledged before it: recordFirst is called first, and must record
+// the journal's entries (ApplyJournal until the entries it found are
+// recorded), so that inputs are recorded in the order they were
+// acknowledged — a replacement over InlineMax after its original still in
+// the journal, a refusal after an earlier version. An error of
+// recordFirst is an Internal error: nothing was recorded. Here convert is
 // called before the input is looked up, so it is called for a resend of
 // stored bytes too (and its conversion not recorded).
-func (s *Store) AcceptJournaled(ctx context.Context, e *docbridge.Envelope, convert func(in Input) (Conversion, error)) (Converted, error) {
+func (s *Store) AcceptJournaled(ctx context.Context, e *docbridge.Envelope, convert func(in Input) (Conversion, error),
+	recordFirst func(context.Context) error) (Converted, error) {
 	if !s.Journals() {
 		return s.AcceptConverted(ctx, e, convert)
 	}
@@ -76,10 +83,16 @@ func (s *Store) AcceptJournaled(ctx context.Context, e *docbridge.Envelope, conv
 		return Converted{}, err
 	}
 	defer a.release()
+	atOnce := func() (Converted, error) {
+		if err := recordFirst(ctx); err != nil {
+			return Converted{}, docbridge.Wrap(docbridge.Internal, "record the journal first", err)
+		}
+		return s.acceptPrepared(ctx, a)
+	}
 	if a.body.inline == nil {
 		// Too big for the journal: a content file, AcceptConverted's way.
 		s.convertIfNew(ctx, a, convert)
-		return s.acceptPrepared(ctx, a)
+		return atOnce()
 	}
 	in := a.in
 	conv, err := convert(in)
@@ -87,7 +100,7 @@ func (s *Store) AcceptJournaled(ctx context.Context, e *docbridge.Envelope, conv
 		// Not read through: the input waits in received (or is a
 		// duplicate).
 		a.deferred = err
-		return s.acceptPrepared(ctx, a)
+		return atOnce()
 	}
 	if settled(conv) {
 		if c, ok, err := s.journal(ctx, a, conv); err != nil || ok {
@@ -100,7 +113,7 @@ func (s *Store) AcceptJournaled(ctx context.Context, e *docbridge.Envelope, conv
 	} else if !a.known {
 		a.plan, a.deferred = s.planConversion(ctx, in, a.body.inline, conv)
 	}
-	return s.acceptPrepared(ctx, a)
+	return atOnce()
 }
 
 // settled reports whether conv refuses nothing, so that the input's
@@ -172,12 +185,16 @@ func (s *Store) JournalBacklog(ctx context.Context) (int, error) {
 }
 
 // ApplyJournal records up to limit of the oldest journal entries (fewer
-// when they are big: applyMaxBytes), in the order they were journaled, as AcceptConverted records an input (convert
-// converts each again), all in one transaction; each entry is deleted
-// with its recording. An entry that cannot be recorded is left in the
-// journal, with its Applied.Err; err is set when none could be (the
-// transaction failed). It returns nothing when the journal is empty.
+// when they are big: applyMaxBytes), in the order they were journaled,
+// as AcceptConverted records an input (convert converts each again), all
+// in one transaction; each entry is deleted with its recording. An entry
+// that cannot be recorded is left in the journal, with its Applied.Err;
+// err is set when none could be (the transaction failed). It returns
+// nothing when the journal is empty. Calls are serialized: two never take
+// the same entries.
 func (s *Store) ApplyJournal(ctx context.Context, limit int, convert func(in Input) (Conversion, error)) ([]Applied, error) {
+	s.applying.Lock()
+	defer s.applying.Unlock()
 	entries, err := s.journalEntries(ctx, limit)
 	if err != nil || len(entries) == 0 {
 		return nil, err

@@ -25,13 +25,24 @@ func docPerInput(in Input) (Conversion, error) {
 	return Conversion{Docs: []NewDocument{{Doc: newDoc(id, "content of "+id), State: docbridge.Converted}}}, nil
 }
 
+// applyFirst is AcceptJournaled's recordFirst for tests: it records the
+// whole journal with convert, and counts its calls in *calls.
+func applyFirst(s *Store, convert func(Input) (Conversion, error), calls *int) func(context.Context) error {
+	return func(ctx context.Context) error {
+		*calls++
+		_, err := s.ApplyJournal(ctx, 1000, convert)
+		return err
+	}
+}
+
 // journalAll accepts each of bodies with AcceptJournaled and returns their
 // journal entries, failing the test unless each became one.
 func journalAll(t *testing.T, s *Store, convert func(Input) (Conversion, error), bodies ...[]byte) []int64 {
 	t.Helper()
 	var entries []int64
 	for _, body := range bodies {
-		c, err := s.AcceptJournaled(context.Background(), journalEnvelope(body), convert)
+		var calls int
+		c, err := s.AcceptJournaled(context.Background(), journalEnvelope(body), convert, applyFirst(s, convert, &calls))
 		if err != nil || c.Journal == 0 {
 			t.Fatalf("AcceptJournaled(%.20q) = %+v, %v; want a journal entry", body, c, err)
 		}
@@ -56,7 +67,8 @@ func wantJournalRecorded(t *testing.T, s *Store) {
 // TestAcceptJournaledChooses checks which inputs AcceptJournaled answers
 // from one journal row: only a new, small input whose conversion refuses
 // nothing and names no document the store holds; every other one is
-// recorded at once, as AcceptConverted records it.
+// recorded at once, as AcceptConverted records it, after the journal's
+// entries (recordFirst).
 func TestAcceptJournaledChooses(t *testing.T) {
 	ctx := context.Background()
 	fine := func(id string) []NewDocument {
@@ -90,7 +102,8 @@ func TestAcceptJournaledChooses(t *testing.T) {
 		journaled := 0
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				c, err := s.AcceptJournaled(ctx, journalEnvelope(tt.body), tt.convert)
+				var calls int
+				c, err := s.AcceptJournaled(ctx, journalEnvelope(tt.body), tt.convert, applyFirst(s, docPerInput, &calls))
 				if err != nil {
 					t.Fatalf("AcceptJournaled: %v", err)
 				}
@@ -98,8 +111,17 @@ func TestAcceptJournaledChooses(t *testing.T) {
 				if got := c.Journal != 0; got != want {
 					t.Fatalf("journaled = %v (entry %d, input %d), want %v", got, c.Journal, c.ID, want)
 				}
+				if wantFirst := !want && s.Journals(); (calls == 1) != wantFirst || calls > 1 {
+					t.Errorf("recordFirst called %d times, want once when the input is recorded at once on a store that journals", calls)
+				}
+				journaled++
+				if !want {
+					journaled = 0 // the entries before it were recorded first
+				}
+				if n, err := s.JournalBacklog(ctx); err != nil || n != journaled {
+					t.Errorf("JournalBacklog = %d, %v; want %d", n, err, journaled)
+				}
 				if want {
-					journaled++
 					if c.ID != 0 || c.State != docbridge.Converted || c.SHA256 != hexSHA256(tt.body) {
 						t.Errorf("journaled: %+v, want no input id, state converted and the body's hash", c.Accepted)
 					}
@@ -113,10 +135,29 @@ func TestAcceptJournaledChooses(t *testing.T) {
 				}
 			})
 		}
-		if n, err := s.JournalBacklog(ctx); err != nil || n != journaled {
-			t.Errorf("JournalBacklog = %d, %v; want %d", n, err, journaled)
-		}
 	})
+}
+
+// TestAcceptJournaledRecordsInOrder: an input recorded at once (here over
+// InlineMax: a content file) comes after the entries acknowledged before
+// it, which recordFirst records first.
+func TestAcceptJournaledRecordsInOrder(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLiteTest(t, Options{})
+	journalAll(t, s, docPerInput, []byte("the original"))
+	var calls int
+	big, err := s.AcceptJournaled(ctx, journalEnvelope(bytes.Repeat([]byte("r"), InlineMax+1)), docPerInput, applyFirst(s, docPerInput, &calls))
+	if err != nil || big.ID == 0 {
+		t.Fatalf("AcceptJournaled over InlineMax = %+v, %v; want an input", big, err)
+	}
+	first, err := s.InputBySHA256(ctx, hexSHA256([]byte("the original")))
+	if err != nil {
+		t.Fatalf("the journaled input: %v; want it recorded before the one recorded at once", err)
+	}
+	if first.ID >= big.ID {
+		t.Errorf("the journaled input is input %d, the later one %d: recorded out of order", first.ID, big.ID)
+	}
+	wantJournalRecorded(t, s)
 }
 
 // TestApplyJournal journals inputs, among them the same bytes twice and one
@@ -251,7 +292,8 @@ func TestApplyJournalAfterLowerLimit(t *testing.T) {
 	if err != nil || len(applied) != 1 || applied[0].Err != nil || applied[0].ID == 0 || applied[0].State != docbridge.Converted {
 		t.Fatalf("ApplyJournal under a lower limit = %+v, %v; want the entry recorded", applied, err)
 	}
-	if _, err := s.AcceptJournaled(ctx, journalEnvelope(bytes.Repeat([]byte("y"), 4000)), docPerInput); docbridge.ReasonOf(err) != docbridge.TooLarge {
+	var calls int
+	if _, err := s.AcceptJournaled(ctx, journalEnvelope(bytes.Repeat([]byte("y"), 4000)), docPerInput, applyFirst(s, docPerInput, &calls)); docbridge.ReasonOf(err) != docbridge.TooLarge {
 		t.Errorf("a new input over the lower limit: %v, want too-large", err)
 	}
 }

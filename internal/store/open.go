@@ -73,6 +73,9 @@ type Store struct {
 	durableDirs sync.Map
 	// pending holds the inline inputs whose AcceptConverted is in progress.
 	pending pendingContent
+	// applying serializes ApplyJournal: two calls never take the same
+	// entries.
+	applying sync.Mutex
 
 	closeOnce sync.Once
 	closeErr  error
