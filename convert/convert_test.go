@@ -2,6 +2,8 @@ package convert
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,5 +64,28 @@ func TestConvert(t *testing.T) {
 				t.Errorf("message %q does not mention %q", docbridge.MessageOf(err), tt.wantMsg)
 			}
 		})
+	}
+}
+
+// TestConvertCDASendsTheInput: a CDA read whole (at most 1 MiB) and one
+// read in a stream (bigger) both become a document whose content is the
+// input itself — ContentIsInput, no Content of its own — with the input's
+// size and hash.
+func TestConvertCDASendsTheInput(t *testing.T) {
+	m, err := mappings.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{100 << 10, 3 << 19} {
+		raw := grownCDA(t, size)
+		_, docs, err := New(Options{Mappings: m}).Convert(bytes.NewReader(raw), int64(len(raw)), docbridge.Origin{})
+		if err != nil || len(docs) != 1 {
+			t.Fatalf("%d bytes: Convert = %d documents, %v", len(raw), len(docs), err)
+		}
+		d, sum := docs[0], sha256.Sum256(raw)
+		if !d.ContentIsInput || d.Content != nil || d.Size != int64(len(raw)) || d.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Errorf("%d bytes: ContentIsInput %v, %d bytes of Content, size %d, sha256 %s; want the input as content",
+				len(raw), d.ContentIsInput, len(d.Content), d.Size, d.SHA256)
+		}
 	}
 }
