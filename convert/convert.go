@@ -129,8 +129,11 @@ func (c *Converter) Convert(r io.ReaderAt, size int64, origin docbridge.Origin) 
 	case f == docbridge.FormatCDA:
 		docs, err := convertCDA(r, size, head, o)
 		docs = cdaMeasurements(docs, err, func() ([]byte, error) {
-			if size > maxMeasuredCDA {
+			switch {
+			case size > maxMeasuredCDA:
 				return nil, fmt.Errorf("the CDA is %d bytes: docbridge reads measurements from CDA documents up to %d MiB", size, maxMeasuredCDA>>20)
+			case int64(len(head)) == size:
+				return head, nil // read whole already
 			}
 			raw := make([]byte, size)
 			if _, err := r.ReadAt(raw, 0); err != nil && !errors.Is(err, io.EOF) {
