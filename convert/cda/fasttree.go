@@ -30,8 +30,7 @@ func fastTree(raw []byte) (doc *etree.Document, ok bool) {
 	r := &fastReader{s: s}
 	doc = etree.NewDocument()
 	stack := []*etree.Element{&doc.Element}
-	tags := []string{""} // the raw name of each element on stack
-	roots := 0
+	rooted := false
 	for r.i < len(s) {
 		top := stack[len(stack)-1]
 		if s[r.i] != '<' {
@@ -51,14 +50,14 @@ func fastTree(raw []byte) (doc *etree.Document, ok bool) {
 		case '/':
 			r.i += 2
 			name, ok := r.name()
-			if !ok || len(stack) == 1 || name != tags[len(tags)-1] {
+			if !ok || len(stack) == 1 || !isTag(top, name) {
 				return nil, false
 			}
 			r.space()
 			if !r.eat('>') {
 				return nil, false
 			}
-			stack, tags = stack[:len(stack)-1], tags[:len(tags)-1]
+			stack = stack[:len(stack)-1]
 		case '?':
 			r.i += 2
 			target, ok := r.name()
@@ -90,12 +89,10 @@ func fastTree(raw []byte) (doc *etree.Document, ok bool) {
 			r.i = body + end + 3
 		default:
 			r.i++
-			if len(stack) >= MaxDepth || len(stack) == 1 && roots > 0 {
+			if len(stack) >= MaxDepth || len(stack) == 1 && rooted {
 				return nil, false
 			}
-			if len(stack) == 1 {
-				roots++
-			}
+			rooted = true
 			name, ok := r.name()
 			if !ok {
 				return nil, false
@@ -106,11 +103,11 @@ func fastTree(raw []byte) (doc *etree.Document, ok bool) {
 				return nil, false
 			}
 			if !empty {
-				stack, tags = append(stack, e), append(tags, name)
+				stack = append(stack, e)
 			}
 		}
 	}
-	if len(stack) != 1 || roots == 0 {
+	if len(stack) != 1 || !rooted {
 		return nil, false
 	}
 	return doc, true
@@ -143,6 +140,16 @@ func (r *fastReader) name() (string, bool) {
 		return "", false
 	}
 	return b, true
+}
+
+// isTag reports whether name, as read ("prefix:local" or "local"), is
+// e's (etree's FullTag, without building it).
+func isTag(e *etree.Element, name string) bool {
+	if e.Space == "" {
+		return name == e.Tag
+	}
+	n := len(e.Space)
+	return len(name) == n+1+len(e.Tag) && name[:n] == e.Space && name[n] == ':' && name[n+1:] == e.Tag
 }
 
 // isNameByte reports whether c is an ASCII byte of an XML name.

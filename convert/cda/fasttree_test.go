@@ -141,6 +141,8 @@ var fastTreeCases = []struct {
 	{"leading colon", `<:a/>`, false},
 	{"duplicate attribute", `<a x="1" x="2"/>`, false},
 	{"mismatched end", `<a></b>`, false},
+	{"mismatched prefix", `<h:a xmlns:h="x" xmlns:g="x"></g:a>`, false},
+	{"end without the prefix", `<h:a xmlns:h="x"></a>`, false},
 	{"unclosed", `<a><b></b>`, false},
 	{"two roots", `<a/><b/>`, false},
 	{"text outside", `x<a/>`, false},
